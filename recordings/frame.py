@@ -109,8 +109,6 @@ class Frame:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bodies", tuple(self.bodies))
-        if self.image is not None:
-            if self.image.dtype != np.uint8 or self.image.ndim != 3 or self.image.shape[2] != 3:
-                raise ValueError(
-                    f"Frame.image must be H x W x 3 uint8, got {self.image.shape} {self.image.dtype}"
-                )
+        image = self.image
+        if image is not None and (image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3):
+            raise ValueError(f"Frame.image must be H x W x 3 uint8, got {image.shape} {image.dtype}")

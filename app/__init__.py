@@ -1,0 +1,1 @@
+"""sta-hands: the runtime and the GUI (ONNX Runtime, no PyTorch)."""

@@ -1,0 +1,91 @@
+"""`CaptureThread`: reads a source in its own thread into a `FrameRing`.
+
+As fast as possible (evaluation, benchmarks) or paced by the recorded timestamps (`realtime`,
+scaled by `speed`). A failing source never dies silently: its error reaches the consumer as a
+`CaptureEvent`, and the ring is closed so that nothing waits forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from app.ring import FrameRing
+from recordings.frame import Frame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CaptureEvent:
+    kind: Literal["end", "error"]
+    message: str = ""
+    frames_read: int = 0
+
+
+class CaptureThread:
+    """Runs `frames` (any iterable of Frame) into `ring`; `stop()` ends it cleanly."""
+
+    def __init__(
+        self,
+        frames: Iterable[Frame],
+        ring: FrameRing[Frame],
+        *,
+        realtime: bool = False,
+        speed: float = 1.0,
+        name: str = "capture",
+    ) -> None:
+        self._frames = frames
+        self.ring = ring
+        self.realtime = realtime
+        self.speed = speed
+        self.events: queue.Queue[CaptureEvent] = queue.Queue()
+        self.frames_read = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> CaptureThread:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            self._read_all()
+            self.events.put(CaptureEvent("end", frames_read=self.frames_read))
+        except Exception as error:  # a source's failure becomes an event, never a dead thread
+            log.warning("capture stopped: %s", error, exc_info=log.isEnabledFor(logging.DEBUG))
+            self.events.put(CaptureEvent("error", str(error), self.frames_read))
+        finally:
+            self.ring.close()
+
+    def _read_all(self) -> None:
+        start_clock: float | None = None
+        first_timestamp = 0.0
+        for frame in self._frames:
+            if self._stop.is_set():
+                return
+            if self.realtime:
+                if start_clock is None:
+                    start_clock, first_timestamp = time.perf_counter(), frame.timestamp
+                due = start_clock + (frame.timestamp - first_timestamp) / self.speed
+                if self._stop.wait(max(0.0, due - time.perf_counter())):
+                    return
+            self.ring.push(frame)
+            self.frames_read += 1

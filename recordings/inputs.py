@@ -1,0 +1,162 @@
+"""Frames -> the model's raw inputs. The one place this happens, for training, evaluation and the app.
+
+Torch-free numpy. What belongs to the model itself (centring on SpineMid, velocity, acceleration,
+motion statistics) is computed inside the network and its exported head graph, not here.
+
+- which two bodies: the dataset authors' main-body selection over the frames given
+  (`recordings.ntu.select_main_bodies`), followed by tracking id;
+- the pose: T x 150 float32, [body][joint][x, y, z] in camera metres, an absent body all zeros;
+- the hands: left-1, right-1, left-2, right-2 (Kinect HandLeft / HandRight of the two bodies),
+  a 50x50 px crop around each in the colour image, padded with black where it leaves the image,
+  and a mask that is 0 for a hand that is not there (no such body, joint not tracked or not finite,
+  or a crop that misses the image entirely);
+- the glimpse batch: crops resized to the backbone's input size, RGB, normalised, N x 3 x S x S.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from recordings.frame import HAND_LEFT, HAND_RIGHT, NOT_TRACKED, NUM_JOINTS, Body, Frame
+from recordings.ntu import select_main_bodies
+
+NUM_BODIES = 2
+NUM_HANDS = 4
+POSE_DIM = NUM_BODIES * NUM_JOINTS * 3  # 150
+CROP_SIZE = 50  # paper section 3: 50x50 px glimpses around each hand
+HAND_SLOTS: tuple[tuple[int, int], ...] = ((0, HAND_LEFT), (0, HAND_RIGHT), (1, HAND_LEFT), (1, HAND_RIGHT))
+HAND_NAMES: tuple[str, ...] = (
+    "left hand of person 1",
+    "right hand of person 1",
+    "left hand of person 2",
+    "right hand of person 2",
+)
+
+
+@dataclass(frozen=True)
+class WindowInputs:
+    """The raw inputs of one window of T frames."""
+
+    pose: np.ndarray  # T x 150 float32
+    hand_mask: np.ndarray  # T x 4 float32, 1 present / 0 absent
+    hand_px: np.ndarray  # T x 4 x 2 float32, hand centres in colour pixels (0 where absent)
+    crops: np.ndarray | None  # T x 4 x 50 x 50 x 3 uint8 BGR, None when the frames have no images
+
+
+def segment_indices(num_frames: int, length: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    """`length` frame indices, one per equal segment of the clip (the NTU authors' sampling).
+
+    With `rng` each index is drawn at random inside its segment (training); without, the middle
+    of each segment (a deterministic test view). Short clips repeat frames.
+    """
+    if num_frames <= 0:
+        raise ValueError("a window needs at least one frame")
+    edges = np.linspace(0.0, num_frames, length + 1)
+    if rng is None:
+        positions = (edges[:-1] + edges[1:]) / 2.0
+    else:
+        positions = edges[:-1] + rng.random(length) * (edges[1:] - edges[:-1])
+    return np.minimum(np.floor(positions).astype(np.int64), num_frames - 1)
+
+
+def bodies_by_slot(frames: Sequence[Sequence[Body]], body_ids: Sequence[int]) -> list[list[Body | None]]:
+    """Per frame, the body of each selected tracking id (None where that id is absent)."""
+    slots = []
+    for bodies in frames:
+        by_id = {body.id: body for body in bodies}
+        slots.append([by_id.get(body_id) for body_id in body_ids])
+    return slots
+
+
+def pose_array(slots: Sequence[Sequence[Body | None]]) -> np.ndarray:
+    """T x 150 float32 camera-space joints of the two slots; absent bodies and non-finite joints are 0."""
+    pose = np.zeros((len(slots), NUM_BODIES, NUM_JOINTS, 3), dtype=np.float32)
+    for t, frame_slots in enumerate(slots):
+        for b, body in enumerate(frame_slots[:NUM_BODIES]):
+            if body is not None:
+                pose[t, b] = body.joints
+    np.nan_to_num(pose, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    return pose.reshape(len(slots), POSE_DIM)
+
+
+def hand_positions(
+    slots: Sequence[Sequence[Body | None]], image_size: tuple[int, int] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hand centres (T x 4 x 2 colour px) and the hand mask (T x 4); image_size is (width, height)."""
+    centres = np.zeros((len(slots), NUM_HANDS, 2), dtype=np.float32)
+    mask = np.zeros((len(slots), NUM_HANDS), dtype=np.float32)
+    for t, frame_slots in enumerate(slots):
+        for h, (b, joint) in enumerate(HAND_SLOTS):
+            body = frame_slots[b] if b < len(frame_slots) else None
+            if body is None or body.tracking[joint] == NOT_TRACKED:
+                continue
+            xy = body.color_px[joint]
+            if not np.all(np.isfinite(xy)) or not _crop_touches_image(xy, image_size):
+                continue
+            centres[t, h] = xy
+            mask[t, h] = 1.0
+    return centres, mask
+
+
+def _crop_touches_image(xy: np.ndarray, image_size: tuple[int, int] | None) -> bool:
+    if image_size is None:
+        return True
+    half = CROP_SIZE / 2.0
+    width, height = image_size
+    return -half < xy[0] < width + half and -half < xy[1] < height + half
+
+
+def crop_hands(image: np.ndarray, centres: np.ndarray, mask: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
+    """4 x size x size x 3 uint8 crops centred on the hands, black where they leave the image or absent."""
+    crops = np.zeros((len(centres), size, size, 3), dtype=np.uint8)
+    height, width = image.shape[:2]
+    for h, (xy, present) in enumerate(zip(centres, mask, strict=True)):
+        if not present:
+            continue
+        x0 = round(float(xy[0])) - size // 2
+        y0 = round(float(xy[1])) - size // 2
+        sx0, sy0 = max(x0, 0), max(y0, 0)
+        sx1, sy1 = min(x0 + size, width), min(y0 + size, height)
+        if sx0 < sx1 and sy0 < sy1:
+            crops[h, sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = image[sy0:sy1, sx0:sx1]
+    return crops
+
+
+def glimpse_batch(
+    crops: np.ndarray, input_size: int, mean: Sequence[float], std: Sequence[float]
+) -> np.ndarray:
+    """N x 3 x S x S float32 backbone input from N x h x w x 3 uint8 BGR crops (RGB, scaled, normalised)."""
+    crops = crops.reshape(-1, *crops.shape[-3:])
+    out = np.empty((len(crops), 3, input_size, input_size), dtype=np.float32)
+    scale = np.float32(1.0 / 255.0)
+    mean32 = np.asarray(mean, dtype=np.float32).reshape(3, 1, 1)
+    std32 = np.asarray(std, dtype=np.float32).reshape(3, 1, 1)
+    for n, crop in enumerate(crops):
+        resized = cv2.resize(crop, (input_size, input_size), interpolation=cv2.INTER_LINEAR)
+        rgb = resized[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) * scale
+        out[n] = (rgb - mean32) / std32
+    return out
+
+
+def window_inputs(frames: Sequence[Frame], body_ids: Sequence[int] | None = None) -> WindowInputs:
+    """The raw inputs of the given frames (already sampled: one per model time step).
+
+    `body_ids` fixes the two bodies (e.g. chosen over the whole clip); by default they are the main
+    bodies of these frames.
+    """
+    bodies = [frame.bodies for frame in frames]
+    if body_ids is None:
+        body_ids = select_main_bodies(bodies, count=NUM_BODIES)
+    slots = bodies_by_slot(bodies, body_ids)
+    images = [frame.image for frame in frames]
+    has_images = all(image is not None for image in images)
+    image_size = (images[0].shape[1], images[0].shape[0]) if has_images else None
+    centres, mask = hand_positions(slots, image_size)
+    crops = None
+    if has_images:
+        crops = np.stack([crop_hands(image, c, m) for image, c, m in zip(images, centres, mask, strict=True)])
+    return WindowInputs(pose=pose_array(slots), hand_mask=mask, hand_px=centres, crops=crops)
