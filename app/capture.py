@@ -11,7 +11,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,19 +29,22 @@ class CaptureEvent:
 
 
 class CaptureThread:
-    """Runs `frames` (any iterable of Frame) into `ring`; `stop()` ends it cleanly."""
+    """Runs `frames` (any iterable of Frame) into one ring or several (e.g. recognizer and display).
+
+    `stop()` ends it cleanly; every ring is closed when the source ends, fails or is stopped.
+    """
 
     def __init__(
         self,
         frames: Iterable[Frame],
-        ring: FrameRing[Frame],
+        rings: FrameRing[Frame] | Sequence[FrameRing[Frame]],
         *,
         realtime: bool = False,
         speed: float = 1.0,
         name: str = "capture",
     ) -> None:
         self._frames = frames
-        self.ring = ring
+        self.rings = (rings,) if isinstance(rings, FrameRing) else tuple(rings)
         self.realtime = realtime
         self.speed = speed
         self.events: queue.Queue[CaptureEvent] = queue.Queue()
@@ -73,7 +76,8 @@ class CaptureThread:
             log.warning("capture stopped: %s", error, exc_info=log.isEnabledFor(logging.DEBUG))
             self.events.put(CaptureEvent("error", str(error), self.frames_read))
         finally:
-            self.ring.close()
+            for ring in self.rings:
+                ring.close()
 
     def _read_all(self) -> None:
         start_clock: float | None = None
@@ -87,5 +91,6 @@ class CaptureThread:
                 due = start_clock + (frame.timestamp - first_timestamp) / self.speed
                 if self._stop.wait(max(0.0, due - time.perf_counter())):
                     return
-            self.ring.push(frame)
+            for ring in self.rings:
+                ring.push(frame)
             self.frames_read += 1

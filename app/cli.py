@@ -36,6 +36,55 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_model(args: argparse.Namespace):
+    from app.runtime import OnnxModel, default_model_folder
+
+    return OnnxModel(args.model or default_model_folder(), provider=args.provider)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from app.headless import prediction_line, run_headless, summary_json
+    from app.sources import open_source
+
+    source = open_source(args.source, args.data, seed=args.seed)
+    if not args.headless:
+        from app.gui.launch import launch_gui
+
+        return launch_gui(source_spec=args.source, model_folder=args.model, provider=args.provider)
+    model = _open_model(args)
+    summary = run_headless(
+        source,
+        model,
+        lambda p: print(prediction_line(p, args.json), flush=True),
+        realtime=args.realtime,
+        speed=args.speed,
+    )
+    print(summary_json(summary) if args.json else summary.to_text())
+    return 0 if summary.error is None else 1
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model", help="exported model folder (glimpse.onnx + head.onnx); default: the bundled demo"
+    )
+    p.add_argument(
+        "--provider", choices=["cpu", "cuda", "tensorrt", "directml"], help="force an execution provider"
+    )
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="recognise actions in a clip, a recording, the demo or a synthetic clip")
+    p.add_argument("source", help="a path, an NTU sample name, 'demo' or 'synthetic'")
+    p.add_argument("--headless", action="store_true", help="no window: one line per prediction")
+    p.add_argument("--json", action="store_true", help="with --headless: JSON lines and a JSON summary")
+    p.add_argument("--realtime", action="store_true", help="replay at the recorded timestamps")
+    p.add_argument("--speed", type=float, default=1.0, help="replay speed with --realtime (default 1)")
+    p.add_argument("--data", help="folder of NTU clips, for a sample name (default $STA_HANDS_NTU_ROOT or .)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the 'synthetic' source")
+    _add_model_options(p)
+    p.set_defaults(func=cmd_run)
+
+
 def _add_info(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="what a clip or recording holds: name, class, frames, bodies, video")
     p.add_argument("path", help="an NTU .skeleton or _rgb.avi, a recording (.jsonl/.skeleton/_rgb.avi)")
@@ -52,7 +101,7 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_synth)
 
 
-SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_info, _add_synth)
+SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_info, _add_synth, _add_run)
 
 
 def build_parser() -> argparse.ArgumentParser:

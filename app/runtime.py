@@ -33,6 +33,18 @@ HEAD_INPUTS = ("features", "hand_mask", "pose")
 HEAD_OUTPUTS = ("logits", "spatial_attention", "temporal_attention", "pose_logits", "rgb_logits")
 
 
+def default_model_folder() -> Path:
+    """The bundled demo model (`models/demo/`), found through importlib.resources without torch."""
+    from importlib import resources
+
+    folder = Path(str(resources.files("models") / "demo"))
+    if not (folder / HEAD_FILE).is_file():
+        raise UserError(
+            f"the bundled demo model is missing from {folder}; rebuild it with: python -m models.make_demo"
+        )
+    return folder
+
+
 class ModelError(UserError):
     """A model file that is missing, unreadable, foreign or from another version."""
 

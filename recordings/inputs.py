@@ -15,14 +15,14 @@ motion statistics) is computed inside the network and its exported head graph, n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from recordings.frame import HAND_LEFT, HAND_RIGHT, NOT_TRACKED, NUM_JOINTS, Body, Frame
-from recordings.ntu import select_main_bodies
+from recordings.ntu import bodies_by_slot, select_main_bodies
 
 NUM_BODIES = 2
 NUM_HANDS = 4
@@ -45,6 +45,7 @@ class WindowInputs:
     hand_mask: np.ndarray  # T x 4 float32, 1 present / 0 absent
     hand_px: np.ndarray  # T x 4 x 2 float32, hand centres in colour pixels (0 where absent)
     crops: np.ndarray | None  # T x 4 x 50 x 50 x 3 uint8 BGR, None when the frames have no images
+    body_ids: tuple[int, ...]  # tracking ids of the (up to) two bodies, slot order
 
 
 def segment_indices(num_frames: int, length: int, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -63,13 +64,18 @@ def segment_indices(num_frames: int, length: int, rng: np.random.Generator | Non
     return np.minimum(np.floor(positions).astype(np.int64), num_frames - 1)
 
 
-def bodies_by_slot(frames: Sequence[Sequence[Body]], body_ids: Sequence[int]) -> list[list[Body | None]]:
-    """Per frame, the body of each selected tracking id (None where that id is absent)."""
-    slots = []
-    for bodies in frames:
-        by_id = {body.id: body for body in bodies}
-        slots.append([by_id.get(body_id) for body_id in body_ids])
-    return slots
+def time_window_indices(timestamps: Sequence[float], window_seconds: float, length: int) -> np.ndarray:
+    """`length` indices into `timestamps` (ascending), evenly spaced over the last `window_seconds`.
+
+    The live window: for each target time the latest frame at or before it (the oldest frame when
+    the history is shorter than the window).
+    """
+    times = np.asarray(timestamps, dtype=np.float64)
+    if len(times) == 0:
+        raise ValueError("a window needs at least one frame")
+    targets = times[-1] - window_seconds * np.linspace(1.0, 0.0, length)
+    indices = np.searchsorted(times, targets + 1e-9, side="right") - 1
+    return np.clip(indices, 0, len(times) - 1)
 
 
 def pose_array(slots: Sequence[Sequence[Body | None]]) -> np.ndarray:
@@ -84,12 +90,12 @@ def pose_array(slots: Sequence[Sequence[Body | None]]) -> np.ndarray:
 
 
 def hand_positions(
-    slots: Sequence[Sequence[Body | None]], image_size: tuple[int, int] | None
+    slots: Sequence[Sequence[Body | None]], image_sizes: Sequence[tuple[int, int] | None]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Hand centres (T x 4 x 2 colour px) and the hand mask (T x 4); image_size is (width, height)."""
+    """Hand centres (T x 4 x 2 colour px) and the hand mask (T x 4); image sizes are (width, height)."""
     centres = np.zeros((len(slots), NUM_HANDS, 2), dtype=np.float32)
     mask = np.zeros((len(slots), NUM_HANDS), dtype=np.float32)
-    for t, frame_slots in enumerate(slots):
+    for t, (frame_slots, image_size) in enumerate(zip(slots, image_sizes, strict=True)):
         for h, (b, joint) in enumerate(HAND_SLOTS):
             body = frame_slots[b] if b < len(frame_slots) else None
             if body is None or body.tracking[joint] == NOT_TRACKED:
@@ -110,20 +116,46 @@ def _crop_touches_image(xy: np.ndarray, image_size: tuple[int, int] | None) -> b
     return -half < xy[0] < width + half and -half < xy[1] < height + half
 
 
-def crop_hands(image: np.ndarray, centres: np.ndarray, mask: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
-    """4 x size x size x 3 uint8 crops centred on the hands, black where they leave the image or absent."""
-    crops = np.zeros((len(centres), size, size, 3), dtype=np.uint8)
+def crop_at(image: np.ndarray, xy: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
+    """size x size x 3 uint8 crop centred on `xy` (colour px), black where it leaves the image."""
+    crop = np.zeros((size, size, 3), dtype=np.uint8)
+    if not np.all(np.isfinite(xy)):
+        return crop
     height, width = image.shape[:2]
-    for h, (xy, present) in enumerate(zip(centres, mask, strict=True)):
-        if not present:
-            continue
-        x0 = round(float(xy[0])) - size // 2
-        y0 = round(float(xy[1])) - size // 2
-        sx0, sy0 = max(x0, 0), max(y0, 0)
-        sx1, sy1 = min(x0 + size, width), min(y0 + size, height)
-        if sx0 < sx1 and sy0 < sy1:
-            crops[h, sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = image[sy0:sy1, sx0:sx1]
-    return crops
+    x0 = round(float(np.clip(xy[0], -size, width + size))) - size // 2
+    y0 = round(float(np.clip(xy[1], -size, height + size))) - size // 2
+    sx0, sy0 = max(x0, 0), max(y0, 0)
+    sx1, sy1 = min(x0 + size, width), min(y0 + size, height)
+    if sx0 < sx1 and sy0 < sy1:
+        crop[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = image[sy0:sy1, sx0:sx1]
+    return crop
+
+
+@dataclass(frozen=True, eq=False)
+class HandFrame:
+    """A frame reduced to what the model reads: its bodies and a crop around every body's hands.
+
+    Cropping is cheap, so a live source crops every frame on arrival and drops the full image;
+    which two bodies fill the slots is decided later, per window.
+    """
+
+    index: int
+    timestamp: float
+    bodies: tuple[Body, ...]
+    image_size: tuple[int, int] | None  # width, height; None for a frame without an image
+    crops: Mapping[tuple[int, int], np.ndarray]  # (body id, hand joint) -> 50 x 50 x 3 uint8 BGR
+
+
+def hand_frame(frame: Frame) -> HandFrame:
+    """The hands of every body of `frame`, cropped."""
+    image = frame.image
+    crops: dict[tuple[int, int], np.ndarray] = {}
+    if image is not None:
+        for body in frame.bodies:
+            for joint in (HAND_LEFT, HAND_RIGHT):
+                crops[(body.id, joint)] = crop_at(image, body.color_px[joint])
+    size = None if image is None else (image.shape[1], image.shape[0])
+    return HandFrame(frame.index, frame.timestamp, frame.bodies, size, crops)
 
 
 def glimpse_batch(
@@ -142,21 +174,30 @@ def glimpse_batch(
     return out
 
 
-def window_inputs(frames: Sequence[Frame], body_ids: Sequence[int] | None = None) -> WindowInputs:
+def window_inputs(frames: Sequence[Frame | HandFrame], body_ids: Sequence[int] | None = None) -> WindowInputs:
     """The raw inputs of the given frames (already sampled: one per model time step).
 
     `body_ids` fixes the two bodies (e.g. chosen over the whole clip); by default they are the main
-    bodies of these frames.
+    bodies of these frames. Frames without an image give no crops and an all-absent hand mask.
     """
-    bodies = [frame.bodies for frame in frames]
+    hands = [frame if isinstance(frame, HandFrame) else hand_frame(frame) for frame in frames]
+    bodies = [frame.bodies for frame in hands]
     if body_ids is None:
         body_ids = select_main_bodies(bodies, count=NUM_BODIES)
     slots = bodies_by_slot(bodies, body_ids)
-    images = [frame.image for frame in frames]
-    has_images = all(image is not None for image in images)
-    image_size = (images[0].shape[1], images[0].shape[0]) if has_images else None
-    centres, mask = hand_positions(slots, image_size)
-    crops = None
-    if has_images:
-        crops = np.stack([crop_hands(image, c, m) for image, c, m in zip(images, centres, mask, strict=True)])
-    return WindowInputs(pose=pose_array(slots), hand_mask=mask, hand_px=centres, crops=crops)
+    centres, mask = hand_positions(slots, [frame.image_size for frame in hands])
+    has_images = all(frame.image_size is not None for frame in hands)
+    crops = np.zeros((len(hands), NUM_HANDS, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
+    for t, (frame, frame_slots) in enumerate(zip(hands, slots, strict=True)):
+        for h, (b, joint) in enumerate(HAND_SLOTS):
+            if mask[t, h]:
+                crops[t, h] = frame.crops[(frame_slots[b].id, joint)]
+    if not has_images:
+        mask[:] = 0.0
+    return WindowInputs(
+        pose=pose_array(slots),
+        hand_mask=mask,
+        hand_px=centres,
+        crops=crops if has_images else None,
+        body_ids=tuple(body_ids),
+    )

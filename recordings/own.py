@@ -732,6 +732,11 @@ class Recording:
         return self.color_size is not None
 
     @property
+    def bodies(self) -> tuple[tuple[Body, ...], ...]:
+        """The bodies of every whole frame, without decoding any image."""
+        return tuple(self._bodies[: self.num_frames])
+
+    @property
     def extras(self) -> tuple[dict[str, Any], ...]:
         return tuple(self.frame_extras(i) for i in range(self.num_frames))
 
@@ -743,10 +748,10 @@ class Recording:
         record = self._sidecar.records[self._checked(index)]
         return {key: value for key, value in record.items() if key not in _FRAME_KEYS}
 
-    def frames(self) -> Iterator[Frame]:
-        """The frames in order, with their recorded timestamps; images are decoded one at a time."""
+    def frames(self, start: int = 0) -> Iterator[Frame]:
+        """The frames in order from `start`, with their recorded timestamps; images decoded one at a time."""
         with self._open_video() as video:
-            for index in range(self.num_frames):
+            for index in range(max(0, start), self.num_frames):
                 yield self._frame(index, video)
 
     def frame(self, index: int) -> Frame:
