@@ -64,16 +64,30 @@ def segment_indices(num_frames: int, length: int, rng: np.random.Generator | Non
     return np.minimum(np.floor(positions).astype(np.int64), num_frames - 1)
 
 
-def time_window_indices(timestamps: Sequence[float], window_seconds: float, length: int) -> np.ndarray:
-    """`length` indices into `timestamps` (ascending), evenly spaced over the last `window_seconds`.
+def window_grid_step(window_seconds: float, length: int) -> float:
+    """Seconds between two samples of a live window."""
+    return window_seconds / (length - 1)
 
-    The live window: for each target time the latest frame at or before it (the oldest frame when
-    the history is shorter than the window).
+
+def window_grid_index(timestamp: float, window_seconds: float, length: int) -> int:
+    """The last grid point (a multiple of the step, from time 0) at or before `timestamp`."""
+    return int(np.floor(timestamp / window_grid_step(window_seconds, length) + 1e-6))
+
+
+def time_window_indices(timestamps: Sequence[float], window_seconds: float, length: int) -> np.ndarray:
+    """`length` indices into `timestamps` (ascending): the live window over the last `window_seconds`.
+
+    The samples sit on a fixed time grid (multiples of window_seconds / (length - 1) from time 0),
+    each taking the latest frame at or before its grid time (the oldest frame when the history is
+    shorter). A fixed grid means that consecutive windows share all but their newest samples, so a
+    streaming recognizer computes each sampled frame's glimpses once.
     """
     times = np.asarray(timestamps, dtype=np.float64)
     if len(times) == 0:
         raise ValueError("a window needs at least one frame")
-    targets = times[-1] - window_seconds * np.linspace(1.0, 0.0, length)
+    step = window_grid_step(window_seconds, length)
+    last = window_grid_index(times[-1], window_seconds, length)
+    targets = (last - np.arange(length - 1, -1, -1)) * step
     indices = np.searchsorted(times, targets + 1e-9, side="right") - 1
     return np.clip(indices, 0, len(times) - 1)
 
@@ -187,17 +201,14 @@ def window_inputs(frames: Sequence[Frame | HandFrame], body_ids: Sequence[int] |
     slots = bodies_by_slot(bodies, body_ids)
     centres, mask = hand_positions(slots, [frame.image_size for frame in hands])
     has_images = all(frame.image_size is not None for frame in hands)
-    crops = np.zeros((len(hands), NUM_HANDS, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
-    for t, (frame, frame_slots) in enumerate(zip(hands, slots, strict=True)):
-        for h, (b, joint) in enumerate(HAND_SLOTS):
-            if mask[t, h]:
-                crops[t, h] = frame.crops[(frame_slots[b].id, joint)]
-    if not has_images:
+    crops = None
+    if has_images:
+        crops = np.zeros((len(hands), NUM_HANDS, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
+        for t, h in zip(*np.nonzero(mask), strict=True):
+            body, joint = slots[t][HAND_SLOTS[h][0]], HAND_SLOTS[h][1]
+            crops[t, h] = hands[t].crops[(body.id, joint)]
+    else:
         mask[:] = 0.0
     return WindowInputs(
-        pose=pose_array(slots),
-        hand_mask=mask,
-        hand_px=centres,
-        crops=crops if has_images else None,
-        body_ids=tuple(body_ids),
+        pose=pose_array(slots), hand_mask=mask, hand_px=centres, crops=crops, body_ids=tuple(body_ids)
     )

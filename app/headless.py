@@ -1,0 +1,120 @@
+"""`sta-hands run SOURCE --headless`: the recognizer without a window, one line per prediction."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from app.capture import CaptureThread
+from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
+from app.ring import FrameRing
+from app.runtime import OnnxModel
+from app.sources import Source
+
+LIVE_RING_CAPACITY = 8  # frames between capture and recognizer when paced in real time
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    source: str
+    provider: str
+    frames_read: int
+    windows_classified: int
+    frames_skipped: int
+    latency_ms_p50: float
+    latency_ms_p95: float
+    seconds: float
+    error: str | None = None
+
+    def to_text(self) -> str:
+        text = (
+            f"{self.source}: {self.frames_read} frames read, {self.windows_classified} windows classified, "
+            f"{self.frames_skipped} frames skipped, latency median {self.latency_ms_p50:.1f} ms, "
+            f"p95 {self.latency_ms_p95:.1f} ms, {self.seconds:.1f} s on {self.provider}"
+        )
+        return text if self.error is None else f"{text}; stopped by an error: {self.error}"
+
+
+def prediction_line(prediction: Prediction, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(prediction.to_json())
+    (best, p), *rest = prediction.top(3)
+    others = ", ".join(f"{name} {q:.2f}" for name, q in rest)
+    last = int(prediction.frame_indices[-1])
+    return f"frame {last:6d}  {best} {p:.2f}  ({others})  {prediction.timings.age_ms:.0f} ms"
+
+
+def run_headless(
+    source: Source,
+    model: OnnxModel,
+    emit: Callable[[Prediction], None],
+    *,
+    realtime: bool = False,
+    speed: float = 1.0,
+) -> RunSummary:
+    """Classify `source` through the streaming recognizer and summarise the run.
+
+    As fast as possible, every due window is classified (lossless); in real time, capture and
+    recognition run in their own threads and a slow model skips windows, counted.
+    """
+    latencies: list[float] = []
+
+    def record(prediction: Prediction) -> None:
+        latencies.append(prediction.timings.age_ms)
+        emit(prediction)
+
+    recognizer = StreamRecognizer(model, lossless=not realtime)
+    started = time.perf_counter()
+    error = (
+        _run_live(source, recognizer, record, speed)
+        if realtime
+        else _run_lossless(source, recognizer, record)
+    )
+    seconds = time.perf_counter() - started
+    p50, p95 = np.percentile(latencies, [50, 95]) if latencies else (float("nan"), float("nan"))
+    return RunSummary(
+        source=source.description,
+        provider=model.provider,
+        frames_read=recognizer.frames_seen,
+        windows_classified=recognizer.predictions,
+        frames_skipped=recognizer.frames_skipped,
+        latency_ms_p50=float(p50),
+        latency_ms_p95=float(p95),
+        seconds=seconds,
+        error=error,
+    )
+
+
+def _run_lossless(source: Source, recognizer: StreamRecognizer, emit: Callable[[Prediction], None]) -> None:
+    for frame in source.open(0):
+        for prediction in recognizer.feed([frame]):
+            emit(prediction)
+    for prediction in recognizer.flush():
+        emit(prediction)
+
+
+def _run_live(
+    source: Source, recognizer: StreamRecognizer, emit: Callable[[Prediction], None], speed: float
+) -> str | None:
+    ring: FrameRing = FrameRing(LIVE_RING_CAPACITY)
+    errors: list[str] = []
+    capture = CaptureThread(source.open(0), ring, realtime=True, speed=speed).start()
+    worker = RecognizerThread(recognizer, ring, emit, on_error=errors.append).start()
+    try:
+        capture.join()
+        worker.join()
+    finally:
+        capture.stop()
+        worker.stop()
+    event = capture.events.get() if not capture.events.empty() else None
+    if event is not None and event.kind == "error":
+        errors.insert(0, event.message)
+    return "; ".join(errors) or None
+
+
+def summary_json(summary: RunSummary) -> str:
+    return json.dumps({"summary": asdict(summary)})

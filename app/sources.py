@@ -1,0 +1,101 @@
+"""What `sta-hands run SOURCE` and the GUI can read: one `Source` per kind, all yielding `Frame`s.
+
+SOURCE is a path (an NTU `.skeleton` / `_rgb.avi`, or one of the app's own recordings), an NTU
+sample name (looked up in `--data` or `$STA_HANDS_NTU_ROOT`), `demo` (the bundled clip) or
+`synthetic` (a clip rendered in memory).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from app.errors import UserError
+from recordings.frame import Frame
+from recordings.ntu import SAMPLE_NAME, NtuClip
+from recordings.own import RecordingPaths, open_recording
+
+DEMO_CLIP_STEM = "demo_clip"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A replayable source: `open()` gives a fresh iterator of frames each time (loop, seek)."""
+
+    description: str
+    num_frames: int | None
+    fps: float
+    open: Callable[[int], Iterator[Frame]]  # start frame -> frames from there
+    path: Path | None = None
+
+
+def demo_clip_path() -> Path:
+    """The bundled synthetic demo clip (its `.jsonl` sidecar), found through importlib.resources."""
+    path = Path(str(resources.files("recordings") / "samples" / f"{DEMO_CLIP_STEM}.jsonl"))
+    if not path.is_file():
+        raise UserError(
+            f"the demo clip is missing at {path}; rebuild it with: python -m recordings.make_demo"
+        )
+    return path
+
+
+def _recording_source(path: Path) -> Source:
+    recording = open_recording(path)
+    return Source(
+        description=f"recording {RecordingPaths.of(path).stem.name}",
+        num_frames=recording.num_frames,
+        fps=recording.fps,
+        open=lambda start: recording.frames(start),
+        path=path,
+    )
+
+
+def _ntu_source(path_or_name: str | Path, folder: Path | None) -> Source:
+    clip = NtuClip(path_or_name, folder)
+    label = str(clip.name) if clip.name is not None else Path(path_or_name).name
+    return Source(
+        description=f"NTU clip {label}",
+        num_frames=clip.num_frames,
+        fps=clip.fps,
+        open=lambda start: clip.frames(start),
+        path=clip.skeleton_path or clip.video_path,
+    )
+
+
+def _synthetic_source(seed: int) -> Source:
+    from recordings.synthetic import plan_clips, render_clip
+
+    spec = plan_clips(1, seed)[0]
+    frames, _metadata, _extras = render_clip(spec)
+    return Source(
+        description=f"synthetic clip {spec.name} (seed {seed})",
+        num_frames=len(frames),
+        fps=30.0,
+        open=lambda start: iter(frames[start:]),
+    )
+
+
+def is_recording(path: Path) -> bool:
+    return RecordingPaths.of(path).sidecar.is_file()
+
+
+def open_source(spec: str, data_folder: str | Path | None = None, seed: int = 0) -> Source:
+    """The source named by `spec` (see the module docstring)."""
+    if spec == "demo":
+        return _recording_source(demo_clip_path())
+    if spec == "synthetic":
+        return _synthetic_source(seed)
+    if spec == "kinect":
+        raise UserError("Kinect v2 capture is not available in this version yet; replay a recording instead")
+    path = Path(spec)
+    if path.exists():
+        if path.is_dir():
+            raise UserError(f"{path}: a folder; give a clip (.skeleton, _rgb.avi) or a recording (.jsonl)")
+        return _recording_source(path) if is_recording(path) else _ntu_source(path, None)
+    if SAMPLE_NAME.match(spec):
+        folder = Path(data_folder or os.environ.get("STA_HANDS_NTU_ROOT", "."))
+        return _ntu_source(spec, folder)
+    raise UserError(f"{spec}: no such file, and not an NTU sample name, 'demo', 'synthetic' or 'kinect'")

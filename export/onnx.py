@@ -1,0 +1,210 @@
+"""Export a trained model to the two ONNX files the app runs, with metadata and a parity check.
+
+- `glimpse.onnx`: crops N x 3 x S x S -> features N x D (dynamic N).
+- `head.onnx`: features B x T x 4 x D, hand_mask B x T x 4, pose B x T x 150 -> logits,
+  spatial_attention, temporal_attention, pose_logits, rgb_logits (dynamic B). The pose-derived
+  features (centring, velocity, acceleration, motion) are inside this graph.
+
+Both carry the same `metadata_props` (design.md, "ONNX contract"; `app.runtime.ModelInfo` reads
+them): the app needs nothing else. The TorchScript exporter (`dynamo=False`) at opset 17 writes one
+self-contained file; torch 2.14's default dynamo exporter writes opset 18 with an external data
+file. Every export runs the ONNX files next to PyTorch and fails if they disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+from torch import Tensor, nn
+
+from models.glimpse import GlimpseBackbone
+from models.two_stream import INPUT_NAMES, OUTPUT_NAMES, TwoStreamModel
+
+log = logging.getLogger(__name__)
+
+OPSET = 17
+FORMAT_VERSION = "1"
+GLIMPSE_FILE, HEAD_FILE = "glimpse.onnx", "head.onnx"
+LOGITS_TOLERANCE = 1e-4  # absolute, on logits
+ATTENTION_TOLERANCE = 1e-5  # absolute, on attention weights
+
+
+class ExportError(RuntimeError):
+    """The exported files disagree with PyTorch, or cannot be written."""
+
+
+@dataclass(frozen=True)
+class ExportMetadata:
+    """What the app reads from the files (and nothing else)."""
+
+    class_names: tuple[str, ...]
+    window_seconds: float
+    trained_on: str
+    model_version: str
+
+    def props(self, model: TwoStreamModel, backbone: GlimpseBackbone) -> dict[str, str]:
+        spec = backbone.spec
+        return {
+            "sta_hands_format": FORMAT_VERSION,
+            "class_names": json.dumps(list(self.class_names)),
+            "window_length": str(model.config.window),
+            "window_seconds": repr(float(self.window_seconds)),
+            "glimpse_input_size": str(spec.input_size),
+            "backbone": spec.name,
+            "normalization_mean": json.dumps([float(m) for m in spec.mean]),
+            "normalization_std": json.dumps([float(s) for s in spec.std]),
+            "feature_dim": str(spec.feature_dim),
+            "model_version": self.model_version,
+            "trained_on": self.trained_on,
+            "crop_size": "50",
+            "model_config": json.dumps(model.config.to_dict()),
+        }
+
+
+@dataclass(frozen=True)
+class ParityReport:
+    glimpse_max_abs: float
+    logits_max_abs: float
+    attention_max_abs: float
+
+    def ok(self) -> bool:
+        return (
+            self.logits_max_abs <= LOGITS_TOLERANCE
+            and self.attention_max_abs <= ATTENTION_TOLERANCE
+            and self.glimpse_max_abs <= LOGITS_TOLERANCE * 10
+        )
+
+
+class _HeadGraph(nn.Module):
+    """The two-stream model with a plain tuple output, in the contract's order."""
+
+    def __init__(self, model: TwoStreamModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, features: Tensor, hand_mask: Tensor, pose: Tensor) -> tuple[Tensor, ...]:
+        return tuple(self.model(features, hand_mask, pose))
+
+
+def example_head_inputs(model: TwoStreamModel, batch: int = 2, seed: int = 0) -> dict[str, Tensor]:
+    """Random inputs of the head's shapes: two bodies moving, some hands absent."""
+    config = model.config
+    generator = torch.Generator().manual_seed(seed)
+    t, d = config.window, config.feature_dim
+    pose = torch.randn(batch, t, config.pose_dim, generator=generator) * 0.3
+    pose[..., 2::3] += 3.0  # z: about 3 m from the camera
+    mask = (torch.rand(batch, t, config.num_hands, generator=generator) > 0.2).float()
+    mask[0, :, 2:] = 0.0  # no second person in the first window
+    pose[0, :, config.pose_dim // 2 :] = 0.0
+    features = torch.rand(batch, t, config.num_hands, d, generator=generator) * mask[..., None]
+    return {"features": features, "hand_mask": mask, "pose": pose}
+
+
+def _export(module: nn.Module, args: tuple[Tensor, ...], path: Path, inputs, outputs, dynamic) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about shape asserts that only run eagerly
+        torch.onnx.export(
+            module,
+            args,
+            str(path),
+            input_names=list(inputs),
+            output_names=list(outputs),
+            dynamic_axes=dynamic,
+            opset_version=OPSET,
+            dynamo=False,
+        )
+
+
+def _add_metadata(path: Path, props: Mapping[str, str]) -> None:
+    proto = onnx.load(str(path))
+    del proto.metadata_props[:]
+    for key, value in props.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
+
+
+def _session(path: Path) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def check_parity(
+    folder: Path,
+    model: TwoStreamModel,
+    backbone: GlimpseBackbone,
+    head_inputs: Mapping[str, Tensor] | None = None,
+    crops: Tensor | None = None,
+) -> ParityReport:
+    """Largest absolute differences between the ONNX files and PyTorch on the same inputs."""
+    model.eval()
+    head_inputs = dict(head_inputs or example_head_inputs(model))
+    if crops is None:
+        size = backbone.spec.input_size
+        crops = torch.randn(3, 3, size, size, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = [o.numpy() for o in model(*(head_inputs[n] for n in INPUT_NAMES))]
+        expected_features = backbone(crops).numpy()
+    got = _session(folder / HEAD_FILE).run(list(OUTPUT_NAMES), {n: v.numpy() for n, v in head_inputs.items()})
+    got_features = _session(folder / GLIMPSE_FILE).run(None, {"crops": crops.numpy()})[0]
+    diff = {name: float(np.abs(e - g).max()) for name, e, g in zip(OUTPUT_NAMES, expected, got, strict=True)}
+    return ParityReport(
+        glimpse_max_abs=float(np.abs(expected_features - got_features).max()),
+        logits_max_abs=max(diff["logits"], diff["pose_logits"], diff["rgb_logits"]),
+        attention_max_abs=max(diff["spatial_attention"], diff["temporal_attention"]),
+    )
+
+
+def export_model(
+    model: TwoStreamModel,
+    backbone: GlimpseBackbone,
+    metadata: ExportMetadata,
+    out: str | Path,
+    real_inputs: Mapping[str, Any] | None = None,
+) -> ParityReport:
+    """Write glimpse.onnx and head.onnx into `out`, check them against PyTorch, return the parity.
+
+    `real_inputs` (optional): {"head": {features, hand_mask, pose}, "crops": N x 3 x S x S} from real
+    clips, checked in addition to random inputs.
+    """
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    if model.config.feature_dim != backbone.spec.feature_dim:
+        raise ExportError(
+            f"the head reads {model.config.feature_dim} features, the backbone {backbone.spec.name} gives "
+            f"{backbone.spec.feature_dim}"
+        )
+    size = backbone.spec.input_size
+    _export(
+        backbone, (torch.zeros(2, 3, size, size),), folder / GLIMPSE_FILE, ["crops"], ["features"],
+        {"crops": {0: "N"}, "features": {0: "N"}},
+    )  # fmt: skip
+    head_args = tuple(example_head_inputs(model)[n] for n in INPUT_NAMES)
+    dynamic = {name: {0: "B"} for name in (*INPUT_NAMES, *OUTPUT_NAMES)}
+    _export(_HeadGraph(model), head_args, folder / HEAD_FILE, INPUT_NAMES, OUTPUT_NAMES, dynamic)
+    props = metadata.props(model, backbone)
+    for name in (GLIMPSE_FILE, HEAD_FILE):
+        _add_metadata(folder / name, props)
+    reports = [check_parity(folder, model, backbone)]
+    if real_inputs is not None:
+        head = {k: torch.as_tensor(np.asarray(v, dtype=np.float32)) for k, v in real_inputs["head"].items()}
+        crops = torch.as_tensor(np.asarray(real_inputs["crops"], dtype=np.float32))
+        reports.append(check_parity(folder, model, backbone, head, crops))
+    worst = ParityReport(*(max(getattr(r, f) for r in reports) for f in ParityReport.__dataclass_fields__))
+    if not worst.ok():
+        raise ExportError(f"{folder}: the ONNX files disagree with PyTorch: {worst}")
+    log.info("exported %s: %s", folder, worst)
+    return worst

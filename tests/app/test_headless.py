@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+
+from app.cli import main
+from app.headless import run_headless
+from app.runtime import OnnxModel
+from tests.app.conftest import list_source, moving_frames
+
+
+def test_headless_run_summarises_every_window(tiny_model_folder) -> None:
+    model = OnnxModel(tiny_model_folder)
+    lines = []
+    summary = run_headless(list_source(moving_frames(60)), model, lines.append)
+    assert summary.frames_read == 60
+    assert summary.windows_classified == len(lines) > 0
+    assert summary.frames_skipped == 0
+    assert summary.latency_ms_p95 >= summary.latency_ms_p50 > 0
+    assert summary.provider == "CPUExecutionProvider"
+
+
+def test_realtime_run_follows_the_clock(tiny_model_folder) -> None:
+    model = OnnxModel(tiny_model_folder)
+    summary = run_headless(list_source(moving_frames(45)), model, lambda p: None, realtime=True, speed=4.0)
+    assert summary.frames_read == 45 and summary.windows_classified > 0
+    assert summary.seconds >= 44 / 30 / 4 * 0.9
+
+
+def test_run_json_lines_schema(tiny_model_folder, tmp_path, capsys) -> None:
+    from recordings.own import RecordingWriter
+
+    with RecordingWriter(tmp_path / "rec", fps=30.0) as writer:
+        for frame in moving_frames(40):
+            writer.write(frame)
+    assert (
+        main(["run", str(tmp_path / "rec.jsonl"), "--headless", "--json", "--model", str(tiny_model_folder)])
+        == 0
+    )
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    *predictions, summary = lines
+    assert predictions
+    for prediction in predictions:
+        assert len(prediction["frame_indices"]) == 20
+        assert {"class", "probability"} == set(prediction["top"][0])
+        assert len(prediction["spatial_attention"]) == 20 and len(prediction["spatial_attention"][0]) == 4
+        assert len(prediction["temporal_attention"]) == 20
+        assert set(prediction["timings_ms"]) == {"crop", "glimpse", "head", "age"}
+    assert set(summary["summary"]) >= {
+        "frames_read", "windows_classified", "frames_skipped", "latency_ms_p50", "latency_ms_p95", "provider"
+    }  # fmt: skip
+    assert summary["summary"]["frames_read"] == 40
+
+
+def test_run_on_a_missing_file_is_one_line(tmp_path, capsys) -> None:
+    assert main(["run", str(tmp_path / "nothing.skeleton"), "--headless"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
