@@ -7,6 +7,7 @@ sample name (looked up in `--data` or `$STA_HANDS_NTU_ROOT`), `demo` (the bundle
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -69,12 +70,16 @@ def _synthetic_source(seed: int) -> Source:
     from recordings.synthetic import plan_clips, render_clip
 
     spec = plan_clips(1, seed)[0]
-    frames, _metadata, _extras = render_clip(spec)
+    _frames, _metadata, extras = render_clip(spec, images=False)
+
+    def frames_from(start: int) -> Iterator[Frame]:
+        return itertools.islice(render_clip(spec)[0], start, None)  # rendered lazily, 1080p each
+
     return Source(
         description=f"synthetic clip {spec.name} (seed {seed})",
-        num_frames=len(frames),
+        num_frames=len(extras),
         fps=30.0,
-        open=lambda start: iter(frames[start:]),
+        open=frames_from,
     )
 
 
