@@ -85,6 +85,31 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_run)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from export.bench import format_report, run_bench
+
+    backbones = tuple((name, int(size)) for name, size in (item.split("@") for item in args.backbones))
+    report = run_bench(backbones, min_seconds=args.seconds)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(format_report(report))
+    return 0
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure speed here: glimpse CNN, head, streaming, end to end")
+    p.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
+    p.add_argument(
+        "--backbones",
+        nargs="+",
+        default=["efficientnet_lite0@224", "inception_v3@299"],
+        metavar="NAME@SIZE",
+        help="backbones and input sizes (default: efficientnet_lite0@224 inception_v3@299)",
+    )
+    p.add_argument("--seconds", type=float, default=1.0, help="minimum time per measurement (default 1)")
+    p.set_defaults(func=cmd_bench)
+
+
 def _add_info(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="what a clip or recording holds: name, class, frames, bodies, video")
     p.add_argument("path", help="an NTU .skeleton or _rgb.avi, a recording (.jsonl/.skeleton/_rgb.avi)")
@@ -101,7 +126,12 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_synth)
 
 
-SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_add_info, _add_synth, _add_run)
+SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _add_info,
+    _add_synth,
+    _add_run,
+    _add_bench,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -14,6 +15,7 @@ from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
 from app.ring import FrameRing
 from app.runtime import OnnxModel
 from app.sources import Source
+from recordings.inputs import window_grid_frames
 
 LIVE_RING_CAPACITY = 8  # frames between capture and recognizer when paced in real time
 
@@ -90,7 +92,11 @@ def run_headless(
 
 
 def _run_lossless(source: Source, recognizer: StreamRecognizer, emit: Callable[[Prediction], None]) -> None:
-    for frame in source.open(0):
+    images = None
+    if source.timestamps is not None:  # decode only the images that some window samples
+        info = recognizer.model.info
+        images = window_grid_frames(source.timestamps, info.window_seconds, info.window_length)
+    for frame in source.open(0, images):
         for prediction in recognizer.feed([frame]):
             emit(prediction)
     for prediction in recognizer.flush():
@@ -118,3 +124,25 @@ def _run_live(
 
 def summary_json(summary: RunSummary) -> str:
     return json.dumps({"summary": asdict(summary)})
+
+
+def measure_replay(model_folder: str, clip: str) -> dict[str, float]:
+    """Replay a clip from disk as fast as possible, every due window classified: the end-to-end figures.
+
+    Meant to run in a fresh process (the benchmark spawns one), so that the peak memory is the
+    torch-free app's own.
+    """
+    from app.sources import open_source
+
+    source = open_source(clip)
+    summary = run_headless(source, OnnxModel(model_folder), lambda prediction: None)
+    duration = summary.frames_read / source.fps
+    return {
+        "clip_seconds": duration,
+        "processing_seconds": summary.seconds,
+        "realtime_factor": summary.seconds / duration,
+        "windows": summary.windows_classified,
+        "latency_ms_p50": summary.latency_ms_p50,
+        "latency_ms_p95": summary.latency_ms_p95,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    }

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from app.errors import UserError
 from recordings.frame import Frame
 from recordings.ntu import SAMPLE_NAME, NtuClip
@@ -24,13 +26,18 @@ DEMO_CLIP_STEM = "demo_clip"
 
 @dataclass(frozen=True)
 class Source:
-    """A replayable source: `open()` gives a fresh iterator of frames each time (loop, seek)."""
+    """A replayable source: `open(start)` gives a fresh iterator of frames each time (loop, seek).
+
+    `open(start, images)` may skip decoding the images of frames whose flag is False (sources that
+    cannot skip decode them anyway); `timestamps`, when known ahead, lets a consumer choose them.
+    """
 
     description: str
     num_frames: int | None
     fps: float
-    open: Callable[[int], Iterator[Frame]]  # start frame -> frames from there
+    open: Callable[..., Iterator[Frame]]  # (start, images=None) -> frames from `start`
     path: Path | None = None
+    timestamps: np.ndarray | None = None
 
 
 def demo_clip_path() -> Path:
@@ -49,8 +56,9 @@ def _recording_source(path: Path) -> Source:
         description=f"recording {RecordingPaths.of(path).stem.name}",
         num_frames=recording.num_frames,
         fps=recording.fps,
-        open=lambda start: recording.frames(start),
+        open=lambda start, images=None: recording.frames(start, images),
         path=path,
+        timestamps=recording.timestamps,
     )
 
 
@@ -61,7 +69,7 @@ def _ntu_source(path_or_name: str | Path, folder: Path | None) -> Source:
         description=f"NTU clip {label}",
         num_frames=clip.num_frames,
         fps=clip.fps,
-        open=lambda start: clip.frames(start),
+        open=lambda start, images=None: clip.frames(start),
         path=clip.skeleton_path or clip.video_path,
     )
 
@@ -72,7 +80,7 @@ def _synthetic_source(seed: int) -> Source:
     spec = plan_clips(1, seed)[0]
     _frames, _metadata, extras = render_clip(spec, images=False)
 
-    def frames_from(start: int) -> Iterator[Frame]:
+    def frames_from(start: int, images: np.ndarray | None = None) -> Iterator[Frame]:
         return itertools.islice(render_clip(spec)[0], start, None)  # rendered lazily, 1080p each
 
     return Source(

@@ -92,6 +92,23 @@ def time_window_indices(timestamps: Sequence[float], window_seconds: float, leng
     return np.clip(indices, 0, len(times) - 1)
 
 
+def window_grid_frames(timestamps: Sequence[float], window_seconds: float, length: int) -> np.ndarray:
+    """One flag per frame: True for the frames that some live window samples (see time_window_indices).
+
+    A replay that knows its timestamps ahead decodes only these images.
+    """
+    times = np.asarray(timestamps, dtype=np.float64)
+    needed = np.zeros(len(times), dtype=bool)
+    if len(times) == 0:
+        return needed
+    step = window_grid_step(window_seconds, length)
+    first = window_grid_index(times[0], window_seconds, length)
+    grid = np.arange(first, window_grid_index(times[-1], window_seconds, length) + 1) * step
+    needed[np.clip(np.searchsorted(times, grid + 1e-9, side="right") - 1, 0, len(times) - 1)] = True
+    needed[0] = True  # the oldest frame stands in for grid points before the history starts
+    return needed
+
+
 def pose_array(slots: Sequence[Sequence[Body | None]]) -> np.ndarray:
     """T x 150 float32 camera-space joints of the two slots; absent bodies and non-finite joints are 0."""
     pose = np.zeros((len(slots), NUM_BODIES, NUM_JOINTS, 3), dtype=np.float32)

@@ -36,7 +36,7 @@ import logging
 import os
 import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -748,11 +748,21 @@ class Recording:
         record = self._sidecar.records[self._checked(index)]
         return {key: value for key, value in record.items() if key not in _FRAME_KEYS}
 
-    def frames(self, start: int = 0) -> Iterator[Frame]:
-        """The frames in order from `start`, with their recorded timestamps; images decoded one at a time."""
+    @property
+    def timestamps(self) -> np.ndarray:
+        """The recorded time of every whole frame, in seconds, without decoding anything."""
+        return np.array([float(r["timestamp"]) for r in self._sidecar.records[: self.num_frames]])
+
+    def frames(self, start: int = 0, images: Sequence[bool] | np.ndarray | None = None) -> Iterator[Frame]:
+        """The frames in order from `start`, with their recorded timestamps; images decoded one at a time.
+
+        `images` (one flag per frame) decodes only the flagged frames' images, the others come
+        without one: a consumer that samples frames need not pay for decoding the rest.
+        """
         with self._open_video() as video:
             for index in range(max(0, start), self.num_frames):
-                yield self._frame(index, video)
+                wanted = images is None or bool(images[index])
+                yield self._frame(index, video if wanted else None)
 
     def frame(self, index: int) -> Frame:
         """Frame `index` (negative counts from the end)."""

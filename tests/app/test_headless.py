@@ -54,3 +54,22 @@ def test_run_json_lines_schema(tiny_model_folder, tmp_path, capsys) -> None:
 def test_run_on_a_missing_file_is_one_line(tmp_path, capsys) -> None:
     assert main(["run", str(tmp_path / "nothing.skeleton"), "--headless"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_decoding_only_sampled_images_gives_the_same_predictions(tiny_model_folder, tmp_path) -> None:
+    from app.sources import open_source
+    from recordings.own import RecordingWriter, open_recording
+
+    with RecordingWriter(tmp_path / "rec", fps=30.0) as writer:
+        for frame in moving_frames(70):
+            writer.write(frame)
+    model = OnnxModel(tiny_model_folder)
+    skipping: list = []
+    run_headless(open_source(str(tmp_path / "rec.jsonl")), model, skipping.append)
+    every_image = list(open_recording(tmp_path / "rec").frames())
+    full: list = []
+    run_headless(list_source(every_image), model, full.append)
+    assert len(skipping) == len(full) > 5
+    for a, b in zip(skipping, full, strict=True):
+        assert list(a.frame_indices) == list(b.frame_indices)
+        assert abs(a.logits - b.logits).max() <= 1e-5
