@@ -63,6 +63,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if summary.error is None else 1
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    args.source, args.data, args.seed, args.model = "demo", None, 0, None
+    args.realtime = args.realtime or not args.headless
+    return cmd_run(args)
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="the app on the bundled demo model and clip (synthetic; see README)")
+    p.add_argument("--headless", action="store_true", help="no window: one line per prediction")
+    p.add_argument("--json", action="store_true", help="with --headless: JSON lines and a JSON summary")
+    p.add_argument("--realtime", action="store_true", help="with --headless: replay at the recorded pace")
+    p.add_argument("--speed", type=float, default=1.0, help="replay speed (default 1)")
+    p.add_argument(
+        "--provider", choices=["cpu", "cuda", "tensorrt", "directml"], help="force an execution provider"
+    )
+    p.set_defaults(func=cmd_demo)
+
+
 def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model", help="exported model folder (glimpse.onnx + head.onnx); default: the bundled demo"

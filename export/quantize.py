@@ -1,0 +1,86 @@
+"""Smaller, faster variants of an exported model: int8 glimpses for CPUs, float16 for GPUs.
+
+- `--int8`: ONNX Runtime static quantisation (QDQ, per-channel weights) of glimpse.onnx, calibrated
+  on real hand crops; the head stays float32 (it is small and its attention must stay exact).
+- `--fp16`: glimpse.onnx in float16 with float32 inputs and outputs, so the app feeds it as before;
+  the head stays float32 (ONNX Runtime 1.32's CPU provider crashes loading its GRU in float16, and
+  the head is a small share of the time).
+
+Each variant keeps the source's metadata (the app reads nothing else) and is a folder of its own; its
+accuracy change against float32 is measured by `sta-hands evaluate` on the same data.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnxruntime.quantization import (
+    CalibrationDataReader,
+    CalibrationMethod,
+    QuantFormat,
+    QuantType,
+    quantize_static,
+)
+from onnxruntime.transformers.float16 import convert_float_to_float16
+
+from export.onnx import GLIMPSE_FILE, HEAD_FILE
+
+
+class _CropReader(CalibrationDataReader):
+    """Feeds calibration crops N x 3 x S x S to the quantiser in batches."""
+
+    def __init__(self, crops: np.ndarray, batch: int = 16) -> None:
+        self._batches: Iterator[np.ndarray] = iter(np.array_split(crops, max(1, len(crops) // batch)))
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        batch = next(self._batches, None)
+        return None if batch is None else {"crops": np.ascontiguousarray(batch, dtype=np.float32)}
+
+
+def _copy_metadata(source: Path, target: Path, variant: str) -> None:
+    props = {p.key: p.value for p in onnx.load(str(source), load_external_data=False).metadata_props}
+    props["model_version"] = f"{props.get('model_version', '?')}+{variant}"
+    proto = onnx.load(str(target))
+    del proto.metadata_props[:]
+    for key, value in props.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(proto, str(target))
+
+
+def quantize_int8(source: str | Path, out: str | Path, calibration_crops: np.ndarray) -> Path:
+    """`out`/glimpse.onnx quantised to int8 on `calibration_crops` (real crops, N x 3 x S x S)."""
+    source, out = Path(source), Path(out)
+    if len(calibration_crops) == 0:
+        raise ValueError("int8 calibration needs at least one real hand crop")
+    out.mkdir(parents=True, exist_ok=True)
+    quantize_static(
+        str(source / GLIMPSE_FILE),
+        str(out / GLIMPSE_FILE),
+        _CropReader(calibration_crops),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        calibrate_method=CalibrationMethod.MinMax,
+    )
+    _copy_metadata(source / GLIMPSE_FILE, out / GLIMPSE_FILE, "int8")
+    shutil.copyfile(source / HEAD_FILE, out / HEAD_FILE)
+    _copy_metadata(source / HEAD_FILE, out / HEAD_FILE, "int8")
+    return out
+
+
+def convert_fp16(source: str | Path, out: str | Path) -> Path:
+    """glimpse.onnx in float16 with float32 inputs and outputs (for GPUs; CPUs run float16 slowly)."""
+    source, out = Path(source), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    half = convert_float_to_float16(onnx.load(str(source / GLIMPSE_FILE)), keep_io_types=True)
+    onnx.save(half, str(out / GLIMPSE_FILE))
+    _copy_metadata(source / GLIMPSE_FILE, out / GLIMPSE_FILE, "fp16")
+    shutil.copyfile(source / HEAD_FILE, out / HEAD_FILE)
+    _copy_metadata(source / HEAD_FILE, out / HEAD_FILE, "fp16")
+    return out
