@@ -84,13 +84,13 @@ class FakeModel:
         means = crops.mean(axis=(2, 3))  # N x 3
         return np.tile(means, 3)[:, :8].astype(np.float32)  # N x 8
 
-    def run_head(self, features: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray) -> dict[str, np.ndarray]:
+    def run_head(self, features: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray) -> dict:
         if self.fail:
             raise RuntimeError("the fake head failed on purpose")
         b, t = pose.shape[:2]
         joints = pose.reshape(b, t, 2, NUM_JOINTS, 3)
-        hand_y = np.stack([joints[:, :, p, j, 1] for p, j in ((0, HAND_LEFT), (0, HAND_RIGHT),
-                                                               (1, HAND_LEFT), (1, HAND_RIGHT))], -1)  # fmt: skip
+        slots = ((0, HAND_LEFT), (0, HAND_RIGHT), (1, HAND_LEFT), (1, HAND_RIGHT))
+        hand_y = np.stack([joints[:, :, p, j, 1] for p, j in slots], -1)  # B x T x 4
         score = np.where(hand_mask > 0, 6.0 * (hand_y - joints[:, :, :1, 1, 1]), -1e9)  # B x T x 4
         spatial = np.exp(score - score.max(-1, keepdims=True)) * (hand_mask > 0)
         spatial = spatial / np.maximum(spatial.sum(-1, keepdims=True), 1e-9)
@@ -102,8 +102,10 @@ class FakeModel:
         pose_logits = pose.mean(1) @ self._w_pose
         if self.delay:
             time.sleep(self.delay)
-        out = {"logits": rgb_logits + pose_logits, "spatial_attention": spatial, "temporal_attention": temporal,
-               "pose_logits": pose_logits, "rgb_logits": rgb_logits}  # fmt: skip
+        out = {
+            "logits": rgb_logits + pose_logits, "spatial_attention": spatial, "temporal_attention": temporal,
+            "pose_logits": pose_logits, "rgb_logits": rgb_logits,
+        }  # fmt: skip
         return {name: value.astype(np.float32) for name, value in out.items()}
 
 
@@ -147,7 +149,7 @@ def gui_frame(i: int, count: int = 40, size: tuple[int, int] = (640, 360), peopl
     """Frame `i` of a clip of `count`: a textured background, `people` bodies, coloured hands."""
     import cv2
 
-    width, height = size
+    width = size[0]
     image = _background(size).copy()
     bodies = tuple(_person(i, count, p, size) for p in range(people))
     radius = max(3, width // 80)

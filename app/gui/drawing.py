@@ -1,0 +1,247 @@
+"""Pure drawing with OpenCV: the annotated frame that the video view shows and the exported video keeps.
+
+Everything here works on BGR uint8 images (OpenCV's order, as `Frame.image`) and needs no Qt:
+- `render_overlay`: the frame scaled to a size, the Kinect skeletons, and a box around each hand
+  whose colour and thickness follow its spatial attention (grey and thin -> orange -> red and thick);
+- `render_strip`: a band under the frame with the winning class and one attention bar per hand;
+- `render_annotated`: both stacked, one frame of the exported video.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from app.recognizer import Prediction
+from recordings.frame import BONES, COLOR_SIZE, NOT_TRACKED, TRACKED, Body, Frame
+from recordings.inputs import CROP_SIZE, HAND_SLOTS
+
+RGB = tuple[int, int, int]
+
+HAND_SHORT_NAMES: tuple[str, ...] = ("L1", "R1", "L2", "R2")
+HAND_TITLES: tuple[str, ...] = (
+    "Person 1 · left hand",
+    "Person 1 · right hand",
+    "Person 2 · left hand",
+    "Person 2 · right hand",
+)
+BODY_COLOURS: tuple[RGB, ...] = ((90, 200, 255), (130, 240, 130))  # person 1 sky blue, person 2 green
+_LOW: RGB = (150, 150, 150)  # no attention: grey
+_MID: RGB = (255, 165, 0)  # half: orange
+_HIGH: RGB = (255, 30, 30)  # all of it: red
+_BACKGROUND_BGR = (28, 24, 22)
+
+
+def attention_colour(weight: float) -> RGB:
+    """RGB for a spatial attention weight in [0, 1]: grey -> orange at 0.5 -> red at 1."""
+    w = float(np.clip(weight, 0.0, 1.0)) if np.isfinite(weight) else 0.0
+    low, high, f = (_LOW, _MID, w / 0.5) if w < 0.5 else (_MID, _HIGH, (w - 0.5) / 0.5)
+    return tuple(round(a + (b - a) * f) for a, b in zip(low, high, strict=True))  # type: ignore[return-value]
+
+
+def bgr(colour: RGB) -> tuple[int, int, int]:
+    return colour[2], colour[1], colour[0]
+
+
+def attention_thickness(weight: float, unit: int = 1) -> int:
+    """Line width for a weight: `unit` at 0, 7 `unit`s at 1."""
+    w = float(np.clip(weight, 0.0, 1.0)) if np.isfinite(weight) else 0.0
+    return max(1, round(unit * (1.0 + 6.0 * w)))
+
+
+def nearest_step(prediction: Prediction, timestamp: float) -> int:
+    """The window step whose frame is closest in time to `timestamp`."""
+    return int(np.argmin(np.abs(prediction.timestamps - timestamp)))
+
+
+def attention_at(prediction: Prediction | None, timestamp: float) -> np.ndarray:
+    """Spatial attention (4: left-1, right-1, left-2, right-2) at the window step nearest `timestamp`.
+
+    Absent hands weigh 0; without a prediction every weight is 0.
+    """
+    if prediction is None:
+        return np.zeros(len(HAND_SLOTS), dtype=np.float32)
+    step = nearest_step(prediction, timestamp)
+    return (prediction.spatial_attention[step] * prediction.hand_mask[step]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class HandView:
+    """One hand slot in the displayed frame: where it is (colour px) and how much attention it has."""
+
+    slot: int
+    centre: tuple[float, float] | None  # None when absent
+    weight: float
+
+    @property
+    def present(self) -> bool:
+        return self.centre is not None
+
+
+def frame_hands(frame: Frame, prediction: Prediction | None) -> list[HandView]:
+    """The four hand slots of `frame`: the HandLeft / HandRight joints of its first two bodies, in order."""
+    weights = attention_at(prediction, frame.timestamp)
+    views = []
+    for slot, (b, joint) in enumerate(HAND_SLOTS):
+        centre = None
+        if b < len(frame.bodies):
+            body = frame.bodies[b]
+            xy = body.color_px[joint]
+            if body.tracking[joint] != NOT_TRACKED and np.all(np.isfinite(xy)):
+                centre = (float(xy[0]), float(xy[1]))
+        views.append(HandView(slot, centre, float(weights[slot]) if centre is not None else 0.0))
+    return views
+
+
+def source_size(frame: Frame) -> tuple[int, int]:
+    """(width, height) of the frame's colour image; Kinect v2's 1920x1080 for a skeleton-only frame."""
+    if frame.image is None:
+        return COLOR_SIZE
+    return frame.image.shape[1], frame.image.shape[0]
+
+
+def fit_size(source: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """The largest size of `source`'s aspect inside `box` (never larger than `source`), at least 2x2."""
+    scale = min(box[0] / source[0], box[1] / source[1], 1.0)
+    return max(2, round(source[0] * scale)), max(2, round(source[1] * scale))
+
+
+def scaled_image(frame: Frame, size: tuple[int, int]) -> np.ndarray:
+    """The frame's image resized to `size` (width, height); a dark canvas when it has none."""
+    if frame.image is None:
+        return np.full((size[1], size[0], 3), _BACKGROUND_BGR, dtype=np.uint8)
+    image = frame.image
+    if (image.shape[1], image.shape[0]) == size:
+        return image.copy()
+    while image.shape[1] >= 2 * size[0] and image.shape[0] >= 2 * size[1]:  # exact halving: fast and clean
+        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+
+
+def draw_skeleton(image: np.ndarray, body: Body, scale: float, colour: RGB, unit: int = 1) -> None:
+    """Kinect bones in place: skip a bone when a joint is not tracked or both are only inferred; bones
+    touching an inferred joint, and inferred joints, are drawn thinner and dimmer.
+
+    Four OpenCV calls per body whatever its size (each call releases and retakes the GIL, so fewer
+    calls keep the GUI thread from queueing behind the worker threads).
+    """
+    px = body.color_px * scale
+    ok = np.all(np.isfinite(px), axis=1) & (body.tracking != NOT_TRACKED)
+    tracked = ok & (body.tracking == TRACKED)
+    points = np.round(np.where(ok[:, None], px, 0.0)).astype(np.int32)
+    colour_bgr, dim_bgr = bgr(colour), bgr(tuple(c // 2 + 40 for c in colour))  # type: ignore[arg-type]
+    full, thin = [], []
+    for a, b in BONES:
+        if ok[a] and ok[b] and (tracked[a] or tracked[b]):
+            (full if tracked[a] and tracked[b] else thin).append(points[[a, b]])
+    dots = [points[[j, j]] for j in np.nonzero(tracked)[0]]  # a zero-length thick line is a round dot
+    small_dots = [points[[j, j]] for j in np.nonzero(ok & ~tracked)[0]]
+    strokes = ((full, colour_bgr, 3 * unit), (thin, dim_bgr, unit), (dots, colour_bgr, 7 * unit),
+               (small_dots, dim_bgr, 4 * unit))  # fmt: skip
+    for segments, bgr_colour, width in strokes:
+        if segments:
+            cv2.polylines(image, segments, False, bgr_colour, width, cv2.LINE_AA)
+
+
+def draw_hand_boxes(image: np.ndarray, hands: Sequence[HandView], scale: float, unit: int = 1) -> None:
+    """A box around each present hand; the most attended one on top, labelled with its weight."""
+    present = sorted((h for h in hands if h.centre is not None), key=lambda h: h.weight)
+    half = max(CROP_SIZE * scale / 2.0, 0.035 * image.shape[0])  # seen from across a room
+    for rank, hand in enumerate(present):
+        assert hand.centre is not None
+        x, y = hand.centre[0] * scale, hand.centre[1] * scale
+        colour = bgr(attention_colour(hand.weight))
+        top_left, bottom_right = _point((x - half, y - half)), _point((x + half, y + half))
+        cv2.rectangle(
+            image, top_left, bottom_right, colour, attention_thickness(hand.weight, unit), cv2.LINE_AA
+        )
+        if rank == len(present) - 1 and hand.weight > 0:
+            _label(image, f"{HAND_SHORT_NAMES[hand.slot]} {hand.weight:.0%}", top_left, colour, unit)
+
+
+def render_overlay(
+    frame: Frame, prediction: Prediction | None, size: tuple[int, int], scaled: np.ndarray | None = None
+) -> np.ndarray:
+    """The frame scaled to fit `size` (width, height), with skeletons and attention-coloured hand boxes.
+
+    `scaled`: the frame's image already scaled (by a worker thread), used when it has the right size.
+    """
+    out_size = fit_size(source_size(frame), size)
+    if scaled is not None and (scaled.shape[1], scaled.shape[0]) == out_size:
+        image = scaled.copy()
+    else:
+        image = scaled_image(frame, out_size)
+    scale = out_size[0] / source_size(frame)[0]
+    unit = max(1, round(out_size[1] / 400))
+    for b, body in enumerate(frame.bodies):
+        draw_skeleton(image, body, scale, BODY_COLOURS[min(b, len(BODY_COLOURS) - 1)], unit)
+    draw_hand_boxes(image, frame_hands(frame, prediction), scale, unit)
+    return image
+
+
+def render_strip(frame: Frame, prediction: Prediction | None, width: int) -> np.ndarray:
+    """A band (width x about width/9) with the winning class and one attention bar per hand slot."""
+    height = max(60, width // 9)
+    strip = np.full((height, width, 3), _BACKGROUND_BGR, dtype=np.uint8)
+    font_scale = height / 90.0
+    if prediction is None:
+        _text(strip, "no prediction yet", (12, int(height * 0.62)), font_scale, (200, 200, 200))
+        return strip
+    name, probability = prediction.top(1)[0]
+    _text(strip, f"{name}  {probability:.0%}", (12, int(height * 0.62)), font_scale * 1.1, (255, 255, 255))
+    weights = attention_at(prediction, frame.timestamp)
+    bars_left, bar_width = int(width * 0.55), int(width * 0.45 / 4)
+    for slot, weight in enumerate(weights):
+        x0 = bars_left + slot * bar_width + 6
+        x1 = x0 + bar_width - 12
+        top, bottom = int(height * 0.15), int(height * 0.62)
+        filled = bottom - int((bottom - top) * float(weight))
+        cv2.rectangle(strip, (x0, top), (x1, bottom), (70, 70, 70), -1)
+        cv2.rectangle(strip, (x0, filled), (x1, bottom), bgr(attention_colour(float(weight))), -1)
+        _text(strip, f"{HAND_SHORT_NAMES[slot]} {weight:.2f}", (x0, int(height * 0.9)), font_scale * 0.55,
+              (220, 220, 220))  # fmt: skip
+    return strip
+
+
+def render_annotated(frame: Frame, prediction: Prediction | None, width: int) -> np.ndarray:
+    """One frame of the exported video: the overlay at `width` (even size) above the strip."""
+    source = source_size(frame)
+    height = round(width * source[1] / source[0])
+    overlay = render_overlay(frame, prediction, (width, height))
+    if overlay.shape[1] != width:  # a source smaller than `width`: scale it up to keep the size fixed
+        overlay = cv2.resize(overlay, (width, height), interpolation=cv2.INTER_LINEAR)
+    image = np.vstack([overlay, render_strip(frame, prediction, width)])
+    return image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
+
+
+def warm_up() -> None:
+    """OpenCV loads its text font at the first use (about 20 ms): do it at start, not at the first label."""
+    cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1)
+
+
+def _point(xy: Sequence[float] | np.ndarray) -> tuple[int, int]:
+    return round(float(xy[0])), round(float(xy[1]))
+
+
+def _text(
+    image: np.ndarray, text: str, origin: tuple[int, int], scale: float, colour: tuple[int, int, int]
+) -> None:
+    thickness = max(1, round(scale * 2))
+    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness, cv2.LINE_AA)
+
+
+def _label(
+    image: np.ndarray, text: str, anchor: tuple[int, int], colour: tuple[int, int, int], unit: int
+) -> None:
+    """`text` on a filled tag just above `anchor` (the box's top-left corner)."""
+    scale = 0.55 * unit + 0.15
+    thickness = max(1, unit)
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    x, y = anchor[0], max(anchor[1] - 4, h + base + 4)
+    cv2.rectangle(image, (x, y - h - base - 4), (x + w + 8, y), colour, -1)
+    cv2.putText(image, text, (x + 4, y - base - 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness,
+                cv2.LINE_AA)  # fmt: skip

@@ -1,0 +1,116 @@
+"""The annotated video export: the replay with the window's overlays, as Motion-JPEG in an AVI.
+
+Each frame is drawn by `drawing.render_annotated` (the video view's overlay plus a strip with the top
+class and the attention bars); the predictions come from a fresh lossless `StreamRecognizer`, so
+every frame shows the prediction of the window ending at it. Runs in a worker thread
+(`ExportThread`) with progress and cancel.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+
+from app.errors import UserError
+from app.gui.drawing import render_annotated
+from app.recognizer import Prediction, StreamRecognizer
+from app.runtime import OnnxModel
+from app.sources import Source
+
+log = logging.getLogger(__name__)
+
+EXPORT_WIDTH = 960
+
+
+def export_annotated_video(
+    source: Source,
+    model: OnnxModel | None,
+    path: str | Path,
+    *,
+    width: int = EXPORT_WIDTH,
+    progress: Callable[[int, int | None], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> int:
+    """Write `source` from its first frame, annotated, to `path` (AVI, MJPG); the frames written."""
+    path = Path(path)
+    recognizer = StreamRecognizer(model, lossless=True) if model is not None else None
+    prediction: Prediction | None = None
+    writer: cv2.VideoWriter | None = None
+    written = 0
+    try:
+        for frame in source.open(0):
+            if cancelled is not None and cancelled():
+                break
+            if recognizer is not None:
+                predictions = recognizer.feed([frame])
+                prediction = predictions[-1] if predictions else prediction
+            image = render_annotated(frame, prediction, width)
+            if writer is None:
+                writer = _open_writer(path, source.fps, (image.shape[1], image.shape[0]))
+            writer.write(image)
+            written += 1
+            if progress is not None:
+                progress(written, source.num_frames)
+    finally:
+        if writer is not None:
+            writer.release()
+    if written == 0:
+        raise UserError(f"{path}: nothing to export, the source has no frames")
+    return written
+
+
+def _open_writer(path: Path, fps: float, size: tuple[int, int]) -> cv2.VideoWriter:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps if fps > 0 else 30.0, size)
+    if not writer.isOpened():
+        raise UserError(f"{path}: cannot write an MJPG AVI here (is the folder writable?)")
+    return writer
+
+
+class ExportThread:
+    """Runs `export_annotated_video` in a thread; callbacks are called from that thread."""
+
+    def __init__(
+        self,
+        source: Source,
+        model: OnnxModel | None,
+        path: str | Path,
+        *,
+        on_progress: Callable[[int, int | None], None],
+        on_done: Callable[[Path, int], None],
+        on_error: Callable[[str], None],
+        width: int = EXPORT_WIDTH,
+    ) -> None:
+        self.source, self.model, self.path, self.width = source, model, Path(path), width
+        self.on_progress, self.on_done, self.on_error = on_progress, on_done, on_error
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="export", daemon=True)
+
+    def start(self) -> ExportThread:
+        self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            count = export_annotated_video(
+                self.source, self.model, self.path, width=self.width,
+                progress=self.on_progress, cancelled=self._cancel.is_set,
+            )  # fmt: skip
+        except Exception as error:
+            log.exception("export to %s failed", self.path)
+            self.on_error(f"export {self.path.name}: {error}")
+        else:
+            self.on_done(self.path, count)

@@ -1,0 +1,113 @@
+"""`FrameCache`: small copies of the most recent frames, for the "explain this moment" strip; and
+`ScaledFrames`: the newest frames already scaled for the video view.
+
+A full 1080p frame is 6 MB, so the cache keeps per frame only a downscaled image and the 50x50 crop
+around every body's hands (about 70 kB), and at most `capacity` frames: memory stays bounded
+(about 20 MB at the default). Filled from the capture thread, read from the GUI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from app.gui.drawing import fit_size, scaled_image, source_size
+from recordings.frame import HAND_LEFT, HAND_RIGHT, Body, Frame
+from recordings.inputs import crop_at
+
+THUMB_WIDTH = 192
+
+
+@dataclass(frozen=True, eq=False)
+class Thumbnail:
+    index: int
+    timestamp: float
+    image: np.ndarray | None  # h x THUMB_WIDTH x 3 BGR, None for a frame without an image
+    scale: float  # thumbnail px per colour px
+    bodies: tuple[Body, ...]
+    crops: Mapping[tuple[int, int], np.ndarray]  # (body id, hand joint) -> 50 x 50 x 3 BGR
+
+    def hand_crop(self, joint: int, centre: np.ndarray) -> np.ndarray | None:
+        """The crop of the body whose `joint` is nearest `centre` (colour px), e.g. a window's hand_px."""
+        best, distance = None, np.inf
+        for body in self.bodies:
+            d = float(np.linalg.norm(body.color_px[joint] - centre))
+            if np.isfinite(d) and d < distance:
+                best, distance = body, d
+        return None if best is None else self.crops.get((best.id, joint))
+
+
+def make_thumbnail(frame: Frame, width: int = THUMB_WIDTH) -> Thumbnail:
+    image, scale, crops = None, 1.0, {}
+    if frame.image is not None:
+        height, source_width = frame.image.shape[:2]
+        scale = width / source_width
+        image = cv2.resize(frame.image, (width, max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+        for body in frame.bodies:
+            for joint in (HAND_LEFT, HAND_RIGHT):
+                crops[(body.id, joint)] = crop_at(frame.image, body.color_px[joint])
+    return Thumbnail(frame.index, frame.timestamp, image, scale, frame.bodies, crops)
+
+
+class ScaledFrames:
+    """The last few frames' images scaled to the video view's size, made in the capture thread so that
+    the GUI thread does not spend its time resizing 1080p images. Thread-safe."""
+
+    def __init__(self, capacity: int = 4) -> None:
+        self.capacity = capacity
+        self.size: tuple[int, int] | None = None  # the view's size (width, height); set by the GUI
+        self._items: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, frame: Frame) -> None:
+        size = self.size
+        if size is None or frame.image is None:
+            return
+        image = scaled_image(frame, fit_size(source_size(frame), size))
+        with self._lock:
+            self._items[frame.index] = image
+            self._items.move_to_end(frame.index)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+    def get(self, index: int) -> np.ndarray | None:
+        with self._lock:
+            return self._items.get(index)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class FrameCache:
+    """Thumbnails by frame index, the oldest added dropped first; thread-safe."""
+
+    def __init__(self, capacity: int = 240) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[int, Thumbnail] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, frame: Frame) -> None:
+        thumbnail = make_thumbnail(frame)
+        with self._lock:
+            self._items[frame.index] = thumbnail
+            self._items.move_to_end(frame.index)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+    def get(self, index: int) -> Thumbnail | None:
+        with self._lock:
+            return self._items.get(index)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)

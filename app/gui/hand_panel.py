@@ -1,0 +1,100 @@
+"""`HandPanel`: the four 50x50 hand crops of the displayed frame, enlarged, each with its attention bar.
+
+Slots follow the model's order (left-1, right-1, left-2, right-2); for the displayed frame the
+persons are its bodies in order. A hand that is not there (no such person, joint not tracked, no
+image) is greyed. The weight is the spatial attention at the window step nearest the frame's time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt5.QtCore import QSize, Qt
+from PyQt5.QtGui import QColor, QPixmap
+from PyQt5.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from app.gui.drawing import HAND_TITLES, attention_colour, frame_hands
+from app.gui.widgets import Bar, bgr_to_pixmap, font
+from app.recognizer import Prediction
+from recordings.frame import Frame
+from recordings.inputs import CROP_SIZE, crop_at
+
+ABSENT_COLOUR = QColor(70, 70, 76)
+
+
+class HandTile(QFrame):
+    """One hand: title, enlarged crop, attention bar and value."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.StyledPanel)
+        self.setObjectName("handTile")
+        self.title = QLabel(title)
+        self.title.setFont(font(11, bold=True))
+        self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # cut, never widen the window
+        self.image = QLabel()
+        self.image.setAlignment(Qt.AlignCenter)
+        self.image.setMinimumSize(64, 64)
+        self.image.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.bar = Bar(16)
+        self.value = QLabel("–")
+        self.value.setFont(font(13, bold=True))
+        self.value.setMinimumWidth(52)
+        self.value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        bar_row = QHBoxLayout()
+        bar_row.addWidget(self.bar, 1)
+        bar_row.addWidget(self.value)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(3)
+        layout.addWidget(self.title)
+        layout.addWidget(self.image, 1)
+        layout.addLayout(bar_row)
+        self.weight: float | None = None
+        self.present = False
+
+    def show_hand(self, crop: np.ndarray | None, weight: float | None) -> None:
+        """A crop (BGR) and its attention weight; crop None greys the tile."""
+        self.present = crop is not None
+        self.weight = weight if self.present else None
+        self.setEnabled(self.present)
+        side = max(16, min(self.image.width(), self.image.height()))
+        if crop is None:
+            blank = QPixmap(side, side)
+            blank.fill(ABSENT_COLOUR)
+            self.image.setPixmap(blank)
+            self.image.setText("")
+            self.bar.set_value(0.0)
+            self.value.setText("absent")
+            return
+        self.image.setPixmap(bgr_to_pixmap(crop, QSize(side, side), smooth=False))
+        if weight is None:
+            self.bar.set_value(0.0)
+            self.value.setText("–")
+        else:
+            self.bar.set_value(weight, attention_colour(weight))
+            self.value.setText(f"{weight:.2f}")
+
+
+class HandPanel(QWidget):
+    """Four `HandTile`s in a row (or a 2x2 grid)."""
+
+    def __init__(self, columns: int = 4, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tiles = [HandTile(title) for title in HAND_TITLES]
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        for i, tile in enumerate(self.tiles):
+            layout.addWidget(tile, i // columns, i % columns)
+
+    def update(self, frame: Frame | None, prediction: Prediction | None) -> None:  # type: ignore[override]
+        if frame is None:
+            for tile in self.tiles:
+                tile.show_hand(None, None)
+            return
+        for tile, hand in zip(self.tiles, frame_hands(frame, prediction), strict=True):
+            if hand.centre is None or frame.image is None:
+                tile.show_hand(None, None)
+            else:
+                crop = crop_at(frame.image, np.asarray(hand.centre), CROP_SIZE)
+                tile.show_hand(crop, hand.weight if prediction is not None else None)

@@ -1,0 +1,45 @@
+"""`launch_gui`: the window for `sta-hands run SOURCE` and `sta-hands demo`.
+
+The model folder and provider come from the arguments, else from the remembered settings, else the
+bundled demo model. The model loads in the background; one that fails to load shows a message and
+the window still plays the video, without predictions.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from PyQt5.QtCore import QSettings
+from PyQt5.QtWidgets import QApplication
+
+from app.gui.main_window import MainWindow
+from app.gui.widgets import apply_theme
+
+log = logging.getLogger(__name__)
+
+
+def settings() -> QSettings:
+    return QSettings("sta-hands", "sta-hands")
+
+
+def launch_gui(source_spec: str | None, model_folder: str | None, provider: str | None) -> int:
+    """Show the main window, open `source_spec` (if any) and run the Qt event loop; its exit code."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("sta-hands")
+    app.setOrganizationName("sta-hands")
+    apply_theme(app)
+    remembered = settings()
+    window = MainWindow(remembered)
+    window.show()
+    folder = model_folder or str(remembered.value("model_folder", "") or "") or None
+    chosen_provider = provider or str(remembered.value("provider", "") or "") or None
+    window.load_model(folder, chosen_provider)
+    if source_spec:
+        window.open_spec(source_spec)
+    code = app.exec_()
+    window.session.shutdown(workers_timeout=3.0)  # let no worker die inside the model at exit
+    if window.export is not None:
+        window.export.cancel()
+        window.export.join(3.0)
+    return code

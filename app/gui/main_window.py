@@ -1,0 +1,514 @@
+"""`MainWindow`: wires the panels to the `Session`. A `QTimer` pulls the newest frame and redraws.
+
+Layout (reads at 1280x720 and 1920x1080): the video with the replay controls and the four hand
+crops under it on the left; the top classes, the temporal attention curve and the Explain / Record
+buttons on the right; an error / notice banner across the top; the figures in the status bar.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from PyQt5 import sip
+from PyQt5.QtCore import QByteArray, QSettings, Qt, QTimer, pyqtSignal
+from PyQt5.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PyQt5.QtWidgets import (
+    QAction,
+    QActionGroup,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QShortcut,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui.drawing import warm_up
+from app.gui.explain import ExplainDialog
+from app.gui.exporter import ExportThread
+from app.gui.hand_panel import HandPanel
+from app.gui.session import Session
+from app.gui.status import LatencyMeter, RateMeter, Stats, StatusPanel
+from app.gui.temporal_curve import TemporalCurve
+from app.gui.top_classes import TopClasses
+from app.gui.transport import TransportBar
+from app.gui.video_view import VideoView
+from app.gui.widgets import Banner, font
+from app.recognizer import Prediction
+from app.runtime import OnnxModel
+from app.sources import Source
+from recordings.frame import Frame
+
+log = logging.getLogger(__name__)
+Shortcut = QKeySequence.StandardKey | str
+
+POLL_MS = 15  # the timer polls the display ring at about twice a 30 fps source's rate; draws new frames only
+STATUS_EVERY = 16  # ticks between status-bar refreshes (about 4 per second)
+OPEN_FILTER = "Clips and recordings (*.skeleton *.avi *.jsonl);;All files (*)"
+KINECT_REASON = (
+    "Kinect v2 live capture is not available in this version; replay a recording, a clip or the demo"
+)
+PROVIDERS = (
+    ("Automatic", ""),
+    ("CPU", "cpu"),
+    ("CUDA", "cuda"),
+    ("TensorRT", "tensorrt"),
+    ("DirectML", "directml"),
+)
+
+
+def default_recordings_folder() -> Path:
+    return Path.home() / "sta-hands recordings"
+
+
+class MainWindow(QMainWindow):
+    export_finished = pyqtSignal(str, int)  # path, frames
+    _export_event = pyqtSignal(str, object)  # kind, payload: queued from the export thread
+
+    def __init__(self, settings: QSettings | None = None, session: Session | None = None) -> None:
+        super().__init__()
+        self.settings = settings if settings is not None else QSettings("sta-hands", "sta-hands")
+        self.session = session if session is not None else Session(self)
+        self.frame: Frame | None = None
+        self.prediction: Prediction | None = None
+        self.explain_dialog: ExplainDialog | None = None
+        self.export: ExportThread | None = None
+        self.frame_meter, self.prediction_meter, self.latency = RateMeter(), RateMeter(), LatencyMeter()
+        self._frames_in_seen = 0
+        self._ticks = 0
+        self._dirty = False
+        self.setWindowTitle("sta-hands: which hand, and when")
+        self.setAcceptDrops(True)
+        warm_up()
+        self._build_panels()
+        self._build_menus()
+        self._build_shortcuts()
+        self._connect()
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start(POLL_MS)
+        self._restore_geometry()
+
+    # ------------------------------------------------------------------------------------ building
+
+    def _build_panels(self) -> None:
+        self.banner = Banner()
+        self.video = VideoView()
+        self.transport = TransportBar()
+        self.hands = HandPanel(columns=4)
+        self.top = TopClasses()
+        self.curve = TemporalCurve()
+        self.explain_button = QPushButton("Explain this moment  (E)")
+        self.record_button = QPushButton("●  Record  (R)")
+        for button in (self.explain_button, self.record_button):
+            button.setFont(font(14, bold=True))
+            button.setFocusPolicy(Qt.NoFocus)
+            button.setMinimumHeight(44)
+        self.explain_button.setStyleSheet("background:#2d5d9b; color:white;")
+        self.record_button.setStyleSheet("color:#ff5050;")
+        self.rec_indicator = QLabel("")
+        self.rec_indicator.setFont(font(18, bold=True))
+        self.rec_indicator.setStyleSheet("color:#ff3030;")
+        self.rec_indicator.hide()
+        record_row = QHBoxLayout()
+        record_row.addWidget(self.record_button, 1)
+        record_row.addWidget(self.rec_indicator)
+        left = QVBoxLayout()
+        left.setSpacing(4)
+        left.addWidget(self.video, 1)
+        left.addWidget(self.transport)
+        left.addWidget(self.hands)
+        self.hands.setFixedHeight(170)
+        right = QVBoxLayout()
+        right.setSpacing(6)
+        right.addWidget(self.top, 3)
+        right.addWidget(self.curve, 3)
+        right.addWidget(self.explain_button)
+        right.addLayout(record_row)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 13)
+        columns.addLayout(right, 6)
+        body = QVBoxLayout()
+        body.setContentsMargins(6, 4, 6, 4)
+        body.addWidget(self.banner)
+        body.addLayout(columns, 1)
+        central = QWidget()
+        central.setLayout(body)
+        self.setCentralWidget(central)
+        self.status = StatusPanel()
+        self.statusBar().addPermanentWidget(self.status, 1)
+        self.export_progress = QProgressBar()
+        self.export_progress.setMaximumWidth(220)
+        self.export_progress.setFormat("export %p%")
+        self.export_progress.hide()
+        self.statusBar().addPermanentWidget(self.export_progress)
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file = menus.addMenu("&File")
+        file.setToolTipsVisible(True)
+        self._action(file, "&Open…", self.choose_file, QKeySequence.Open)
+        self._action(file, "&Demo", lambda: self.open_spec("demo"))
+        self._action(file, "&Synthetic clip", lambda: self.open_spec("synthetic"))
+        self.kinect_action = self._action(file, "&Kinect v2 (live)", lambda: None)
+        self.kinect_action.setEnabled(False)
+        self.kinect_action.setToolTip(KINECT_REASON)
+        self.kinect_action.setStatusTip(KINECT_REASON)
+        file.addSeparator()
+        self._action(file, "Save &screenshot…", self.choose_screenshot, "Ctrl+Shift+S")
+        self._action(file, "Export annotated &video…", self.choose_video_export, "Ctrl+Shift+E")
+        self.cancel_export_action = self._action(file, "Cancel export", self.cancel_export)
+        self.cancel_export_action.setEnabled(False)
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.Quit)
+        model = menus.addMenu("&Model")
+        self._action(model, "Open model &folder…", self.choose_model_folder)
+        self._action(model, "Use the &bundled demo model", lambda: self._use_model_folder(""))
+        providers = QMenu("Execution &provider", self)
+        model.addMenu(providers)
+        group = QActionGroup(self)
+        current = str(self.settings.value("provider", "") or "")
+        for label, key in PROVIDERS:
+            action = self._action(providers, label, lambda _=False, key=key: self._use_provider(key))
+            action.setCheckable(True)
+            action.setChecked(key == current)
+            group.addAction(action)
+        view = menus.addMenu("&Replay")
+        self._action(view, "Play / pause  (Space)", self.session.toggle)
+        self._action(view, "Explain this moment  (E)", self.explain)
+        self._action(view, "Record  (R)", self.toggle_recording)
+
+    def _action(
+        self, menu: QMenu, text: str, slot: Callable[[], object], shortcut: Shortcut | None = None
+    ) -> QAction:
+        action = menu.addAction(text)
+        action.triggered.connect(lambda _checked=False: slot())
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        return action
+
+    def _build_shortcuts(self) -> None:
+        keys = {
+            Qt.Key_Space: self.session.toggle,
+            Qt.Key_Left: lambda: self.session.step(-1),
+            Qt.Key_Right: lambda: self.session.step(1),
+            Qt.Key_E: self.explain,
+            Qt.Key_R: self.toggle_recording,
+        }
+        self.shortcuts = []
+        for key, slot in keys.items():
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.activated.connect(slot)
+            self.shortcuts.append(shortcut)
+
+    def _connect(self) -> None:
+        session = self.session
+        session.prediction_ready.connect(self._on_prediction)
+        session.source_changed.connect(self._on_source)
+        session.model_changed.connect(self._on_model)
+        session.playback_changed.connect(self._update_transport)
+        session.error.connect(self.show_error)
+        session.recording_finished.connect(self._on_recorded)
+        self.transport.play_toggled.connect(session.toggle)
+        self.transport.stepped.connect(session.step)
+        self.transport.seeked.connect(session.seek)
+        self.transport.speed_changed.connect(session.set_speed)
+        self.transport.loop_changed.connect(session.set_loop)
+        self.explain_button.clicked.connect(self.explain)
+        self.record_button.clicked.connect(self.toggle_recording)
+        self._export_event.connect(self._on_export_event)
+
+    # --------------------------------------------------------------------------------- sources
+
+    def open_spec(self, spec: str) -> None:
+        """Open a source by spec (path, 'demo', 'synthetic'); it plays when ready, or an error shows."""
+        self.banner.hide()
+        self.video.set_placeholder(f"Opening {spec} …")
+        self.session.open(spec)
+
+    def open_path(self, path: str | Path) -> None:
+        path = Path(path)
+        self.settings.setValue("last_folder", str(path.parent))
+        self.open_spec(str(path))
+
+    def open_source(self, source: Source) -> None:
+        self.session.set_source(source)
+
+    def choose_file(self) -> None:
+        folder = str(self.settings.value("last_folder", "") or "")
+        path, _ = QFileDialog.getOpenFileName(self, "Open a clip or a recording", folder, OPEN_FILTER)
+        if path:
+            self.open_path(path)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.open_path(files[0])
+
+    def _on_source(self, source: Source) -> None:
+        self.frame, self.prediction = None, None
+        self.frame_meter.reset()
+        self.prediction_meter.reset()
+        self.latency.reset()
+        self._frames_in_seen = self.session.frames_in
+        self.setWindowTitle(f"sta-hands: {source.description}")
+        self.video.set_placeholder("")
+        self._dirty = True
+        self._update_transport()
+
+    # ----------------------------------------------------------------------------------- model
+
+    def load_model(self, folder: str | Path | None, provider: str | None) -> None:
+        """Load a model in the background; until then (or if it fails) the video plays without predictions."""
+        self.session.load_model(folder, provider)
+
+    def set_model(self, model: OnnxModel | None) -> None:
+        self.session.set_model(model)
+
+    def choose_model_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Open an exported model folder", str(self.settings.value("model_folder", "") or "")
+        )
+        if folder:
+            self._use_model_folder(folder)
+
+    def _use_model_folder(self, folder: str) -> None:
+        self.settings.setValue("model_folder", folder)
+        self.load_model(folder or None, str(self.settings.value("provider", "") or "") or None)
+
+    def _use_provider(self, provider: str) -> None:
+        self.settings.setValue("provider", provider)
+        self.load_model(str(self.settings.value("model_folder", "") or "") or None, provider or None)
+
+    def _on_model(self, model: OnnxModel | None) -> None:
+        if model is not None:
+            self.show_notice(f"Model {model.name} on {model.provider}")
+        self._dirty = True
+
+    # ------------------------------------------------------------------------------- the timer
+
+    def _tick(self) -> None:
+        frame = self.session.tick()
+        if frame is not None:
+            self.frame = frame
+            self._dirty = True
+        frames_in = self.session.frames_in
+        if frames_in > self._frames_in_seen:
+            self.frame_meter.tick(frames_in - self._frames_in_seen)
+        self._frames_in_seen = frames_in
+        if self._dirty:
+            self.redraw()
+        self._ticks += 1
+        if self._ticks % STATUS_EVERY == 0:
+            self._update_status()
+
+    def redraw(self) -> None:
+        """Draw the current frame and prediction on every panel."""
+        self._dirty = False
+        frame, prediction = self.frame, self.prediction
+        self.session.scaled.size = self.video.display_size()
+        scaled = self.session.scaled.get(frame.index) if frame is not None else None
+        self.video.update(frame, prediction, scaled)
+        self.hands.update(frame, prediction)
+        self.curve.update(prediction, frame.timestamp if frame is not None else None)
+        self.top.update(prediction)
+        self._update_transport()
+
+    def _on_prediction(self, prediction: Prediction) -> None:
+        self.prediction = prediction
+        self.prediction_meter.tick()
+        self.latency.add(prediction.timings.age_ms)
+        self._dirty = True
+
+    def _update_transport(self) -> None:
+        source = self.session.source
+        if source is None:
+            self.transport.update(-1, None, 30.0, False)
+        else:
+            self.transport.update(self.session.position, source.num_frames, source.fps, self.session.playing)
+
+    def _update_status(self) -> None:
+        session, model = self.session, self.session.model
+        self.status.update(
+            Stats(
+                source=session.source.description if session.source is not None else "no source",
+                frames_per_second=self.frame_meter.rate(),
+                predictions_per_second=self.prediction_meter.rate(),
+                latency_ms=self.latency.median(),
+                frames_skipped=self.prediction.frames_skipped if self.prediction is not None else 0,
+                provider=model.provider if model is not None else "",
+                model=model.name if model is not None else "no model (video only)",
+            )
+        )
+        recorder = session.recording
+        if recorder is None:
+            self.rec_indicator.hide()
+        else:
+            seconds = int(recorder.seconds)
+            self.rec_indicator.setText(f"● REC {seconds // 60:02d}:{seconds % 60:02d}")
+            self.rec_indicator.show()
+
+    # -------------------------------------------------------------------------------- messages
+
+    def show_error(self, message: str) -> None:
+        log.error("%s", message)
+        self.banner.show_message(message, "error")
+
+    def show_notice(self, message: str) -> None:
+        log.info("%s", message)
+        self.banner.show_message(message, "info")
+
+    # --------------------------------------------------------------------------------- explain
+
+    def explain(self) -> ExplainDialog | None:
+        """Pause and lay out the current window's frames with where and when the model looked."""
+        self.session.pause()
+        if self.prediction is None:
+            self.show_notice("No prediction yet to explain: let the clip play for a moment.")
+            return None
+        self._close_explain()
+        dialog = ExplainDialog(self.prediction, self.session.cache, self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.show()
+        self.explain_dialog = dialog
+        return dialog
+
+    def _close_explain(self) -> None:
+        if self.explain_dialog is not None and not sip.isdeleted(self.explain_dialog):
+            self.explain_dialog.close()
+        self.explain_dialog = None
+
+    # ------------------------------------------------------------------------------- recording
+
+    def toggle_recording(self) -> None:
+        if self.session.recording is not None:
+            self.stop_recording()
+            return
+        folder = Path(str(self.settings.value("recordings_folder", "") or default_recordings_folder()))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            self.show_error(f"Cannot record into {folder}: {error}")
+            return
+        self.start_recording(folder / f"rec-{datetime.now():%Y%m%d-%H%M%S}")
+
+    def start_recording(self, stem: str | Path) -> None:
+        self.session.start_recording(stem)
+        if self.session.recording is not None:
+            self.record_button.setText("■  Stop recording  (R)")
+            self._update_status()
+
+    def stop_recording(self) -> None:
+        self.session.stop_recording()
+        self.record_button.setText("●  Record  (R)")
+        self.rec_indicator.hide()
+
+    def _on_recorded(self, stem: str, frames: int) -> None:
+        self.show_notice(f"Recording saved: {stem}.jsonl ({frames} frames)")
+        if self.session.recording is None:
+            self.record_button.setText("●  Record  (R)")
+            self.rec_indicator.hide()
+
+    # --------------------------------------------------------------------------------- exports
+
+    def export_screenshot(self, path: str | Path) -> bool:
+        path = Path(path)
+        if not self.grab().save(str(path), "PNG"):
+            self.show_error(f"Cannot save the screenshot to {path}")
+            return False
+        self.show_notice(f"Screenshot saved: {path}")
+        return True
+
+    def choose_screenshot(self) -> None:
+        path = self._choose_save(
+            "Save a screenshot", f"sta-hands-{datetime.now():%Y%m%d-%H%M%S}.png", "PNG (*.png)"
+        )
+        if path:
+            self.export_screenshot(path)
+
+    def export_video(self, path: str | Path) -> None:
+        """Export the replay with the overlays to an AVI in a worker thread (progress in the status bar)."""
+        source = self.session.source
+        if source is None:
+            self.show_error("Nothing to export: open a source first")
+            return
+        if self.export is not None and self.export.running:
+            self.show_error("An export is already running")
+            return
+        self.export_progress.setValue(0)
+        self.export_progress.show()
+        self.cancel_export_action.setEnabled(True)
+        self.export = ExportThread(
+            source, self.session.model, path,
+            on_progress=lambda done, total: self._post_export("progress", (done, total)),
+            on_done=lambda out, frames: self._post_export("done", (str(out), frames)),
+            on_error=lambda message: self._post_export("error", message),
+        ).start()  # fmt: skip
+
+    def choose_video_export(self) -> None:
+        path = self._choose_save("Export the annotated video", "sta-hands-annotated.avi", "AVI (*.avi)")
+        if path:
+            self.export_video(path)
+
+    def cancel_export(self) -> None:
+        if self.export is not None:
+            self.export.cancel()
+
+    def _post_export(self, kind: str, payload: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the window is gone
+            self._export_event.emit(kind, payload)
+
+    def _on_export_event(self, kind: str, payload: object) -> None:
+        if kind == "progress":
+            done, total = payload  # type: ignore[misc]
+            self.export_progress.setMaximum(total or 0)
+            self.export_progress.setValue(done)
+            return
+        self.export_progress.hide()
+        self.cancel_export_action.setEnabled(False)
+        if kind == "error":
+            self.show_error(str(payload))
+        else:
+            out, frames = payload  # type: ignore[misc]
+            self.show_notice(f"Annotated video saved: {out} ({frames} frames)")
+            self.export_finished.emit(out, frames)
+
+    def _choose_save(self, title: str, name: str, filter_: str) -> str:
+        folder = Path(str(self.settings.value("last_folder", "") or Path.home()))
+        path, _ = QFileDialog.getSaveFileName(self, title, str(folder / name), filter_)
+        if path:
+            self.settings.setValue("last_folder", str(Path(path).parent))
+        return path
+
+    # ---------------------------------------------------------------------------- settings, close
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 720)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.sync()
+        self.timer.stop()
+        if self.export is not None:
+            self.export.cancel()
+        self._close_explain()
+        self.session.shutdown()
+        super().closeEvent(event)

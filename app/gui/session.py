@@ -1,0 +1,458 @@
+"""`Session`: the controller between a source, the worker threads and the window. It draws nothing.
+
+It owns the `Source`, a `CaptureThread` that feeds two `FrameRing`s (the display ring, capacity 2,
+newest wins; and the recognizer's ring), the `RecognizerThread`, the recent-frames cache for
+"explain", and the recorder. Results reach the GUI thread by Qt signals carrying the immutable
+`Frame` / `Prediction` objects: every worker posts to `_worker`, a signal that Qt queues to the
+thread the session lives in. Nothing here waits on a model or a file in the GUI thread: opening a
+source, loading a model, and recomputing the prediction after a seek all run in worker threads.
+
+Replay generations: each seek, pause or new source starts a new generation; what a worker posts
+carries the generation it was started in, and anything from an older one is dropped, so a slow
+worker of a past position can never overwrite the present.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, Protocol
+
+from PyQt5.QtCore import QObject, pyqtSignal
+
+from app.capture import CaptureEvent, CaptureThread
+from app.gui.frame_cache import FrameCache, ScaledFrames
+from app.gui.recorder import RecorderThread
+from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
+from app.ring import FrameRing
+from app.runtime import OnnxModel
+from app.sources import Source
+from recordings.frame import Frame
+
+log = logging.getLogger(__name__)
+
+DISPLAY_RING_CAPACITY = 2  # the window draws the newest frame; older ones are not worth drawing
+RECOGNIZER_RING_CAPACITY = 8  # as `sta-hands run --realtime`: a slow model skips, never lags
+ANY_GENERATION = -1  # for what a worker posts that is not tied to a replay position
+
+
+class Joinable(Protocol):
+    def join(self, timeout: float | None = None) -> None: ...
+
+    @property
+    def running(self) -> bool: ...
+
+
+class _Worker(threading.Thread):
+    @property
+    def running(self) -> bool:
+        return self.is_alive()
+
+
+@dataclass
+class _Run:
+    """One stretch of playback: a capture from some frame, its display ring and its recognizer."""
+
+    capture: CaptureThread
+    display: FrameRing[Frame]
+    recognizer: RecognizerThread | None
+
+
+class Session(QObject):
+    prediction_ready = pyqtSignal(object)  # Prediction
+    source_changed = pyqtSignal(object)  # Source
+    model_changed = pyqtSignal(object)  # the model, or None
+    playback_changed = pyqtSignal()  # playing, position jumps, end of the source
+    error = pyqtSignal(str)  # one line for the user
+    recording_finished = pyqtSignal(str, int)  # stem, frames written
+    _worker = pyqtSignal(int, str, object)  # generation, kind, payload: queued from worker threads
+
+    def __init__(self, parent: QObject | None = None, cache_capacity: int = 240) -> None:
+        super().__init__(parent)
+        self.source: Source | None = None
+        self.model: OnnxModel | None = None
+        self.playing = False
+        self.speed: float | None = 1.0  # None: as fast as possible
+        self.loop = False
+        self.position = -1  # index of the newest frame handed to the window
+        self.prediction: Prediction | None = None
+        self.cache = FrameCache(cache_capacity)
+        self.scaled = ScaledFrames()  # the window sets `scaled.size` to its video view's size
+        self.predictions_received = 0
+        self._generation = 0
+        self._open_token = 0
+        self._run: _Run | None = None
+        self._recognizer: StreamRecognizer | None = None
+        self._recognizer_thread: RecognizerThread | None = None
+        self._pending_frame: Frame | None = None
+        self._recorder: RecorderThread | None = None
+        self._frames_in_done = 0
+        self._threads: list[Joinable] = []  # every worker started and maybe still running
+        self._worker.connect(self._on_worker)
+
+    # ------------------------------------------------------------------------- sources and model
+
+    def open(self, spec: str) -> None:
+        """Open `spec` (a path, 'demo', 'synthetic', ...) in a worker; `source_changed` or `error` follows."""
+        from app.sources import open_source
+
+        self._open_token += 1
+        token = self._open_token
+
+        def work() -> None:
+            try:
+                source = open_source(spec)
+            except Exception as error:  # any reader's failure becomes a message, never a crash
+                log.warning("cannot open %s: %s", spec, error, exc_info=log.isEnabledFor(logging.DEBUG))
+                self._post(ANY_GENERATION, "error", f"Cannot open {spec}: {error}")
+            else:
+                self._post(ANY_GENERATION, "source", (token, source))
+
+        self._start_thread("open-source", work)
+
+    def set_source(self, source: Source) -> None:
+        """Replace the source and play it from its first frame (a recording of the old one is closed)."""
+        self.stop_recording()
+        self._cancel()
+        self.source = source
+        self.position = -1
+        self.prediction = None
+        self._recognizer = None
+        self.cache.clear()
+        self.scaled.clear()
+        self.source_changed.emit(source)
+        self.playing = False
+        self.play()
+
+    def load_model(self, folder: str | Path | None, provider: str | None = None) -> None:
+        """Load an exported model folder (the bundled demo when None) in a worker thread."""
+
+        def work() -> None:
+            try:
+                from app.runtime import default_model_folder
+
+                model = OnnxModel(folder or default_model_folder(), provider=provider)
+            except Exception as error:
+                log.warning("model not loaded: %s", error, exc_info=log.isEnabledFor(logging.DEBUG))
+                self._post(ANY_GENERATION, "model-error", str(error))
+            else:
+                self._post(ANY_GENERATION, "model", model)
+
+        self._start_thread("load-model", work)
+
+    def set_model(self, model: OnnxModel | None) -> None:
+        """Use `model` from now on; the prediction where the replay stands is recomputed."""
+        self.model = model
+        self._recognizer = None
+        self.model_changed.emit(model)
+        if self.source is not None and self.position >= 0:
+            self.seek(self.position)
+
+    # ------------------------------------------------------------------------------------ playback
+
+    def play(self) -> None:
+        if self.source is None or self.playing:
+            return
+        self.playing = True
+        start = self.position + 1
+        if self.source.num_frames is not None and start >= self.source.num_frames:
+            start = 0  # at the end: play again from the start
+        if start == 0 or self.model is None:
+            self._start_run(start, self._fresh_recognizer())
+        elif (recognizer := self._reusable_recognizer(start)) is not None:
+            self._start_run(start, recognizer)
+        else:
+            self.seek(start)  # rebuild the window before `start`, then play on from there
+        self.playback_changed.emit()
+
+    def pause(self) -> None:
+        if not self.playing:
+            return
+        self.playing = False
+        self._stop_run()
+        self.playback_changed.emit()
+
+    def toggle(self) -> None:
+        self.pause() if self.playing else self.play()
+
+    def step(self, delta: int) -> None:
+        """Pause and move `delta` frames."""
+        if self.source is None:
+            return
+        self.pause()
+        self.seek(max(0, self.position) + delta)
+
+    def seek(self, index: int) -> None:
+        """Go to frame `index`: show it, recompute its prediction (in a worker), keep playing if playing."""
+        if self.source is None:
+            return
+        if self.source.num_frames is not None:
+            index = min(index, self.source.num_frames - 1)
+        index = max(0, index)
+        self._cancel()
+        self.position = index
+        self._recompute(index, resume=self.playing)
+        self.playback_changed.emit()
+
+    def set_speed(self, speed: float | None) -> None:
+        self.speed = speed
+        if self._run is not None:  # restart the capture with the new pacing, from where it stands
+            self.pause()
+            self.play()
+
+    def set_loop(self, loop: bool) -> None:
+        self.loop = loop
+
+    # --------------------------------------------------------------------- the window's timer calls
+
+    def tick(self) -> Frame | None:
+        """The newest frame to draw, if a new one arrived; also handles the capture's end or error."""
+        frame, self._pending_frame = self._pending_frame, None
+        run = self._run
+        event: CaptureEvent | None = None
+        if run is not None:
+            with contextlib.suppress(queue.Empty):
+                event = run.capture.events.get_nowait()
+            frames = run.display.drain()  # after the event: a finished capture has pushed everything
+            if frames:
+                frame = frames[-1]
+        if frame is not None:
+            self.position = frame.index
+        if event is not None:
+            self._capture_ended(event)
+        return frame
+
+    @property
+    def frames_in(self) -> int:
+        """Frames read from the source so far (all runs)."""
+        return self._frames_in_done + (self._run.display.pushed if self._run is not None else 0)
+
+    # ----------------------------------------------------------------------------------- recording
+
+    @property
+    def recording(self) -> RecorderThread | None:
+        return self._recorder
+
+    def start_recording(self, stem: str | Path) -> None:
+        """Record the frames the source plays from now on to `stem` (the app's own format)."""
+        if self._recorder is not None:
+            return
+        if self.source is None:
+            self.error.emit("Nothing to record: open a source first")
+            return
+        self._recorder = RecorderThread(
+            stem, self.source.fps, device=self.source.description,
+            metadata={"source": self.source.description, "recorded_by": "sta-hands gui"},
+            on_error=lambda message: self._post(ANY_GENERATION, "error", message),
+            on_done=lambda path, frames: self._post(ANY_GENERATION, "recorded", (path, frames)),
+        ).start()  # fmt: skip
+        log.info("recording to %s", stem)
+
+    def stop_recording(self) -> None:
+        """Stop taking frames; the writer finishes what is queued and closes the files (in its thread)."""
+        recorder, self._recorder = self._recorder, None
+        if recorder is not None:
+            recorder.stop()
+
+    def shutdown(self, timeout: float = 10.0, workers_timeout: float = 0.0) -> None:
+        """Stop every thread. The recording, if any, is closed cleanly before this returns; the other
+        workers are waited for up to `workers_timeout` s (at exit, so that none dies inside a model)."""
+        self._cancel()
+        self.playing = False
+        recorder, self._recorder = self._recorder, None
+        if recorder is not None:
+            recorder.stop()
+            recorder.join(timeout)
+        deadline = time.monotonic() + workers_timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _start_thread(self, name: str, work: Callable[[], None]) -> None:
+        thread = _Worker(target=work, name=name, daemon=True)
+        thread.start()
+        self._track(thread)
+
+    def _track(self, thread: Joinable) -> None:
+        self._threads = [t for t in self._threads if t.running] + [thread]
+
+    # ---------------------------------------------------------------------------------- internals
+
+    def _post(self, generation: int, kind: str, payload: Any) -> None:
+        """From any thread: hand a result to the GUI thread (queued by Qt)."""
+        try:
+            self._worker.emit(generation, kind, payload)
+        except RuntimeError:  # the session was deleted (window closed) while a worker finished
+            log.debug("dropped %s from a worker: the session is gone", kind)
+
+    def _on_worker(self, generation: int, kind: str, payload: Any) -> None:
+        if generation != ANY_GENERATION and generation != self._generation:
+            return  # from a position the replay has left
+        if kind == "prediction":
+            self._accept(payload)
+        elif kind == "recomputed":
+            self._recomputed(*payload)
+        elif kind == "error":
+            self.error.emit(payload)
+        elif kind == "source":
+            token, source = payload
+            if token == self._open_token:
+                self.set_source(source)
+        elif kind == "model":
+            self.set_model(payload)
+        elif kind == "model-error":
+            if self.model is not None:
+                self.set_model(None)
+            self.error.emit(f"No model loaded, so the video plays without predictions: {payload}")
+        elif kind == "recorded":
+            path, frames = payload
+            self.recording_finished.emit(str(path), frames)
+
+    def _accept(self, prediction: Prediction) -> None:
+        self.prediction = prediction
+        self.predictions_received += 1
+        self.prediction_ready.emit(prediction)
+
+    def _fresh_recognizer(self) -> StreamRecognizer | None:
+        return None if self.model is None else StreamRecognizer(self.model)
+
+    def _reusable_recognizer(self, start: int) -> StreamRecognizer | None:
+        """The paused recognizer, if its thread is done and its history ends just before `start`."""
+        recognizer, thread = self._recognizer, self._recognizer_thread
+        if recognizer is None or recognizer.model is not self.model:
+            return None
+        if thread is not None and thread.running:
+            return None
+        history = recognizer.windows.history
+        return recognizer if history and history[-1].index == start - 1 else None
+
+    def _frames(self, source: Source, start: int, generation: int) -> Iterator[Frame]:
+        """The source from `start`, read in the capture thread; each frame also goes to the caches and
+        the recorder (while this generation is current)."""
+        for frame in source.open(start):
+            if generation == self._generation:
+                self.scaled.add(frame)
+                self.cache.add(frame)
+                recorder = self._recorder
+                if recorder is not None:
+                    recorder.push(frame)
+            yield frame
+
+    def _start_run(self, start: int, recognizer: StreamRecognizer | None) -> None:
+        assert self.source is not None
+        generation = self._generation
+        display: FrameRing[Frame] = FrameRing(DISPLAY_RING_CAPACITY)
+        rings = [display]
+        thread = None
+        if recognizer is not None:
+            recognizer.lossless = False
+            ring: FrameRing[Frame] = FrameRing(RECOGNIZER_RING_CAPACITY)
+            rings.append(ring)
+            thread = RecognizerThread(
+                recognizer, ring,
+                on_prediction=lambda p: self._post(generation, "prediction", p),
+                on_error=lambda message: self._post(generation, "error", message),
+            ).start()  # fmt: skip
+        self._recognizer, self._recognizer_thread = recognizer, thread
+        if thread is not None:
+            self._track(thread)
+        capture = CaptureThread(
+            self._frames(self.source, start, generation), rings,
+            realtime=self.speed is not None, speed=self.speed or 1.0,
+        ).start()  # fmt: skip
+        self._track(capture)
+        self._run = _Run(capture, display, thread)
+
+    def _finish_run(self) -> None:
+        """The capture ended by itself: its recognizer may still be working on the last frames."""
+        if self._run is not None:
+            self._frames_in_done += self._run.display.pushed
+            self._run = None
+
+    def _stop_run(self) -> None:
+        """Stop the capture and the recognizer without waiting for them; drop what they still post."""
+        run, self._run = self._run, None
+        if run is None:
+            return
+        run.capture.stop(timeout=0)
+        if run.recognizer is not None:
+            run.recognizer.stop(timeout=0)
+        self._frames_in_done += run.display.pushed
+        self._generation += 1
+
+    def _cancel(self) -> None:
+        """Stop everything in flight (run and recompute): a new generation."""
+        self._stop_run()
+        self._generation += 1
+        self._recognizer = None
+        self._pending_frame = None
+
+    def _capture_ended(self, event: CaptureEvent) -> None:
+        self._finish_run()
+        if event.kind == "error":
+            self.playing = False
+            name = self.source.description if self.source is not None else "the source"
+            self.error.emit(f"Reading {name} stopped at frame {self.position + 1}: {event.message}")
+        elif self.loop and event.frames_read > 0 and self.playing:
+            self._generation += 1  # the old recognizer's last words belong to the previous loop
+            self.position = -1
+            self._start_run(0, self._fresh_recognizer())
+        else:
+            self.playing = False
+        self.playback_changed.emit()
+
+    def _recompute(self, index: int, resume: bool) -> None:
+        """In a worker: show frame `index` and the prediction of the window ending there, computed by
+        a fresh lossless recognizer from the frames of the preceding `window_seconds`."""
+        assert self.source is not None
+        source, model, cache, generation = self.source, self.model, self.cache, self._generation
+        before = math.ceil(model.info.window_seconds * source.fps) + 1 if model is not None else 0
+        first = max(0, index - before)
+
+        def work() -> None:
+            recognizer = StreamRecognizer(model, lossless=True) if model is not None else None
+            shown: Frame | None = None
+            last: Prediction | None = None
+            try:
+                for frame in islice(source.open(first), index - first + 1):
+                    if generation != self._generation:
+                        return
+                    cache.add(frame)
+                    shown = frame
+                    if recognizer is not None:
+                        predictions = recognizer.feed([frame])
+                        last = predictions[-1] if predictions else last
+                if recognizer is not None and last is None:
+                    last = next(iter(recognizer.flush()), None)
+            except Exception as error:
+                debug = log.isEnabledFor(logging.DEBUG)
+                log.warning("recomputing frame %d failed: %s", index, error, exc_info=debug)
+                self._post(generation, "error", f"Cannot show frame {index} of {source.description}: {error}")
+                return
+            self._post(generation, "recomputed", (shown, last, recognizer, resume))
+
+        self._start_thread("recompute", work)
+
+    def _recomputed(
+        self, frame: Frame | None, prediction: Prediction | None, recognizer: StreamRecognizer | None,
+        resume: bool,
+    ) -> None:  # fmt: skip
+        if frame is not None:
+            self._pending_frame = frame
+            self.position = frame.index
+        if prediction is not None:
+            self._accept(prediction)
+        self._recognizer, self._recognizer_thread = recognizer, None
+        if resume and self.playing:
+            if frame is None:
+                self.playing = False
+                self.playback_changed.emit()
+            else:
+                self._start_run(frame.index + 1, recognizer)

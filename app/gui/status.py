@@ -1,0 +1,103 @@
+"""The status line: source, frames in per second, predictions per second, median latency, frames skipped,
+execution provider and model name; plus the small meters that measure them."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+from PyQt5.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from app.gui.widgets import font
+
+
+class RateMeter:
+    """Events per second over the last `seconds` (smoothed by the window)."""
+
+    def __init__(self, seconds: float = 2.0) -> None:
+        self.seconds = seconds
+        self._times: deque[float] = deque()
+
+    def tick(self, count: int = 1, now: float | None = None) -> None:
+        now = time.perf_counter() if now is None else now
+        self._times.extend([now] * count)
+        self._trim(now)
+
+    def rate(self, now: float | None = None) -> float:
+        now = time.perf_counter() if now is None else now
+        self._trim(now)
+        if len(self._times) < 2:
+            return 0.0
+        return (len(self._times) - 1) / max(now - self._times[0], 1e-6)
+
+    def reset(self) -> None:
+        self._times.clear()
+
+    def _trim(self, now: float) -> None:
+        while self._times and self._times[0] < now - self.seconds:
+            self._times.popleft()
+
+
+class LatencyMeter:
+    """Median of the last `size` latencies (ms)."""
+
+    def __init__(self, size: int = 30) -> None:
+        self._values: deque[float] = deque(maxlen=size)
+
+    def add(self, value_ms: float) -> None:
+        self._values.append(value_ms)
+
+    def median(self) -> float | None:
+        return float(np.median(self._values)) if self._values else None
+
+    def reset(self) -> None:
+        self._values.clear()
+
+
+@dataclass(frozen=True)
+class Stats:
+    source: str
+    frames_per_second: float
+    predictions_per_second: float
+    latency_ms: float | None
+    frames_skipped: int
+    provider: str
+    model: str
+
+
+class StatusPanel(QWidget):
+    """One label per figure, for the window's status bar."""
+
+    FIELDS = ("source", "frames", "predictions", "latency", "skipped", "provider", "model")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(18)
+        self.labels: dict[str, QLabel] = {}
+        for name in self.FIELDS:
+            label = QLabel("")
+            label.setFont(font(11))
+            self.labels[name] = label
+            layout.addWidget(label, 1 if name == "source" else 0)
+
+    def update(self, stats: Stats) -> None:  # type: ignore[override]
+        latency = "–" if stats.latency_ms is None else f"{stats.latency_ms:.0f} ms"
+        texts = {
+            "source": stats.source,
+            "frames": f"in {stats.frames_per_second:.1f} fps",
+            "predictions": f"{stats.predictions_per_second:.1f} pred/s",
+            "latency": f"latency {latency}",
+            "skipped": f"skipped {stats.frames_skipped}",
+            "provider": stats.provider.removesuffix("ExecutionProvider") or "no model",
+            "model": stats.model,
+        }
+        for name, text in texts.items():
+            label = self.labels[name]
+            if label.text() != text:
+                label.setText(text)
+        self.labels["source"].setToolTip(stats.source)
+        self.labels["provider"].setToolTip(stats.provider)

@@ -1,0 +1,80 @@
+"""`TemporalCurve`: the temporal attention over the window's frames, against their times in seconds.
+
+A vertical marker stands at the displayed frame's time. The curve's data is replaced only when a
+new prediction arrives; the marker moves every frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt5.QtWidgets import QVBoxLayout, QWidget
+
+from app.recognizer import Prediction
+
+CURVE_COLOUR = (255, 165, 0)
+MARKER_COLOUR = (90, 200, 255)
+
+
+class TemporalCurve(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background=(24, 24, 30))
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setTitle("When it looked: temporal attention", color=(230, 230, 230), size="13pt")
+        self.plot.setLabel("bottom", "time (s)")
+        self.plot.setLabel("left", "attention")
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        for axis in ("bottom", "left"):
+            self.plot.getAxis(axis).setTickFont(self.font())
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
+        self.curve = self.plot.plot(
+            [], [], pen=pg.mkPen(CURVE_COLOUR, width=3), symbol="o", symbolSize=7,
+            symbolBrush=CURVE_COLOUR, symbolPen=None, fillLevel=0.0, brush=(255, 165, 0, 60),
+        )  # fmt: skip
+        self.marker = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(MARKER_COLOUR, width=2))
+        self.plot.addItem(self.marker)
+        self.marker.hide()
+        self.prediction: Prediction | None = None
+        self._x_range: tuple[float, float] | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+
+    def update(self, prediction: Prediction | None, timestamp: float | None = None) -> None:  # type: ignore[override]
+        """The curve of `prediction` (replaced only when it changes) and the marker at `timestamp`."""
+        if prediction is not self.prediction:
+            self.prediction = prediction
+            if prediction is None:
+                self.curve.setData([], [])
+            else:
+                x, y = prediction.timestamps, prediction.temporal_attention
+                self.curve.setData(x, y)
+                self.plot.setYRange(0.0, max(2.0 / len(y), float(np.max(y)) * 1.15), padding=0)
+        if timestamp is None:
+            self.marker.hide()
+        else:
+            self.marker.setValue(timestamp)
+            self.marker.show()
+        self._fit_x(timestamp)
+
+    def _fit_x(self, timestamp: float | None) -> None:
+        """Fit the window and the marker; the axes move when the marker leaves the range, or with a new
+        window, never at every frame (the marker runs ahead of the window by the model's latency)."""
+        if self.prediction is None:
+            return
+        lo, hi = float(self.prediction.timestamps[0]), float(self.prediction.timestamps[-1])
+        if timestamp is not None:
+            lo, hi = min(lo, timestamp), max(hi, timestamp)
+        current = self._x_range
+        if current is not None and current[0] <= lo and hi <= current[1] and current[1] - hi < (hi - lo):
+            return
+        pad = max(0.02, (hi - lo) * 0.03)
+        self._x_range = (lo - pad, hi + pad + (hi - lo) * 0.15)  # headroom for the marker to run into
+        self.plot.setXRange(*self._x_range, padding=0)
+
+    def curve_data(self) -> tuple[np.ndarray, np.ndarray]:
+        x, y = self.curve.getData()
+        return (np.array([]), np.array([])) if x is None else (np.asarray(x), np.asarray(y))
