@@ -31,9 +31,11 @@ from app.headless import measure_replay
 from app.recognizer import StreamRecognizer, classify_window
 from app.runtime import OnnxModel
 from export.onnx import ExportMetadata, example_head_inputs, export_model
-from models.config import ModelConfig
+from export.quantize import quantize_int8
+from models.config import BackboneSpec, ModelConfig
 from models.glimpse import GlimpseBackbone, build_backbone
 from models.two_stream import INPUT_NAMES, TwoStreamModel
+from recordings.inputs import glimpse_batch, window_inputs
 from recordings.own import RecordingPaths, open_recording
 from recordings.synthetic import plan_clips, write_clip
 
@@ -149,7 +151,9 @@ def bench_clip(folder: Path, seed: int = 3, frames: int = 240) -> Path:
 
 
 def run_bench(
-    backbones: tuple[tuple[str, int], ...] = DEFAULT_BACKBONES, min_seconds: float = 1.0
+    backbones: tuple[tuple[str, int], ...] = DEFAULT_BACKBONES,
+    min_seconds: float = 1.0,
+    clip_frames: int = 240,
 ) -> dict[str, Any]:
     """Every measurement above, as one JSON-able dict."""
     report: dict[str, Any] = {
@@ -163,14 +167,15 @@ def run_bench(
         "backbones": {},
     }
     with tempfile.TemporaryDirectory(prefix="sta-hands-bench-") as tmp:
-        clip = bench_clip(Path(tmp) / "clip")
+        clip = bench_clip(Path(tmp) / "clip", frames=clip_frames)
         for name, size in backbones:
             folder = Path(tmp) / f"{name}-{size}"
             head, backbone = _export_random(name, size, folder)
             model = OnnxModel(folder, provider=None)
             report["provider"] = model.provider
             glimpse = bench_glimpse(model, backbone, min_seconds)
-            for engine in ("onnxruntime", "pytorch"):
+            glimpse["onnxruntime_int8"] = _bench_int8(folder, clip, backbone, min_seconds)
+            for engine in ("onnxruntime", "pytorch", "onnxruntime_int8"):
                 glimpse[engine]["share_of_floor"] = glimpse[engine]["gflops_per_s"] / report["floor_gflops"]
             report["backbones"][f"{name}@{size}"] = {
                 "backbone": name,
@@ -179,8 +184,33 @@ def run_bench(
                 "head_ms": bench_head(model, head, min_seconds),
                 "stream_vs_recompute": bench_stream(model, clip)["speedup"],
                 "end_to_end": _in_fresh_process(measure_replay, str(folder), str(clip)),
+                "end_to_end_int8": _in_fresh_process(measure_replay, str(folder) + "-int8", str(clip)),
             }
     return report
+
+
+def calibration_crops(clip: Path, spec: BackboneSpec, count: int = 32) -> np.ndarray:
+    """Real hand crops of the clip, as the glimpse CNN takes them (for int8 calibration)."""
+    frames = list(open_recording(clip).frames())
+    picked = [frames[i] for i in np.linspace(0, len(frames) - 1, 20).astype(int)]
+    inputs = window_inputs(picked)
+    crops = inputs.crops[inputs.hand_mask > 0][:count]
+    return glimpse_batch(crops, spec.input_size, spec.mean, spec.std)
+
+
+def _bench_int8(folder: Path, clip: Path, backbone: GlimpseBackbone, min_seconds: float) -> dict[str, Any]:
+    """Glimpse speed of the int8 variant (written beside `folder`, calibrated on the clip's crops)."""
+    out = quantize_int8(folder, Path(str(folder) + "-int8"), calibration_crops(clip, backbone.spec))
+    model = OnnxModel(out)
+    flops = flops_per_crop(backbone)
+    by_batch = {}
+    for batch in BATCHES:
+        size = backbone.spec.input_size
+        crops = np.random.default_rng(batch).standard_normal((batch, 3, size, size)).astype(np.float32)
+        seconds = seconds_per_call(lambda c=crops: model.glimpse_features(c), min_seconds)
+        by_batch[str(batch)] = {"crops_per_s": batch / seconds, "gflops_per_s": batch * flops / seconds / 1e9}
+    best = max(by_batch.values(), key=lambda entry: entry["crops_per_s"])
+    return {**best, "by_batch": by_batch}
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -195,13 +225,14 @@ def format_report(report: dict[str, Any]) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for key, entry in report["backbones"].items():
-        ort, pt = entry["glimpse"]["onnxruntime"], entry["glimpse"]["pytorch"]
-        head, e2e = entry["head_ms"], entry["end_to_end"]
-        lines.append(
-            f"| {key} | {ort['crops_per_s']:.1f} ({pt['crops_per_s']:.1f}) "
-            f"| {ort['gflops_per_s']:.1f}, {ort['share_of_floor']:.0%} "
-            f"| {head['onnxruntime']:.2f} ({head['pytorch']:.2f}) | {entry['stream_vs_recompute']:.1f}x "
-            f"| {e2e['realtime_factor']:.2f} | {e2e['latency_ms_p50']:.0f} / {e2e['latency_ms_p95']:.0f} "
-            f"| {e2e['peak_rss_mb']:.0f} |"
-        )
+        pt, head = entry["glimpse"]["pytorch"], entry["head_ms"]
+        for variant, suffix in (("onnxruntime", ""), ("onnxruntime_int8", "_int8")):
+            ort, e2e = entry["glimpse"][variant], entry["end_to_end" + suffix]
+            lines.append(
+                f"| {key}{' int8' if suffix else ''} | {ort['crops_per_s']:.1f} ({pt['crops_per_s']:.1f}) "
+                f"| {ort['gflops_per_s']:.1f}, {ort['share_of_floor']:.0%} "
+                f"| {head['onnxruntime']:.2f} ({head['pytorch']:.2f}) | {entry['stream_vs_recompute']:.1f}x "
+                f"| {e2e['realtime_factor']:.2f} | {e2e['latency_ms_p50']:.0f} / {e2e['latency_ms_p95']:.0f} "
+                f"| {e2e['peak_rss_mb']:.0f} |"
+            )
     return "\n".join(lines)

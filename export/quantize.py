@@ -1,7 +1,10 @@
 """Smaller, faster variants of an exported model: int8 glimpses for CPUs, float16 for GPUs.
 
-- `--int8`: ONNX Runtime static quantisation (QDQ, per-channel weights) of glimpse.onnx, calibrated
-  on real hand crops; the head stays float32 (it is small and its attention must stay exact).
+- `--int8`: ONNX Runtime static quantisation of glimpse.onnx, calibrated on real hand crops, after
+  ONNX Runtime's pre-processing (shape inference, graph optimisation), in the QOperator format with
+  per-channel weights: measured here about 3x the float32 speed for Inception v3, against 2x for
+  the QDQ format without pre-processing. The head stays float32 (small, and its attention must
+  stay exact).
 - `--fp16`: glimpse.onnx in float16 with float32 inputs and outputs, so the app feeds it as before;
   the head stays float32 (ONNX Runtime 1.32's CPU provider crashes loading its GRU in float16, and
   the head is a small share of the time).
@@ -25,6 +28,7 @@ from onnxruntime.quantization import (
     QuantType,
     quantize_static,
 )
+from onnxruntime.quantization.shape_inference import quant_pre_process
 from onnxruntime.transformers.float16 import convert_float_to_float16
 
 from export.onnx import GLIMPSE_FILE, HEAD_FILE
@@ -58,16 +62,19 @@ def quantize_int8(source: str | Path, out: str | Path, calibration_crops: np.nda
     if len(calibration_crops) == 0:
         raise ValueError("int8 calibration needs at least one real hand crop")
     out.mkdir(parents=True, exist_ok=True)
+    prepared = out / "glimpse.prepared.onnx"
+    quant_pre_process(str(source / GLIMPSE_FILE), str(prepared))
     quantize_static(
-        str(source / GLIMPSE_FILE),
+        str(prepared),
         str(out / GLIMPSE_FILE),
         _CropReader(calibration_crops),
-        quant_format=QuantFormat.QDQ,
+        quant_format=QuantFormat.QOperator,
         per_channel=True,
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
         calibrate_method=CalibrationMethod.MinMax,
     )
+    prepared.unlink()
     _copy_metadata(source / GLIMPSE_FILE, out / GLIMPSE_FILE, "int8")
     shutil.copyfile(source / HEAD_FILE, out / HEAD_FILE)
     _copy_metadata(source / HEAD_FILE, out / HEAD_FILE, "int8")

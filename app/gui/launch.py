@@ -15,6 +15,7 @@ from PyQt5.QtWidgets import QApplication
 
 from app.gui.main_window import MainWindow
 from app.gui.widgets import apply_theme
+from app.sources import Source
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,10 @@ def settings() -> QSettings:
     return QSettings("sta-hands", "sta-hands")
 
 
-def launch_gui(source_spec: str | None, model_folder: str | None, provider: str | None) -> int:
-    """Show the main window, open `source_spec` (if any) and run the Qt event loop; its exit code."""
+def launch_gui(
+    source_spec: str | None, model_folder: str | None, provider: str | None, source: Source | None = None
+) -> int:
+    """Show the main window, open `source` or `source_spec` (if any), run the Qt event loop; its exit code."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("sta-hands")
     app.setOrganizationName("sta-hands")
@@ -35,7 +38,9 @@ def launch_gui(source_spec: str | None, model_folder: str | None, provider: str 
     folder = model_folder or str(remembered.value("model_folder", "") or "") or None
     chosen_provider = provider or str(remembered.value("provider", "") or "") or None
     window.load_model(folder, chosen_provider)
-    if source_spec:
+    if source is not None:
+        window.open_source(source)
+    elif source_spec:
         window.open_spec(source_spec)
     code = app.exec_()
     window.session.shutdown(workers_timeout=3.0)  # let no worker die inside the model at exit
