@@ -31,11 +31,10 @@ from app.headless import measure_replay
 from app.recognizer import StreamRecognizer, classify_window
 from app.runtime import OnnxModel
 from export.onnx import ExportMetadata, example_head_inputs, export_model
-from export.quantize import quantize_int8
-from models.config import BackboneSpec, ModelConfig
+from export.quantize import calibration_crops, quantize_int8
+from models.config import ModelConfig
 from models.glimpse import GlimpseBackbone, build_backbone
 from models.two_stream import INPUT_NAMES, TwoStreamModel
-from recordings.inputs import glimpse_batch, window_inputs
 from recordings.own import RecordingPaths, open_recording
 from recordings.synthetic import plan_clips, write_clip
 
@@ -189,18 +188,9 @@ def run_bench(
     return report
 
 
-def calibration_crops(clip: Path, spec: BackboneSpec, count: int = 32) -> np.ndarray:
-    """Real hand crops of the clip, as the glimpse CNN takes them (for int8 calibration)."""
-    frames = list(open_recording(clip).frames())
-    picked = [frames[i] for i in np.linspace(0, len(frames) - 1, 20).astype(int)]
-    inputs = window_inputs(picked)
-    crops = inputs.crops[inputs.hand_mask > 0][:count]
-    return glimpse_batch(crops, spec.input_size, spec.mean, spec.std)
-
-
 def _bench_int8(folder: Path, clip: Path, backbone: GlimpseBackbone, min_seconds: float) -> dict[str, Any]:
     """Glimpse speed of the int8 variant (written beside `folder`, calibrated on the clip's crops)."""
-    out = quantize_int8(folder, Path(str(folder) + "-int8"), calibration_crops(clip, backbone.spec))
+    out = quantize_int8(folder, Path(str(folder) + "-int8"), calibration_crops(clip, backbone.spec, count=32))
     model = OnnxModel(out)
     flops = flops_per_crop(backbone)
     by_batch = {}

@@ -56,6 +56,30 @@ def _copy_metadata(source: Path, target: Path, variant: str) -> None:
     onnx.save(proto, str(target))
 
 
+def calibration_crops(data: str | Path, spec, count: int = 256, clips: int = 16) -> np.ndarray:
+    """Up to `count` real hand crops (N x 3 x S x S, normalised for `spec`) from the clips in `data`.
+
+    `data` is a folder of clips (NTU files or recordings) or one clip; each gives 20 frames spread
+    over it, as a window would.
+    """
+    from app.sources import open_source
+    from recordings.inputs import glimpse_batch, segment_indices, window_inputs
+
+    root = Path(data)
+    paths = [root] if root.is_file() else sorted([*root.glob("*.jsonl"), *root.glob("*.skeleton")])[:clips]
+    crops = []
+    for path in paths:
+        source = open_source(str(path))
+        frames = list(source.open(0))
+        inputs = window_inputs([frames[i] for i in segment_indices(len(frames), 20)])
+        if inputs.crops is not None:
+            crops.append(inputs.crops[inputs.hand_mask > 0])
+    if not crops:
+        raise ValueError(f"{data}: no clip with images and hands to calibrate on")
+    picked = np.concatenate(crops)[:count]
+    return glimpse_batch(picked, spec.input_size, spec.mean, spec.std)
+
+
 def quantize_int8(source: str | Path, out: str | Path, calibration_crops: np.ndarray) -> Path:
     """`out`/glimpse.onnx quantised to int8 on `calibration_crops` (real crops, N x 3 x S x S)."""
     source, out = Path(source), Path(out)
