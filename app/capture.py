@@ -11,7 +11,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,8 +42,10 @@ class CaptureThread:
         realtime: bool = False,
         speed: float = 1.0,
         name: str = "capture",
+        on_stop: Callable[[], None] | None = None,
     ) -> None:
         self._frames = frames
+        self._on_stop = on_stop
         self.rings = (rings,) if isinstance(rings, FrameRing) else tuple(rings)
         self.realtime = realtime
         self.speed = speed
@@ -58,6 +60,8 @@ class CaptureThread:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        if self._on_stop is not None:  # wake a source that waits inside its own loop
+            self._on_stop()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
 
@@ -76,6 +80,9 @@ class CaptureThread:
             log.warning("capture stopped: %s", error, exc_info=log.isEnabledFor(logging.DEBUG))
             self.events.put(CaptureEvent("error", str(error), self.frames_read))
         finally:
+            close = getattr(self._frames, "close", None)
+            if close is not None:  # a generator over a device is closed in the thread that opened it
+                close()
             for ring in self.rings:
                 ring.close()
 

@@ -64,6 +64,7 @@ def run_headless(
     recognition run in their own threads and a slow model skips windows, counted.
     """
     latencies: list[float] = []
+    realtime = realtime or source.num_frames is None  # a live device never waits for a slow model
 
     def record(prediction: Prediction) -> None:
         latencies.append(prediction.timings.age_ms)
@@ -81,7 +82,7 @@ def run_headless(
     return RunSummary(
         source=source.description,
         provider=model.provider,
-        frames_read=recognizer.frames_seen,
+        frames_read=recognizer.frames_seen + recognizer.frames_dropped,
         windows_classified=recognizer.predictions,
         frames_skipped=recognizer.frames_skipped,
         latency_ms_p50=float(p50),
@@ -108,7 +109,8 @@ def _run_live(
 ) -> str | None:
     ring: FrameRing = FrameRing(LIVE_RING_CAPACITY)
     errors: list[str] = []
-    capture = CaptureThread(source.open(0), ring, realtime=True, speed=speed).start()
+    live = source.num_frames is None  # a device paces itself
+    capture = CaptureThread(source.open(0), ring, realtime=not live, speed=speed, on_stop=source.stop).start()
     worker = RecognizerThread(recognizer, ring, emit, on_error=errors.append).start()
     try:
         capture.join()
@@ -116,6 +118,7 @@ def _run_live(
     finally:
         capture.stop()
         worker.stop()
+    recognizer.frames_dropped = ring.dropped
     event = capture.events.get() if not capture.events.empty() else None
     if event is not None and event.kind == "error":
         errors.insert(0, event.message)

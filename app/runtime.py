@@ -30,6 +30,7 @@ PROVIDER_PREFERENCE = (
 )
 PROVIDER_ALIASES = {"tensorrt": 0, "cuda": 1, "directml": 2, "dml": 2, "cpu": 3}
 HEAD_INPUTS = ("features", "hand_mask", "pose")
+GLIMPSE_BATCH = 8  # crops per glimpse call
 HEAD_OUTPUTS = ("logits", "spatial_attention", "temporal_attention", "pose_logits", "rgb_logits")
 
 
@@ -192,14 +193,23 @@ class OnnxModel:
             )
 
     def glimpse_features(self, crops: np.ndarray) -> np.ndarray:
-        """N x 3 x S x S float32 -> N x D float32."""
+        """N x 3 x S x S float32 -> N x D float32, in calls of at most GLIMPSE_BATCH crops.
+
+        Larger calls are no faster on a CPU (see `sta-hands bench`), and ONNX Runtime's arena keeps
+        the peak activation memory of the largest call for the rest of the session.
+        """
         size = self.info.glimpse_input_size
         if crops.ndim != 4 or crops.shape[1:] != (3, size, size):
             raise ModelError(
                 f"{self.folder / GLIMPSE_FILE}: crops of shape {crops.shape}, "
                 f"expected N x 3 x {size} x {size}"
             )
-        return self.glimpse.run(None, {"crops": np.ascontiguousarray(crops, dtype=np.float32)})[0]
+        crops = np.ascontiguousarray(crops, dtype=np.float32)
+        parts = [
+            self.glimpse.run(None, {"crops": crops[i : i + GLIMPSE_BATCH]})[0]
+            for i in range(0, len(crops), GLIMPSE_BATCH)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, self.info.feature_dim), np.float32)
 
     def run_head(
         self, features: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray

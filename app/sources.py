@@ -1,8 +1,8 @@
 """What `sta-hands run SOURCE` and the GUI can read: one `Source` per kind, all yielding `Frame`s.
 
 SOURCE is a path (an NTU `.skeleton` / `_rgb.avi`, or one of the app's own recordings), an NTU
-sample name (looked up in `--data` or `$STA_HANDS_NTU_ROOT`), `demo` (the bundled clip) or
-`synthetic` (a clip rendered in memory).
+sample name (looked up in `--data` or `$STA_HANDS_NTU_ROOT`), `demo` (the bundled clip),
+`synthetic` (a clip rendered in memory) or `kinect` (the live Kinect v2, Windows).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class Source:
     open: Callable[..., Iterator[Frame]]  # (start, images=None) -> frames from `start`
     path: Path | None = None
     timestamps: np.ndarray | None = None
+    stop: Callable[[], None] | None = None  # wakes a live source that may be waiting (e.g. a lost sensor)
 
 
 def demo_clip_path() -> Path:
@@ -91,6 +92,26 @@ def _synthetic_source(seed: int) -> Source:
     )
 
 
+def _kinect_source() -> Source:
+    """The live Kinect v2; fails at once, in one line, when the binding, the SDK or Windows is missing."""
+    from recordings.kinect import KinectSource, KinectUnavailable, kinect_status
+
+    available, reason = kinect_status()
+    if not available:
+        raise UserError(reason)
+    try:
+        kinect = KinectSource()
+    except KinectUnavailable as error:
+        raise UserError(str(error)) from error
+    return Source(
+        description=kinect.description,
+        num_frames=None,
+        fps=kinect.fps,
+        open=lambda start=0, images=None: iter(kinect),
+        stop=kinect.stop,
+    )
+
+
 def is_recording(path: Path) -> bool:
     return RecordingPaths.of(path).sidecar.is_file()
 
@@ -102,7 +123,7 @@ def open_source(spec: str, data_folder: str | Path | None = None, seed: int = 0)
     if spec == "synthetic":
         return _synthetic_source(seed)
     if spec == "kinect":
-        raise UserError("Kinect v2 capture is not available in this version yet; replay a recording instead")
+        return _kinect_source()
     path = Path(spec)
     if path.exists():
         if path.is_dir():

@@ -46,6 +46,7 @@ from app.recognizer import Prediction
 from app.runtime import OnnxModel
 from app.sources import Source
 from recordings.frame import Frame
+from recordings.kinect import kinect_status
 
 log = logging.getLogger(__name__)
 Shortcut = QKeySequence.StandardKey | str
@@ -53,9 +54,6 @@ Shortcut = QKeySequence.StandardKey | str
 POLL_MS = 15  # the timer polls the display ring at about twice a 30 fps source's rate; draws new frames only
 STATUS_EVERY = 16  # ticks between status-bar refreshes (about 4 per second)
 OPEN_FILTER = "Clips and recordings (*.skeleton *.avi *.jsonl);;All files (*)"
-KINECT_REASON = (
-    "Kinect v2 live capture is not available in this version; replay a recording, a clip or the demo"
-)
 PROVIDERS = (
     ("Automatic", ""),
     ("CPU", "cpu"),
@@ -159,10 +157,11 @@ class MainWindow(QMainWindow):
         self._action(file, "&Open…", self.choose_file, QKeySequence.Open)
         self._action(file, "&Demo", lambda: self.open_spec("demo"))
         self._action(file, "&Synthetic clip", lambda: self.open_spec("synthetic"))
-        self.kinect_action = self._action(file, "&Kinect v2 (live)", lambda: None)
-        self.kinect_action.setEnabled(False)
-        self.kinect_action.setToolTip(KINECT_REASON)
-        self.kinect_action.setStatusTip(KINECT_REASON)
+        self.kinect_action = self._action(file, "&Kinect v2 (live)", lambda: self.open_spec("kinect"))
+        available, reason = kinect_status()
+        self.kinect_action.setEnabled(available)
+        self.kinect_action.setToolTip(reason)
+        self.kinect_action.setStatusTip(reason)
         file.addSeparator()
         self._action(file, "Save &screenshot…", self.choose_screenshot, "Ctrl+Shift+S")
         self._action(file, "Export annotated &video…", self.choose_video_export, "Ctrl+Shift+E")

@@ -335,15 +335,17 @@ class Session(QObject):
 
     def _frames(self, source: Source, start: int, generation: int) -> Iterator[Frame]:
         """The source from `start`, read in the capture thread; each frame also goes to the caches and
-        the recorder (while this generation is current)."""
-        for frame in source.open(start):
-            if generation == self._generation:
-                self.scaled.add(frame)
-                self.cache.add(frame)
-                recorder = self._recorder
-                if recorder is not None:
-                    recorder.push(frame)
-            yield frame
+        the recorder (while this generation is current). Closing it closes the source's iterator in
+        the same thread (a live device is released where it was opened)."""
+        with contextlib.closing(source.open(start)) as frames:
+            for frame in frames:
+                if generation == self._generation:
+                    self.scaled.add(frame)
+                    self.cache.add(frame)
+                    recorder = self._recorder
+                    if recorder is not None:
+                        recorder.push(frame)
+                yield frame
 
     def _start_run(self, start: int, recognizer: StreamRecognizer | None) -> None:
         assert self.source is not None
@@ -365,7 +367,8 @@ class Session(QObject):
             self._track(thread)
         capture = CaptureThread(
             self._frames(self.source, start, generation), rings,
-            realtime=self.speed is not None, speed=self.speed or 1.0,
+            realtime=self.speed is not None and self.source.num_frames is not None, speed=self.speed or 1.0,
+            on_stop=self.source.stop,
         ).start()  # fmt: skip
         self._track(capture)
         self._run = _Run(capture, display, thread)

@@ -258,7 +258,10 @@ def test_the_event_loop_stays_responsive_while_a_slow_model_runs(window, qtbot) 
     timer.stop()
     lateness = np.diff(beats) - 0.010
     assert session.predictions_received - received >= 3  # the slow model did run meanwhile
-    assert lateness.max() < 0.100, f"the event loop stalled {lateness.max() * 1e3:.0f} ms"
+    # Every beat within 100 ms but for the odd one the OS deschedules on a busy 2-core machine;
+    # a GUI thread that waited on the 150 ms model would be late at every prediction.
+    late = lateness > 0.100
+    assert late.sum() <= 1 and lateness.max() < 0.150, f"stalls: {np.sort(lateness)[-3:] * 1e3} ms"
 
 
 def test_settings_remember_the_geometry_and_the_last_folder(qtbot, settings, tmp_path) -> None:

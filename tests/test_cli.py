@@ -1,0 +1,44 @@
+"""The command line: one entry point, every subcommand with its help, errors as one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from app.cli import build_parser, main
+from tests.conftest import REPO
+
+COMMANDS = ("demo", "run", "info", "synth", "features", "train", "evaluate", "ablate", "export", "bench")
+
+
+def test_help_lists_every_subcommand(capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    for command in COMMANDS:
+        assert command in text
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_subcommand_has_help(command: str, capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args([command, "--help"])
+    assert done.value.code == 0
+    assert "usage: sta-hands " + command in capsys.readouterr().out
+
+
+def test_building_the_command_line_does_not_import_torch() -> None:
+    code = "import sys; from app.cli import build_parser; build_parser(); print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_python_dash_m_app_runs(tmp_path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "info", str(tmp_path)], cwd=REPO, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "a folder" in done.stderr
