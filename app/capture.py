@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.ring import FrameRing
+from app.worker import Worker
 from recordings.frame import Frame
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ class CaptureEvent:
     frames_read: int = 0
 
 
-class CaptureThread:
+class CaptureThread(Worker):
     """Runs `frames` (any iterable of Frame) into one ring or several (e.g. recognizer and display).
 
     `stop()` ends it cleanly; every ring is closed when the source ends, fails or is stopped.
@@ -52,11 +53,7 @@ class CaptureThread:
         self.events: queue.Queue[CaptureEvent] = queue.Queue()
         self.frames_read = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def start(self) -> CaptureThread:
-        self._thread.start()
-        return self
+        super().__init__(name)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -64,13 +61,6 @@ class CaptureThread:
             self._on_stop()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
 
     def _run(self) -> None:
         try:

@@ -21,6 +21,7 @@ import numpy as np
 
 from app.ring import FrameRing
 from app.runtime import OnnxModel
+from app.worker import Worker
 from recordings.frame import Frame
 from recordings.inputs import (
     HAND_SLOTS,
@@ -261,7 +262,7 @@ class StreamRecognizer:
         return replace(prediction, timings=timings, frames_skipped=self.frames_skipped)
 
 
-class RecognizerThread:
+class RecognizerThread(Worker):
     """Runs a `StreamRecognizer` on a `FrameRing` in a worker thread; results go to `on_prediction`.
 
     Each time it wakes it takes every frame waiting. An exception is reported through `on_error`,
@@ -280,23 +281,12 @@ class RecognizerThread:
         self.on_prediction = on_prediction
         self.on_error = on_error
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="recognizer", daemon=True)
-
-    def start(self) -> RecognizerThread:
-        self._thread.start()
-        return self
+        super().__init__("recognizer")
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self.ring.close()
         self._thread.join(timeout)
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
 
     def _run(self) -> None:
         try:

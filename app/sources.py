@@ -1,7 +1,7 @@
 """What `sta-hands run SOURCE` and the GUI can read: one `Source` per kind, all yielding `Frame`s.
 
-SOURCE is a path (an NTU `.skeleton` / `_rgb.avi`, or one of the app's own recordings), an NTU
-sample name (looked up in `--data` or `$STA_HANDS_NTU_ROOT`), `demo` (the bundled clip),
+SOURCE is a path (an NTU `.skeleton` / `_rgb.avi`, a Kinect Studio `.xef`, one of the app's own
+recordings), an NTU sample name (looked up in `--data` or `$STA_HANDS_NTU_ROOT`), `demo` (the bundled clip),
 `synthetic` (a clip rendered in memory) or `kinect` (the live Kinect v2, Windows).
 """
 
@@ -92,6 +92,20 @@ def _synthetic_source(seed: int) -> Source:
     )
 
 
+def _xef_source(path: Path) -> Source:
+    from recordings.xef import open_xef
+
+    xef = open_xef(path)
+    return Source(
+        description=f"Kinect Studio {path.name}",
+        num_frames=xef.num_frames,
+        fps=xef.fps,
+        open=lambda start, images=None: xef.frames(start, images),
+        path=path,
+        timestamps=xef.timestamps,
+    )
+
+
 def _kinect_source() -> Source:
     """The live Kinect v2; fails at once, in one line, when the binding, the SDK or Windows is missing."""
     from recordings.kinect import KinectSource, KinectUnavailable, kinect_status
@@ -128,6 +142,8 @@ def open_source(spec: str, data_folder: str | Path | None = None, seed: int = 0)
     if path.exists():
         if path.is_dir():
             raise UserError(f"{path}: a folder; give a clip (.skeleton, _rgb.avi) or a recording (.jsonl)")
+        if path.suffix.lower() == ".xef":
+            return _xef_source(path)
         return _recording_source(path) if is_recording(path) else _ntu_source(path, None)
     if SAMPLE_NAME.match(spec):
         folder = Path(data_folder or os.environ.get("STA_HANDS_NTU_ROOT", "."))

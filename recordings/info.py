@@ -120,10 +120,14 @@ def _describe_recording(path: Path) -> dict[str, Any]:
 
 
 def describe(path: str | Path) -> dict[str, Any]:
-    """A JSON-able description of an NTU clip or one of the app's recordings."""
+    """A JSON-able description of an NTU clip, a Kinect Studio .xef file or one of the app's recordings."""
     path = Path(path)
     if path.is_dir():
         raise RecordingError(path, "a folder; give a .skeleton, _rgb.avi or .jsonl file")
+    if path.suffix.lower() == ".xef":
+        from recordings.xef import describe_xef
+
+        return describe_xef(path)
     if RecordingPaths.of(path).sidecar.is_file():
         return _describe_recording(path)
     return _describe_ntu(path)

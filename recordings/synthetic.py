@@ -48,6 +48,7 @@ from tqdm import tqdm
 
 from recordings.frame import COLOR_SIZE, INFERRED, NUM_JOINTS, TRACKED, Body, Frame
 from recordings.frame import JOINT as J
+from recordings.ntu import SampleName
 from recordings.own import RecordingWriter
 
 GENERATOR_VERSION = 1
@@ -129,9 +130,8 @@ class ClipSpec:
 
     @property
     def name(self) -> str:
-        return (
-            f"S{self.setup:03d}C{self.camera:03d}P{self.performer:03d}"
-            f"R{self.replication:03d}A{self.class_index + 1:03d}"
+        return str(
+            SampleName(self.setup, self.camera, self.performer, self.replication, self.class_index + 1)
         )
 
     @property

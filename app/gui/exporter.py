@@ -20,6 +20,7 @@ from app.gui.drawing import render_annotated
 from app.recognizer import Prediction, StreamRecognizer
 from app.runtime import OnnxModel
 from app.sources import Source
+from app.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def _open_writer(path: Path, fps: float, size: tuple[int, int]) -> cv2.VideoWrit
     return writer
 
 
-class ExportThread:
+class ExportThread(Worker):
     """Runs `export_annotated_video` in a thread; callbacks are called from that thread."""
 
     def __init__(
@@ -87,21 +88,10 @@ class ExportThread:
         self.source, self.model, self.path, self.width = source, model, Path(path), width
         self.on_progress, self.on_done, self.on_error = on_progress, on_done, on_error
         self._cancel = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="export", daemon=True)
-
-    def start(self) -> ExportThread:
-        self._thread.start()
-        return self
+        super().__init__("export")
 
     def cancel(self) -> None:
         self._cancel.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
 
     def _run(self) -> None:
         try:

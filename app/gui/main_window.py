@@ -53,7 +53,7 @@ Shortcut = QKeySequence.StandardKey | str
 
 POLL_MS = 15  # the timer polls the display ring at about twice a 30 fps source's rate; draws new frames only
 STATUS_EVERY = 16  # ticks between status-bar refreshes (about 4 per second)
-OPEN_FILTER = "Clips and recordings (*.skeleton *.avi *.jsonl);;All files (*)"
+OPEN_FILTER = "Clips and recordings (*.skeleton *.avi *.jsonl *.xef);;All files (*)"
 PROVIDERS = (
     ("Automatic", ""),
     ("CPU", "cpu"),

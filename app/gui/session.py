@@ -337,7 +337,8 @@ class Session(QObject):
         """The source from `start`, read in the capture thread; each frame also goes to the caches and
         the recorder (while this generation is current). Closing it closes the source's iterator in
         the same thread (a live device is released where it was opened)."""
-        with contextlib.closing(source.open(start)) as frames:
+        frames = source.open(start)
+        try:
             for frame in frames:
                 if generation == self._generation:
                     self.scaled.add(frame)
@@ -346,6 +347,10 @@ class Session(QObject):
                     if recorder is not None:
                         recorder.push(frame)
                 yield frame
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()
 
     def _start_run(self, start: int, recognizer: StreamRecognizer | None) -> None:
         assert self.source is not None
