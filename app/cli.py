@@ -50,7 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.headless:
         from app.gui.launch import launch_gui
 
-        return launch_gui(source_spec=args.source, model_folder=args.model, provider=args.provider)
+        return launch_gui(args.source, model_folder=args.model, provider=args.provider, source=source)
     model = _open_model(args)
     summary = run_headless(
         source,
@@ -128,6 +128,22 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_bench)
 
 
+def cmd_convert(args: argparse.Namespace) -> int:
+    from recordings.xef import convert_xef
+
+    stem = convert_xef(args.path, Path(args.out), overwrite=args.overwrite)
+    print(f"wrote {stem}.skeleton, {stem.name}_rgb.avi and {stem.name}.jsonl")
+    return 0
+
+
+def _add_convert(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("convert", help="a Kinect Studio .xef file to the app's own (NTU-layout) recording")
+    p.add_argument("path", help="the .xef file")
+    p.add_argument("out", help="output stem, e.g. recordings/S001C001P001R001A001")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing recording of that name")
+    p.set_defaults(func=cmd_convert)
+
+
 def _add_info(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="what a clip or recording holds: name, class, frames, bodies, video")
     p.add_argument("path", help="an NTU .skeleton or _rgb.avi, a recording (.jsonl/.skeleton/_rgb.avi)")
@@ -144,10 +160,28 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_synth)
 
 
+def _add_training(sub: argparse._SubParsersAction) -> None:
+    """features, train, evaluate, ablate: from models.commands (torch is imported only when they run)."""
+    from models.commands import add_subcommands
+
+    add_subcommands(sub)
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    """export: from export.commands (torch is imported only when it runs)."""
+    from export.commands import add_subcommands
+
+    add_subcommands(sub)
+
+
 SUBCOMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _add_demo,
+    _add_run,
     _add_info,
     _add_synth,
-    _add_run,
+    _add_convert,
+    _add_training,
+    _add_export,
     _add_bench,
 )
 
@@ -180,3 +214,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"sta-hands {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # the last resort: still one line, the traceback only with --debug
+        if args.debug:
+            raise
+        print(
+            f"sta-hands {args.command}: {type(error).__name__}: {error} (--debug shows where)",
+            file=sys.stderr,
+        )
+        return 1

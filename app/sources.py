@@ -46,7 +46,7 @@ def demo_clip_path() -> Path:
     path = Path(str(resources.files("recordings") / "samples" / f"{DEMO_CLIP_STEM}.jsonl"))
     if not path.is_file():
         raise UserError(
-            f"the demo clip is missing at {path}; rebuild it with: python -m recordings.make_demo"
+            f"the demo clip is missing at {path}; rebuild it with: python -m models.make_demo"
         )
     return path
 

@@ -1,0 +1,108 @@
+"""Evaluate what ships: an exported model folder (glimpse.onnx + head.onnx) on the clips themselves.
+
+For every sub-sequence (the same frames `models.evaluate` uses: `models.data.evaluation_windows`),
+the frames are read from the clip and classified by the app's own `app.recognizer.classify_window`
+(crops, glimpse CNN and head through ONNX Runtime), so the numbers are those of the app, not of the
+training code. The report is `models.evaluate`'s.
+
+Per-stream logits: a `Prediction` carries the fused logits and each stream's probabilities; the
+streams' views are averaged as log-probabilities, which differ from their logits by a constant per
+view, so the predicted class is the same as with averaged logits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from app.recognizer import GlimpseCache, Prediction, classify_window
+from app.runtime import OnnxModel
+from models.data import (
+    ClipRef,
+    DataError,
+    Dataset,
+    active_hands,
+    clip_hand_frames,
+    evaluation_windows,
+    num_frames,
+)
+from models.evaluate import SEED, VIEWS, ClipOutcome, build_report, outcome_from_views
+from recordings.inputs import HandFrame, window_inputs
+
+
+def classify_frames(
+    model: OnnxModel,
+    frames: Mapping[int, HandFrame],
+    indices: Sequence[int] | np.ndarray,
+    cache: GlimpseCache | None = None,
+) -> Prediction:
+    """The app's prediction on the frames at `indices` (a window, in order)."""
+    return classify_window(model, [frames[int(i)] for i in indices], cache)
+
+
+def window_ground_truth(clip: ClipRef, window: Sequence[HandFrame]) -> np.ndarray:
+    """T x 4 active hands of a synthetic clip's window, in the slot order the app gives this window."""
+    return active_hands(clip, window, window_inputs(window).body_ids)
+
+
+def evaluate_clip(model: OnnxModel, clip: ClipRef, views: int = VIEWS, seed: int = SEED) -> ClipOutcome:
+    """The clip's outcome over its evaluation windows, every window through `classify_window`."""
+    windows = evaluation_windows(clip.name, num_frames(clip), model.info.window_length, views, seed)
+    frames = clip_hand_frames(clip, np.unique(np.concatenate(windows)))
+    cache = GlimpseCache()  # the clip's crops go through the CNN once, whatever the windows share
+    outputs: dict[str, list[np.ndarray]] = {}
+    for indices in windows:
+        prediction = classify_frames(model, frames, indices, cache)
+        values = {
+            "logits": prediction.logits,
+            "pose_logits": np.log(np.maximum(prediction.pose_probabilities, 1e-30)),
+            "rgb_logits": np.log(np.maximum(prediction.rgb_probabilities, 1e-30)),
+            "spatial_attention": prediction.spatial_attention,
+        }
+        if clip.synthetic:
+            values["active_hands"] = window_ground_truth(clip, [frames[int(i)] for i in indices])
+        for key, value in values.items():
+            outputs.setdefault(key, []).append(value)
+    return outcome_from_views(clip.name, clip.label, {key: np.stack(value) for key, value in outputs.items()})
+
+
+def evaluate_exported(
+    folder: str | Path,
+    dataset: Dataset,
+    *,
+    split: str | None = None,
+    views: int = VIEWS,
+    seed: int = SEED,
+    provider: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """The report of the exported model in `folder` on the test side of `split` (every clip when None)."""
+    model = OnnxModel(folder, provider=provider)
+    if tuple(model.info.class_names) != dataset.class_names:
+        raise DataError(
+            Path(folder) / "head.onnx",
+            f"the model knows {len(model.info.class_names)} classes that differ from the data's "
+            f"{len(dataset.class_names)}",
+        )
+    clips = dataset.split(split, "test")
+    if not clips:
+        raise DataError(dataset.root, f"no test clips on the {split} split")
+    outcomes = [
+        evaluate_clip(model, clip, views, seed)
+        for clip in tqdm(clips, desc="evaluate", unit="clip", disable=not progress)
+    ]
+    return build_report(
+        outcomes,
+        dataset.class_names,
+        model=str(folder),
+        model_kind="exported",
+        provider=model.provider,
+        data=str(dataset.root),
+        split=split,
+        views=views,
+        seed=seed,
+    )

@@ -1,0 +1,394 @@
+"""The paper's ablations (tables 2 and 3) as one command, and its claims checked on synthetic data.
+
+`run_ablation` trains and evaluates every RGB-stream variant of table 2 (spatial integration x
+temporal pooling, `RgbStreamConfig.spatial` / `.temporal`), the pose stream and the two-stream model
+of table 3, and writes `table.md` laid out like the paper's tables with the paper's NTU RGB+D
+figures beside ours. Runs that exist already are resumed or reused, so an interrupted ablation
+continues where it stopped.
+
+The paper's figures: we could not obtain the exact numbers of tables 2 and 3 of Baradel, Wolf &
+Mille 2017 (arXiv 1703.10106 / 1712.08002) while writing this, so the paper columns read "n/a"
+rather than figures from memory. Fill `PAPER_TABLE2` / `PAPER_TABLE3` from the paper to show them.
+
+`check_claims` (`sta-hands ablate --quick`) makes a small synthetic set (fixed seed, the
+cross-subject split by performer), computes EfficientNet-Lite0 features at a reduced input size,
+trains the pose stream, STA-Hands and the Sum baseline, and checks the paper's claims:
+1. the pose stream is near chance inside the groups of classes that share one motion, STA-Hands
+   separates them;
+2. STA-Hands beats the Sum baseline (same network, the hands' features summed);
+3. the two-stream model beats each stream; 4. it reaches at least 95% test accuracy;
+5. the spatial attention picks the acting hand (attention score) in at least 80% of the frames.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.config import ModelConfig, RgbStreamConfig
+from models.data import Dataset, find_dataset
+
+# Table 2 rows, in the paper's order: spatial integration first (temporal pooling fixed to the plain
+# recurrent classifier), then temporal pooling (spatial attention on the pose fixed). Our reading of
+# the table; the labels say what each variant is.
+TABLE2_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("sum", "last", "Sum of the hands' glimpses", "none (last hidden state)"),
+    ("concat", "last", "Concatenation of the glimpses", "none (last hidden state)"),
+    ("hidden", "last", "Attention on the hidden state h", "none (last hidden state)"),
+    ("pose", "last", "Attention on the augmented pose", "none (last hidden state)"),
+    ("both", "last", "Attention on pose and hidden state", "none (last hidden state)"),
+    ("pose", "mean", "Attention on the augmented pose", "mean of hidden states"),
+    ("pose", "hidden_motion", "Attention on the augmented pose", "attention on hidden state + motion"),
+    ("pose", "motion", "Attention on the augmented pose", "attention on the augmented motion (STA-Hands)"),
+)
+PAPER_TABLE2: dict[tuple[str, str], tuple[float | None, float | None]] = {}  # (spatial, temporal) -> CS, CV
+PAPER_TABLE3: dict[str, tuple[float | None, float | None]] = {}  # "pose" / "rgb" / "two-stream" -> CS, CV
+TABLE3_ROWS = (
+    ("pose", "Pose stream (Deep GRU)"),
+    ("rgb", "RGB stream (STA-Hands)"),
+    ("two-stream", "Two-stream (sum of logits)"),
+)
+
+# The synthetic check (`check_claims`): small enough for a few minutes on 2 CPU cores.
+CLAIMS_SEED = 0
+CLAIMS_PERFORMERS = 8  # 8 performers x 11 classes x 3 cameras = 264 clips; cs: P1,2,4,5,8 train, P3,6,7 test
+CLAIMS_FRAMES: int | None = None  # the generator's own clip lengths (1.3-2.2 s); 1 s clips cost half
+# as much but leave the two-stream accuracy at 95-100% over seeds instead of 98-100%
+CLAIMS_INPUT_SIZE = 64  # EfficientNet-Lite0 on 50 px crops upsampled to 64 px: 4x fewer FLOPs than 224
+CLAIMS_RGB_HIDDEN = 128  # RGB GRU units (the paper's 1024 is for NTU's 40k training clips)
+# The paper's optimiser settings assume NTU's ~40k training clips (over 1000 steps per epoch); on 165
+# clips the same 100 epochs are 600 steps, too few at lr 1e-4. A larger step and smaller batches
+# give the optimiser enough updates; the claims are checked as stated.
+CLAIMS_TRAIN = {"learning_rate": 1e-3, "batch_size": 16, "validation_fraction": 0.1, "patience": 30}
+ATTENTION_MIN, TWO_STREAM_MIN = 0.80, 0.95
+
+
+def _cell(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}"
+
+
+def _paper(values: tuple[float | None, float | None] | None) -> tuple[str, str]:
+    if values is None:
+        return "n/a", "n/a"
+    return tuple("n/a" if v is None else f"{v:.1f}" for v in values)  # type: ignore[return-value]
+
+
+# ------------------------------------------------------------------------------------- training runs
+
+
+def _train_and_evaluate(
+    stream: str, dataset: Dataset, cache: Path, folder: Path, split: str, config: ModelConfig, settings: Any
+) -> dict[str, Any]:
+    """Train (or resume, or reuse) one stream in `folder`; evaluate its best checkpoint on the test side."""
+    from models.evaluate import evaluate_checkpoint, write_report
+    from models.train import LAST, train_stream
+
+    result = train_stream(
+        stream,
+        dataset,
+        cache,
+        folder,
+        split=split,
+        config=config,
+        settings=settings,
+        resume=(folder / LAST).exists(),
+        progress=False,
+    )
+    report = evaluate_checkpoint(result.best, dataset, cache, split=split)
+    report["epochs"], report["best_epoch"] = result.epochs, result.best_epoch
+    write_report(report, folder / "evaluation")
+    return report
+
+
+def _two_stream(
+    dataset: Dataset, cache: Path, pose: Path, rgb: Path, out: Path, split: str
+) -> dict[str, Any]:
+    from models.evaluate import evaluate_checkpoint, write_report
+    from models.train import BEST, combine_streams
+
+    combined = combine_streams(pose / BEST, rgb / BEST, out / "two_stream.safetensors")
+    report = evaluate_checkpoint(combined, dataset, cache, split=split)
+    write_report(report, out / "two_stream_evaluation")
+    return report
+
+
+def _base_config(config: str | Path | ModelConfig | None) -> tuple[ModelConfig, dict[str, Any]]:
+    if isinstance(config, ModelConfig):
+        return config, {}
+    if config is None:
+        return ModelConfig(), {}
+    from models.train import load_config_file
+
+    return load_config_file(config)
+
+
+def run_ablation(
+    data: str | Path,
+    features: str | Path,
+    out: str | Path,
+    *,
+    split: str = "cs",
+    epochs: int | None = None,
+    config: str | Path | ModelConfig | None = None,
+    train: dict[str, Any] | None = None,
+) -> str:
+    """Train and evaluate the variants of tables 2 and 3; write and return `out`/table.md."""
+    from models.train import TrainSettings
+
+    dataset = find_dataset(data)
+    base, overrides = _base_config(config)
+    overrides = {**overrides, **(train or {}), **({"epochs": epochs} if epochs is not None else {})}
+    settings = TrainSettings.from_dict(overrides)
+    folder, cache = Path(out), Path(features)
+    reports: dict[str, dict[str, Any]] = {}
+    for spatial, temporal, _, _ in TABLE2_ROWS:
+        variant = dataclasses.replace(
+            base, rgb=dataclasses.replace(base.rgb, spatial=spatial, temporal=temporal)
+        )
+        name = f"rgb-{spatial}-{temporal}"
+        reports[name] = _train_and_evaluate("rgb", dataset, cache, folder / name, split, variant, settings)
+    reports["pose"] = _train_and_evaluate("pose", dataset, cache, folder / "pose", split, base, settings)
+    reports["two-stream"] = _two_stream(
+        dataset, cache, folder / "pose", folder / "rgb-pose-motion", folder, split
+    )
+    table = ablation_markdown(reports, split, dataset)
+    (folder / "table.md").write_text(table, encoding="utf-8")
+    summary = {
+        name: {"accuracy": r["accuracy"], "attention_score": r["attention_score"]}
+        for name, r in reports.items()
+    }
+    (folder / "ablation.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return table
+
+
+def ablation_markdown(reports: dict[str, dict[str, Any]], split: str, dataset: Dataset) -> str:
+    """Tables 2 and 3 as markdown: our accuracy on `split` beside the paper's CS and CV figures."""
+    ours = f"ours ({split.upper()}, {dataset.root.name})"
+    lines = [
+        "### Table 2: RGB stream (STA-Hands) variants, test accuracy %",
+        "",
+        f"| Spatial integration | Temporal pooling | {ours} | attention score | paper CS | paper CV |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for spatial, temporal, spatial_label, temporal_label in TABLE2_ROWS:
+        report = reports.get(f"rgb-{spatial}-{temporal}")
+        accuracy = report["accuracy"]["rgb"] if report else None
+        attention = report.get("attention_score") if report else None
+        cs, cv = _paper(PAPER_TABLE2.get((spatial, temporal)))
+        lines.append(
+            f"| {spatial_label} | {temporal_label} | {_cell(accuracy)} | {_cell(attention)} | {cs} | {cv} |"
+        )
+    lines += [
+        "",
+        "### Table 3: streams and fusion, test accuracy %",
+        "",
+        f"| Model | {ours} | paper CS | paper CV |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    sources = {
+        "pose": ("pose", "pose"),
+        "rgb": ("rgb-pose-motion", "rgb"),
+        "two-stream": ("two-stream", "fused"),
+    }
+    for key, label in TABLE3_ROWS:
+        name, stream = sources[key]
+        report = reports.get(name)
+        cs, cv = _paper(PAPER_TABLE3.get(key))
+        lines.append(f"| {label} | {_cell(report['accuracy'][stream] if report else None)} | {cs} | {cv} |")
+    lines += [
+        "",
+        "Paper figures: n/a where we could not obtain the exact numbers (see models/ablate.py).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------- the claims check
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str
+    measured: str
+    passed: bool
+
+
+@dataclass(frozen=True)
+class ClaimsResult:
+    claims: tuple[Claim, ...]
+    markdown: str
+    numbers: dict[str, Any]
+
+    @property
+    def passed(self) -> bool:
+        return all(claim.passed for claim in self.claims)
+
+
+def motion_groups() -> list[tuple[str, ...]]:
+    """The synthetic classes that share one motion generator and differ only in the held object."""
+    from recordings.synthetic import ACTIONS
+
+    groups: dict[str, list[str]] = {}
+    for action in ACTIONS:
+        groups.setdefault(action.motion, []).append(action.name)
+    return [
+        tuple(names)
+        for names in groups.values()
+        if len(names) > 1 and len({a.held for a in ACTIONS if a.name in names}) == len(names)
+    ]
+
+
+def within_group_accuracy(
+    report: dict[str, Any], outcomes_logits: dict[str, np.ndarray], group: Sequence[str], stream: str
+) -> float:
+    """Accuracy of choosing among the group's classes only (argmax of the group's logits) on its clips."""
+    names = report["class_names"]
+    members = [names.index(c) for c in group]
+    rows = [p for p in report["predictions"] if p["label"] in members]
+    hits = [members[int(np.argmax(outcomes_logits[p["clip"]][members]))] == p["label"] for p in rows]
+    return float(np.mean(hits))
+
+
+def _clip_logits(
+    checkpoint: Path, dataset: Dataset, cache: Path, split: str, stream: str
+) -> dict[str, np.ndarray]:
+    """Per test clip, the stream's logits averaged over the evaluation windows."""
+    from models import checkpoint as checkpoints
+    from models.data import evaluation_windows
+    from models.evaluate import outcome_from_views
+    from models.features import FeatureStore
+    from models.train import choose_device, predict
+
+    model, config, _ = checkpoints.load(checkpoint)
+    clips = dataset.split(split, "test")
+    store = FeatureStore(cache, clips)
+    windows = [evaluation_windows(c.name, store.num_frames(p), config.window) for p, c in enumerate(clips)]
+    outputs = predict(model, store, list(range(len(clips))), windows, choose_device(None))
+    return {
+        c.name: outcome_from_views(c.name, c.label, o).logits[stream]
+        for c, o in zip(clips, outputs, strict=True)
+    }
+
+
+def prepare_synthetic(
+    out: Path,
+    performers: int = CLAIMS_PERFORMERS,
+    frames: int | None = CLAIMS_FRAMES,
+    input_size: int = CLAIMS_INPUT_SIZE,
+    seed: int = CLAIMS_SEED,
+) -> tuple[Path, Path]:
+    """The synthetic clips in `out`/data and their features in `out`/features (both reused when there)."""
+    from models.features import build_cache_backbone, compute_features
+    from recordings.synthetic import ACTIONS, CAMERA_YAW_DEG, generate_dataset, plan_clips
+
+    data, cache = out / "data", out / "features"
+    specs = plan_clips(performers * len(ACTIONS) * len(CAMERA_YAW_DEG), seed, frames=frames)
+    todo = [spec for spec in specs if not (data / f"{spec.name}.jsonl").is_file()]
+    if todo:
+        generate_dataset(data, todo, seed, workers=2)
+    backbone, weights = build_cache_backbone("efficientnet_lite0", input_size)
+    compute_features(find_dataset(data).clips, cache, backbone, weights)
+    return data, cache
+
+
+def check_claims(out: str | Path, *, epochs: int | None = None) -> ClaimsResult:
+    """Make the synthetic set, train and evaluate, check the claims; writes `out`/claims.md and .json."""
+    from models.train import BEST, TrainSettings
+
+    folder = Path(out)
+    data, cache = prepare_synthetic(folder)
+    dataset = find_dataset(data)
+    settings = TrainSettings.from_dict({**CLAIMS_TRAIN, **({"epochs": epochs} if epochs else {})})
+    runs = folder / "runs"
+    base = ModelConfig(rgb=RgbStreamConfig(hidden_size=CLAIMS_RGB_HIDDEN))
+    sum_config = dataclasses.replace(base, rgb=dataclasses.replace(base.rgb, spatial="sum"))
+    pose = _train_and_evaluate("pose", dataset, cache, runs / "pose", "cs", base, settings)
+    sta = _train_and_evaluate("rgb", dataset, cache, runs / "rgb-pose-motion", "cs", base, settings)
+    baseline = _train_and_evaluate("rgb", dataset, cache, runs / "rgb-sum-motion", "cs", sum_config, settings)
+    both = _two_stream(dataset, cache, runs / "pose", runs / "rgb-pose-motion", runs, "cs")
+    pose_logits = _clip_logits(runs / "pose" / BEST, dataset, cache, "cs", "pose")
+    sta_logits = _clip_logits(runs / "rgb-pose-motion" / BEST, dataset, cache, "cs", "rgb")
+    claims = _claims(pose, sta, baseline, both, pose_logits, sta_logits)
+    numbers = {
+        "accuracy": {
+            "pose": pose["accuracy"]["pose"],
+            "sta_hands": sta["accuracy"]["rgb"],
+            "sum_baseline": baseline["accuracy"]["rgb"],
+            "two_stream": both["accuracy"]["fused"],
+        },
+        "attention_score": both["attention_score"],
+        "attention_frames": both["attention_frames"],
+        "test_clips": both["clips"],
+        "train_settings": dataclasses.asdict(settings),
+        "claims": [dataclasses.asdict(c) for c in claims],
+    }
+    markdown = _claims_markdown(claims, numbers, dataset)
+    (folder / "claims.md").write_text(markdown, encoding="utf-8")
+    (folder / "claims.json").write_text(json.dumps(numbers, indent=2) + "\n", encoding="utf-8")
+    return ClaimsResult(tuple(claims), markdown, numbers)
+
+
+def _claims(
+    pose: dict, sta: dict, baseline: dict, both: dict, pose_logits: dict, sta_logits: dict
+) -> list[Claim]:
+    claims = []
+    for group in motion_groups():
+        chance = 1.0 / len(group)
+        pose_acc = within_group_accuracy(pose, pose_logits, group, "pose")
+        sta_acc = within_group_accuracy(sta, sta_logits, group, "rgb")
+        near_chance = pose_acc < (chance + 1.0) / 2  # closer to chance than to a perfect choice
+        claims.append(
+            Claim(
+                f"same motion ({' / '.join(group)}): pose stream near chance ({chance:.2f}), "
+                "STA-Hands separates (>= 0.90)",
+                f"pose {pose_acc:.3f}, STA-Hands {sta_acc:.3f}",
+                near_chance and sta_acc >= 0.90,
+            )
+        )
+    acc = {
+        "pose": pose["accuracy"]["pose"],
+        "sta": sta["accuracy"]["rgb"],
+        "sum": baseline["accuracy"]["rgb"],
+        "two": both["accuracy"]["fused"],
+    }
+    claims += [
+        Claim(
+            "STA-Hands beats the Sum baseline",
+            f"{acc['sta']:.3f} vs {acc['sum']:.3f}",
+            acc["sta"] > acc["sum"],
+        ),
+        Claim(
+            "two-stream beats each stream",
+            f"{acc['two']:.3f} vs pose {acc['pose']:.3f}, RGB {acc['sta']:.3f}",
+            acc["two"] > max(acc["pose"], acc["sta"]),
+        ),
+        Claim(
+            f"two-stream test accuracy >= {TWO_STREAM_MIN:.2f}",
+            f"{acc['two']:.3f}",
+            acc["two"] >= TWO_STREAM_MIN,
+        ),
+        Claim(
+            f"attention score >= {ATTENTION_MIN:.2f}",
+            f"{both['attention_score']:.3f} ({both['attention_frames']} frames)",
+            (both["attention_score"] or 0.0) >= ATTENTION_MIN,
+        ),
+    ]
+    return claims
+
+
+def _claims_markdown(claims: Sequence[Claim], numbers: dict[str, Any], dataset: Dataset) -> str:
+    lines = [
+        f"### The paper's claims on synthetic data ({len(dataset.clips)} clips, cross-subject test: "
+        f"{numbers['test_clips']} clips)",
+        "",
+        "| claim | measured | |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| {c.text} | {c.measured} | {'pass' if c.passed else 'FAIL'} |" for c in claims]
+    return "\n".join(lines) + "\n"

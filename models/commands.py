@@ -1,0 +1,268 @@
+"""`sta-hands features | train | evaluate | ablate`: argument parsing and thin handlers.
+
+`app.cli` adds these with `add_subcommands(sub)`. Nothing here imports torch at module level: the
+handlers import the library code when they run, so `sta-hands --help` stays fast and torch-free.
+Errors are `models.data.DataError` (a `RecordingError`: the command line shows it as one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from models.config import BACKBONE_SPECS
+
+if TYPE_CHECKING:
+    from models.train import TrainResult, TrainSettings
+
+DEFAULT_BACKBONE = "efficientnet_lite0"
+
+
+# ------------------------------------------------------------------------------------------ features
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    from models.data import find_dataset
+    from models.features import build_cache_backbone, compute_features
+
+    dataset = find_dataset(args.data, args.missing)
+    print(dataset.summary())
+    backbone, weights = build_cache_backbone(
+        args.backbone,
+        args.input_size,
+        args.backbone_weights,
+        args.download,
+        pretrained=not args.random_weights,
+    )
+    report = compute_features(dataset.clips, args.out, backbone, weights, batch=args.batch)
+    print(f"{args.out}: {len(report.computed)} clips computed, {len(report.skipped)} already cached")
+    return 0
+
+
+def _add_features(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("features", help="compute and cache the glimpse features of every clip (resumable)")
+    p.add_argument("data", help="dataset folder: NTU .skeleton (+ _rgb.avi) files and/or recordings")
+    p.add_argument(
+        "--backbone",
+        choices=sorted(BACKBONE_SPECS),
+        default=DEFAULT_BACKBONE,
+        help=f"glimpse CNN (default {DEFAULT_BACKBONE}; the paper's is inception_v3)",
+    )
+    p.add_argument("--out", required=True, help="cache folder (one .npz per clip; reruns skip cached clips)")
+    p.add_argument(
+        "--input-size", type=int, help="side of the resized crop fed to the CNN (default: the backbone's)"
+    )
+    p.add_argument(
+        "--backbone-weights", help="a .pth file of ImageNet weights instead of the default location"
+    )
+    p.add_argument("--download", action="store_true", help="let inception_v3 download its weights (internet)")
+    p.add_argument("--random-weights", action="store_true", help="an untrained backbone (tests only)")
+    p.add_argument("--batch", type=int, default=64, help="crops per CNN call (default 64)")
+    p.add_argument(
+        "--missing", help="the NTU list of samples with missing skeletons (default: the one in DATA)"
+    )
+    p.set_defaults(func=cmd_features)
+
+
+# --------------------------------------------------------------------------------------------- train
+
+
+def _settings(args: argparse.Namespace, overrides: dict[str, Any]) -> TrainSettings:
+    from models.train import TrainSettings
+
+    values = dict(overrides)
+    if args.epochs is not None:
+        values["epochs"] = args.epochs
+    if args.seed is not None:
+        values["seed"] = args.seed
+    return TrainSettings.from_dict(values)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from models.data import find_dataset
+    from models.train import load_config_file, train_both, train_stream
+
+    dataset = find_dataset(args.data, args.missing)
+    config, overrides = load_config_file(args.config) if args.config else (None, {})
+    settings = _settings(args, overrides)
+    split = None if args.split == "none" else args.split
+    out = Path(args.out or f"runs/{args.stream}-{args.split}")
+    if args.stream == "both":
+        combined, pose, rgb = train_both(
+            dataset, args.features, out, split=split, config=config, settings=settings, resume=args.resume
+        )
+        print(f"pose: {_result_line(pose)}\nrgb: {_result_line(rgb)}\ntwo-stream checkpoint: {combined}")
+        return 0
+    result = train_stream(
+        args.stream,
+        dataset,
+        args.features,
+        out,
+        split=split,
+        config=config,
+        settings=settings,
+        resume=args.resume,
+    )
+    print(f"{args.stream}: {_result_line(result)}")
+    return 0
+
+
+def _result_line(result: TrainResult) -> str:
+    accuracy = "n/a" if result.best_val_accuracy is None else f"{result.best_val_accuracy:.3f}"
+    stop = ", stopped early" if result.stopped_early else ""
+    best = f"best validation accuracy {accuracy} (epoch {result.best_epoch})"
+    return f"{result.epochs} epochs{stop}, {best} -> {result.best}"
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train", help="train the pose stream, the RGB stream (STA-Hands) or both on cached features"
+    )
+    p.add_argument("--data", required=True, help="dataset folder (labels and splits)")
+    p.add_argument("--features", required=True, help="feature cache of `sta-hands features`")
+    p.add_argument(
+        "--stream",
+        choices=["pose", "rgb", "both"],
+        required=True,
+        help="both: the two streams in turn, then the combined two-stream checkpoint",
+    )
+    p.add_argument(
+        "--split",
+        choices=["cs", "cv", "none"],
+        default="cs",
+        help="train on the cross-subject or cross-view training side (default cs), or on all clips",
+    )
+    p.add_argument(
+        "--config",
+        help='JSON: a ModelConfig (e.g. {"rgb": {"spatial": "sum"}}), or '
+        '{"model": {...}, "train": {...}} with training settings',
+    )
+    p.add_argument("--out", help="run folder (default runs/STREAM-SPLIT)")
+    p.add_argument("--epochs", type=int, help="at most this many epochs (default 100, the paper's)")
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
+    p.add_argument(
+        "--missing", help="the NTU list of samples with missing skeletons (default: the one in DATA)"
+    )
+    p.set_defaults(func=cmd_train)
+
+
+# ------------------------------------------------------------------------------------------ evaluate
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from models.data import DataError, find_dataset
+    from models.evaluate import summary_text, write_report
+
+    dataset = find_dataset(args.data, args.missing)
+    model = Path(args.model)
+    split = None if args.split == "none" else args.split
+    if model.is_dir():
+        from export.evaluate_onnx import evaluate_exported
+
+        report = evaluate_exported(
+            model, dataset, split=split, views=args.views, seed=args.seed, provider=args.provider
+        )
+    elif model.is_file():
+        from models.checkpoint import CheckpointError
+        from models.evaluate import evaluate_checkpoint
+
+        if not args.features:
+            raise DataError(model, "a checkpoint is evaluated on cached features: pass --features CACHE")
+        try:
+            report = evaluate_checkpoint(
+                model, dataset, args.features, split=split, views=args.views, seed=args.seed
+            )
+        except CheckpointError as error:
+            raise DataError(model, str(error)) from None
+    else:
+        raise DataError(model, "no such checkpoint file or exported model folder")
+    write_report(report, args.out, args.json)
+    print(summary_text(report))
+    if args.json is None and args.out is None:
+        print(json.dumps({key: report[key] for key in ("clips", "accuracy", "attention_score")}, indent=2))
+    return 0
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate", help="accuracy per stream and fused, per class, confusion matrix, attention"
+    )
+    p.add_argument(
+        "--model",
+        required=True,
+        help="a .safetensors checkpoint, or an exported folder (glimpse.onnx + "
+        "head.onnx: evaluated through the app's own recognizer)",
+    )
+    p.add_argument("--data", required=True, help="dataset folder")
+    p.add_argument("--features", help="feature cache (needed for a checkpoint)")
+    p.add_argument(
+        "--split",
+        choices=["cs", "cv", "none"],
+        default="none",
+        help="evaluate the test side of the cs or cv split (default none: every clip)",
+    )
+    p.add_argument("--json", help="write the report as JSON to this file")
+    p.add_argument("--out", help="folder for report.json and confusion.png")
+    p.add_argument("--views", type=int, default=5, help="sub-sequences per clip, logits averaged (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sub-sequences (default 0)")
+    p.add_argument(
+        "--provider", choices=["cpu", "cuda", "tensorrt", "directml"], help="exported model: ORT provider"
+    )
+    p.add_argument(
+        "--missing", help="the NTU list of samples with missing skeletons (default: the one in DATA)"
+    )
+    p.set_defaults(func=cmd_evaluate)
+
+
+# -------------------------------------------------------------------------------------------- ablate
+
+
+def cmd_ablate(args: argparse.Namespace) -> int:
+    from models.ablate import check_claims, run_ablation
+
+    if args.quick:
+        result = check_claims(Path(args.out or "runs/claims"), epochs=args.epochs)
+        print(result.markdown)
+        return 0 if result.passed else 1
+    if not args.data or not args.features:
+        from models.data import DataError
+
+        raise DataError(None, "ablate needs --data and --features (or --quick for the synthetic check)")
+    table = run_ablation(
+        args.data,
+        args.features,
+        Path(args.out or "runs/ablation"),
+        split=args.split,
+        epochs=args.epochs,
+        config=args.config,
+    )
+    print(table)
+    return 0
+
+
+def _add_ablate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "ablate", help="the paper's tables 2 and 3: every variant trained and evaluated, as markdown"
+    )
+    p.add_argument("--data", help="dataset folder")
+    p.add_argument("--features", help="feature cache of the dataset")
+    p.add_argument("--split", choices=["cs", "cv"], default="cs", help="benchmark (default cs)")
+    p.add_argument("--epochs", type=int, help="at most this many epochs per variant (default 100)")
+    p.add_argument("--config", help="base config JSON for every variant (e.g. a smaller RGB GRU)")
+    p.add_argument("--out", help="folder for the runs and table.md (default runs/ablation, or runs/claims)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="the paper's claims checked on a small synthetic set, "
+        "made from scratch in --out (a few minutes on a CPU); exit 1 if a claim fails",
+    )
+    p.set_defaults(func=cmd_ablate)
+
+
+def add_subcommands(sub: argparse._SubParsersAction) -> None:
+    """Add features, train, evaluate and ablate to the `sta-hands` parser's subcommands."""
+    for add in (_add_features, _add_train, _add_evaluate, _add_ablate):
+        add(sub)

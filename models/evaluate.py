@@ -1,0 +1,267 @@
+"""Evaluation: accuracy per stream and fused, per class, a confusion matrix, and the attention score.
+
+Every test clip is seen through 5 sub-sequences of 20 frames (paper, experiments: one frame per
+equal segment, drawn from a fixed seed: `models.data.evaluation_windows`), and each stream's logits
+are averaged over them. The report (JSON) holds at least:
+- `clips`: how many clips were evaluated;
+- `accuracy`: {`fused`, `pose`, `rgb`}: top-1 accuracy of each (null for a stream the model lacks);
+- `per_class`: {class name: {`clips`, `accuracy`}} of the fused prediction;
+- `confusion`: rows the true class, columns the predicted one (fused);
+- `attention_score` (synthetic clips, whose sidecars say which hands act): of the sampled frames with
+  exactly one active hand, the share where that hand has the highest spatial attention; null otherwise.
+
+This module is torch-free at import: `evaluate_checkpoint` (a checkpoint on cached features) imports
+torch when called, and `export.evaluate_onnx` builds the same report for an exported model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from models.config import BackboneSpec
+from models.data import DataError, Dataset, evaluation_windows
+
+VIEWS = 5  # paper, experiments: 5 sub-sequences per test clip, logits averaged
+SEED = 0
+STREAMS = ("fused", "pose", "rgb")
+REPORT_FILE, CONFUSION_FILE = "report.json", "confusion.png"
+
+
+@dataclass
+class ClipOutcome:
+    """One clip's averaged logits per stream and its attention hits."""
+
+    name: str
+    label: int
+    logits: dict[str, np.ndarray]  # stream ("fused", "pose", "rgb") -> C, averaged over the views
+    attention_hits: int = 0
+    attention_frames: int = 0  # sampled frames with exactly one active hand
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def predicted(self, stream: str) -> int | None:
+        logits = self.logits.get(stream)
+        return None if logits is None else int(np.argmax(logits))
+
+
+def attention_hits(spatial: np.ndarray, active: np.ndarray) -> tuple[int, int]:
+    """(hits, frames) over ... x T x 4 arrays: frames with exactly one active hand, and of those the
+    ones where that hand has the highest spatial attention."""
+    spatial = spatial.reshape(-1, spatial.shape[-1])
+    active = active.reshape(-1, active.shape[-1]) > 0
+    single = active.sum(axis=1) == 1
+    if not single.any():
+        return 0, 0
+    hits = np.argmax(spatial[single], axis=1) == np.argmax(active[single], axis=1)
+    return int(hits.sum()), int(single.sum())
+
+
+def outcome_from_views(name: str, label: int, views: Mapping[str, np.ndarray]) -> ClipOutcome:
+    """Average the per-view outputs of a model ("logits", "pose_logits", "rgb_logits", attention...)."""
+    logits = {"fused": views["logits"].mean(axis=0)}
+    for stream in ("pose", "rgb"):
+        if f"{stream}_logits" in views:
+            logits[stream] = views[f"{stream}_logits"].mean(axis=0)
+    hits, frames = (0, 0)
+    if "spatial_attention" in views and "active_hands" in views:
+        hits, frames = attention_hits(views["spatial_attention"], views["active_hands"])
+    return ClipOutcome(name, label, logits, hits, frames)
+
+
+# ------------------------------------------------------------------------------------------ the report
+
+
+def build_report(
+    outcomes: Sequence[ClipOutcome], class_names: Sequence[str], **context: Any
+) -> dict[str, Any]:
+    """The JSON-able report of a list of clip outcomes (see the module docstring); `context` is copied in."""
+    if not outcomes:
+        raise ValueError("nothing to report: no clips were evaluated")
+    labels = np.array([o.label for o in outcomes])
+    accuracy: dict[str, float | None] = {}
+    for stream in STREAMS:
+        predicted = [o.predicted(stream) for o in outcomes]
+        valid = all(p is not None for p in predicted)
+        accuracy[stream] = float(np.mean(np.array(predicted) == labels)) if valid else None
+    fused = np.array([o.predicted("fused") for o in outcomes])
+    confusion = np.zeros((len(class_names), len(class_names)), dtype=np.int64)
+    np.add.at(confusion, (labels, fused), 1)
+    per_class = {
+        name: {
+            "clips": int(confusion[c].sum()),
+            "accuracy": float(confusion[c, c] / confusion[c].sum()) if confusion[c].sum() else None,
+        }
+        for c, name in enumerate(class_names)
+    }
+    frames = sum(o.attention_frames for o in outcomes)
+    return {
+        **context,
+        "clips": len(outcomes),
+        "accuracy": accuracy,
+        "per_class": per_class,
+        "attention_score": sum(o.attention_hits for o in outcomes) / frames if frames else None,
+        "attention_frames": frames,
+        "class_names": list(class_names),
+        "confusion": confusion.tolist(),
+        "predictions": [
+            {"clip": o.name, "label": o.label, **{s: o.predicted(s) for s in STREAMS if s in o.logits}}
+            for o in outcomes
+        ],
+    }
+
+
+def group_accuracy(report: Mapping[str, Any], classes: Sequence[str], stream: str = "fused") -> float:
+    """Accuracy of `stream` over the clips of `classes`, counting only predictions inside the group
+    as right or wrong like any other (a prediction outside the group is wrong)."""
+    names = report["class_names"]
+    wanted = {names.index(c) for c in classes}
+    rows = [p for p in report["predictions"] if p["label"] in wanted]
+    if not rows:
+        raise ValueError(f"no clips of {', '.join(classes)} in the report")
+    return float(np.mean([p.get(stream) == p["label"] for p in rows]))
+
+
+def summary_text(report: Mapping[str, Any]) -> str:
+    acc = report["accuracy"]
+    parts = [f"{report['clips']} clips"]
+    parts += [f"{s} {acc[s]:.3f}" for s in STREAMS if acc.get(s) is not None]
+    if report.get("attention_score") is not None:
+        parts.append(f"attention score {report['attention_score']:.3f} ({report['attention_frames']} frames)")
+    return ", ".join(parts)
+
+
+def write_report(
+    report: Mapping[str, Any], out: str | Path | None = None, json_path: str | Path | None = None
+) -> None:
+    """`out`/report.json and `out`/confusion.png, and/or the JSON at `json_path`."""
+    text = json.dumps(report, indent=2)
+    if json_path is not None:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(text + "\n", encoding="utf-8")
+    if out is not None:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / REPORT_FILE).write_text(text + "\n", encoding="utf-8")
+        title = f"fused accuracy {report['accuracy']['fused']:.3f} on {report['clips']} clips"
+        image = confusion_image(np.array(report["confusion"]), report["class_names"], title)
+        if not cv2.imwrite(str(folder / CONFUSION_FILE), image):
+            raise DataError(folder / CONFUSION_FILE, "cannot write the PNG")
+
+
+def confusion_image(matrix: np.ndarray, class_names: Sequence[str], title: str = "") -> np.ndarray:
+    """A BGR image of the row-normalised confusion matrix: true classes down, predictions across."""
+    count = len(class_names)
+    cell = int(np.clip(720 // max(count, 1), 12, 48))
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, max(0.3, min(0.5, cell / 60))
+    label_width = 12 + max(cv2.getTextSize(n[:32], font, scale, 1)[0][0] for n in class_names)
+    top, left = 60, label_width
+    image = np.full((top + count * cell + 20, left + count * cell + 20, 3), 255, dtype=np.uint8)
+    rows = matrix.sum(axis=1, keepdims=True)
+    share = np.divide(matrix, rows, out=np.zeros(matrix.shape, dtype=np.float64), where=rows > 0)
+    for r in range(count):
+        y = top + r * cell
+        cv2.putText(
+            image, class_names[r][:32], (6, y + cell // 2 + 4), font, scale, (0, 0, 0), 1, cv2.LINE_AA
+        )
+        for c in range(count):
+            x = left + c * cell
+            shade = int(255 * (1.0 - share[r, c]))
+            colour = (255, shade, shade) if r != c else (shade, 255, shade)  # blue off, green on the diagonal
+            cv2.rectangle(image, (x, y), (x + cell - 1, y + cell - 1), colour, -1)
+            cv2.rectangle(image, (x, y), (x + cell - 1, y + cell - 1), (200, 200, 200), 1)
+            if matrix[r, c] and cell >= 20:
+                ink = (255, 255, 255) if share[r, c] > 0.6 else (0, 0, 0)
+                cv2.putText(
+                    image,
+                    str(int(matrix[r, c])),
+                    (x + 3, y + cell // 2 + 4),
+                    font,
+                    scale * 0.9,
+                    ink,
+                    1,
+                    cv2.LINE_AA,
+                )
+    for c in range(count):
+        cv2.putText(
+            image, str(c), (left + c * cell + 2, top - 6), font, scale * 0.8, (0, 0, 0), 1, cv2.LINE_AA
+        )
+    cv2.putText(image, title, (6, 22), font, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(image, "predicted class index ->", (left, 42), font, 0.4, (80, 80, 80), 1, cv2.LINE_AA)
+    return image
+
+
+# ---------------------------------------------------------------------------------- a checkpoint
+
+
+def evaluate_checkpoint(
+    path: str | Path,
+    dataset: Dataset,
+    cache: str | Path,
+    *,
+    split: str | None = None,
+    views: int = VIEWS,
+    seed: int = SEED,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Evaluate a checkpoint (two-stream, pose or RGB stream) on the cached features of the test side
+    of `split` (every clip when None)."""
+    from models import checkpoint
+    from models.features import FeatureStore
+    from models.train import choose_device, predict, stream_of
+
+    model, config, metadata = checkpoint.load(path)
+    clips = dataset.split(split, "test")
+    if not clips:
+        raise DataError(dataset.root, f"no test clips on the {split} split")
+    store = FeatureStore(cache, clips)
+    _check_compatible(Path(path), metadata, config.feature_dim, dataset, store.info.backbone.to_dict())
+    torch_device = choose_device(device)
+    model = model.to(torch_device)
+    positions = list(range(len(clips)))
+    windows = [
+        evaluation_windows(c.name, store.num_frames(p), config.window, views, seed)
+        for p, c in enumerate(clips)
+    ]
+    outputs = predict(model, store, positions, windows, torch_device)
+    outcomes = [outcome_from_views(c.name, c.label, o) for c, o in zip(clips, outputs, strict=True)]
+    return build_report(
+        outcomes,
+        dataset.class_names,
+        model=str(path),
+        model_kind=stream_of(model),
+        data=str(dataset.root),
+        features=str(cache),
+        split=split,
+        views=views,
+        seed=seed,
+    )
+
+
+def _check_compatible(
+    path: Path, metadata: Mapping[str, Any], feature_dim: int, dataset: Dataset, backbone: Mapping[str, Any]
+) -> None:
+    names = metadata.get("class_names")
+    if names is not None and tuple(names) != dataset.class_names:
+        raise DataError(
+            path,
+            f"the model knows {len(names)} classes that differ from the data's {len(dataset.class_names)}",
+        )
+    trained = metadata.get("backbone")
+    if trained is not None and BackboneSpec.from_dict(trained) != BackboneSpec.from_dict(backbone):
+        raise DataError(
+            path,
+            f"trained on {trained.get('name')} features at {trained.get('input_size')} px, "
+            "but the cache holds "
+            f"{backbone.get('name')} at {backbone.get('input_size')} px",
+        )
+    if feature_dim != backbone.get("feature_dim"):
+        raise DataError(
+            path,
+            f"the model reads {feature_dim} features per hand, the cache has {backbone.get('feature_dim')}",
+        )

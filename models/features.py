@@ -1,0 +1,302 @@
+"""The glimpse-feature cache: every frame's four hand features, computed once per clip (design.md).
+
+`<cache>/<clip name>.npz` holds, for every frame of the clip:
+- `features` T x 4 x D float16: the backbone's features of the four hand crops (left-1, right-1,
+  left-2, right-2), zeros for an absent hand (absent hands never go through the CNN);
+- `pose` T x 150 float32, `hand_mask` T x 4 float32, `timestamps` T float64 (`models.data.clip_inputs`);
+- `active_hands` T x 4 uint8 for synthetic clips (the attention ground truth).
+
+`<cache>/cache.json` records the backbone spec (name, input size, normalisation, feature size) and
+which weights made the features; a cache made with another backbone is refused with a message.
+Each clip file is written to a temporary file and moved into place, so an interrupted run leaves only
+whole files, and a rerun computes just the clips that are missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from tqdm import tqdm
+
+from models.config import BackboneSpec
+from models.data import ClipInputs, ClipRef, DataError, clip_inputs
+from recordings.inputs import glimpse_batch
+
+if TYPE_CHECKING:
+    from models.glimpse import GlimpseBackbone
+
+CACHE_FORMAT = 1
+INFO_FILE = "cache.json"
+CLIP_SUFFIX = ".npz"
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """What made a cache's features: the backbone spec and its weights ("imagenet", "random", a path)."""
+
+    backbone: BackboneSpec
+    weights: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": CACHE_FORMAT, "backbone": self.backbone.to_dict(), "weights": self.weights}
+
+    def describe(self) -> str:
+        return f"{self.backbone.name} at {self.backbone.input_size} px ({self.weights} weights)"
+
+
+@dataclass(frozen=True, eq=False)
+class CachedClip:
+    """One clip's arrays, as stored."""
+
+    name: str
+    features: np.ndarray  # T x 4 x D float16
+    pose: np.ndarray  # T x 150 float32
+    hand_mask: np.ndarray  # T x 4 float32
+    timestamps: np.ndarray  # T float64
+    active_hands: np.ndarray | None  # T x 4 uint8
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.pose)
+
+
+@dataclass(frozen=True)
+class FeaturesReport:
+    computed: tuple[str, ...]
+    skipped: tuple[str, ...]  # already in the cache
+
+
+# -------------------------------------------------------------------------------------------- the cache
+
+
+def read_cache_info(cache: str | Path) -> CacheInfo:
+    """The cache's `cache.json`, or DataError naming it."""
+    path = Path(cache) / INFO_FILE
+    if not path.is_file():
+        raise DataError(path, "not a feature cache (no cache.json); make one with `sta-hands features`")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != CACHE_FORMAT:
+            raise DataError(path, f"cache format {data.get('format')!r}, this version reads {CACHE_FORMAT}")
+        return CacheInfo(BackboneSpec.from_dict(data["backbone"]), str(data["weights"]))
+    except (ValueError, KeyError, TypeError) as error:
+        raise DataError(path, f"unreadable cache description: {error}") from None
+
+
+def open_cache(cache: str | Path, expected: CacheInfo | None = None) -> CacheInfo:
+    """Create the cache folder (or check it): a cache holds the features of one backbone only."""
+    folder = Path(cache)
+    info_path = folder / INFO_FILE
+    if not info_path.is_file():
+        if expected is None:
+            raise DataError(info_path, "not a feature cache (no cache.json)")
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(info_path, lambda file: file.write(json.dumps(expected.to_dict(), indent=2).encode()))
+        return expected
+    found = read_cache_info(folder)
+    if expected is not None and found != expected:
+        raise DataError(
+            info_path,
+            f"this cache holds features of {found.describe()}, not {expected.describe()}; "
+            "use another cache folder (or delete this one)",
+        )
+    return found
+
+
+def clip_path(cache: str | Path, name: str) -> Path:
+    return Path(cache) / f"{name}{CLIP_SUFFIX}"
+
+
+def has_clip(cache: str | Path, name: str) -> bool:
+    return clip_path(cache, name).is_file()
+
+
+def write_clip(cache: str | Path, name: str, inputs: ClipInputs, features: np.ndarray) -> Path:
+    """Store one clip's arrays atomically (temporary file, then os.replace)."""
+    arrays = {
+        "features": features.astype(np.float16),
+        "pose": inputs.pose.astype(np.float32),
+        "hand_mask": inputs.hand_mask.astype(np.float32),
+        "timestamps": inputs.timestamps.astype(np.float64),
+    }
+    if inputs.active_hands is not None:
+        arrays["active_hands"] = inputs.active_hands.astype(np.uint8)
+    path = clip_path(cache, name)
+    _write_atomic(path, lambda file: np.savez(file, **arrays))
+    return path
+
+
+def load_clip(cache: str | Path, name: str) -> CachedClip:
+    """One clip's arrays, or DataError naming the file."""
+    path = clip_path(cache, name)
+    if not path.is_file():
+        raise DataError(path, f"clip {name} is not in the feature cache; run `sta-hands features` first")
+    try:
+        with np.load(path) as data:
+            active = data["active_hands"] if "active_hands" in data.files else None
+            return CachedClip(
+                name, data["features"], data["pose"], data["hand_mask"], data["timestamps"], active
+            )
+    except (OSError, ValueError, KeyError) as error:
+        raise DataError(path, f"unreadable cached clip: {error}") from None
+
+
+def _write_atomic(path: Path, write: Callable[[Any], None]) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        with open(temporary, "wb") as file:
+            write(file)
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise DataError(path, f"cannot write: {error.strerror or error}") from None
+
+
+# ------------------------------------------------------------------------------------ computing features
+
+
+def clip_features(inputs: ClipInputs, backbone: GlimpseBackbone, batch: int = 64) -> np.ndarray:
+    """T x 4 x D float16 glimpse features of the present hands (zeros elsewhere), `batch` crops a call."""
+    import torch
+
+    spec = backbone.spec
+    out = np.zeros((inputs.num_frames, inputs.hand_mask.shape[1], spec.feature_dim), dtype=np.float16)
+    if inputs.crops is None:
+        return out
+    present = np.argwhere(inputs.hand_mask > 0)  # N x 2 (t, h)
+    device = next(backbone.parameters()).device
+    for start in range(0, len(present), batch):
+        chunk = present[start : start + batch]
+        crops = glimpse_batch(inputs.crops[chunk[:, 0], chunk[:, 1]], spec.input_size, spec.mean, spec.std)
+        with torch.inference_mode():
+            values = backbone(torch.from_numpy(crops).to(device)).float().cpu().numpy()
+        out[chunk[:, 0], chunk[:, 1]] = values.astype(np.float16)
+    return out
+
+
+def _prefetched(clips: Sequence[ClipRef]) -> Iterator[tuple[ClipRef, ClipInputs]]:
+    """Each clip's inputs, the next clip decoded in a thread while the CNN runs on this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending: Future[ClipInputs] | None = pool.submit(clip_inputs, clips[0]) if clips else None
+        for index, clip in enumerate(clips):
+            assert pending is not None
+            inputs = pending.result()
+            pending = pool.submit(clip_inputs, clips[index + 1]) if index + 1 < len(clips) else None
+            yield clip, inputs
+
+
+def compute_features(
+    clips: Sequence[ClipRef],
+    cache: str | Path,
+    backbone: GlimpseBackbone,
+    weights: str,
+    *,
+    batch: int = 64,
+    progress: bool = True,
+) -> FeaturesReport:
+    """Write the features of every clip not yet in `cache` (made or checked for this backbone)."""
+    import torch
+
+    torch.set_flush_denormal(True)  # real crops give denormal activations: 10x slower on a CPU without this
+    open_cache(cache, CacheInfo(backbone.spec, weights))
+    todo = [clip for clip in clips if not has_clip(cache, clip.name)]
+    skipped = tuple(clip.name for clip in clips if has_clip(cache, clip.name))
+    computed = []
+    bar = tqdm(total=len(todo), desc="glimpse features", unit="clip", disable=not progress)
+    with bar:
+        for clip, inputs in _prefetched(todo):
+            write_clip(cache, clip.name, inputs, clip_features(inputs, backbone, batch))
+            computed.append(clip.name)
+            bar.update()
+    return FeaturesReport(tuple(computed), skipped)
+
+
+def build_cache_backbone(
+    name: str,
+    input_size: int | None = None,
+    weights_path: str | Path | None = None,
+    download: bool = False,
+    pretrained: bool = True,
+) -> tuple[GlimpseBackbone, str]:
+    """The backbone on CUDA when available, and the label of its weights for `cache.json`."""
+    import torch
+
+    from models.glimpse import build_backbone
+
+    backbone = build_backbone(name, input_size, pretrained, weights_path, download)
+    if torch.cuda.is_available():
+        backbone = backbone.to("cuda")
+    label = (
+        "random" if not pretrained else (str(Path(weights_path).resolve()) if weights_path else "imagenet")
+    )
+    return backbone, label
+
+
+# ------------------------------------------------------------------------------------- reading batches
+
+
+class FeatureStore:
+    """The cached clips of a list of `ClipRef`s, read on first use and kept in memory up to a budget.
+
+    `batch(items)` assembles model inputs from (clip position, frame indices) pairs: features
+    B x T x 4 x D float32, hand_mask B x T x 4, pose B x T x 150, and active_hands B x T x 4 (zeros
+    for clips without ground truth).
+    """
+
+    def __init__(self, cache: str | Path, clips: Sequence[ClipRef], memory_bytes: int = 8 << 30) -> None:
+        self.cache = Path(cache)
+        self.info = read_cache_info(self.cache)
+        self.clips = list(clips)
+        self.memory_bytes = memory_bytes
+        self._kept: dict[int, CachedClip] = {}
+        self._bytes = 0
+        missing = [clip.name for clip in self.clips if not has_clip(self.cache, clip.name)]
+        if missing:
+            raise DataError(
+                clip_path(self.cache, missing[0]),
+                f"{len(missing)} of {len(self.clips)} clips are not in the feature cache; "
+                "run `sta-hands features` on this data first",
+            )
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def clip(self, position: int) -> CachedClip:
+        kept = self._kept.get(position)
+        if kept is not None:
+            return kept
+        loaded = load_clip(self.cache, self.clips[position].name)
+        size = loaded.features.nbytes + loaded.pose.nbytes
+        if self._bytes + size <= self.memory_bytes:
+            self._kept[position] = loaded
+            self._bytes += size
+        return loaded
+
+    def num_frames(self, position: int) -> int:
+        return self.clip(position).num_frames
+
+    def labels(self, positions: Sequence[int]) -> np.ndarray:
+        return np.array([self.clips[p].label for p in positions], dtype=np.int64)
+
+    def batch(self, items: Sequence[tuple[int, np.ndarray]]) -> dict[str, np.ndarray]:
+        clips = [(self.clip(position), frames) for position, frames in items]
+        features = np.stack([clip.features[frames] for clip, frames in clips]).astype(np.float32)
+        active = [
+            clip.active_hands[frames]
+            if clip.active_hands is not None
+            else np.zeros((len(frames), 4), np.uint8)
+            for clip, frames in clips
+        ]
+        return {
+            "features": features,  # B x T x 4 x D
+            "hand_mask": np.stack([clip.hand_mask[frames] for clip, frames in clips]),  # B x T x 4
+            "pose": np.stack([clip.pose[frames] for clip, frames in clips]),  # B x T x 150
+            "active_hands": np.stack(active),  # B x T x 4
+        }

@@ -1,0 +1,70 @@
+"""The bundled demo (built by `python -m models.make_demo`): a small model that describes itself, and a
+short synthetic clip of the test side that it recognises through the app's own recognizer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from app.recognizer import StreamRecognizer
+from app.runtime import OnnxModel
+from models import make_demo
+from recordings.own import RecordingPaths, open_recording
+from recordings.synthetic import SYNTHETIC_CLASSES
+
+MAX_MODEL_MB, MAX_CLIP_MB = 20.0, 5.0
+
+
+@pytest.fixture(scope="module")
+def demo_model() -> OnnxModel:
+    if not (make_demo.DEMO_MODEL / "head.onnx").is_file():
+        pytest.skip(f"the demo model is not built in {make_demo.DEMO_MODEL}: python -m models.make_demo")
+    return OnnxModel(make_demo.DEMO_MODEL)
+
+
+@pytest.fixture(scope="module")
+def demo_clip() -> RecordingPaths:
+    paths = RecordingPaths.of(make_demo.DEMO_CLIP)
+    if not paths.sidecar.is_file():
+        pytest.skip(f"the demo clip is not built at {paths.stem}: python -m models.make_demo")
+    return paths
+
+
+def _megabytes(paths: tuple[Path, ...] | list[Path]) -> float:
+    return sum(p.stat().st_size for p in paths) / 1e6
+
+
+def test_the_demo_model_describes_itself(demo_model: OnnxModel) -> None:
+    info = demo_model.info
+    assert info.class_names == SYNTHETIC_CLASSES
+    assert (info.backbone, info.glimpse_input_size, info.window_length) == (
+        "efficientnet_lite0",
+        make_demo.INPUT_SIZE,
+        20,
+    )
+    assert 1.3 <= info.window_seconds <= 2.2  # the median synthetic clip
+    assert info.model_version == make_demo.MODEL_VERSION
+    assert "test accuracy" in info.trained_on and f"GRU {make_demo.RGB_HIDDEN} units" in info.trained_on
+
+
+def test_the_demo_files_are_small(demo_model: OnnxModel, demo_clip: RecordingPaths) -> None:
+    assert _megabytes(sorted(make_demo.DEMO_MODEL.glob("*.onnx"))) < MAX_MODEL_MB
+    assert _megabytes(demo_clip.all()) < MAX_CLIP_MB
+
+
+def test_the_demo_clip_is_a_test_performers_synthetic_recording(demo_clip: RecordingPaths) -> None:
+    recording = open_recording(demo_clip.stem)
+    truth = recording.header["synthetic"]
+    assert truth["class_name"] == make_demo.DEMO_CLASS and not recording.recovered
+    assert recording.has_video and recording.num_frames >= 39
+    assert recording.frame_extras(recording.num_frames // 2)["active_hands"]  # someone acts mid-clip
+
+
+def test_the_app_recognises_the_demo_clip(demo_model: OnnxModel, demo_clip: RecordingPaths) -> None:
+    recognizer = StreamRecognizer(demo_model, lossless=True)
+    predictions = recognizer.feed(list(open_recording(demo_clip.stem).frames())) + recognizer.flush()
+    assert predictions
+    votes = Counter(prediction.top(1)[0][0] for prediction in predictions)
+    assert votes.most_common(1)[0][0] == make_demo.DEMO_CLASS

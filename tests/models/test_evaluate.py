@@ -1,0 +1,147 @@
+"""Evaluation reports of a checkpoint (cached features) and of an exported folder (the app's recognizer),
+and the recognizer's live predictions equal to offline ONNX evaluation of the same windows."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from app.recognizer import StreamRecognizer
+from app.runtime import OnnxModel
+from export.evaluate_onnx import classify_frames, evaluate_exported
+from models import checkpoint
+from models.data import clip_hand_frames, find_dataset, read_frames
+from models.evaluate import attention_hits, build_report, confusion_image, evaluate_checkpoint, write_report
+from models.train import TrainSettings, combine_streams, train_stream
+from recordings.synthetic import SYNTHETIC_CLASSES, ClipSpec, write_clip
+from tests.models.test_data import _temporary, tiny_backbone, tiny_cache, tiny_dataset
+from tests.models.test_train import TINY
+
+REPORT_KEYS = {"clips", "accuracy", "per_class", "attention_score", "confusion", "class_names", "predictions"}
+
+
+@functools.cache
+def tiny_two_stream() -> Path:
+    """A two-stream checkpoint trained for one epoch per stream on the tiny cache."""
+    folder = _temporary("sta-hands-run-")
+    dataset = find_dataset(tiny_dataset())
+    settings = TrainSettings(epochs=1, batch_size=8, learning_rate=1e-2)
+    pose = train_stream(
+        "pose", dataset, tiny_cache(), folder / "pose", config=TINY, settings=settings, progress=False
+    )
+    rgb = train_stream(
+        "rgb", dataset, tiny_cache(), folder / "rgb", config=TINY, settings=settings, progress=False
+    )
+    return combine_streams(pose.best, rgb.best, folder / "two_stream.safetensors")
+
+
+@functools.cache
+def tiny_export() -> Path:
+    """The tiny two-stream model exported with the backbone that made the tiny cache."""
+    from export.onnx import ExportMetadata, export_model
+
+    folder = _temporary("sta-hands-export-")
+    model, _, metadata = checkpoint.load(tiny_two_stream())
+    backbone, _ = tiny_backbone()
+    info = ExportMetadata(
+        tuple(metadata["class_names"]), metadata["window_seconds"], metadata["trained_on"], "test"
+    )
+    export_model(model, backbone, info, folder)
+    return folder
+
+
+def _check_schema(report: dict, clips: int) -> None:
+    assert set(report) >= REPORT_KEYS
+    assert report["clips"] == clips and set(report["accuracy"]) == {"fused", "pose", "rgb"}
+    assert all(0.0 <= report["accuracy"][s] <= 1.0 for s in ("fused", "pose", "rgb"))
+    assert set(report["per_class"]) == set(SYNTHETIC_CLASSES)
+    assert sum(entry["clips"] for entry in report["per_class"].values()) == clips
+    assert 0.0 <= report["attention_score"] <= 1.0 and report["attention_frames"] > 0
+    assert np.array(report["confusion"]).sum() == clips
+    json.dumps(report)  # JSON-able as it is
+
+
+def test_a_checkpoint_report_has_every_stream_per_class_and_the_attention_score(tmp_path: Path) -> None:
+    dataset = find_dataset(tiny_dataset())
+    report = evaluate_checkpoint(tiny_two_stream(), dataset, tiny_cache(), split="cs")
+    _check_schema(report, len(dataset.split("cs", "test")))
+    write_report(report, tmp_path / "out", tmp_path / "report.json")
+    assert json.loads((tmp_path / "report.json").read_text())["clips"] == report["clips"]
+    image = cv2.imread(str(tmp_path / "out" / "confusion.png"))
+    assert image is not None and image.shape[0] > 100
+
+
+def test_a_single_stream_checkpoint_reports_only_its_stream(tmp_path: Path) -> None:
+    dataset = find_dataset(tiny_dataset())
+    settings = TrainSettings(epochs=1, batch_size=8)
+    pose = train_stream(
+        "pose", dataset, tiny_cache(), tmp_path, config=TINY, settings=settings, progress=False
+    )
+    report = evaluate_checkpoint(pose.best, dataset, tiny_cache(), split="cs")
+    assert report["accuracy"]["rgb"] is None and report["accuracy"]["pose"] == report["accuracy"]["fused"]
+    assert report["attention_score"] is None
+
+
+def test_an_exported_folder_is_evaluated_through_the_app_and_agrees_with_its_checkpoint() -> None:
+    dataset = find_dataset(tiny_dataset())
+    exported = evaluate_exported(tiny_export(), dataset, split="cs", progress=False)
+    offline = evaluate_checkpoint(tiny_two_stream(), dataset, tiny_cache(), split="cs")
+    _check_schema(exported, len(dataset.split("cs", "test")))
+    assert exported["model_kind"] == "exported" and exported["provider"] == "CPUExecutionProvider"
+    # Same windows, same bodies on synthetic clips, features from the same CNN (float32 here, float16 in
+    # the cache): the same predictions but for a near tie.
+    same = [a == b for a, b in zip(exported["predictions"], offline["predictions"], strict=True)]
+    assert sum(same) >= len(same) - 1
+    # (The attention scores are not compared: one epoch leaves the spatial attention all but uniform, so
+    # its argmax is decided by rounding.)
+
+
+def test_the_live_recognizer_equals_offline_onnx_evaluation_of_the_same_windows() -> None:
+    folder = _temporary("sta-hands-clip-")
+    spec = ClipSpec(
+        index=99, seed=3, class_index=SYNTHETIC_CLASSES.index("give object"), performer=3, frames=40
+    )
+    stem = write_clip(spec, folder)
+    clip = next(c for c in find_dataset(folder).clips if c.stem == stem)
+    model = OnnxModel(tiny_export())
+    recognizer = StreamRecognizer(model, lossless=True)
+    predictions = recognizer.feed(list(read_frames(clip)))
+    assert len(predictions) >= 3
+    frames = clip_hand_frames(clip, range(40))
+    for live in predictions:
+        offline = classify_frames(model, frames, live.frame_indices)
+        np.testing.assert_allclose(live.logits, offline.logits, rtol=0, atol=1e-4)
+        np.testing.assert_allclose(live.spatial_attention, offline.spatial_attention, rtol=0, atol=1e-4)
+
+
+def test_the_attention_score_counts_frames_with_one_active_hand() -> None:
+    spatial = np.array([[0.7, 0.3, 0, 0], [0.2, 0.8, 0, 0], [0.5, 0.5, 0, 0], [0.1, 0.9, 0, 0]])
+    active = np.array([[1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0], [0, 1, 0, 1]])
+    assert attention_hits(spatial, active) == (1, 2)  # frame 3: none active, frame 4: two
+
+
+def test_reports_need_clips_and_draw_any_number_of_classes() -> None:
+    with pytest.raises(ValueError, match="no clips"):
+        build_report([], SYNTHETIC_CLASSES)
+    names = [f"class {i}" for i in range(60)]
+    image = confusion_image(np.eye(60, dtype=np.int64), names, "sixty")
+    assert image.dtype == np.uint8 and image.shape[2] == 3
+
+
+def test_the_ablation_trains_every_variant_and_lays_out_the_papers_tables(tmp_path: Path) -> None:
+    from models.ablate import TABLE2_ROWS, run_ablation
+
+    table = run_ablation(
+        tiny_dataset(), tiny_cache(), tmp_path, epochs=1, config=TINY, train={"batch_size": 8}
+    )
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 2 + len(TABLE2_ROWS) + 3  # two headers, table 2's variants, table 3's models
+    assert all(row.rstrip(" |").endswith("n/a") for row in rows[1:] if not row.startswith("| Model"))
+    assert (tmp_path / "table.md").read_text() == table
+    summary = json.loads((tmp_path / "ablation.json").read_text())
+    assert set(summary) == {f"rgb-{s}-{t}" for s, t, _, _ in TABLE2_ROWS} | {"pose", "two-stream"}
