@@ -104,9 +104,18 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.soak is not None:  # the long run: memory and latency over time (torch-free)
+        from app.soak import main as soak_main
+
+        return soak_main(["--minutes", str(args.soak), *(["--json", args.json] if args.json else [])])
     from export.bench import format_report, run_bench
 
-    backbones = tuple((name, int(size)) for name, size in (item.split("@") for item in args.backbones))
+    try:
+        backbones = tuple((name, int(size)) for name, size in (item.split("@") for item in args.backbones))
+    except ValueError:
+        raise UserError(
+            f"--backbones takes NAME@SIZE items, e.g. efficientnet_lite0@224; got {args.backbones}"
+        ) from None
     report = run_bench(backbones, min_seconds=args.seconds)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -125,6 +134,9 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         help="backbones and input sizes (default: efficientnet_lite0@224 inception_v3@299)",
     )
     p.add_argument("--seconds", type=float, default=1.0, help="minimum time per measurement (default 1)")
+    p.add_argument(
+        "--soak", type=float, metavar="MINUTES", help="instead: replay the demo in a loop, memory and latency"
+    )
     p.set_defaults(func=cmd_bench)
 
 

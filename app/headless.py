@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import resource
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -15,8 +15,11 @@ from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
 from app.ring import FrameRing
 from app.runtime import OnnxModel
 from app.sources import Source
+from recordings.errors import RecordingError
+from recordings.frame import Frame
 from recordings.inputs import window_grid_frames
 
+log = logging.getLogger(__name__)
 LIVE_RING_CAPACITY = 8  # frames between capture and recognizer when paced in real time
 
 
@@ -92,16 +95,32 @@ def run_headless(
     )
 
 
-def _run_lossless(source: Source, recognizer: StreamRecognizer, emit: Callable[[Prediction], None]) -> None:
+def _run_lossless(
+    source: Source, recognizer: StreamRecognizer, emit: Callable[[Prediction], None]
+) -> str | None:
+    """Every due window of `source`; a source that fails mid-way (a file cut while it is read) ends the
+    run with what was classified so far, and its error is returned for the summary, as `_run_live` does."""
     images = None
     if source.timestamps is not None:  # decode only the images that some window samples
         info = recognizer.model.info
         images = window_grid_frames(source.timestamps, info.window_seconds, info.window_length)
-    for frame in source.open(0, images):
-        for prediction in recognizer.feed([frame]):
-            emit(prediction)
+    error = None
+    frames: Iterator[Frame] = iter(())
+    try:
+        frames = source.open(0, images)
+        for frame in frames:
+            for prediction in recognizer.feed([frame]):
+                emit(prediction)
+    except (RecordingError, OSError) as failure:  # the source's, not the model's: those still raise
+        log.warning("%s stopped: %s", source.description, failure, exc_info=log.isEnabledFor(logging.DEBUG))
+        error = f"{failure} (after {recognizer.frames_seen} frames)"
+    finally:
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
     for prediction in recognizer.flush():
         emit(prediction)
+    return error
 
 
 def _run_live(
@@ -135,6 +154,8 @@ def measure_replay(model_folder: str, clip: str) -> dict[str, float]:
     Meant to run in a fresh process (the benchmark spawns one), so that the peak memory is the
     torch-free app's own.
     """
+    import resource  # POSIX only; this function is the benchmark's, not the app's
+
     from app.sources import open_source
 
     source = open_source(clip)

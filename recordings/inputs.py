@@ -5,7 +5,8 @@ motion statistics) is computed inside the network and its exported head graph, n
 
 - which two bodies: the dataset authors' main-body selection over the frames given
   (`recordings.ntu.select_main_bodies`), followed by tracking id;
-- the pose: T x 150 float32, [body][joint][x, y, z] in camera metres, an absent body all zeros;
+- the pose: T x 150 float32, [body][joint][x, y, z] in camera metres, an absent body all zeros
+  (and so is a non-finite or implausible value: beyond +-100 m);
 - the hands: left-1, right-1, left-2, right-2 (Kinect HandLeft / HandRight of the two bodies),
   a 50x50 px crop around each in the colour image, padded with black where it leaves the image,
   and a mask that is 0 for a hand that is not there (no such body, joint not tracked or not finite,
@@ -22,12 +23,13 @@ import cv2
 import numpy as np
 
 from recordings.frame import HAND_LEFT, HAND_RIGHT, NOT_TRACKED, NUM_JOINTS, Body, Frame
-from recordings.ntu import bodies_by_slot, select_main_bodies
+from recordings.ntu import PLAUSIBLE_METRES, bodies_by_slot, select_main_bodies
 
 NUM_BODIES = 2
 NUM_HANDS = 4
 POSE_DIM = NUM_BODIES * NUM_JOINTS * 3  # 150
 CROP_SIZE = 50  # paper section 3: 50x50 px glimpses around each hand
+POSE_LIMIT = PLAUSIBLE_METRES  # larger camera-space values (metres) are corrupt data: 0, like NaN
 HAND_SLOTS: tuple[tuple[int, int], ...] = ((0, HAND_LEFT), (0, HAND_RIGHT), (1, HAND_LEFT), (1, HAND_RIGHT))
 HAND_NAMES: tuple[str, ...] = (
     "left hand of person 1",
@@ -110,14 +112,16 @@ def window_grid_frames(timestamps: Sequence[float], window_seconds: float, lengt
 
 
 def pose_array(slots: Sequence[Sequence[Body | None]]) -> np.ndarray:
-    """T x 150 float32 camera-space joints of the two slots; absent bodies and non-finite joints are 0."""
-    pose = np.zeros((len(slots), NUM_BODIES, NUM_JOINTS, 3), dtype=np.float32)
+    """T x 150 float32 camera-space joints of the two slots; absent bodies and non-finite or implausible
+    (beyond +-POSE_LIMIT metres) values are 0, so a corrupt file can never overflow the model's float32."""
+    pose = np.zeros((len(slots), NUM_BODIES, NUM_JOINTS, 3), dtype=np.float64)
     for t, frame_slots in enumerate(slots):
         for b, body in enumerate(frame_slots[:NUM_BODIES]):
             if body is not None:
                 pose[t, b] = body.joints
-    np.nan_to_num(pose, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    return pose.reshape(len(slots), POSE_DIM)
+    with np.errstate(invalid="ignore"):
+        pose[~(np.abs(pose) <= POSE_LIMIT)] = 0.0  # NaN and infinities included
+    return pose.astype(np.float32).reshape(len(slots), POSE_DIM)
 
 
 def hand_positions(

@@ -48,6 +48,7 @@ NTU60_CLASSES: tuple[str, ...] = (
 FIRST_MUTUAL_ACTION = 50  # A050-A060 involve two people
 SPREAD_RATIO = 0.8  # a frame is "wide" when x-spread > 0.8 * y-spread
 SPURIOUS_FRAME_RATIO = 0.69754  # a body wide in this share of its frames is noise (NTU preparation scripts)
+PLAUSIBLE_METRES = 100.0  # a Kinect v2 sees up to 8 m: a larger camera-space value is corrupt data
 
 CROSS_SUBJECT_TRAIN_PERFORMERS: frozenset[int] = frozenset(
     (1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38)
@@ -156,9 +157,15 @@ def _tracks(frames: Sequence[Sequence[Body]]) -> dict[int, _Track]:
     return tracks
 
 
+def _plausible(values: np.ndarray) -> np.ndarray:
+    """Finite and within +-PLAUSIBLE_METRES: what is not is corrupt data, treated as missing."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(values) <= PLAUSIBLE_METRES
+
+
 def _spread(values: np.ndarray) -> np.ndarray:
-    """Per frame, max - min of the finite values (-inf for a frame with none)."""
-    finite = np.isfinite(values)
+    """Per frame, max - min of the plausible values (-inf for a frame with none)."""
+    finite = _plausible(values)
     return np.where(finite, values, -np.inf).max(axis=1) - np.where(finite, values, np.inf).min(axis=1)
 
 
@@ -170,7 +177,7 @@ def _wide_frames(joints: np.ndarray) -> np.ndarray:
 def _motion(joints: np.ndarray) -> float:
     """Summed variance of the x, y and z of all the body's joints over its frames."""
     points = joints.reshape(-1, 3)
-    points = points[np.isfinite(points).all(axis=1)]
+    points = points[_plausible(points).all(axis=1)]
     return float(points.var(axis=0).sum()) if len(points) else 0.0
 
 

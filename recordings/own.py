@@ -33,6 +33,7 @@ import contextlib
 import importlib.metadata
 import json
 import logging
+import math
 import os
 import struct
 import time
@@ -610,7 +611,7 @@ def _check_record(path: Path, record: dict[str, Any], index: int, number: int) -
         raise RecordingError(path, f"expected the record of frame {index}, got index {record.get('index')!r}",
                              f"line {number}")  # fmt: skip
     timestamp = record.get("timestamp")
-    if not isinstance(timestamp, int | float) or isinstance(timestamp, bool):
+    if not isinstance(timestamp, int | float) or isinstance(timestamp, bool) or not math.isfinite(timestamp):
         raise RecordingError(path, f"bad timestamp {timestamp!r}", f"line {number}")
 
 

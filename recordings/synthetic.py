@@ -46,6 +46,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from recordings.errors import RecordingError
 from recordings.frame import COLOR_SIZE, INFERRED, NUM_JOINTS, TRACKED, Body, Frame
 from recordings.frame import JOINT as J
 from recordings.ntu import SampleName
@@ -920,8 +921,7 @@ def created_timestamp(seed: int) -> str:
 
 def write_clip(spec: ClipSpec, out_dir: str | Path, *, jpeg_quality: int = JPEG_QUALITY) -> Path:
     """Render one clip and write it as `<out_dir>/<name>` (.skeleton, _rgb.avi, .jsonl); returns the stem."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = _make_folder(out_dir)
     stem = out_dir / spec.name
     frames, metadata, extras = render_clip(spec)
     settings = {"fps": FPS, "device": "synthetic", "jpeg_quality": jpeg_quality, "overwrite": True}
@@ -950,7 +950,7 @@ def generate_dataset(
     draws only from its own RNG, so the files do not depend on the workers or their scheduling.
     """
     specs = plan_clips(clips, seed, frames=frames) if isinstance(clips, int) else list(clips)
-    job = partial(write_clip, out_dir=Path(out_dir))
+    job = partial(write_clip, out_dir=_make_folder(out_dir))  # a folder that cannot be made fails first
     stems = []
     with contextlib.ExitStack() as stack:
         bar = stack.enter_context(
@@ -964,3 +964,13 @@ def generate_dataset(
             stems.append(stem)
             bar.update()
     return stems
+
+
+def _make_folder(folder: str | Path) -> Path:
+    """`folder`, created when missing, or a RecordingError naming it (e.g. a path under a regular file)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RecordingError(folder, f"cannot create the folder: {error.strerror or error}") from None
+    return folder

@@ -33,6 +33,7 @@ _LOW: RGB = (150, 150, 150)  # no attention: grey
 _MID: RGB = (255, 165, 0)  # half: orange
 _HIGH: RGB = (255, 30, 30)  # all of it: red
 _BACKGROUND_BGR = (28, 24, 22)
+DRAW_REACH = 4  # joints and hands further than this many image sizes from the origin are not drawn
 
 
 def attention_colour(weight: float) -> RGB:
@@ -129,7 +130,7 @@ def draw_skeleton(image: np.ndarray, body: Body, scale: float, colour: RGB, unit
     calls keep the GUI thread from queueing behind the worker threads).
     """
     px = body.color_px * scale
-    ok = np.all(np.isfinite(px), axis=1) & (body.tracking != NOT_TRACKED)
+    ok = _drawable(px, image) & (body.tracking != NOT_TRACKED)
     tracked = ok & (body.tracking == TRACKED)
     points = np.round(np.where(ok[:, None], px, 0.0)).astype(np.int32)
     colour_bgr, dim_bgr = bgr(colour), bgr(tuple(c // 2 + 40 for c in colour))  # type: ignore[arg-type]
@@ -149,6 +150,7 @@ def draw_skeleton(image: np.ndarray, body: Body, scale: float, colour: RGB, unit
 def draw_hand_boxes(image: np.ndarray, hands: Sequence[HandView], scale: float, unit: int = 1) -> None:
     """A box around each present hand; the most attended one on top, labelled with its weight."""
     present = sorted((h for h in hands if h.centre is not None), key=lambda h: h.weight)
+    present = [h for h in present if _drawable(np.array([h.centre], dtype=np.float64) * scale, image)[0]]
     half = max(CROP_SIZE * scale / 2.0, 0.035 * image.shape[0])  # seen from across a room
     for rank, hand in enumerate(present):
         assert hand.centre is not None
@@ -220,6 +222,14 @@ def render_annotated(frame: Frame, prediction: Prediction | None, width: int) ->
 def warm_up() -> None:
     """OpenCV loads its text font at the first use (about 20 ms): do it at start, not at the first label."""
     cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1)
+
+
+def _drawable(px: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """Per N x 2 point: finite and within a few image sizes of the image. A point further out (a corrupt
+    file's 1e30 px) cannot be on screen, and OpenCV's int32 coordinates could not take it."""
+    reach = DRAW_REACH * max(image.shape[0], image.shape[1])
+    with np.errstate(invalid="ignore"):
+        return np.all(np.isfinite(px) & (np.abs(px) <= reach), axis=1)
 
 
 def _point(xy: Sequence[float] | np.ndarray) -> tuple[int, int]:

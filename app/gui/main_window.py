@@ -53,6 +53,7 @@ Shortcut = QKeySequence.StandardKey | str
 
 POLL_MS = 15  # the timer polls the display ring at about twice a 30 fps source's rate; draws new frames only
 STATUS_EVERY = 16  # ticks between status-bar refreshes (about 4 per second)
+RECORD, STOP_RECORDING = "●  Record  (R)", "■  Stop recording  (R)"
 OPEN_FILTER = "Clips and recordings (*.skeleton *.avi *.jsonl *.xef);;All files (*)"
 PROVIDERS = (
     ("Automatic", ""),
@@ -106,7 +107,7 @@ class MainWindow(QMainWindow):
         self.top = TopClasses()
         self.curve = TemporalCurve()
         self.explain_button = QPushButton("Explain this moment  (E)")
-        self.record_button = QPushButton("●  Record  (R)")
+        self.record_button = QPushButton(RECORD)
         for button in (self.explain_button, self.record_button):
             button.setFont(font(14, bold=True))
             button.setFocusPolicy(Qt.NoFocus)
@@ -354,6 +355,7 @@ class MainWindow(QMainWindow):
             )
         )
         recorder = session.recording
+        self.record_button.setText(STOP_RECORDING if recorder is not None else RECORD)
         if recorder is None:
             self.rec_indicator.hide()
         else:
@@ -408,18 +410,17 @@ class MainWindow(QMainWindow):
     def start_recording(self, stem: str | Path) -> None:
         self.session.start_recording(stem)
         if self.session.recording is not None:
-            self.record_button.setText("■  Stop recording  (R)")
             self._update_status()
 
     def stop_recording(self) -> None:
         self.session.stop_recording()
-        self.record_button.setText("●  Record  (R)")
+        self.record_button.setText(RECORD)
         self.rec_indicator.hide()
 
     def _on_recorded(self, stem: str, frames: int) -> None:
         self.show_notice(f"Recording saved: {stem}.jsonl ({frames} frames)")
         if self.session.recording is None:
-            self.record_button.setText("●  Record  (R)")
+            self.record_button.setText(RECORD)
             self.rec_indicator.hide()
 
     # --------------------------------------------------------------------------------- exports

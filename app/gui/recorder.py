@@ -2,8 +2,9 @@
 
 The capture thread pushes each frame into a bounded `FrameRing` (it never waits on the disk); this
 thread writes them with `RecordingWriter`, which flushes every frame, so a crash loses at most the
-partial last one. `stop()` lets it write what is queued and close the files cleanly; an error closes
-them too and is reported through `on_error`.
+partial last one. `stop()` lets it write what is queued and close the files cleanly, then `on_done`
+says so; an error (a full disk) is reported through `on_error` instead, and what was written before it
+opens as a recovered recording.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class RecorderThread:
         self.on_done = on_done
         self.ring: FrameRing[Frame] = FrameRing(QUEUE_FRAMES)
         self.frames_written = 0
+        self.error: str | None = None  # set when writing failed (the files keep the whole frames written)
         self.started_at = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
 
@@ -89,9 +91,12 @@ class RecorderThread:
         except Exception as error:  # a full disk, a removed folder: report it, never a dead thread
             log.exception("recording %s stopped", self.stem)
             self.ring.close()
+            count = self.frames_written
+            kept = " (they open as a recovered recording)" if count else ""
+            self.error = f"recording {self.stem.name} stopped after {count} frames{kept}: {error}"
             if self.on_error is not None:
-                self.on_error(f"recording {self.stem.name}: {error}")
+                self.on_error(self.error)
         finally:
             log.info("recording %s: %d frames, %d dropped", self.stem, self.frames_written, self.ring.dropped)
-            if self.on_done is not None:
+            if self.on_done is not None and self.error is None:  # after an error, the error is the last word
                 self.on_done(self.stem, self.frames_written)

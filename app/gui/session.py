@@ -248,12 +248,13 @@ class Session(QObject):
         if self.source is None:
             self.error.emit("Nothing to record: open a source first")
             return
-        self._recorder = RecorderThread(
+        recorder = RecorderThread(
             stem, self.source.fps, device=self.source.description,
             metadata={"source": self.source.description, "recorded_by": "sta-hands gui"},
-            on_error=lambda message: self._post(ANY_GENERATION, "error", message),
+            on_error=lambda message: self._post(ANY_GENERATION, "recording-error", (recorder, message)),
             on_done=lambda path, frames: self._post(ANY_GENERATION, "recorded", (path, frames)),
-        ).start()  # fmt: skip
+        )  # fmt: skip
+        self._recorder = recorder.start()
         log.info("recording to %s", stem)
 
     def stop_recording(self) -> None:
@@ -314,6 +315,11 @@ class Session(QObject):
         elif kind == "recorded":
             path, frames = payload
             self.recording_finished.emit(str(path), frames)
+        elif kind == "recording-error":
+            recorder, message = payload
+            if recorder is self._recorder:  # it stopped by itself: not recording any more
+                self._recorder = None
+            self.error.emit(message)
 
     def _accept(self, prediction: Prediction) -> None:
         self.prediction = prediction

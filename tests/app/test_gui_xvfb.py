@@ -114,6 +114,7 @@ def test_the_command_line_opens_the_window_even_without_a_model(xvfb: str, tmp_p
         assert process.poll() is None, process.communicate()[1]
         if shutil.which("xwininfo") is not None:
             assert "sta-hands: synthetic clip" in title
+        time.sleep(3)  # the model fails to load in the background; give its message time to be logged
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=10)
