@@ -45,7 +45,7 @@ def test_the_demo_model_describes_itself(demo_model: OnnxModel) -> None:
         20,
     )
     assert 1.3 <= info.window_seconds <= 2.2  # the median synthetic clip
-    assert info.model_version == make_demo.MODEL_VERSION
+    assert info.model_version == make_demo.MODEL_VERSION + "+int8"  # the shipped glimpses are int8
     assert "test accuracy" in info.trained_on and f"GRU {make_demo.RGB_HIDDEN} units" in info.trained_on
 
 

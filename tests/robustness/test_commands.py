@@ -342,11 +342,10 @@ add(
 add(
     "bench-bad-backbone",
     "`bench --backbones nonsense` (no @SIZE)",
-    "one line, exit 1, but the message is Python's `ValueError: not enough values to unpack` (app/cli.py "
-    "should say NAME@SIZE; reported)",
+    "one line, exit 2: --backbones takes NAME@SIZE items",
     lambda p: ["bench", "--backbones", "nonsense"],
-    "",
-    code=1,
+    "NAME@SIZE",
+    code=2,
 )
 
 
