@@ -78,22 +78,6 @@ class ModelInfo:
     trained_on: str
     crop_size: int = 50
 
-    def to_metadata(self) -> dict[str, str]:
-        return {
-            "sta_hands_format": FORMAT_VERSION,
-            "class_names": json.dumps(list(self.class_names)),
-            "window_length": str(self.window_length),
-            "window_seconds": repr(self.window_seconds),
-            "glimpse_input_size": str(self.glimpse_input_size),
-            "backbone": self.backbone,
-            "normalization_mean": json.dumps(list(self.mean)),
-            "normalization_std": json.dumps(list(self.std)),
-            "feature_dim": str(self.feature_dim),
-            "model_version": self.model_version,
-            "trained_on": self.trained_on,
-            "crop_size": str(self.crop_size),
-        }
-
     @classmethod
     def from_metadata(cls, metadata: Mapping[str, str], path: Path) -> ModelInfo:
         version = metadata.get("sta_hands_format")
