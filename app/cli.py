@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,6 +37,13 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def display_available() -> bool:
+    """False on a Linux machine with no screen, where Qt would abort instead of opening a window."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
 def _open_model(args: argparse.Namespace):
     from app.runtime import OnnxModel, default_model_folder
 
@@ -47,6 +55,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from app.sources import open_source
 
     source = open_source(args.source, args.data, seed=args.seed)
+    if not args.headless and not display_available():
+        print("sta-hands: no display ($DISPLAY is not set): running headless; for the window use a desktop "
+              "session or xvfb-run", file=sys.stderr)  # fmt: skip
+        args.headless = True
     if not args.headless:
         from app.gui.launch import launch_gui
 

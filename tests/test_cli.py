@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -42,3 +43,15 @@ def test_python_dash_m_app_runs(tmp_path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "a folder" in done.stderr
+
+
+def test_demo_without_a_display_runs_headless(tmp_path) -> None:
+    """README's first command on a machine with no screen: predictions on stdout, no Qt abort."""
+    hidden = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    env = {name: value for name, value in os.environ.items() if name not in hidden}
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "demo"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "running headless" in done.stderr
+    assert "frames read" in done.stdout and "give object" in done.stdout
