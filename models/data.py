@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from recordings.body_slots import select_main_bodies
 from recordings.errors import RecordingError
 from recordings.frame import Frame
 from recordings.inputs import (
@@ -47,7 +48,6 @@ from recordings.ntu import (
     SampleName,
     parse_sample_name,
     read_missing_list,
-    select_main_bodies,
     split_of,
 )
 from recordings.own import SIDECAR_SUFFIX, Recording, open_recording

@@ -4,7 +4,7 @@ Torch-free numpy. What belongs to the model itself (centring on SpineMid, veloci
 motion statistics) is computed inside the network and its exported head graph, not here.
 
 - which two bodies: the dataset authors' main-body selection over the frames given
-  (`recordings.ntu.select_main_bodies`), followed by tracking id;
+  (`recordings.body_slots`), in slot order;
 - the pose: T x 150 float32, [body][joint][x, y, z] in camera metres, an absent body all zeros
   (and so is a non-finite or implausible value: beyond +-100 m);
 - the hands: left-1, right-1, left-2, right-2 (Kinect HandLeft / HandRight of the two bodies),
@@ -22,10 +22,16 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from recordings.body_slots import (
+    NUM_BODIES,
+    PLAUSIBLE_METRES,
+    BodyIds,
+    bodies_by_slot,
+    padded,
+    select_main_bodies,
+)
 from recordings.frame import HAND_LEFT, HAND_RIGHT, NOT_TRACKED, NUM_JOINTS, Body, Frame
-from recordings.ntu import PLAUSIBLE_METRES, bodies_by_slot, select_main_bodies
 
-NUM_BODIES = 2
 NUM_HANDS = 4
 POSE_DIM = NUM_BODIES * NUM_JOINTS * 3  # 150
 CROP_SIZE = 50  # paper section 3: 50x50 px glimpses around each hand
@@ -47,7 +53,7 @@ class WindowInputs:
     hand_mask: np.ndarray  # T x 4 float32, 1 present / 0 absent
     hand_px: np.ndarray  # T x 4 x 2 float32, hand centres in colour pixels (0 where absent)
     crops: np.ndarray | None  # T x 4 x 50 x 50 x 3 uint8 BGR, None when the frames have no images
-    body_ids: tuple[int, ...]  # tracking ids of the (up to) two bodies, slot order
+    body_ids: BodyIds  # tracking id of the body in each slot (None: empty), slot order
 
 
 def segment_indices(num_frames: int, length: int, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -209,16 +215,20 @@ def glimpse_batch(
     return out
 
 
-def window_inputs(frames: Sequence[Frame | HandFrame], body_ids: Sequence[int] | None = None) -> WindowInputs:
+def window_inputs(
+    frames: Sequence[Frame | HandFrame], body_ids: Sequence[int | None] | None = None
+) -> WindowInputs:
     """The raw inputs of the given frames (already sampled: one per model time step).
 
-    `body_ids` fixes the two bodies (e.g. chosen over the whole clip); by default they are the main
-    bodies of these frames. Frames without an image give no crops and an all-absent hand mask.
+    `body_ids` fixes the body of each slot (chosen over the whole clip, or by a live `BodySlots`); by
+    default they are the main bodies of these frames. Frames without an image give no crops and an
+    all-absent hand mask.
     """
     hands = [frame if isinstance(frame, HandFrame) else hand_frame(frame) for frame in frames]
     bodies = [frame.bodies for frame in hands]
     if body_ids is None:
         body_ids = select_main_bodies(bodies, count=NUM_BODIES)
+    body_ids = padded(body_ids)
     slots = bodies_by_slot(bodies, body_ids)
     centres, mask = hand_positions(slots, [frame.image_size for frame in hands])
     has_images = all(frame.image_size is not None for frame in hands)
@@ -231,5 +241,5 @@ def window_inputs(frames: Sequence[Frame | HandFrame], body_ids: Sequence[int] |
     else:
         mask[:] = 0.0
     return WindowInputs(
-        pose=pose_array(slots), hand_mask=mask, hand_px=centres, crops=crops, body_ids=tuple(body_ids)
+        pose=pose_array(slots), hand_mask=mask, hand_px=centres, crops=crops, body_ids=body_ids
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -46,9 +46,6 @@ NTU60_CLASSES: tuple[str, ...] = (
     "walking apart from each other",
 )  # fmt: skip
 FIRST_MUTUAL_ACTION = 50  # A050-A060 involve two people
-SPREAD_RATIO = 0.8  # a frame is "wide" when x-spread > 0.8 * y-spread
-SPURIOUS_FRAME_RATIO = 0.69754  # a body wide in this share of its frames is noise (NTU preparation scripts)
-PLAUSIBLE_METRES = 100.0  # a Kinect v2 sees up to 8 m: a larger camera-space value is corrupt data
 
 CROSS_SUBJECT_TRAIN_PERFORMERS: frozenset[int] = frozenset(
     (1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38)
@@ -135,88 +132,6 @@ def read_missing_list(path: str | Path) -> frozenset[str]:
     except OSError as error:
         raise RecordingError(path, f"cannot read the file: {error.strerror or error}") from None
     return frozenset(line.strip() for line in text.splitlines() if SAMPLE_NAME.match(line.strip()))
-
-
-# ---------------------------------------------------------------- main bodies
-
-
-@dataclass
-class _Track:
-    """All appearances of one tracking ID."""
-
-    first_seen: tuple[int, int]
-    joints: list[np.ndarray]
-
-
-def _tracks(frames: Sequence[Sequence[Body]]) -> dict[int, _Track]:
-    tracks: dict[int, _Track] = {}
-    for t, bodies in enumerate(frames):
-        for slot, body in enumerate(bodies):
-            track = tracks.setdefault(body.id, _Track((t, slot), []))
-            track.joints.append(body.joints)
-    return tracks
-
-
-def _plausible(values: np.ndarray) -> np.ndarray:
-    """Finite and within +-PLAUSIBLE_METRES: what is not is corrupt data, treated as missing."""
-    with np.errstate(invalid="ignore"):
-        return np.abs(values) <= PLAUSIBLE_METRES
-
-
-def _spread(values: np.ndarray) -> np.ndarray:
-    """Per frame, max - min of the plausible values (-inf for a frame with none)."""
-    finite = _plausible(values)
-    return np.where(finite, values, -np.inf).max(axis=1) - np.where(finite, values, np.inf).min(axis=1)
-
-
-def _wide_frames(joints: np.ndarray) -> np.ndarray:
-    """Per frame, True when the body is wider than tall: x-spread > 0.8 * y-spread (a chair, a wall...)."""
-    return _spread(joints[..., 0]) > SPREAD_RATIO * _spread(joints[..., 1])
-
-
-def _motion(joints: np.ndarray) -> float:
-    """Summed variance of the x, y and z of all the body's joints over its frames."""
-    points = joints.reshape(-1, 3)
-    points = points[_plausible(points).all(axis=1)]
-    return float(points.var(axis=0).sum()) if len(points) else 0.0
-
-
-def _score(joints: np.ndarray) -> float | None:
-    """The body's motion, or None when it is spurious (wide in most of its frames)."""
-    wide = _wide_frames(joints)
-    if wide.mean() >= SPURIOUS_FRAME_RATIO:
-        return None
-    if wide.any():  # judge a mostly-valid body on its valid frames too, as the reference does
-        return min(_motion(joints), _motion(joints[~wide]))
-    return _motion(joints)
-
-
-def select_main_bodies(frames: Sequence[Sequence[Body]], count: int = 2) -> list[int]:
-    """Tracking IDs of the `count` main bodies, ordered by first appearance.
-
-    As the standard NTU preparation does: bodies are grouped by ID; spurious ones (x-spread
-    > 0.8 * y-spread in at least 69.754% of their frames) are dropped unless none would remain;
-    the rest are ranked by the summed variance of their joints' x, y and z over their frames.
-    """
-    tracks = _tracks(frames)
-    stacked = {body_id: np.stack(track.joints) for body_id, track in tracks.items()}
-    scores = {body_id: _score(joints) for body_id, joints in stacked.items()}
-    if all(score is None for score in scores.values()):
-        scores = {body_id: _motion(joints) for body_id, joints in stacked.items()}
-    candidates = [body_id for body_id, score in scores.items() if score is not None]
-    ranked = sorted(candidates, key=lambda body_id: (-(scores[body_id] or 0.0), tracks[body_id].first_seen))
-    return sorted(ranked[:count], key=lambda body_id: tracks[body_id].first_seen)
-
-
-def bodies_by_slot(frames: Sequence[Sequence[Body]], body_ids: Sequence[int]) -> list[list[Body | None]]:
-    """Per frame, the body of each selected tracking ID (None where that ID is absent)."""
-    slots = []
-    for bodies in frames:
-        by_id: dict[int, Body] = {}
-        for body in bodies:
-            by_id.setdefault(body.id, body)
-        slots.append([by_id.get(body_id) for body_id in body_ids])
-    return slots
 
 
 # ---------------------------------------------------------------- clips

@@ -70,7 +70,7 @@ def test_window_inputs_shapes_mask_and_pose_of_an_absent_second_body() -> None:
     assert np.all(inputs.pose[:, 75:] == 0)
     assert inputs.hand_mask[0].tolist() == [1, 0, 0, 0]  # right hand outside the image, no person 2
     assert inputs.crops is not None and inputs.crops.shape == (20, 4, CROP_SIZE, CROP_SIZE, 3)
-    assert inputs.body_ids == (7,)
+    assert inputs.body_ids == (7, None)
 
 
 def test_two_bodies_fill_the_slots_and_skeleton_only_frames_mask_all_hands() -> None:

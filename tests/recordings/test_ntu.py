@@ -1,4 +1,4 @@
-"""NTU names, classes, splits, the missing list, main-body selection and the clip reader."""
+"""NTU names, classes, splits, the missing list and the clip reader."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from recordings.errors import RecordingError
-from recordings.frame import COLOR_SIZE, HAND_LEFT, HAND_RIGHT, NUM_JOINTS, Body
+from recordings.frame import COLOR_SIZE, HAND_LEFT, HAND_RIGHT
 from recordings.ntu import (
     CROSS_SUBJECT_TRAIN_PERFORMERS,
     CROSS_VIEW_TRAIN_CAMERAS,
@@ -18,13 +18,12 @@ from recordings.ntu import (
     SAMPLE_NAME,
     NtuClip,
     SampleName,
-    bodies_by_slot,
     parse_sample_name,
     read_missing_list,
-    select_main_bodies,
     split_of,
 )
-from recordings.skeleton import read_skeleton, write_skeleton
+from recordings.skeleton import write_skeleton
+from tests.recordings.figures import figure
 
 A001 = "S001C001P001R001A001"
 
@@ -120,68 +119,6 @@ def test_missing_list_skips_headers(tmp_path: Path) -> None:
         read_missing_list(tmp_path / "nope.txt")
 
 
-# ---------------------------------------------------------------- main bodies
-
-
-def _figure(
-    body_id: int, centre: tuple[float, float, float], width: float = 0.4, height: float = 1.6
-) -> Body:
-    """A body whose 25 joints span `width` x `height` metres around `centre`."""
-    rng = np.random.default_rng(body_id)
-    unit = rng.uniform(-0.5, 0.5, (NUM_JOINTS, 3))
-    unit[:2, :2] = [[-0.5, -0.5], [0.5, 0.5]]  # make the spreads exact
-    joints = np.asarray(centre) + unit * [width, height, 0.3]
-    return Body(
-        id=body_id, joints=joints, color_px=np.zeros((NUM_JOINTS, 2)), tracking=np.full(NUM_JOINTS, 2)
-    )
-
-
-def _scene(frames: int = 30) -> list[list[Body]]:
-    """A walking person (id 30, appears second), a sofa (id 10: wide, jittering hard) and a still person."""
-    scene = []
-    for t in range(frames):
-        sofa = _figure(10, (0.5 * np.sin(t), 0.3, 3.0), width=2.0, height=0.8)
-        walker = _figure(30, (-1 + 0.07 * t, 0.0, 3.5 - 0.03 * t))
-        still = _figure(20, (1.0, 0.0, 4.0))
-        scene.append([sofa, walker, still] if t else [sofa, still])
-    return scene
-
-
-def test_main_bodies_drop_furniture_and_keep_first_appearance_order() -> None:
-    assert select_main_bodies(_scene(), count=2) == [20, 30]
-    assert select_main_bodies(_scene(), count=1) == [30]
-    assert select_main_bodies(_scene(), count=5) == [20, 30]
-
-
-def test_main_bodies_prefer_the_moving_people() -> None:
-    scene = _scene()
-    for t, bodies in enumerate(scene):
-        bodies.insert(0, _figure(40, (np.cos(t / 3), 0.0, 3.0 + np.sin(t / 3))))
-    assert select_main_bodies(scene, count=2) == [40, 30]
-
-
-def test_main_bodies_keep_furniture_when_nothing_else_is_there() -> None:
-    scene = [[_figure(10, (0.0, 0.3, 3.0), width=2.0, height=0.8)] for _ in range(5)]
-    assert select_main_bodies(scene) == [10]
-    assert select_main_bodies([]) == [] and select_main_bodies([[], []]) == []
-
-
-def test_bodies_by_slot() -> None:
-    scene = _scene(3)
-    slots = bodies_by_slot(scene, [20, 30])
-    assert [[None if b is None else b.id for b in frame] for frame in slots] == [
-        [20, None],
-        [20, 30],
-        [20, 30],
-    ]
-
-
-def test_main_bodies_of_real_two_person_files(ntu_samples: Path) -> None:
-    for path in sorted(ntu_samples.glob("*A05?.skeleton")):
-        frames = read_skeleton(path).frames
-        assert select_main_bodies(frames) == [body.id for body in frames[0]], path.name
-
-
 # ---------------------------------------------------------------- clips from real files
 
 
@@ -252,7 +189,7 @@ def _write_video(path: Path, frames: int, size: tuple[int, int] = (64, 48)) -> N
 
 
 def _write_skeleton(path: Path, frames: int) -> None:
-    write_skeleton(path, [[_figure(7, (0.01 * t, 0.0, 3.0))] for t in range(frames)])
+    write_skeleton(path, [[figure(7, (0.01 * t, 0.0, 3.0))] for t in range(frames)])
 
 
 def test_clip_finds_its_partner_and_clamps_to_the_shorter_stream(
