@@ -144,6 +144,8 @@ def format_info(info: dict[str, Any]) -> str:
     ]
     if counts:
         lines.append(f"  bodies:  {min(counts)}-{max(counts)} per frame")
+    elif counts is None:  # an .xef: info reads its index only, not every body frame
+        lines.append("  bodies:  not counted (read when the frames are played)")
     else:
         lines.append("  bodies:  none (no skeleton)")
     video = info["video"]

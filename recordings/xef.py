@@ -49,7 +49,8 @@ import cv2
 import numpy as np
 
 from recordings.errors import RecordingError
-from recordings.frame import COLOR_SIZE, INFERRED, JOINT_NAMES, NUM_JOINTS, Body, Frame
+from recordings.frame import COLOR_SIZE, INFERRED, JOINT_NAMES, NOT_TRACKED, NUM_JOINTS, Body, Frame
+from recordings.jpeg import JpegHeaderError, jpeg_size
 from recordings.own import RecordingPaths, RecordingWriter
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,6 @@ _KEPT = (COLOR_UNCOMPRESSED, COLOR_COMPRESSED, BODY, CALIBRATION)  # streams who
 
 COLOR_WIDTH, COLOR_HEIGHT = COLOR_SIZE  # [C2] 1920x1080 for both encodings
 YUY2_SIZE = COLOR_WIDTH * COLOR_HEIGHT * 2  # [C2] 4,147,200 bytes, byte order Y0 U Y1 V
-JPEG_START = b"\xff\xd8"  # [C2] compressed colour is one JPEG image (SOI marker first)
 MIN_JPEG_SIZE = 128  # [H] far below any 1920x1080 JPEG (a black one at quality 1 is 33 KB)
 MAX_JPEG_SIZE = 16 << 20  # [H] 4x the largest 1920x1080 JPEG we made (noise at quality 100: 4.1 MB)
 NOMINAL_FPS = 30.0  # [MS] colour runs at 30 fps, 15 in low light
@@ -630,14 +630,17 @@ def _inflate(where: _Where, data: bytes, size: int) -> bytes:
     return out
 
 
-def _decode_color(where: _Where, data: bytes, encoding: str) -> np.ndarray:
+def _decode_color(where: _Where, data: bytes, encoding: str, frame: int) -> np.ndarray:
     if encoding == "YUY2":
         yuy2 = np.frombuffer(data, np.uint8).reshape(COLOR_HEIGHT, COLOR_WIDTH, 2)
         return cv2.cvtColor(yuy2, cv2.COLOR_YUV2BGR_YUY2)
-    if data[:2] != JPEG_START:
-        raise where.error(
-            0, f"a compressed colour payload should be a JPEG (starting ff d8), found {data[:2].hex(' ')}"
-        )
+    try:  # the size first: OpenCV allocates what the header says before it reads a pixel
+        size = jpeg_size(data)
+    except JpegHeaderError as error:
+        raise where.error(error.offset, f"frame {frame}: the JPEG colour payload is bad: {error}") from None
+    if size != COLOR_SIZE:
+        raise where.error(0, f"frame {frame}: the JPEG header says {size[0]}x{size[1]}, expected "
+                          f"{COLOR_WIDTH}x{COLOR_HEIGHT} (xef-format.md 8); not decoded")  # fmt: skip
     try:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     except cv2.error:
@@ -653,10 +656,14 @@ def _decode_color(where: _Where, data: bytes, encoding: str) -> np.ndarray:
     return image
 
 
-def _decode_bodies(where: _Where, data: bytes, projection: ColorProjection) -> tuple[Body, ...]:
-    """The tracked bodies of one BODY_FRAME payload, in slot order (untracked slots are not read)."""
+def _decode_bodies(
+    where: _Where, data: bytes, projection: ColorProjection
+) -> tuple[tuple[Body, ...], list[str]]:
+    """The tracked bodies of one BODY_FRAME payload, in slot order (untracked slots are not read), and
+    a note per inferred joint that was marked not tracked (its depth is implausible)."""
     slots = np.frombuffer(data, _SLOT, count=BODY_SLOTS, offset=BODY_SLOTS_AT)
-    bodies = []
+    bodies: list[Body] = []
+    notes: list[str] = []
     for slot in range(BODY_SLOTS):
         base = BODY_SLOTS_AT + slot * BODY_SLOT_SIZE
         tracked = int(slots[slot]["tracked"])
@@ -666,11 +673,13 @@ def _decode_bodies(where: _Where, data: bytes, projection: ColorProjection) -> t
                 f"body slot {slot}: the 'tracked' flag must be 0 or 1, found {tracked}",
             )
         if tracked:
-            bodies.append(_body(where, slots[slot], slot, base, projection))
-    return tuple(bodies)
+            bodies.append(_body(where, slots[slot], slot, base, projection, notes))
+    return tuple(bodies), notes
 
 
-def _body(where: _Where, record: np.void, slot: int, base: int, projection: ColorProjection) -> Body:
+def _body(
+    where: _Where, record: np.void, slot: int, base: int, projection: ColorProjection, notes: list[str]
+) -> Body:
     """One tracked slot as a `Body`, after checking every field it uses (xef-format.md 8 sanity checks)."""
     states = record["states"]
     _check_states(where, states, base, slot)
@@ -681,12 +690,15 @@ def _body(where: _Where, record: np.void, slot: int, base: int, projection: Colo
     _check_finite(where, orientation, base + SLOT_ORIENTATIONS_AT, slot, "orientation")
     if not np.isfinite(lean).all():
         raise where.error(base + SLOT_LEAN_AT, f"body slot {slot}: the lean is not finite")
-    _check_depth(where, joints, states, base, slot)
+    tracking = states.astype(np.uint8)
+    for joint in _implausible_inferred(where, joints, states, base, slot):
+        tracking[joint] = NOT_TRACKED  # the position stays as recorded
+        notes.append(f"body slot {slot}: inferred joint {JOINT_NAMES[joint]} at z = {joints[joint, 2]:.3g} m")
     return Body(
         id=int(record["tracking_id"]),
         joints=joints,
         color_px=projection.project(joints),
-        tracking=states.astype(np.uint8),
+        tracking=tracking,
         orientation=orientation[:, [3, 0, 1, 2]],  # stored x y z w; Body keeps w x y z like NTU
         lean=(float(lean[0]), float(lean[1])),
         lean_tracking=int(record["lean_state"]),
@@ -704,10 +716,14 @@ def _check_states(where: _Where, states: np.ndarray, base: int, slot: int) -> No
         )
 
 
-def _check_depth(where: _Where, joints: np.ndarray, states: np.ndarray, base: int, slot: int) -> None:
-    """Tracked and inferred joints must lie 0.3-8 m from the sensor (not-tracked ones may be zero)."""
+def _implausible_inferred(
+    where: _Where, joints: np.ndarray, states: np.ndarray, base: int, slot: int
+) -> list[int]:
+    """Inferred joints outside 0.3-8 m (the SDK's guesses can be wild: the caller marks them not tracked);
+    a tracked one there means the body layout may differ, an error. Not-tracked joints may be anywhere."""
     z = joints[:, 2]
-    bad = np.flatnonzero((states >= INFERRED) & ~((z > MIN_JOINT_Z) & (z < MAX_JOINT_Z)))
+    outside = (states >= INFERRED) & ~((z > MIN_JOINT_Z) & (z < MAX_JOINT_Z))
+    bad = np.flatnonzero(outside & (states > INFERRED))
     if bad.size:
         joint = int(bad[0])
         raise where.error(
@@ -715,6 +731,7 @@ def _check_depth(where: _Where, joints: np.ndarray, states: np.ndarray, base: in
             f"body slot {slot}: joint {JOINT_NAMES[joint]} is at z = {z[joint]:.3g} m, expected "
             f"{MIN_JOINT_Z} to {MAX_JOINT_Z} m: the body layout may differ from xef-format.md 8",
         )
+    return [int(joint) for joint in np.flatnonzero(outside)]
 
 
 def _check_finite(where: _Where, values: np.ndarray, at: int, slot: int, what: str) -> None:
@@ -843,7 +860,8 @@ class XefFile:
         self._walk_facts = walk
         self.version = walk.version
         self.streams: tuple[XefStream, ...] = tuple(walk.streams[i].frozen() for i in sorted(walk.streams))
-        self.problems: list[str] = []
+        self._problems: list[str] = []  # found by the walk; `problems` adds what reading frames finds
+        self._flagged: dict[int, list[str]] = {}  # frame -> its inferred joints marked not tracked
         self._color = self._pick(walk, (COLOR_UNCOMPRESSED, COLOR_COMPRESSED), "colour")
         self._body = self._pick(walk, (BODY,), "body")
         self._calibration = self._pick(walk, (CALIBRATION,), "calibration")
@@ -867,33 +885,44 @@ class XefFile:
             return None
         found.sort(key=lambda pair: -len(pair[1]))
         if len(found) > 1 and len(found[1][1]):
-            self.problems.append(f"{len(found)} {what} streams; reading stream {found[0][0].index}")
+            self._problems.append(f"{len(found)} {what} streams; reading stream {found[0][0].index}")
         return found[0]
 
     def _note_walk(self, walk: _Walk) -> None:
         if walk.cut_at is not None:
-            self.problems.append(
+            self._problems.append(
                 f"cut short at byte {walk.cut_at} ({walk.cut_reason}): read the whole records before it"
             )
         elif walk.footer_at is None:
-            self.problems.append("no footer record: the recording may have been cut short")
+            self._problems.append("no footer record: the recording may have been cut short")
         if walk.footer_note:
-            self.problems.append(walk.footer_note)
+            self._problems.append(walk.footer_note)
         if self._color is None:
-            self.problems.append("no colour stream: frames have no image")
+            self._problems.append("no colour stream: frames have no image")
         if self._body is None:
-            self.problems.append("no body stream: frames have no bodies")
+            self._problems.append("no body stream: frames have no bodies")
         if self._timeline.unpaired_color:
-            self.problems.append(
+            self._problems.append(
                 f"{self._timeline.unpaired_color} colour frames have no body event within "
                 f"{self.max_pair_gap * 1000:.0f} ms (they have no bodies)"
             )
         if self._timeline.unpaired_body:
-            self.problems.append(
+            self._problems.append(
                 f"{self._timeline.unpaired_body} body events have no colour frame (not replayed)"
             )
 
     # -- facts
+
+    @property
+    def problems(self) -> list[str]:
+        """What is wrong with the file: found by the walk, and by the body frames decoded so far."""
+        if not self._flagged:
+            return list(self._problems)
+        first = min(self._flagged)
+        joints = sum(len(notes) for notes in self._flagged.values())
+        return [*self._problems, f"{joints} inferred joints in {len(self._flagged)} of the frames read so "
+                f"far lie outside {MIN_JOINT_Z}-{MAX_JOINT_Z} m and are marked not tracked (first: frame "
+                f"{first}, {self._flagged[first][0]})"]  # fmt: skip
 
     @property
     def num_frames(self) -> int:
@@ -983,7 +1012,7 @@ class XefFile:
         color = int(self._timeline.color[index])
         if images and self._color is not None and color >= 0:
             where, data = self._payload(file, self._color, color)
-            image = _decode_color(where, data, COLOR_ENCODINGS[self._color[0].type_guid])
+            image = _decode_color(where, data, COLOR_ENCODINGS[self._color[0].type_guid], index)
         timestamp = float(self._timeline.ticks[index] - self._timeline.ticks[0]) / TICKS_PER_SECOND
         return Frame(index=index, timestamp=timestamp, image=image, bodies=self._frame_bodies(file, index))
 
@@ -992,7 +1021,12 @@ class XefFile:
         if self._body is None or body < 0:
             return ()
         where, data = self._payload(file, self._body, body)
-        return _decode_bodies(where, data, self.projection)
+        bodies, notes = _decode_bodies(where, data, self.projection)
+        if notes and index not in self._flagged:
+            if not self._flagged:
+                log.warning("%s: frame %d: %s: marked not tracked", self.path, index, notes[0])
+            self._flagged[index] = notes
+        return bodies
 
     def _payload(self, file: BinaryIO, stream: _Picked, event: int) -> tuple[_Where, bytes]:
         """An event's payload, inflated when the stream is compressed (sizes were checked by the walk)."""
@@ -1028,32 +1062,23 @@ class XefFile:
         }  # fmt: skip
 
     def describe(self) -> dict[str, Any]:
-        """A JSON-able description for `sta-hands info FILE.xef --json` (keys as recordings.info's)."""
-        counts = self._body_counts()
+        """A JSON-able description for `sta-hands info FILE.xef --json` (keys as recordings.info's), from
+        the walk's index and one Calibration event: no body frame is decoded (`bodies_per_frame` None)."""
         video = None
         if self._color is not None:
             video = {"frames": self.num_frames, "width": COLOR_WIDTH, "height": COLOR_HEIGHT, "fps": self.fps}
         pairs = self._pairs()
-        empty = counts.count(0)
-        problems = self.problems + ([f"{empty} frames have no body"] if empty and self._body else [])
         return {
             "path": str(self.path), "name": self.path.name, "kind": "xef", "fields": None,
             "action": None, "class_name": None, "frames": self.num_frames,
             "skeleton_frames": pairs["paired"] if self._color is not None else self.num_frames,
-            "bodies_per_frame": counts, "video": video,
+            "bodies_per_frame": None, "video": video,
             "aligned": not pairs["color_without_body"] and not pairs["bodies_without_color"],
-            "problems": problems, "duration": self.duration, "color_encoding": self.color_encoding,
+            "problems": self.problems, "duration": self.duration, "color_encoding": self.color_encoding,
             "color_mapping": self.color_mapping, "projection": self.projection.as_dict(),
             "calibration": self.calibration(), "pairs": pairs,
             "streams": [stream.as_dict() for stream in self.streams], "xef": self._container_facts(),
         }  # fmt: skip
-
-    def _body_counts(self) -> list[int]:
-        """Tracked bodies per frame; every body payload is decoded (and so checked), none is kept."""
-        if self._bodies is not None:
-            return [len(bodies) for bodies in self._bodies]
-        with _open(self.path) as file:
-            return [len(self._frame_bodies(file, index)) for index in range(self.num_frames)]
 
     def _pairs(self) -> dict[str, Any]:
         timeline = self._timeline

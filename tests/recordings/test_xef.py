@@ -7,6 +7,7 @@ No public .xef exists (xef-format.md 11): these tests prove the reader agrees wi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import struct
@@ -21,8 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from recordings import xef as xef_module
 from recordings.errors import RecordingError
-from recordings.frame import HAND_LEFT, JOINT, TRACKED
+from recordings.frame import HAND_LEFT, INFERRED, JOINT, NOT_TRACKED, TRACKED
 from recordings.info import format_info
 from recordings.own import open_recording
 from recordings.xef import (
@@ -37,6 +39,7 @@ from recordings.xef import (
 )
 from tests.recordings.xef_builder import (
     BODY,
+    COLOR_COMPRESSED,
     DEPTH,
     FIRST_BODY_ID,
     HEADER,
@@ -47,6 +50,7 @@ from tests.recordings.xef_builder import (
     XefOptions,
     body_payload,
     build_xef,
+    color_payload,
     frame_image,
     make_body,
     make_frames,
@@ -194,9 +198,10 @@ def test_archived_files_read_the_same(folder: Path, jpeg_file: Path, count_strea
 
 def test_index_records_are_skipped_even_in_runs_and_with_decoys(folder: Path) -> None:
     path = write_xef(folder / "dense.xef", SOURCE, XefOptions(index_every=1))
-    info = XefFile(path).describe()
+    xef = XefFile(path)
+    info = xef.describe()
     assert info["xef"]["index_records"] == 16  # 11 events, one after each, and a second after every other
-    assert info["bodies_per_frame"] == [1, 2, 3, 3, 0, 1]
+    assert [len(bodies) for bodies in xef.bodies] == [1, 2, 3, 3, 0, 1]
     assert info["xef"]["footer_at"] is not None and info["xef"]["cut_at"] is None
 
 
@@ -260,8 +265,8 @@ def test_describe_is_json_and_says_what_info_needs(jpeg_file: Path) -> None:
     info = json.loads(json.dumps(describe_xef(jpeg_file)))
     assert {"name", "action", "class_name", "frames", "bodies_per_frame", "video"} <= set(info)
     assert info["name"] == "jpeg.xef" and info["action"] is None and info["class_name"] is None
-    assert info["kind"] == "xef" and info["frames"] == 6
-    assert info["bodies_per_frame"] == [1, 2, 3, 3, 0, 1]
+    assert info["kind"] == "xef" and info["frames"] == 6 and info["skeleton_frames"] == 5
+    assert info["bodies_per_frame"] is None  # info decodes no body frame
     assert info["video"] == {"frames": 6, "width": 1920, "height": 1080, "fps": 30.0}
     assert info["duration"] == pytest.approx(1 / 6, abs=1e-6)
     assert info["color_encoding"] == "JPEG" and info["color_mapping"] == MAPPING_FITTED
@@ -272,6 +277,7 @@ def test_describe_is_json_and_says_what_info_needs(jpeg_file: Path) -> None:
     assert info["calibration"] is None
     text = format_info(info)
     assert "jpeg.xef  (xef)" in text and "1920x1080, 30.00 fps, 6 frames" in text
+    assert "bodies:  not counted" in text
 
 
 def test_describe_probes_the_calibration_stream(yuy2_file: Path) -> None:
@@ -360,6 +366,8 @@ def _first_jpeg(data: bytes) -> int:
     return data.index(b"\xff\xd8\xff") - 4 - HEADER.size
 
 
+_JPEG0 = color_payload(SOURCE[0].image, "jpeg")  # the first colour payload of `jpeg_file`
+JPEG_SOF, JPEG_DHT, JPEG_SOS = (_JPEG0.index(marker) for marker in (b"\xff\xc0", b"\xff\xc4", b"\xff\xda"))
 SLOT0 = HEADER.size + 4 + 32  # slot 0 of the first body record: after the header, the tag, floor and up
 HEAD = SLOT0 + 16 * JOINT["Head"]
 HAND_STATE = SLOT0 + 800 + 4 * HAND_LEFT
@@ -380,10 +388,26 @@ CORRUPTIONS = {
         "HandLeft has tracking state 9",
         HAND_STATE,
     ),
+    # Head is tracked in this body, so this is an error (an inferred joint is marked instead, see below)
     "far joint": (_first_body, HEAD, struct.pack("<3f", 0, 0.5, 50), "Head is at z = 50 m", HEAD + 8),
     "nan joint": (_first_body, SLOT0, struct.pack("<f", np.nan), "joint SpineBase is not finite", SLOT0),
-    "jpeg marker": (_first_jpeg, 28, b"\x00\x00", "should be a JPEG", 28),
-    "jpeg data": (_first_jpeg, 30, b"\x00" * 600, "does not decode", 28),
+    "jpeg marker": (_first_jpeg, 28, b"\x00\x00", r"frame 0: .*expected a JPEG \(starting ff d8\)", 28),
+    "jpeg header": (_first_jpeg, 30, b"\x00" * 600, r"expected a marker \(ff\) in the header, found 00", 30),
+    "jpeg no sof": (
+        _first_jpeg,
+        28 + JPEG_SOF + 1,
+        b"\xe5",
+        "no frame header .SOF marker. before the first scan",
+        28 + JPEG_SOS,
+    ),
+    "jpeg size": (
+        _first_jpeg,
+        28 + JPEG_SOF + 5,
+        struct.pack(">HH", 1080, 1921),
+        "frame 0: the JPEG header says 1921x1080, expected 1920x1080",
+        28,
+    ),
+    "jpeg data": (_first_jpeg, 28 + JPEG_DHT + 4, bytes(16), "does not decode", 28),
 }
 
 
@@ -397,6 +421,112 @@ def test_corruptions_name_what_and_where(folder: Path, jpeg_file: Path, name: st
         read_all(path)
     assert error.value.position == f"byte {record + where}"
     assert str(path) in str(error.value)
+
+
+# --------------------------------------------------------------- implausible joints, huge JPEG headers
+
+
+def with_joint(body: SourceBody, joint: int, z: float) -> SourceBody:
+    """`body` with `joint` inferred and at depth `z`."""
+    joints, states = body.joints.copy(), body.states.copy()
+    joints[joint, 2], states[joint] = z, INFERRED
+    return dataclasses.replace(body, joints=joints, states=states)
+
+
+def test_an_implausible_inferred_joint_is_marked_not_tracked_and_counted(folder: Path) -> None:
+    """Inferred joints are the SDK's guesses: one at 50 m (or behind the sensor) no longer fails the file."""
+    sources = make_frames(4)
+    hand, foot = JOINT["HandLeft"], JOINT["FootRight"]
+    changed = {2: (0, hand, 50.0), 3: (1, foot, -1.0)}  # frame: (index in its bodies, joint, z)
+    for index, (which, joint, z) in changed.items():
+        bodies = list(sources[index].bodies)
+        bodies[which] = with_joint(bodies[which], joint, z)
+        sources[index] = dataclasses.replace(sources[index], bodies=tuple(bodies))
+    xef = XefFile(write_xef(folder / "inferred.xef", sources))
+    frames = list(xef.frames())
+    assert len(frames) == 4
+    for frame, source in zip(frames, sources, strict=True):
+        for position, (body, original) in enumerate(zip(frame.bodies, source.bodies, strict=True)):
+            states = original.states.copy()
+            if changed.get(frame.index, (None,))[0] == position:
+                joint = changed[frame.index][1]
+                assert body.tracking[joint] == NOT_TRACKED and original.states[joint] == INFERRED
+                assert body.joints[joint, 2] == changed[frame.index][2]  # the position stays as recorded
+                states[joint] = NOT_TRACKED
+            np.testing.assert_array_equal(body.tracking, states)
+            np.testing.assert_array_equal(body.joints, original.joints.astype(np.float64))
+    problem = (
+        "2 inferred joints in 2 of the frames read so far lie outside 0.3-8.0 m and are marked not "
+        "tracked (first: frame 2, body slot 0: inferred joint HandLeft at z = 50 m)"
+    )
+    assert xef.problems[-1] == problem
+    list(xef.frames(images=False))
+    assert xef.bodies[3][1].tracking[foot] == NOT_TRACKED  # read again: still counted once
+    assert xef.problems.count(problem) == 1 and xef.describe()["problems"][-1] == problem
+
+
+def test_info_decodes_no_body_frame(yuy2_file: Path, jpeg_file: Path, monkeypatch, capsys) -> None:
+    """`info` reads the index of the records (and one Calibration event), never every body frame."""
+    from app.cli import main
+
+    decoded: list[int] = []
+    read: list[str] = []
+    decode_bodies, payload = xef_module._decode_bodies, XefFile._payload
+    monkeypatch.setattr(xef_module, "_decode_bodies", lambda *args: decoded.append(1) or decode_bodies(*args))
+    monkeypatch.setattr(
+        XefFile, "_payload", lambda self, file, stream, event: read.append(stream[0].kind) or payload(
+            self, file, stream, event)
+    )  # fmt: skip
+    info = describe_xef(yuy2_file)
+    assert decoded == [] and read == ["calibration"] and info["calibration"]["size_as_hypothesised"]
+    assert main(["info", str(jpeg_file)]) == 0 and main(["info", str(jpeg_file), "--json"]) == 0
+    assert decoded == [] and read == ["calibration"] and "jpeg.xef" in capsys.readouterr().out
+    assert len(list(XefFile(jpeg_file).frames(images=False))) == 6 and len(decoded) == 5  # playing does
+
+
+def crafted_jpeg(width: int, height: int) -> bytes:
+    """A JPEG of 16x16 black pixels (a few hundred bytes) whose frame header claims `width` x `height`."""
+    data = bytearray(color_payload(np.zeros((16, 16, 3), np.uint8), "jpeg"))
+    struct.pack_into(">HH", data, data.index(b"\xff\xc0") + 5, height, width)
+    return bytes(data)
+
+
+def spy_on_imdecode(monkeypatch: pytest.MonkeyPatch, refused: bytes) -> list[bytes]:
+    """What `cv2.imdecode` is given; `refused` fails the test there instead of allocating gigabytes."""
+    given, decode = [], cv2.imdecode
+
+    def spy(buffer: np.ndarray, flags: int) -> np.ndarray | None:
+        given.append(bytes(buffer))
+        assert given[-1] != refused, "cv2.imdecode was called on the crafted JPEG"
+        return decode(buffer, flags)
+
+    monkeypatch.setattr(cv2, "imdecode", spy)
+    return given
+
+
+def test_a_jpeg_claiming_a_huge_image_is_refused_before_decoding(folder: Path, monkeypatch) -> None:
+    crafted = crafted_jpeg(30000, 30000)
+    assert len(crafted) < 1000
+    builder = XefBuilder()
+    color = builder.stream(COLOR_COMPRESSED, "Nui Color")
+    body = builder.stream(BODY, "Nui Body Frame")
+    for index, image in enumerate([crafted, color_payload(frame_image(1), "jpeg")]):
+        ticks = 1_000_000 + index * TICKS // 30
+        builder.event(color, ticks, image)
+        builder.event(body, ticks + 1000, body_payload((make_body(0, FIRST_BODY_ID, index),)))
+    path = folder / "huge-jpeg.xef"
+    path.write_bytes(builder.build())
+    payload = next(offset for what, offset, _ in builder.layout if what == JPEG_EVENT) + HEADER.size + 4
+    given = spy_on_imdecode(monkeypatch, crafted)
+    xef = XefFile(path)
+    with pytest.raises(RecordingError, match="frame 0: the JPEG header says 30000x30000, expected 1920x1080"):
+        xef.frame(0)
+    assert given == []
+    assert xef.frame(1).image.shape == (1080, 1920, 3) and len(given) == 1  # a normal frame decodes
+    assert [len(frame.bodies) for frame in xef.frames(images=False)] == [1, 1]
+    with pytest.raises(RecordingError) as error:
+        list(xef.frames())
+    assert error.value.position == f"byte {payload}" and str(path) in str(error.value)
 
 
 def test_declaration_errors_name_the_byte(folder: Path, jpeg_file: Path, jpeg_layout: list) -> None:
