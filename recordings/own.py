@@ -50,6 +50,7 @@ import numpy as np
 
 from recordings.errors import RecordingError
 from recordings.frame import Body, Frame
+from recordings.jpeg import JpegHeaderError, jpeg_size
 from recordings.skeleton import format_frame, read_skeleton
 
 log = logging.getLogger(__name__)
@@ -796,6 +797,15 @@ class Recording:
         data = video.read(size)
         if len(data) != size:
             raise RecordingError(self.paths.video, "file shrank while reading", f"frame {index}")
+        try:  # the size first: OpenCV allocates what the header says before it reads a pixel
+            width, height = jpeg_size(data)
+        except JpegHeaderError as error:
+            problem = f"frame {index}: JPEG data does not decode: {error}"
+            raise RecordingError(self.paths.video, problem, f"byte {offset + error.offset}") from None
+        if (width, height) != self.color_size:
+            found = f"image is {width}x{height}, the header says {self.color_size}"
+            problem = f"{found} (read from its JPEG header; not decoded)"
+            raise RecordingError(self.paths.video, problem, f"frame {index}")
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if image is None:
             raise RecordingError(

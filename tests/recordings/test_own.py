@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -341,6 +342,43 @@ def test_corrupt_chunk_size_ends_the_scan_without_reading(tmp_path: Path, finish
         Path(str(stem) + suffix).write_bytes(content)
     damaged = open_recording(stem)
     assert damaged.recovered and damaged.num_frames == 3
+
+
+def test_a_jpeg_header_claiming_a_huge_image_is_refused_before_decoding(
+    tmp_path: Path, finished: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenCV allocates what a JPEG's frame header says: 30000x30000 in a 1 KB chunk is 2.7 GB."""
+    stem = tmp_path / "rec"
+    data = files(finished)
+    video = bytearray(data["_rgb.avi"])
+    chunks = open_recording(finished)._video.chunks
+    (huge, huge_size), (no_sof, no_sof_size) = chunks[1], chunks[3]
+    struct.pack_into(">HH", video, video.index(b"\xff\xc0", huge, huge + huge_size) + 5, 30000, 30000)
+    video[video.index(b"\xff\xc0", no_sof, no_sof + no_sof_size) + 1] = 0xE5  # SOF0 becomes APP5
+    sos = video.index(b"\xff\xda", no_sof, no_sof + no_sof_size)
+    crafted = bytes(video[huge : huge + huge_size])
+    assert huge_size < 2000
+    for suffix, content in {**data, "_rgb.avi": bytes(video)}.items():
+        Path(str(stem) + suffix).write_bytes(content)
+    given, decode = [], cv2.imdecode
+
+    def spy(buffer: np.ndarray, flags: int) -> np.ndarray | None:
+        given.append(bytes(buffer))
+        assert given[-1] != crafted, "cv2.imdecode was called on the crafted JPEG"
+        return decode(buffer, flags)
+
+    monkeypatch.setattr(cv2, "imdecode", spy)
+    recording = open_recording(stem)
+    assert_same_frame(recording.frame(0), 0)  # a normal frame decodes
+    with pytest.raises(RecordingError, match=r"image is 30000x30000, the header says \(64, 48\) \(read from "
+                       r"its JPEG header; not decoded\)") as error:  # fmt: skip
+        recording.frame(1)
+    assert error.value.position == "frame 1" and error.value.path == Path(str(stem) + "_rgb.avi")
+    with pytest.raises(RecordingError, match="frame 3: JPEG data does not decode: no frame header") as error:
+        recording.frame(3)
+    assert error.value.position == f"byte {sos}"
+    assert len(given) == 1  # frame 0 only
+    assert_same_frame(recording.frame(2), 2)
 
 
 CHILD = """
