@@ -79,7 +79,8 @@ class CaptureThread(Worker):
     def _read_all(self) -> None:
         start_clock: float | None = None
         first_timestamp = 0.0
-        for frame in self._frames:
+        for unstamped in self._frames:
+            frame = unstamped.stamped()  # the moment it left its source: latency starts here
             if self._stop.is_set():
                 return
             if self.realtime:

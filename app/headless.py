@@ -29,7 +29,8 @@ class RunSummary:
     provider: str
     frames_read: int
     windows_classified: int
-    frames_skipped: int
+    frames_dropped: int  # frames the recognizer never saw: it was busy (live only)
+    windows_skipped: int  # windows due while the recognizer was busy, not classified (live only)
     latency_ms_p50: float
     latency_ms_p95: float
     seconds: float
@@ -38,19 +39,25 @@ class RunSummary:
     def to_text(self) -> str:
         text = (
             f"{self.source}: {self.frames_read} frames read, {self.windows_classified} windows classified, "
-            f"{self.frames_skipped} frames skipped, latency median {self.latency_ms_p50:.1f} ms, "
+            f"{self.frames_dropped} frames dropped, {self.windows_skipped} windows skipped, "
+            f"latency median {self.latency_ms_p50:.1f} ms, "
             f"p95 {self.latency_ms_p95:.1f} ms, {self.seconds:.1f} s on {self.provider}"
         )
         return text if self.error is None else f"{text}; stopped by an error: {self.error}"
 
 
 def prediction_line(prediction: Prediction, as_json: bool) -> str:
+    """One line per prediction: JSON, or words (the class, or why there is none, and what it rests on)."""
     if as_json:
         return json.dumps(prediction.to_json())
+    last = int(prediction.frame_indices[-1])
+    age = f"{prediction.timings.age_ms:.0f} ms"
+    if not prediction.classified:
+        return f"frame {last:6d}  no one in view: no class  {age}"
     (best, p), *rest = prediction.top(3)
     others = ", ".join(f"{name} {q:.2f}" for name, q in rest)
-    last = int(prediction.frame_indices[-1])
-    return f"frame {last:6d}  {best} {p:.2f}  ({others})  {prediction.timings.age_ms:.0f} ms"
+    remark = f"  [{prediction.remark}]" if prediction.remark else ""
+    return f"frame {last:6d}  {best} {p:.2f}  ({others})  {age}{remark}"
 
 
 def run_headless(
@@ -81,13 +88,16 @@ def run_headless(
         else _run_lossless(source, recognizer, record)
     )
     seconds = time.perf_counter() - started
+    if error is None and recognizer.frames_seen + recognizer.frames_dropped == 0:
+        error = "no frames: expected at least one colour or body frame"
     p50, p95 = np.percentile(latencies, [50, 95]) if latencies else (float("nan"), float("nan"))
     return RunSummary(
         source=source.description,
         provider=model.provider,
         frames_read=recognizer.frames_seen + recognizer.frames_dropped,
         windows_classified=recognizer.predictions,
-        frames_skipped=recognizer.frames_skipped,
+        frames_dropped=recognizer.frames_dropped,
+        windows_skipped=recognizer.windows_skipped,
         latency_ms_p50=float(p50),
         latency_ms_p95=float(p95),
         seconds=seconds,
@@ -109,7 +119,7 @@ def _run_lossless(
     try:
         frames = source.open(0, images)
         for frame in frames:
-            for prediction in recognizer.feed([frame]):
+            for prediction in recognizer.feed([frame.stamped()]):
                 emit(prediction)
     except (RecordingError, OSError) as failure:  # the source's, not the model's: those still raise
         log.warning("%s stopped: %s", source.description, failure, exc_info=log.isEnabledFor(logging.DEBUG))
@@ -148,19 +158,30 @@ def summary_json(summary: RunSummary) -> str:
     return json.dumps({"summary": asdict(summary)})
 
 
-def measure_replay(model_folder: str, clip: str) -> dict[str, float]:
+def measure_replay(model_folder: str, clip: str) -> dict[str, float | bool | str]:
     """Replay a clip from disk as fast as possible, every due window classified: the end-to-end figures.
 
-    Meant to run in a fresh process (the benchmark spawns one), so that the peak memory is the
-    torch-free app's own.
+    Meant to run in a fresh interpreter that imports the app only (the benchmark starts one), so that
+    the peak memory is the torch-free app's own; `torch_imported` says whether that held.
     """
     import resource  # POSIX only; this function is the benchmark's, not the app's
+    import sys
 
     from app.sources import open_source
 
     source = open_source(clip)
     summary = run_headless(source, OnnxModel(model_folder), lambda prediction: None)
     duration = summary.frames_read / source.fps
+    # VmHWM: this address space's own high-water mark, fresh after exec. ru_maxrss is not: on Linux
+    # it survives fork and execve, so a child started by a large parent reports the parent's size.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+        peak_source = "VmHWM"
+    except (OSError, StopIteration, ValueError):
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB, bytes on macOS
+        peak_kb = maxrss // 1024 if sys.platform == "darwin" else maxrss
+        peak_source = "ru_maxrss"
     return {
         "clip_seconds": duration,
         "processing_seconds": summary.seconds,
@@ -168,5 +189,7 @@ def measure_replay(model_folder: str, clip: str) -> dict[str, float]:
         "windows": summary.windows_classified,
         "latency_ms_p50": summary.latency_ms_p50,
         "latency_ms_p95": summary.latency_ms_p95,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "peak_rss_mb": peak_kb / 1024.0,
+        "peak_rss_source": peak_source,
+        "torch_imported": "torch" in sys.modules,
     }

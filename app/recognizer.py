@@ -16,12 +16,14 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 
 from app.ring import FrameRing
 from app.runtime import OnnxModel
 from app.worker import Worker
+from recordings.body_slots import BodyIds, BodySlots
 from recordings.frame import Frame
 from recordings.inputs import (
     HAND_SLOTS,
@@ -36,42 +38,91 @@ from recordings.inputs import (
 log = logging.getLogger(__name__)
 
 
+Status = Literal["ok", "partial", "no person"]
+
+
 @dataclass(frozen=True)
 class Timings:
     crop_ms: float  # assembling the window's inputs and preparing the new crops
     glimpse_ms: float  # the glimpse CNN on the crops not cached yet
     head_ms: float  # the two-stream head
-    age_ms: float  # from the newest frame's arrival to this prediction (live); 0 offline
+    age_ms: float  # from the moment the newest frame left its source to this prediction; 0 offline
     crops_computed: int  # crops that went through the CNN for this window
 
 
 @dataclass(frozen=True, eq=False)
 class Prediction:
-    """One classified window: what the GUI and `run --json` show."""
+    """One classified window: what the GUI and `run --json` show, exactly as the model computed it.
+
+    Slot k of the hands (left-1, right-1, left-2, right-2) is hand k % 2 of the body `body_ids[k // 2]`:
+    every view draws from these ids, never from the order a frame lists its bodies in. `crops` are
+    the very crops the glimpse CNN read. `status` is "ok" for a window that spans `window_seconds`,
+    "partial" for a shorter one (a source shorter than a window), "no person" when no body is in the
+    window (then no class: `top()` is empty). `streams` says which streams made `probabilities`:
+    ("pose", "rgb"), or ("pose",) alone when no hand image reached the model (a skeleton without video).
+    """
 
     frame_indices: np.ndarray  # T
     timestamps: np.ndarray  # T, seconds
     class_names: tuple[str, ...]
-    probabilities: np.ndarray  # C, softmax of the fused logits
+    probabilities: np.ndarray  # C, softmax of the logits of `streams`
     pose_probabilities: np.ndarray  # C
     rgb_probabilities: np.ndarray  # C
     spatial_attention: np.ndarray  # T x 4 (left-1, right-1, left-2, right-2)
     temporal_attention: np.ndarray  # T
     hand_mask: np.ndarray  # T x 4
     hand_px: np.ndarray  # T x 4 x 2 colour pixels
-    logits: np.ndarray  # C
+    logits: np.ndarray  # C, of `streams`
     timings: Timings
-    frames_skipped: int = 0  # so far in this stream
+    body_ids: BodyIds = (None, None)  # the tracking id in each body slot (None: empty slot)
+    crops: np.ndarray | None = None  # T x 4 x 50 x 50 x 3 uint8 BGR, None without images
+    status: Status = "ok"
+    streams: tuple[str, ...] = ("pose", "rgb")
+    captured_at: float = 0.0  # time.perf_counter() when the newest frame left its source (0: unknown)
+    frames_dropped: int = 0  # so far in this stream: frames the recognizer never saw (it was busy)
+    windows_skipped: int = 0  # so far in this stream: windows due while it was busy, not classified
+
+    def __post_init__(self) -> None:
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)  # handed between threads: nobody may change it
+
+    @property
+    def classified(self) -> bool:
+        return self.status != "no person"
+
+    @property
+    def remark(self) -> str:
+        """What a user must know beside the class: a partial window, the pose stream alone (and why)."""
+        remarks = []
+        if self.status == "partial":
+            remarks.append("partial window")
+        if self.classified and self.streams == ("pose",):
+            remarks.append("pose only (no video)" if self.crops is None else "pose only (no hand in view)")
+        return ", ".join(remarks)
 
     def top(self, k: int = 5) -> list[tuple[str, float]]:
+        if not self.classified:
+            return []
         order = np.argsort(-self.probabilities)[:k]
         return [(self.class_names[i], float(self.probabilities[i])) for i in order]
 
     def to_json(self, k: int = 5) -> dict:
+        present = self.hand_mask > 0
         return {
+            "status": self.status,
+            "streams": list(self.streams),
             "frame_indices": self.frame_indices.tolist(),
             "timestamps": [round(float(t), 4) for t in self.timestamps],
             "top": [{"class": name, "probability": round(p, 5)} for name, p in self.top(k)],
+            "body_ids": list(self.body_ids),
+            "hand_px": [
+                [
+                    [round(float(x), 2), round(float(y), 2)] if here else None
+                    for (x, y), here in zip(step, mask, strict=True)
+                ]
+                for step, mask in zip(self.hand_px, present, strict=True)
+            ],
             "spatial_attention": np.round(self.spatial_attention, 5).tolist(),
             "temporal_attention": np.round(self.temporal_attention, 5).tolist(),
             "hand_mask": self.hand_mask.astype(int).tolist(),
@@ -82,7 +133,8 @@ class Prediction:
                 "age": round(self.timings.age_ms, 2),
             },
             "crops_computed": self.timings.crops_computed,
-            "frames_skipped": self.frames_skipped,
+            "frames_dropped": self.frames_dropped,
+            "windows_skipped": self.windows_skipped,
         }
 
 
@@ -112,17 +164,29 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def classify_window(
-    model: OnnxModel, frames: Sequence[Frame | HandFrame], cache: GlimpseCache | None = None
+    model: OnnxModel,
+    frames: Sequence[Frame | HandFrame],
+    cache: GlimpseCache | None = None,
+    body_ids: Sequence[int | None] | None = None,
+    status: Status = "ok",
 ) -> Prediction:
-    """Classify one window of `window_length` frames (already sampled), reusing cached glimpses."""
+    """Classify one window of `window_length` frames (already sampled), reusing cached glimpses.
+
+    `body_ids`: the body of each slot (a live `BodySlots` decides them); by default the main bodies
+    of these frames. A window with no body in it is not classified (status "no person").
+    """
     info = model.info
     started = time.perf_counter()
-    inputs = window_inputs(frames)
+    inputs = window_inputs(frames, body_ids)
+    if all(body_id is None for body_id in inputs.body_ids):
+        status = "no person"
     keys: list[tuple[int, int, int]] = []
     features = np.zeros((len(frames), 4, info.feature_dim), dtype=np.float32)  # T x 4 x D
     todo: list[tuple[int, int]] = []
     for t, h in zip(*np.nonzero(inputs.hand_mask), strict=True):
-        key = (frames[t].index, inputs.body_ids[HAND_SLOTS[h][0]], HAND_SLOTS[h][1])
+        body_id = inputs.body_ids[HAND_SLOTS[h][0]]
+        assert body_id is not None  # a present hand belongs to a body in its slot
+        key = (frames[t].index, body_id, HAND_SLOTS[h][1])
         cached = cache.get(key) if cache is not None else None
         if cached is None:
             todo.append((t, h))
@@ -141,20 +205,32 @@ def classify_window(
             if cache is not None:
                 cache.put(key, value)
     glimpsed = time.perf_counter()
-    out = model.run_head(features[None], inputs.hand_mask[None], inputs.pose[None])
+    if status == "no person":
+        num_classes, steps = len(info.class_names), len(frames)
+        out = {
+            "logits": np.zeros((1, num_classes), np.float32),
+            "pose_logits": np.zeros((1, num_classes), np.float32),
+            "rgb_logits": np.zeros((1, num_classes), np.float32),
+            "spatial_attention": np.zeros((1, steps, 4), np.float32),
+            "temporal_attention": np.zeros((1, steps), np.float32),
+        }
+    else:
+        out = model.run_head(features[None], inputs.hand_mask[None], inputs.pose[None])
     done = time.perf_counter()
+    with_rgb = bool(inputs.hand_mask.any())  # no hand image reached the model: the pose stream alone
+    logits = out["logits"][0] if with_rgb else out["pose_logits"][0]
     return Prediction(
         frame_indices=np.array([f.index for f in frames]),
         timestamps=np.array([f.timestamp for f in frames]),
         class_names=info.class_names,
-        probabilities=_softmax(out["logits"][0]),
+        probabilities=_softmax(logits),
         pose_probabilities=_softmax(out["pose_logits"][0]),
         rgb_probabilities=_softmax(out["rgb_logits"][0]),
         spatial_attention=out["spatial_attention"][0],
         temporal_attention=out["temporal_attention"][0],
         hand_mask=inputs.hand_mask,
         hand_px=inputs.hand_px,
-        logits=out["logits"][0],
+        logits=logits,
         timings=Timings(
             crop_ms=(cropped - started) * 1e3,
             glimpse_ms=(glimpsed - cropped) * 1e3,
@@ -162,6 +238,10 @@ def classify_window(
             age_ms=0.0,
             crops_computed=0 if batch is None else len(batch),
         ),
+        body_ids=inputs.body_ids,
+        crops=inputs.crops,
+        status=status,
+        streams=("pose", "rgb") if with_rgb else ("pose",),
     )
 
 
@@ -177,20 +257,20 @@ class StreamWindows:
         self.window_seconds = window_seconds
         self.stride = stride
         self.history: deque[HandFrame] = deque()
-        self.arrivals: deque[float] = deque()
+        self.captured: deque[float] = deque()
         self._last_grid: int | None = None
         self.due_skipped = 0  # due points superseded by a newer frame before they were classified
 
     def _grid(self, timestamp: float) -> int:
         return window_grid_index(timestamp, self.window_seconds, self.window_length)
 
-    def add(self, frame: HandFrame, arrival: float) -> None:
+    def add(self, frame: HandFrame, captured_at: float) -> None:
         self.history.append(frame)
-        self.arrivals.append(arrival)
+        self.captured.append(captured_at)
         keep_after = frame.timestamp - self.window_seconds * 1.25
         while len(self.history) > self.window_length and self.history[0].timestamp < keep_after:
             self.history.popleft()
-            self.arrivals.popleft()
+            self.captured.popleft()
 
     def due(self) -> bool:
         """True when the history spans the window and the newest frame passed the next grid point."""
@@ -208,11 +288,11 @@ class StreamWindows:
         return (self._grid(new_frames[-1].timestamp) - self._last_grid) // self.stride
 
     def take(self) -> tuple[list[HandFrame], float]:
-        """The window ending at the newest grid point, and its newest frame's arrival; marks it done."""
+        """The window at the newest grid point, and when its newest frame was captured; marks it done."""
         frames = list(self.history)
         picked = time_window_indices([f.timestamp for f in frames], self.window_seconds, self.window_length)
         self._last_grid = self._grid(frames[-1].timestamp)
-        return [frames[i] for i in picked], self.arrivals[int(picked[-1])]
+        return [frames[i] for i in picked], self.captured[int(picked[-1])]
 
 
 class StreamRecognizer:
@@ -220,29 +300,32 @@ class StreamRecognizer:
 
     `feed` takes the frames that arrived together. Lossless (replay as fast as possible, evaluation,
     benchmarks), it classifies at every due point; live, only the newest, and counts the due
-    points it skipped, so a slow model never builds a backlog.
+    points it skipped, so a slow model never builds a backlog. The body slots are kept across
+    windows (`recordings.body_slots.BodySlots`): a person keeps their slot while in view.
     """
 
     def __init__(self, model: OnnxModel, *, stride: int = 1, lossless: bool = False) -> None:
         self.model = model
         self.lossless = lossless
         self.windows = StreamWindows(model.info.window_length, model.info.window_seconds, stride)
+        self.slots = BodySlots()
         self.cache = GlimpseCache()
         self.predictions = 0
         self.frames_seen = 0
         self.frames_dropped = 0  # by the ring in front of this recognizer (set by its owner)
 
     @property
-    def frames_skipped(self) -> int:
-        return self.windows.due_skipped + self.frames_dropped
+    def windows_skipped(self) -> int:
+        return self.windows.due_skipped
 
     def feed(self, frames: Sequence[Frame | HandFrame]) -> list[Prediction]:
-        arrival = time.perf_counter()
+        """Frames in source order; each one's `captured_at` (else now) starts its latency clock."""
+        now = time.perf_counter()
+        self.frames_seen += len(frames)
         hands = [frame if isinstance(frame, HandFrame) else hand_frame(frame) for frame in frames]
-        self.frames_seen += len(hands)
         predictions = []
         for frame in hands:
-            self.windows.add(frame, arrival)
+            self.windows.add(frame, frame.captured_at or now)
             if self.lossless and self.windows.due():
                 predictions.append(self._classify())
         if not self.lossless and self.windows.due():
@@ -251,15 +334,22 @@ class StreamRecognizer:
         return predictions
 
     def flush(self) -> list[Prediction]:
-        """At the end of a source shorter than one window, classify what there is, once."""
-        return [self._classify()] if self.predictions == 0 and self.windows.history else []
+        """At the end of a source shorter than one window, classify what there is, once, as "partial"."""
+        return [self._classify("partial")] if self.predictions == 0 and self.windows.history else []
 
-    def _classify(self) -> Prediction:
-        window, arrival = self.windows.take()
-        prediction = classify_window(self.model, window, self.cache)
-        timings = replace(prediction.timings, age_ms=(time.perf_counter() - arrival) * 1e3)
+    def _classify(self, status: Status = "ok") -> Prediction:
+        window, captured_at = self.windows.take()
+        body_ids = self.slots.assign([frame.bodies for frame in window])
+        prediction = classify_window(self.model, window, self.cache, body_ids, status)
+        timings = replace(prediction.timings, age_ms=(time.perf_counter() - captured_at) * 1e3)
         self.predictions += 1
-        return replace(prediction, timings=timings, frames_skipped=self.frames_skipped)
+        return replace(
+            prediction,
+            timings=timings,
+            captured_at=captured_at,
+            frames_dropped=self.frames_dropped,
+            windows_skipped=self.windows_skipped,
+        )
 
 
 class RecognizerThread(Worker):
@@ -296,7 +386,9 @@ class RecognizerThread(Worker):
                     if self.ring.closed:
                         break
                     continue
-                self._emit(self.recognizer.feed([first, *self.ring.drain()]))
+                frames = [first, *self.ring.drain()]
+                self.recognizer.frames_dropped = self.ring.dropped
+                self._emit(self.recognizer.feed(frames))
             if not self._stop.is_set():
                 self._emit(self.recognizer.flush())
         except Exception as error:
@@ -305,6 +397,5 @@ class RecognizerThread(Worker):
                 self.on_error(f"recognizer: {error}")
 
     def _emit(self, predictions: list[Prediction]) -> None:
-        self.recognizer.frames_dropped = self.ring.dropped
         for prediction in predictions:
             self.on_prediction(prediction)

@@ -133,19 +133,22 @@ def memory_report(samples: Sequence[tuple[float, float]], seconds: float, source
 
 @dataclass
 class Predictions:
-    """What the pipeline delivered: arrival time (s since start), latency (ms) and frames skipped so far."""
+    """What the pipeline delivered: arrival time (s since start), latency (ms), frames dropped and windows
+    skipped so far."""
 
     started: float = field(default_factory=time.perf_counter)
     times: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
-    frames_skipped: int = 0
+    frames_dropped: int = 0
+    windows_skipped: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, prediction: Prediction) -> None:
         with self._lock:
             self.times.append(time.perf_counter() - self.started)
             self.latencies.append(prediction.timings.age_ms)
-            self.frames_skipped = max(self.frames_skipped, prediction.frames_skipped)
+            self.frames_dropped = max(self.frames_dropped, prediction.frames_dropped)
+            self.windows_skipped = max(self.windows_skipped, prediction.windows_skipped)
 
 
 def latency_report(times: Sequence[float], latencies: Sequence[float]) -> dict[str, Any]:
@@ -255,8 +258,9 @@ def run_soak(
     through the full pipeline, with the window when `gui`; the report as a JSON-able dict:
 
     ``minutes``, ``seconds`` (wall time), ``gui``, ``model``, ``provider``, ``clips``, ``frames_read``,
-    ``loops``, ``timeline_seconds``, ``predictions``, ``frames_skipped``, ``errors`` (list of one-line
-    messages), ``memory`` (`memory_report`: samples [[s, MiB], ...], start/end/peak, growth per hour...),
+    ``loops``, ``timeline_seconds``, ``predictions``, ``frames_dropped``, ``windows_skipped``, ``errors``
+    (list of one-line messages), ``memory`` (`memory_report`: samples [[s, MiB], ...], start/end/peak,
+    growth per hour...),
     ``latency_ms`` (`latency_report`: all/start/end percentiles, p95_change), ``targets``.
     """
     seconds = float(minutes) * 60.0
@@ -293,7 +297,8 @@ def run_soak(
         "loops": counter.loops,
         "timeline_seconds": round(counter.timeline, 2),
         "predictions": len(predictions.times),
-        "frames_skipped": predictions.frames_skipped,
+        "frames_dropped": predictions.frames_dropped,
+        "windows_skipped": predictions.windows_skipped,
         "errors": errors,
         "memory": memory,
         "latency_ms": latency,
@@ -358,7 +363,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [
         f"soak {report['seconds'] / 60:.1f} min {'with' if report['gui'] else 'without'} the window on "
         f"{report['provider']}: {report['frames_read']} frames ({report['loops']} loops), "
-        f"{report['predictions']} predictions, {report['frames_skipped']} frames skipped",
+        f"{report['predictions']} predictions, {report['frames_dropped']} frames dropped, "
+        f"{report['windows_skipped']} windows skipped",
         f"memory {memory['start_mb']} -> {memory['end_mb']} MiB (peak {memory['peak_mb']}), growth "
         f"{memory['growth_mb_per_hour']} MiB/h after the warm-up, noise {memory['noise_mb']} MiB",
         f"latency p95 {ms(latency['start']['p95'])} at the start, {ms(latency['end']['p95'])} at the end "

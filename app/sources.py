@@ -39,6 +39,7 @@ class Source:
     path: Path | None = None
     timestamps: np.ndarray | None = None
     stop: Callable[[], None] | None = None  # wakes a live source that may be waiting (e.g. a lost sensor)
+    problem: Callable[[], str | None] | None = None  # a live device's trouble now (lost, not found), or None
 
 
 def demo_clip_path() -> Path:
@@ -121,6 +122,7 @@ def _kinect_source() -> Source:
         fps=kinect.fps,
         open=lambda start=0, images=None: iter(kinect),
         stop=kinect.stop,
+        problem=lambda: kinect.status.message if kinect.status.state in ("lost", "failed") else None,
     )
 
 
@@ -129,7 +131,14 @@ def is_recording(path: Path) -> bool:
 
 
 def open_source(spec: str, data_folder: str | Path | None = None, seed: int = 0) -> Source:
-    """The source named by `spec` (see the module docstring)."""
+    """The source named by `spec` (see the module docstring); a file with no frame at all is refused."""
+    source = _open(spec, data_folder, seed)
+    if source.num_frames == 0:
+        raise UserError(f"{source.path or spec}: no frames (expected at least one colour or body frame)")
+    return source
+
+
+def _open(spec: str, data_folder: str | Path | None, seed: int) -> Source:
     if spec == "demo":
         return _recording_source(demo_clip_path())
     if spec == "synthetic":

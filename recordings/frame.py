@@ -7,7 +7,8 @@ converted to float32 by `recordings.inputs`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -106,9 +107,14 @@ class Frame:
     timestamp: float  # seconds from the start of the recording
     image: np.ndarray | None  # H x W x 3 uint8 BGR (1080 x 1920 for Kinect v2)
     bodies: tuple[Body, ...] = ()
+    captured_at: float = 0.0  # time.perf_counter() when the frame left its source (0: not stamped)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bodies", tuple(self.bodies))
         image = self.image
         if image is not None and (image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3):
             raise ValueError(f"Frame.image must be H x W x 3 uint8, got {image.shape} {image.dtype}")
+
+    def stamped(self) -> Frame:
+        """This frame stamped with the present moment as the one it left its source (latency starts)."""
+        return self if self.captured_at else replace(self, captured_at=time.perf_counter())

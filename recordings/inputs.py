@@ -185,6 +185,7 @@ class HandFrame:
     bodies: tuple[Body, ...]
     image_size: tuple[int, int] | None  # width, height; None for a frame without an image
     crops: Mapping[tuple[int, int], np.ndarray]  # (body id, hand joint) -> 50 x 50 x 3 uint8 BGR
+    captured_at: float = 0.0  # as `Frame.captured_at`
 
 
 def hand_frame(frame: Frame) -> HandFrame:
@@ -196,7 +197,7 @@ def hand_frame(frame: Frame) -> HandFrame:
             for joint in (HAND_LEFT, HAND_RIGHT):
                 crops[(body.id, joint)] = crop_at(image, body.color_px[joint])
     size = None if image is None else (image.shape[1], image.shape[0])
-    return HandFrame(frame.index, frame.timestamp, frame.bodies, size, crops)
+    return HandFrame(frame.index, frame.timestamp, frame.bodies, size, crops, frame.captured_at)
 
 
 def glimpse_batch(

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from app.recognizer import Prediction
+from recordings.body_slots import bodies_by_slot, padded, select_main_bodies
 from recordings.frame import BONES, COLOR_SIZE, NOT_TRACKED, TRACKED, Body, Frame
 from recordings.inputs import CROP_SIZE, HAND_SLOTS
 
@@ -29,6 +30,7 @@ HAND_TITLES: tuple[str, ...] = (
     "Person 2 · right hand",
 )
 BODY_COLOURS: tuple[RGB, ...] = ((90, 200, 255), (130, 240, 130))  # person 1 sky blue, person 2 green
+_OTHER_BODY: RGB = (120, 120, 120)  # a body the model does not read (a third person, furniture)
 _LOW: RGB = (150, 150, 150)  # no attention: grey
 _MID: RGB = (255, 165, 0)  # half: orange
 _HIGH: RGB = (255, 30, 30)  # all of it: red
@@ -82,14 +84,22 @@ class HandView:
         return self.centre is not None
 
 
+def slot_bodies(frame: Frame, prediction: Prediction | None) -> list[Body | None]:
+    """The bodies of `frame` in the model's slots: those with the prediction's `body_ids` (None where
+    that body is not in this frame). Before any prediction, this frame's main bodies by the same rule."""
+    body_ids = prediction.body_ids if prediction is not None else select_main_bodies([frame.bodies])
+    return bodies_by_slot([frame.bodies], padded(body_ids))[0]
+
+
 def frame_hands(frame: Frame, prediction: Prediction | None) -> list[HandView]:
-    """The four hand slots of `frame`: the HandLeft / HandRight joints of its first two bodies, in order."""
+    """The four hand slots of `frame`: slot k is hand k % 2 of the body in slot k // 2 (`slot_bodies`)."""
     weights = attention_at(prediction, frame.timestamp)
+    bodies = slot_bodies(frame, prediction)
     views = []
     for slot, (b, joint) in enumerate(HAND_SLOTS):
         centre = None
-        if b < len(frame.bodies):
-            body = frame.bodies[b]
+        body = bodies[b]
+        if body is not None:
             xy = body.color_px[joint]
             if body.tracking[joint] != NOT_TRACKED and np.all(np.isfinite(xy)):
                 centre = (float(xy[0]), float(xy[1]))
@@ -178,8 +188,10 @@ def render_overlay(
         image = scaled_image(frame, out_size)
     scale = out_size[0] / source_size(frame)[0]
     unit = max(1, round(out_size[1] / 400))
-    for b, body in enumerate(frame.bodies):
-        draw_skeleton(image, body, scale, BODY_COLOURS[min(b, len(BODY_COLOURS) - 1)], unit)
+    slots = slot_bodies(frame, prediction)
+    for body in frame.bodies:  # the model's people in their slot's colour, anyone else in grey
+        slot = next((b for b, used in enumerate(slots) if used is body), None)
+        draw_skeleton(image, body, scale, _OTHER_BODY if slot is None else BODY_COLOURS[slot], unit)
     draw_hand_boxes(image, frame_hands(frame, prediction), scale, unit)
     return image
 
@@ -189,11 +201,14 @@ def render_strip(frame: Frame, prediction: Prediction | None, width: int) -> np.
     height = max(60, width // 9)
     strip = np.full((height, width, 3), _BACKGROUND_BGR, dtype=np.uint8)
     font_scale = height / 90.0
-    if prediction is None:
-        _text(strip, "no prediction yet", (12, int(height * 0.62)), font_scale, (200, 200, 200))
+    if prediction is None or not prediction.classified:
+        words = "no prediction yet" if prediction is None else "no one in view"
+        _text(strip, words, (12, int(height * 0.62)), font_scale, (200, 200, 200))
         return strip
     name, probability = prediction.top(1)[0]
     _text(strip, f"{name}  {probability:.0%}", (12, int(height * 0.62)), font_scale * 1.1, (255, 255, 255))
+    if remark := prediction.remark:
+        _text(strip, remark, (12, int(height * 0.9)), font_scale * 0.5, (200, 200, 200))
     weights = attention_at(prediction, frame.timestamp)
     bars_left, bar_width = int(width * 0.55), int(width * 0.45 / 4)
     for slot, weight in enumerate(weights):

@@ -27,7 +27,7 @@ from app.gui.drawing import HAND_SHORT_NAMES, attention_colour, bgr
 from app.gui.frame_cache import FrameCache, Thumbnail
 from app.gui.widgets import Bar, bgr_to_pixmap, font
 from app.recognizer import Prediction
-from recordings.inputs import CROP_SIZE, HAND_NAMES, HAND_SLOTS
+from recordings.inputs import CROP_SIZE, HAND_NAMES
 
 CELL_COLUMNS = 10
 THUMB_SIZE = QSize(108, 61)
@@ -58,6 +58,8 @@ def focus(prediction: Prediction) -> Focus:
 
 def explain_sentence(prediction: Prediction) -> str:
     """One sentence for a non-expert: what the model said, which hand it looked at, and when."""
+    if not prediction.classified:
+        return "No one was in view, so the model named no action."
     name, probability = prediction.top(1)[0]
     where = focus(prediction)
     said = f"The model said '{name}' ({probability:.0%})."
@@ -67,8 +69,16 @@ def explain_sentence(prediction: Prediction) -> str:
 
 
 def streams_sentence(prediction: Prediction) -> str:
-    """What each stream alone would have said, in words."""
+    """What each stream alone would have said, in words (or that one stream had nothing to read)."""
+    if not prediction.classified:
+        return "Nothing to read: no body in these frames."
     pose = int(np.argmax(prediction.pose_probabilities))
+    if prediction.streams == ("pose",):
+        missing = "There was no video" if prediction.crops is None else "No hand was in view"
+        return (
+            f"{missing}, so only the body's movement counted: '{prediction.class_names[pose]}' "
+            f"({prediction.pose_probabilities[pose]:.0%})."
+        )
     rgb = int(np.argmax(prediction.rgb_probabilities))
     pose_text = f"'{prediction.class_names[pose]}' ({prediction.pose_probabilities[pose]:.0%})"
     rgb_text = f"'{prediction.class_names[rgb]}' ({prediction.rgb_probabilities[rgb]:.0%})"
@@ -95,7 +105,7 @@ class FrameCell(QFrame):
         picture.setAlignment(Qt.AlignCenter)
         crop.setAlignment(Qt.AlignCenter)
         picture.setPixmap(_thumbnail_pixmap(thumbnail, prediction, step, hand))
-        crop.setPixmap(_crop_pixmap(thumbnail, prediction, step, hand))
+        crop.setPixmap(_crop_pixmap(prediction, step, hand))
         bar = Bar(10)
         bar.set_value(weight / max(float(prediction.temporal_attention.max()), 1e-6), QColor(255, 165, 0))
         who = HAND_SHORT_NAMES[hand] if hand >= 0 else "no hand"
@@ -126,10 +136,9 @@ def _thumbnail_pixmap(thumbnail: Thumbnail | None, prediction: Prediction, step:
     return bgr_to_pixmap(image, THUMB_SIZE)
 
 
-def _crop_pixmap(thumbnail: Thumbnail | None, prediction: Prediction, step: int, hand: int) -> QPixmap:
-    crop = None
-    if thumbnail is not None and hand >= 0:
-        crop = thumbnail.hand_crop(HAND_SLOTS[hand][1], prediction.hand_px[step, hand])
+def _crop_pixmap(prediction: Prediction, step: int, hand: int) -> QPixmap:
+    """The very crop the model read for that hand at that step."""
+    crop = prediction.crops[step, hand] if prediction.crops is not None and hand >= 0 else None
     if crop is None:
         blank = QPixmap(CROP_VIEW)
         blank.fill(QColor(50, 50, 56))

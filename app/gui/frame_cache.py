@@ -1,24 +1,22 @@
 """`FrameCache`: small copies of the most recent frames, for the "explain this moment" strip; and
 `ScaledFrames`: the newest frames already scaled for the video view.
 
-A full 1080p frame is 6 MB, so the cache keeps per frame only a downscaled image and the 50x50 crop
-around every body's hands (about 70 kB), and at most `capacity` frames: memory stays bounded
-(about 20 MB at the default). Filled from the capture thread, read from the GUI thread.
+A full 1080p frame is 6 MB, so the cache keeps per frame only a downscaled image (about 60 kB; the hand
+crops the model read travel with its `Prediction`), and at most `capacity` frames: memory stays bounded
+(about 15 MB at the default). Filled from the capture thread, read from the GUI thread.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from app.gui.drawing import fit_size, scaled_image, source_size
-from recordings.frame import HAND_LEFT, HAND_RIGHT, Body, Frame
-from recordings.inputs import crop_at
+from recordings.frame import Frame
 
 THUMB_WIDTH = 192
 
@@ -29,29 +27,15 @@ class Thumbnail:
     timestamp: float
     image: np.ndarray | None  # h x THUMB_WIDTH x 3 BGR, None for a frame without an image
     scale: float  # thumbnail px per colour px
-    bodies: tuple[Body, ...]
-    crops: Mapping[tuple[int, int], np.ndarray]  # (body id, hand joint) -> 50 x 50 x 3 BGR
-
-    def hand_crop(self, joint: int, centre: np.ndarray) -> np.ndarray | None:
-        """The crop of the body whose `joint` is nearest `centre` (colour px), e.g. a window's hand_px."""
-        best, distance = None, np.inf
-        for body in self.bodies:
-            d = float(np.linalg.norm(body.color_px[joint] - centre))
-            if np.isfinite(d) and d < distance:
-                best, distance = body, d
-        return None if best is None else self.crops.get((best.id, joint))
 
 
 def make_thumbnail(frame: Frame, width: int = THUMB_WIDTH) -> Thumbnail:
-    image, scale, crops = None, 1.0, {}
+    image, scale = None, 1.0
     if frame.image is not None:
         height, source_width = frame.image.shape[:2]
         scale = width / source_width
         image = cv2.resize(frame.image, (width, max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
-        for body in frame.bodies:
-            for joint in (HAND_LEFT, HAND_RIGHT):
-                crops[(body.id, joint)] = crop_at(frame.image, body.color_px[joint])
-    return Thumbnail(frame.index, frame.timestamp, image, scale, frame.bodies, crops)
+    return Thumbnail(frame.index, frame.timestamp, image, scale)
 
 
 class ScaledFrames:

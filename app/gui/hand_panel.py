@@ -1,8 +1,10 @@
-"""`HandPanel`: the four 50x50 hand crops of the displayed frame, enlarged, each with its attention bar.
+"""`HandPanel`: the four 50x50 hand crops the model read, enlarged, each with its attention bar.
 
-Slots follow the model's order (left-1, right-1, left-2, right-2); for the displayed frame the
-persons are its bodies in order. A hand that is not there (no such person, joint not tracked, no
-image) is greyed. The weight is the spatial attention at the window step nearest the frame's time.
+Slots follow the model's order (left-1, right-1, left-2, right-2; the persons are the prediction's
+`body_ids`). With a prediction, each tile is the very crop the glimpse CNN read at the window step
+nearest the displayed frame's time, with that step's spatial attention; before the first prediction,
+the displayed frame's crops (slots by the same rule, `drawing.slot_bodies`) without a weight. A hand
+that is not there (no such person, joint not tracked, no image) is greyed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from PyQt5.QtCore import QSize, Qt
 from PyQt5.QtGui import QColor, QPixmap
 from PyQt5.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from app.gui.drawing import HAND_TITLES, attention_colour, frame_hands
+from app.gui.drawing import HAND_TITLES, attention_colour, frame_hands, nearest_step
 from app.gui.widgets import Bar, bgr_to_pixmap, font
 from app.recognizer import Prediction
 from recordings.frame import Frame
@@ -50,10 +52,12 @@ class HandTile(QFrame):
         layout.addWidget(self.image, 1)
         layout.addLayout(bar_row)
         self.weight: float | None = None
+        self.crop: np.ndarray | None = None  # what the tile shows, enlarged
         self.present = False
 
     def show_hand(self, crop: np.ndarray | None, weight: float | None) -> None:
         """A crop (BGR) and its attention weight; crop None greys the tile."""
+        self.crop = crop
         self.present = crop is not None
         self.weight = weight if self.present else None
         self.setEnabled(self.present)
@@ -92,9 +96,16 @@ class HandPanel(QWidget):
             for tile in self.tiles:
                 tile.show_hand(None, None)
             return
-        for tile, hand in zip(self.tiles, frame_hands(frame, prediction), strict=True):
+        if prediction is not None:
+            step = nearest_step(prediction, frame.timestamp)
+            weights = prediction.spatial_attention[step]
+            for slot, tile in enumerate(self.tiles):
+                present = prediction.crops is not None and prediction.hand_mask[step, slot] > 0
+                crop = prediction.crops[step, slot] if present else None  # type: ignore[index]
+                tile.show_hand(crop, float(weights[slot]))
+            return
+        for tile, hand in zip(self.tiles, frame_hands(frame, None), strict=True):
             if hand.centre is None or frame.image is None:
                 tile.show_hand(None, None)
             else:
-                crop = crop_at(frame.image, np.asarray(hand.centre), CROP_SIZE)
-                tile.show_hand(crop, hand.weight if prediction is not None else None)
+                tile.show_hand(crop_at(frame.image, np.asarray(hand.centre), CROP_SIZE), None)

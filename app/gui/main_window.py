@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -81,6 +82,9 @@ class MainWindow(QMainWindow):
         self.explain_dialog: ExplainDialog | None = None
         self.export: ExportThread | None = None
         self.frame_meter, self.prediction_meter, self.latency = RateMeter(), RateMeter(), LatencyMeter()
+        self.display_latency = LatencyMeter()
+        self._drawn_prediction: Prediction | None = None
+        self._source_problem: str | None = None
         self._frames_in_seen = 0
         self._ticks = 0
         self._dirty = False
@@ -264,6 +268,8 @@ class MainWindow(QMainWindow):
         self.frame_meter.reset()
         self.prediction_meter.reset()
         self.latency.reset()
+        self.display_latency.reset()
+        self._source_problem = None
         self._frames_in_seen = self.session.frames_in
         self.setWindowTitle(f"sta-hands: {source.description}")
         self.video.set_placeholder("")
@@ -327,6 +333,10 @@ class MainWindow(QMainWindow):
         self.curve.update(prediction, frame.timestamp if frame is not None else None)
         self.top.update(prediction)
         self._update_transport()
+        if prediction is not None and prediction is not self._drawn_prediction:
+            self._drawn_prediction = prediction
+            if prediction.captured_at:  # a replay recomputed after a seek has no live capture to time
+                self.display_latency.add((time.perf_counter() - prediction.captured_at) * 1e3)
 
     def _on_prediction(self, prediction: Prediction) -> None:
         self.prediction = prediction
@@ -342,16 +352,20 @@ class MainWindow(QMainWindow):
             self.transport.update(self.session.position, source.num_frames, source.fps, self.session.playing)
 
     def _update_status(self) -> None:
-        session, model = self.session, self.session.model
+        session, model, prediction = self.session, self.session.model, self.prediction
+        self._check_source()
         self.status.update(
             Stats(
                 source=session.source.description if session.source is not None else "no source",
                 frames_per_second=self.frame_meter.rate(),
                 predictions_per_second=self.prediction_meter.rate(),
                 latency_ms=self.latency.median(),
-                frames_skipped=self.prediction.frames_skipped if self.prediction is not None else 0,
+                display_latency_ms=self.display_latency.median(),
+                frames_dropped=prediction.frames_dropped if prediction is not None else 0,
+                windows_skipped=prediction.windows_skipped if prediction is not None else 0,
                 provider=model.provider if model is not None else "",
                 model=model.name if model is not None else "no model (video only)",
+                source_problem=self._source_problem,
             )
         )
         recorder = session.recording
@@ -364,6 +378,18 @@ class MainWindow(QMainWindow):
             self.rec_indicator.show()
 
     # -------------------------------------------------------------------------------- messages
+
+    def _check_source(self) -> None:
+        """A live device in trouble (a Kinect unplugged or lost) shows in the banner, not only in the log."""
+        source = self.session.source
+        problem = source.problem() if source is not None and source.problem is not None else None
+        if problem == self._source_problem:
+            return
+        if problem is not None:
+            self.show_error(problem)
+        elif self._source_problem is not None:
+            self.show_notice(f"{source.description if source is not None else 'The source'} is back")
+        self._source_problem = problem
 
     def show_error(self, message: str) -> None:
         log.error("%s", message)

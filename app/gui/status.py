@@ -1,5 +1,6 @@
-"""The status line: source, frames in per second, predictions per second, median latency, frames skipped,
-execution provider and model name; plus the small meters that measure them."""
+"""The status line: source (and its trouble, e.g. a lost sensor), frames in per second, predictions per
+second, median latency from capture to prediction and from capture to display, frames dropped and windows
+skipped (separate counters), execution provider and model name; plus the small meters that measure them."""
 
 from __future__ import annotations
 
@@ -61,16 +62,19 @@ class Stats:
     source: str
     frames_per_second: float
     predictions_per_second: float
-    latency_ms: float | None
-    frames_skipped: int
+    latency_ms: float | None  # a frame leaving its source -> its prediction ready
+    display_latency_ms: float | None  # a frame leaving its source -> its prediction on screen
+    frames_dropped: int  # frames the recognizer never saw: it was busy
+    windows_skipped: int  # windows due while the recognizer was busy, not classified
     provider: str
     model: str
+    source_problem: str | None = None  # e.g. "Kinect v2 sensor lost (...)"
 
 
 class StatusPanel(QWidget):
     """One label per figure, for the window's status bar."""
 
-    FIELDS = ("source", "frames", "predictions", "latency", "skipped", "provider", "model")
+    FIELDS = ("source", "frames", "predictions", "latency", "dropped", "skipped", "provider", "model")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,13 +89,18 @@ class StatusPanel(QWidget):
             layout.addWidget(label, 1 if name == "source" else 0)
 
     def update(self, stats: Stats) -> None:  # type: ignore[override]
-        latency = "–" if stats.latency_ms is None else f"{stats.latency_ms:.0f} ms"
+        def ms(value: float | None) -> str:
+            return "–" if value is None else f"{value:.0f} ms"
+
         texts = {
-            "source": stats.source,
+            "source": stats.source
+            if stats.source_problem is None
+            else f"{stats.source}: {stats.source_problem}",
             "frames": f"in {stats.frames_per_second:.1f} fps",
             "predictions": f"{stats.predictions_per_second:.1f} pred/s",
-            "latency": f"latency {latency}",
-            "skipped": f"skipped {stats.frames_skipped}",
+            "latency": f"latency {ms(stats.latency_ms)} (on screen {ms(stats.display_latency_ms)})",
+            "dropped": f"frames dropped {stats.frames_dropped}",
+            "skipped": f"windows skipped {stats.windows_skipped}",
             "provider": stats.provider.removesuffix("ExecutionProvider") or "no model",
             "model": stats.model,
         }
@@ -99,5 +108,6 @@ class StatusPanel(QWidget):
             label = self.labels[name]
             if label.text() != text:
                 label.setText(text)
-        self.labels["source"].setToolTip(stats.source)
+        self.labels["source"].setToolTip(texts["source"])
+        self.labels["source"].setStyleSheet("" if stats.source_problem is None else "color:#ff6060;")
         self.labels["provider"].setToolTip(stats.provider)

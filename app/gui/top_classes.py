@@ -104,16 +104,19 @@ class TopClasses(QWidget):
         if prediction is self.prediction:
             return
         self.prediction = prediction
-        if prediction is None:
-            self.winner.setText("–")
-            self.winner_probability.setText("waiting for a prediction")
+        if prediction is None or not prediction.classified:
+            self.winner.setText("–" if prediction is None else "no one in view")
+            self.winner_probability.setText(
+                "waiting for a prediction" if prediction is None else "no action named"
+            )
             for row in self.rows:
                 row.set_class("", 0.0, 0.0, 0.0, False)
             return
         top = prediction.top(TOP_K)
         name, probability = top[0]
         self.winner.setText(name)
-        self.winner_probability.setText(f"{probability:.0%} sure")
+        remark = f"  ({prediction.remark})" if prediction.remark else ""
+        self.winner_probability.setText(f"{probability:.0%} sure{remark}")
         index = {class_name: i for i, class_name in enumerate(prediction.class_names)}
         for rank, row in enumerate(self.rows):
             if rank >= len(top):

@@ -161,14 +161,17 @@ def gui_frame(i: int, count: int = 40, size: tuple[int, int] = (640, 360), peopl
 
 
 def gui_source(count: int = 40, size: tuple[int, int] = (640, 360), people: int = 2, fps: float = 30.0,
-               fail_at: int | None = None) -> Source:  # fmt: skip
-    """A replayable `Source` whose frames are drawn as they are read (1080p frames stay cheap in memory)."""
+               fail_at: int | None = None, alternate: bool = False) -> Source:  # fmt: skip
+    """A replayable `Source` whose frames are drawn as they are read (1080p frames stay cheap in memory).
+
+    `alternate`: every odd frame lists its bodies in reverse order (as an NTU file may)."""
 
     def frames(start: int):
         for i in range(start, count):
             if fail_at is not None and i == fail_at:
                 raise OSError(f"test clip: frame {i} is damaged")
-            yield gui_frame(i, count, size, people, fps)
+            frame = gui_frame(i, count, size, people, fps)
+            yield Frame(i, frame.timestamp, frame.image, frame.bodies[::-1]) if alternate and i % 2 else frame
 
     return Source(f"test clip ({people} people, {count} frames)", count, fps, frames)
 

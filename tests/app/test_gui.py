@@ -70,6 +70,37 @@ def test_the_window_draws_frames_and_shows_predictions(window, qtbot, fake_model
     assert len(window.curve.curve_data()[1]) == 20
 
 
+def test_every_view_draws_the_model_slots_on_the_bodies_it_read(window, qtbot, fake_model) -> None:
+    """The clip lists its two people in alternating order: boxes, tiles and labels still follow body_ids."""
+    from app.gui.drawing import attention_colour, nearest_step
+    from recordings.frame import HAND_LEFT, HAND_RIGHT
+
+    predictions = []
+    window.session.prediction_ready.connect(predictions.append)
+    playing(window, fake_model, 60, alternate=True)
+    qtbot.waitUntil(lambda: len(predictions) >= 4, timeout=5000)
+    window.session.pause()
+    window.redraw()
+    prediction, frame = window.prediction, window.frame
+    first = next(iter(gui_source(60).open(0)))
+    assert prediction.body_ids == tuple(body.id for body in first.bodies)  # person 1 appeared first
+    step = nearest_step(prediction, frame.timestamp)
+    for slot, tile in enumerate(window.hands.tiles):  # the very crops the model read
+        assert np.shares_memory(tile.crop, prediction.crops)
+        assert np.array_equal(tile.crop, prediction.crops[step, slot])
+    weights = attention_at(prediction, frame.timestamp)
+    slot = int(np.argmax(weights))
+    body = next(b for b in frame.bodies if b.id == prediction.body_ids[slot // 2])
+    hand = body.color_px[(HAND_LEFT, HAND_RIGHT)[slot % 2]]
+    image = window.video.image_item.image  # RGB, as drawn
+    scale = image.shape[1] / 640
+    x, y = (round(v * scale) for v in hand)
+    reach = round(40 * scale)
+    ring = image[max(0, y - reach) : y + reach, max(0, x - reach) : x + reach].reshape(-1, 3).astype(int)
+    colour = np.array(attention_colour(float(weights[slot])))
+    assert (np.abs(ring - colour).max(axis=1) <= 12).sum() > 30  # the attended box is at that body's hand
+
+
 def test_bars_and_curve_follow_the_predictions(window, qtbot, fake_model) -> None:
     predictions = []
     window.session.prediction_ready.connect(predictions.append)
@@ -284,3 +315,18 @@ def test_the_kinect_entry_is_greyed_with_its_reason(window) -> None:
     available, reason = kinect_status()  # on Linux: needs Windows and the Kinect SDK
     assert window.kinect_action.isEnabled() == available
     assert window.kinect_action.toolTip() == reason and reason
+
+
+def test_a_lost_sensor_shows_in_the_banner_and_the_status_bar(window, qtbot, fake_model) -> None:
+    """A live device's trouble (as `KinectSource.status` reports a lost Kinect) is shown, then cleared."""
+    import dataclasses
+
+    trouble: list[str] = ["Kinect v2 sensor lost (no frames for 2 s); waiting for it to come back…"]
+    source = dataclasses.replace(gui_source(400), problem=lambda: trouble[0] if trouble else None)
+    window.set_model(fake_model)
+    window.open_source(source)
+    qtbot.waitUntil(lambda: "sensor lost" in window.banner.text(), timeout=5000)
+    assert window.banner.kind == "error" and "sensor lost" in window.status.labels["source"].text()
+    trouble.clear()
+    qtbot.waitUntil(lambda: "is back" in window.banner.text(), timeout=5000)
+    assert "sensor lost" not in window.status.labels["source"].text()

@@ -20,10 +20,13 @@ from app.recognizer import Prediction, Timings
 from recordings.frame import HAND_RIGHT, INFERRED, NOT_TRACKED, NUM_JOINTS, TRACKED, Body, Frame
 from tests.app.conftest import GUI_CLASSES, gui_frame
 
+PEOPLE = tuple(body.id for body in gui_frame(0).bodies)  # the test clip's person 1 and person 2
+
 
 def make_prediction(
-    hand: int = 1, peak_step: int = 12, top: int = 0, p: float = 0.87, present: int = 4
-) -> Prediction:
+    hand: int = 1, peak_step: int = 12, top: int = 0, p: float = 0.87, present: int = 4,
+    body_ids: tuple[int | None, ...] = PEOPLE,
+) -> Prediction:  # fmt: skip
     t = 20
     timestamps = np.arange(t) * 0.1
     spatial = np.full((t, 4), 0.1, dtype=np.float32)
@@ -40,7 +43,7 @@ def make_prediction(
         probabilities=probabilities, pose_probabilities=pose, rgb_probabilities=probabilities,
         spatial_attention=spatial * mask, temporal_attention=temporal, hand_mask=mask,
         hand_px=np.full((t, 4, 2), 100.0, dtype=np.float32), logits=np.log(probabilities),
-        timings=Timings(0.0, 0.0, 0.0, 0.0, 0),
+        timings=Timings(0.0, 0.0, 0.0, 0.0, 0), body_ids=body_ids,
     )  # fmt: skip
 
 
@@ -111,6 +114,36 @@ def test_the_overlay_boxes_the_attended_hand_in_red() -> None:
     assert reddish.sum() > 100
 
 
+@pytest.mark.parametrize("body_ids", [PEOPLE, PEOPLE[::-1]])
+def test_the_attended_box_is_on_the_attended_body_whatever_order_the_frame_lists_them(body_ids) -> None:
+    listed = gui_frame(20, 40, (640, 360))
+    for frame in (listed, Frame(listed.index, listed.timestamp, listed.image, listed.bodies[::-1])):
+        prediction = make_prediction(hand=1, body_ids=body_ids)  # slot 1: the right hand of body_ids[0]
+        prediction = Prediction(**{**prediction.__dict__, "timestamps": np.full(20, frame.timestamp)})
+        image = render_overlay(frame, prediction, (640, 360))
+        attended = next(body for body in frame.bodies if body.id == body_ids[0])
+        other = next(body for body in frame.bodies if body.id != body_ids[0])
+        assert frame_hands(frame, prediction)[1].centre == tuple(attended.color_px[HAND_RIGHT])
+        for body, red_pixels in ((attended, lambda n: n > 100), (other, lambda n: n == 0)):
+            x, y = (round(v) for v in body.color_px[HAND_RIGHT])
+            ring = image[y - 40 : y + 40, x - 40 : x + 40].reshape(-1, 3).astype(int)
+            assert red_pixels(((ring[:, 2] > 200) & (ring[:, 1] < 120) & (ring[:, 0] < 120)).sum())
+
+
+def test_no_person_no_label_and_a_pose_only_prediction_says_so() -> None:
+    from app.gui.drawing import render_strip
+
+    nobody = Prediction(**{**make_prediction().__dict__, "status": "no person", "body_ids": (None, None)})
+    assert nobody.top() == [] and explain_sentence(nobody).startswith("No one was in view")
+    strip = render_strip(gui_frame(5), nobody, 640)
+    assert strip.shape[1] == 640
+    pose_only = Prediction(**{**make_prediction().__dict__, "streams": ("pose",)})
+    assert pose_only.remark == "pose only (no video)"
+    assert streams_sentence(pose_only).startswith("There was no video, so only the body's movement counted")
+    partial = Prediction(**{**make_prediction().__dict__, "status": "partial"})
+    assert partial.remark == "partial window" and partial.top()
+
+
 def test_the_overlay_scales_down_and_keeps_the_aspect() -> None:
     image = render_overlay(gui_frame(3, 40, (1920, 1080)), None, (800, 800))
     assert image.shape == (450, 800, 3)
@@ -123,16 +156,12 @@ def test_an_annotated_video_frame_has_a_fixed_even_size() -> None:
     assert image.shape[1] == 960 and image.shape[0] % 2 == 0 and image.shape[0] > 540
 
 
-def test_the_frame_cache_stays_bounded_and_finds_the_hand_crops() -> None:
+def test_the_frame_cache_stays_bounded() -> None:
     cache = FrameCache(capacity=8)
     for i in range(30):
         cache.add(gui_frame(i, 40, (640, 360)))
     assert len(cache) == 8 and cache.get(21) is None and cache.get(29) is not None
-    thumbnail = cache.get(25)
-    assert thumbnail.image.shape[1] == 192
-    centre = thumbnail.bodies[1].color_px[HAND_RIGHT] + 3.0
-    crop = thumbnail.hand_crop(HAND_RIGHT, centre)
-    assert crop is thumbnail.crops[(thumbnail.bodies[1].id, HAND_RIGHT)] and crop.shape == (50, 50, 3)
+    assert cache.get(25).image.shape[1] == 192
 
 
 def test_the_rate_meter_counts_events_per_second() -> None:

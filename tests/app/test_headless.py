@@ -14,7 +14,7 @@ def test_headless_run_summarises_every_window(tiny_model_folder) -> None:
     summary = run_headless(list_source(moving_frames(60)), model, lines.append)
     assert summary.frames_read == 60
     assert summary.windows_classified == len(lines) > 0
-    assert summary.frames_skipped == 0
+    assert summary.frames_dropped == 0 and summary.windows_skipped == 0
     assert summary.latency_ms_p95 >= summary.latency_ms_p50 > 0
     assert summary.provider == "CPUExecutionProvider"
 
@@ -46,7 +46,8 @@ def test_run_json_lines_schema(tiny_model_folder, tmp_path, capsys) -> None:
         assert len(prediction["temporal_attention"]) == 20
         assert set(prediction["timings_ms"]) == {"crop", "glimpse", "head", "age"}
     assert set(summary["summary"]) >= {
-        "frames_read", "windows_classified", "frames_skipped", "latency_ms_p50", "latency_ms_p95", "provider"
+        "frames_read", "windows_classified", "frames_dropped", "windows_skipped", "latency_ms_p50",
+        "latency_ms_p95", "provider",
     }  # fmt: skip
     assert summary["summary"]["frames_read"] == 40
 

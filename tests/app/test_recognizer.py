@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
 import time
 
@@ -8,8 +10,9 @@ import numpy as np
 from app.recognizer import GlimpseCache, Prediction, RecognizerThread, StreamRecognizer, classify_window
 from app.ring import FrameRing
 from app.runtime import OnnxModel
+from recordings.frame import Frame
 from recordings.inputs import time_window_indices
-from tests.app.conftest import moving_frames
+from tests.app.conftest import FakeModel, gui_frame, moving_frames
 
 
 def test_stream_predictions_equal_offline_classification_of_the_same_windows(tiny_model_folder) -> None:
@@ -58,10 +61,11 @@ def test_a_slow_recognizer_skips_windows_and_counts_them(tiny_model_folder) -> N
     recognizer = StreamRecognizer(model)
     frames = moving_frames(90)
     assert len(recognizer.feed(frames[:40])) == 1  # the first window
-    assert recognizer.frames_skipped == 0
+    assert recognizer.windows_skipped == 0
     burst = recognizer.feed(frames[40:80])  # a consumer that woke up late: 40 frames at once
     assert len(burst) == 1  # only the newest window, no backlog
-    assert recognizer.frames_skipped > 0
+    assert recognizer.windows_skipped > 0 and burst[0].windows_skipped == recognizer.windows_skipped
+    assert burst[0].frames_dropped == 0  # no ring in front: no frame was lost, only windows
     assert burst[0].frame_indices[-1] >= 77
 
 
@@ -84,3 +88,112 @@ def test_the_worker_thread_delivers_predictions_and_survives_errors(tiny_model_f
     broken.ring.close()
     broken.start().join(5)
     assert errors and errors[0].startswith("recognizer:")
+
+
+# ---------------------------------------------------------------- what the prediction says it used
+
+
+def _listed(frames: list[Frame], order: str) -> list[Frame]:
+    """The same frames with their bodies listed in another order from the second frame on ("alternate":
+    reversed in every other frame), or with a spurious third body ("spurious": a flat, wide 'body' such
+    as a sofa, listed first). Who appears first (frame 0, as listed there) stays person 1."""
+    from tests.recordings.figures import figure
+
+    out = []
+    for frame in frames:
+        bodies = list(frame.bodies)
+        if order == "alternate" and frame.index % 2:
+            bodies.reverse()
+        if order == "spurious":
+            bodies.insert(0, figure(99, (0.0, 0.2, 2.5), width=2.0, height=0.4))
+        out.append(dataclasses.replace(frame, bodies=tuple(bodies)))
+    return out
+
+
+def _stream(model, frames: list[Frame]) -> list[Prediction]:
+    recognizer = StreamRecognizer(model, lossless=True)
+    return [p for frame in frames for p in recognizer.feed([frame])]
+
+
+def test_the_slots_and_the_attention_follow_the_people_not_the_listing_order() -> None:
+    model = FakeModel(window_seconds=0.5)
+    frames = [gui_frame(i, 40) for i in range(40)]
+    person_1, person_2 = (body.id for body in frames[0].bodies)
+    reference = _stream(model, frames)
+    for order in ("alternate", "spurious"):
+        listed = _listed(frames, order)
+        for expected, got in zip(reference, _stream(model, listed), strict=True):
+            assert got.body_ids == expected.body_ids == (person_1, person_2)
+            np.testing.assert_allclose(got.spatial_attention, expected.spatial_attention, atol=1e-6)
+            np.testing.assert_allclose(got.logits, expected.logits, atol=1e-5)
+            for t, index in enumerate(got.frame_indices):  # slot k is hand k % 2 of body_ids[k // 2]
+                bodies = {body.id: body for body in listed[index].bodies}
+                for slot, joint in enumerate((7, 11, 7, 11)):
+                    body = bodies[got.body_ids[slot // 2]]
+                    np.testing.assert_allclose(got.hand_px[t, slot], body.color_px[joint], atol=1e-3)
+
+
+def test_the_crops_are_the_ones_the_model_read(tiny_model_folder) -> None:
+    from recordings.inputs import crop_at
+
+    model = OnnxModel(tiny_model_folder)
+    window = moving_frames(20)
+    prediction = classify_window(model, window)
+    assert prediction.crops is not None and prediction.crops.shape == (20, 4, 50, 50, 3)
+    right = window[5].bodies[0].color_px[11]
+    np.testing.assert_array_equal(prediction.crops[5, 1], crop_at(window[5].image, right))
+    assert not prediction.crops.flags.writeable and not prediction.spatial_attention.flags.writeable
+
+
+def test_no_body_in_the_window_gives_no_class(tiny_model_folder) -> None:
+    model = OnnxModel(tiny_model_folder)
+    empty = [dataclasses.replace(frame, bodies=()) for frame in moving_frames(40)]
+    predictions = _stream(model, empty)
+    assert predictions and all(p.status == "no person" and p.top() == [] for p in predictions)
+    line = json.loads(json.dumps(predictions[-1].to_json()))
+    assert line["top"] == [] and line["status"] == "no person" and line["body_ids"] == [None, None]
+    from app.headless import prediction_line
+
+    assert "no one in view" in prediction_line(predictions[-1], as_json=False)
+
+
+def test_a_skeleton_without_video_is_the_pose_stream_alone(tiny_model_folder) -> None:
+    model = OnnxModel(tiny_model_folder)
+    frames = [dataclasses.replace(frame, image=None) for frame in moving_frames(40)]
+    prediction = _stream(model, frames)[-1]
+    assert prediction.streams == ("pose",) and prediction.crops is None
+    np.testing.assert_allclose(prediction.probabilities, prediction.pose_probabilities, atol=1e-6)
+    assert prediction.to_json()["streams"] == ["pose"]
+    assert all(hand is None for step in prediction.to_json()["hand_px"] for hand in step)
+    with_video = _stream(model, moving_frames(40))[-1]
+    assert with_video.streams == ("pose", "rgb") and with_video.to_json()["streams"] == ["pose", "rgb"]
+
+
+def test_a_window_shorter_than_the_model_is_marked_partial(tiny_model_folder) -> None:
+    model = OnnxModel(tiny_model_folder)
+    recognizer = StreamRecognizer(model, lossless=True)
+    assert [p for frame in moving_frames(10) for p in recognizer.feed([frame])] == []  # warming up
+    (partial,) = recognizer.flush()
+    assert partial.status == "partial" and partial.to_json()["status"] == "partial"
+    full = _stream(model, moving_frames(40))
+    assert full and all(p.status == "ok" for p in full)
+
+
+def test_the_json_line_names_the_bodies_and_where_their_hands_were(tiny_model_folder) -> None:
+    model = OnnxModel(tiny_model_folder)
+    frames = moving_frames(40)
+    line = _stream(model, frames)[-1].to_json()
+    assert line["body_ids"] == [frames[0].bodies[0].id, None]
+    assert len(line["hand_px"]) == 20 and all(len(step) == 4 for step in line["hand_px"])
+    last = frames[line["frame_indices"][-1]]
+    assert line["hand_px"][-1][1] == [round(float(v), 2) for v in last.bodies[0].color_px[11]]
+    assert line["hand_px"][-1][2] is None and line["hand_px"][-1][3] is None  # no second person
+
+
+def test_latency_starts_when_the_frame_left_its_source(tiny_model_folder) -> None:
+    model = OnnxModel(tiny_model_folder)
+    recognizer = StreamRecognizer(model)
+    captured = time.perf_counter() - 0.5  # captured half a second before the recognizer got it
+    frames = [dataclasses.replace(frame, captured_at=captured) for frame in moving_frames(40)]
+    (prediction,) = recognizer.feed(frames)
+    assert prediction.timings.age_ms >= 500 and prediction.captured_at == captured

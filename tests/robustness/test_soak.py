@@ -22,7 +22,8 @@ LONG_RUNS.add(
     "replay-loop",
     "clips replayed in a loop, paced in real time, for a set number of minutes, with or without the window",
     "a JSON report: memory samples and growth per hour (linear fit after a 20% warm-up) against its noise, "
-    "predictions made, frames skipped, latency p50/p95 over the first and last 20% of the predicting time",
+    "predictions made, frames dropped and windows skipped, latency p50/p95 over the first and last 20% of "
+    "the predicting time",
 )
 
 SEGMENT = {"count": int, "p50": (float, type(None)), "p95": (float, type(None)), "max": (float, type(None))}
@@ -32,7 +33,8 @@ def check_schema(report: dict) -> None:
     expected = {
         "minutes": float, "seconds": float, "gui": bool, "model": str, "provider": str, "clips": list,
         "frames_read": int, "loops": int, "timeline_seconds": float, "predictions": int,
-        "frames_skipped": int, "errors": list, "memory": dict, "latency_ms": dict, "targets": dict,
+        "frames_dropped": int, "windows_skipped": int, "errors": list, "memory": dict, "latency_ms": dict,
+        "targets": dict,
     }  # fmt: skip
     assert set(report) == set(expected)
     for key, kind in expected.items():

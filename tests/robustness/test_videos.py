@@ -21,6 +21,7 @@ import numpy as np
 from app.cli import main
 from recordings.own import RecordingWriter
 from tests.recordings.test_own import make_extra, make_frame
+from tests.recordings.xef_builder import write_xef
 from tests.robustness.registry import Cases
 
 VIDEOS = Cases(
@@ -114,13 +115,13 @@ def short_video_long_skeleton(folder: Path, samples: Path) -> Path:
     return folder / f"{NAME}.skeleton"
 
 
-def own_recording(damage: Callable[[Path], None]) -> Callable[[Path, Path], Path]:
-    """A 30-frame recording of the app's own format, then `damage(stem)`."""
+def own_recording(damage: Callable[[Path], None], frames: int = 30) -> Callable[[Path, Path], Path]:
+    """A recording of the app's own format (30 frames), then `damage(stem)`."""
 
     def build(folder: Path, samples: Path) -> Path:
         stem = folder / "rec"
         with RecordingWriter(stem, created="2024-05-01T12:00:00.000+00:00", fsync_every=0) as writer:
-            for index in range(30):
+            for index in range(frames):
                 writer.write(make_frame(index), make_extra(index))
         damage(stem)
         return Path(f"{stem}.jsonl")
@@ -214,6 +215,20 @@ VIDEOS.add(
         own_recording(lambda stem: Path(f"{stem}_rgb.avi").unlink()),
         message="missing file",
         names="rec_rgb.avi",
+    ),
+)
+VIDEOS.add(
+    "recording-with-no-frame",
+    "an own recording closed before its first frame",
+    "one line: `no frames (expected at least one colour or body frame)`, naming the sidecar; exit 2",
+    Expect(own_recording(lambda stem: None, frames=0), message="no frames", names="rec.jsonl"),
+)
+VIDEOS.add(
+    "xef-with-no-frame",
+    "a Kinect Studio .xef with its streams declared and no frame in them (an empty or cut capture)",
+    "one line: `no frames (expected at least one colour or body frame)`, naming the file; exit 2",
+    Expect(
+        lambda folder, samples: write_xef(folder / "empty.xef", []), message="no frames", names="empty.xef"
     ),
 )
 
