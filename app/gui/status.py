@@ -98,7 +98,7 @@ class StatusPanel(QWidget):
             else f"{stats.source}: {stats.source_problem}",
             "frames": f"in {stats.frames_per_second:.1f} fps",
             "predictions": f"{stats.predictions_per_second:.1f} pred/s",
-            "latency": f"latency {ms(stats.latency_ms)} (on screen {ms(stats.display_latency_ms)})",
+            "latency": f"latency {ms(stats.latency_ms)}, on screen {ms(stats.display_latency_ms)}",
             "dropped": f"frames dropped {stats.frames_dropped}",
             "skipped": f"windows skipped {stats.windows_skipped}",
             "provider": stats.provider.removesuffix("ExecutionProvider") or "no model",

@@ -47,7 +47,7 @@ class TemporalCurve(QWidget):
         """The curve of `prediction` (replaced only when it changes) and the marker at `timestamp`."""
         if prediction is not self.prediction:
             self.prediction = prediction
-            if prediction is None:
+            if prediction is None or not prediction.classified:  # no one in view: the model did not run
                 self.curve.setData([], [])
             else:
                 x, y = prediction.timestamps, prediction.temporal_attention
