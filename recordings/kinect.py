@@ -22,45 +22,52 @@ the runtime raising, reports "lost" through `on_status` / `status`, closes the r
 it every `retry_every` seconds until frames flow again; indices and timestamps go on from where
 they were.
 
-Failures to start raise `KinectUnavailable` with one line saying what to do; `kinect_status()`
-answers the same question cheaply (no sensor check) for a menu entry.
+Finding the binding, its shims and opening the runtime are in `recordings.kinect_binding`; failures
+to start raise its `KinectUnavailable` with one line saying what to do, and `kinect_status()`
+answers the same question cheaply (no sensor check) for a menu entry. Turning the binding's colour
+buffers and bodies into ours is in `recordings.kinect_convert`. Both are re-exported here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import importlib
-import importlib.metadata
-import importlib.util
 import logging
 import math
-import sys
 import threading
 import time
-import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal
 
-import cv2
 import numpy as np
 
-from recordings.frame import COLOR_SIZE, NUM_JOINTS, Body, Frame
+from recordings.frame import COLOR_SIZE, Body, Frame
+from recordings.kinect_binding import (
+    NO_BINDING,
+    NO_SDK,
+    NO_SENSOR,
+    NOT_WINDOWS,
+    OLD_PYKINECT2,
+    KinectBinding,
+    KinectUnavailable,
+    _com_release,
+    _describe,
+    apply_shims,
+    create_runtime,
+    kinect_status,
+    load_binding,
+)
+from recordings.kinect_convert import bgr_from_bgra, bodies_from_frame, body_from_kinect
+
+__all__ = [
+    "AVAILABILITY_EVERY", "CONNECT_TIMEOUT", "FPS", "LOST_AFTER", "NOT_WINDOWS", "NO_BINDING", "NO_SDK",
+    "NO_SENSOR", "OLD_PYKINECT2", "PAIR_TOLERANCE", "POLL_INTERVAL", "RETRY_EVERY",
+    "BodyPairer", "KinectBinding", "KinectSource", "KinectStatus", "KinectUnavailable", "State",
+    "apply_shims", "bgr_from_bgra", "bodies_from_frame", "body_from_kinect", "create_runtime",
+    "kinect_status", "load_binding",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
-
-# One-line reasons, shown as they are by the command line and the GUI.
-NOT_WINDOWS = "Kinect v2 capture needs Windows and the Kinect for Windows SDK 2.0"
-NO_BINDING = "the Kinect v2 binding is not installed: pip install 'sta-hands[kinect]' (Windows only)"
-NO_SDK = "Kinect20.dll did not load: install the Kinect for Windows SDK 2.0 from Microsoft"
-NO_SENSOR = "no Kinect v2 sensor found: check the USB 3 connection and power"
-OLD_PYKINECT2 = (
-    "pykinect2 0.1.0 from PyPI does not work on 64-bit Python: "
-    "pip uninstall pykinect2, then pip install 'sta-hands[kinect]'"
-)
 
 FPS = 30.0
 PAIR_TOLERANCE = 1.5 / FPS  # the streams are not synchronised: the latest body frame is up to 1/30 s old
@@ -70,14 +77,7 @@ RETRY_EVERY = 1.0  # seconds between reconnection attempts
 POLL_INTERVAL = 0.003  # seconds between polls when nothing new arrived
 AVAILABILITY_EVERY = 0.5  # seconds between reads of the SDK's IsAvailable while idle
 
-# The bindings we accept, best first: (package, module of the generated COM types).
-_BINDINGS = (("pykinect2024", "PyKinect2024"), ("pykinect2", "PyKinectV2"))
-
 State = Literal["idle", "starting", "streaming", "lost", "stopped", "failed"]
-
-
-class KinectUnavailable(Exception):
-    """The Kinect v2 cannot be used; `str(error)` is one line saying what to do."""
 
 
 @dataclass(frozen=True)
@@ -87,273 +87,6 @@ class KinectStatus:
     state: State
     message: str
     reconnects: int = 0
-
-
-# ------------------------------------------------------------------------------------------ the binding
-
-
-@dataclass(frozen=True)
-class KinectBinding:
-    """An imported binding: its runtime class and the frame-source flags we open it with."""
-
-    package: str
-    runtime_class: Callable[[int], Any]
-    source_types: int  # FrameSourceTypes_Color | FrameSourceTypes_Body
-
-
-def _find_spec(name: str) -> Any:
-    """`importlib.util.find_spec` that answers None instead of raising (nothing is imported)."""
-    try:
-        return importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
-
-
-def _installed_binding() -> str | None:
-    return next((package for package, _ in _BINDINGS if _find_spec(package) is not None), None)
-
-
-def _old_pykinect2() -> bool:
-    """PyPI's pykinect2 0.1.0 asserts a 32-bit struct size at import on 64-bit Python."""
-    try:
-        version = importlib.metadata.version("pykinect2")
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return version == "0.1.0" and sys.maxsize > 2**32
-
-
-def _load_sdk_dll() -> None:
-    """Load Kinect20.dll as the binding does; OSError when the SDK (or its runtime) is missing."""
-    ctypes.WinDLL("Kinect20")  # type: ignore[attr-defined]
-
-
-def _sdk_missing(error: BaseException) -> bool:
-    return isinstance(error, OSError) and "kinect20" in str(error).lower()
-
-
-def apply_shims(package: str) -> list[str]:
-    """Patch what the binding needs and current Python/NumPy/comtypes removed; the names patched.
-
-    - `numpy.object` (gone in NumPy 1.24): both bindings build body frames with it, and a failure
-      there is swallowed by a bare `except`, so without it bodies silently never arrive.
-    - `ctypes.pythonapi.PyObject_AsWriteBuffer` (gone in Python 3.13): looked up by the runtime's
-      constructor for a pygame helper we never call.
-    - pykinect2 (GitHub master) only: `time.clock` (gone in Python 3.8) and comtypes'
-      `_check_version` ("Wrong version" at import with current comtypes).
-    """
-    applied = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        has_object = hasattr(np, "object")
-    if not has_object:
-        np.object = object  # type: ignore[attr-defined]
-        applied.append("numpy.object")
-    if not hasattr(ctypes.pythonapi, "PyObject_AsWriteBuffer"):
-        ctypes.pythonapi.PyObject_AsWriteBuffer = ctypes.pythonapi["PyObject_GetBuffer"]
-        applied.append("ctypes.pythonapi.PyObject_AsWriteBuffer")
-    if package == "pykinect2":
-        applied += _shim_pykinect2_master()
-    return applied
-
-
-def _shim_pykinect2_master() -> list[str]:
-    applied = []
-    if not hasattr(time, "clock"):
-        time.clock = time.perf_counter  # type: ignore[attr-defined]
-        applied.append("time.clock")
-    with contextlib.suppress(ImportError):
-        import comtypes
-
-        comtypes._check_version = lambda *args, **kwargs: None
-        applied.append("comtypes._check_version")
-    return applied
-
-
-def load_binding() -> KinectBinding:
-    """Import the binding (call it in the capture thread); KinectUnavailable says what is missing."""
-    if sys.platform != "win32":
-        raise KinectUnavailable(NOT_WINDOWS)
-    package = _installed_binding()
-    if package is None:
-        raise KinectUnavailable(NO_BINDING)
-    types_module = dict(_BINDINGS)[package]
-    applied = apply_shims(package)
-    if applied:
-        log.debug("Kinect binding shims applied: %s", ", ".join(applied))
-    try:
-        runtime_module = importlib.import_module(f"{package}.PyKinectRuntime")
-        types = importlib.import_module(f"{package}.{types_module}")
-        source_types = types.FrameSourceTypes_Color | types.FrameSourceTypes_Body
-        return KinectBinding(package, runtime_module.PyKinectRuntime, source_types)
-    except Exception as error:
-        raise _import_failure(package, error) from error
-
-
-def _import_failure(package: str, error: Exception) -> KinectUnavailable:
-    if _sdk_missing(error):
-        return KinectUnavailable(NO_SDK)
-    if isinstance(error, ModuleNotFoundError):  # comtypes, its dependency
-        return KinectUnavailable(f"{NO_BINDING} (missing: {error.name})")
-    if isinstance(error, AssertionError) and package == "pykinect2":
-        return KinectUnavailable(OLD_PYKINECT2)
-    return KinectUnavailable(
-        f"the Kinect v2 binding {package} failed to import ({_describe(error)}): "
-        "pip install --force-reinstall 'sta-hands[kinect]'"
-    )
-
-
-_com = threading.local()
-
-
-def _com_initialize() -> None:
-    """Initialise COM in the calling thread once (comtypes does it only in the thread importing it)."""
-    if getattr(_com, "initialised", False):
-        return
-    try:
-        import comtypes
-
-        comtypes.CoInitializeEx()
-    except (ImportError, OSError) as error:  # OSError: already initialised in another mode
-        log.debug("CoInitializeEx: %s", error)
-        return
-    _com.initialised = True
-
-
-def _com_release() -> None:
-    if getattr(_com, "initialised", False):
-        _com.initialised = False
-        with contextlib.suppress(ImportError, OSError):
-            import comtypes
-
-            comtypes.CoUninitialize()
-
-
-def create_runtime() -> Any:
-    """The default runtime factory: the binding's PyKinectRuntime for colour and bodies."""
-    binding = load_binding()
-    _com_initialize()
-    try:
-        return binding.runtime_class(binding.source_types)
-    except OSError as error:
-        if _sdk_missing(error):
-            raise KinectUnavailable(NO_SDK) from error
-        raise
-
-
-def kinect_status() -> tuple[bool, str]:
-    """(usable?, reason) without importing the binding or opening the sensor: for a menu entry."""
-    if sys.platform != "win32":
-        return False, NOT_WINDOWS
-    package = _installed_binding()
-    if package is None or _find_spec("comtypes") is None:
-        return False, NO_BINDING
-    if package == "pykinect2" and _old_pykinect2():
-        return False, OLD_PYKINECT2
-    try:
-        _load_sdk_dll()
-    except OSError:
-        return False, NO_SDK
-    return True, f"Kinect v2 software found ({package}); the sensor is checked when capture starts"
-
-
-def _describe(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-# ------------------------------------------------------------------------------------------ conversion
-
-
-def bgr_from_bgra(data: np.ndarray, width: int, height: int) -> np.ndarray:
-    """The binding's flat BGRA colour buffer as a height x width x 3 BGR uint8 image (a copy)."""
-    flat = np.asarray(data, dtype=np.uint8)
-    if flat.size != width * height * 4:
-        raise ValueError(f"colour buffer of {flat.size} bytes, expected {width}x{height}x4")
-    return cv2.cvtColor(flat.reshape(height, width, 4), cv2.COLOR_BGRA2BGR)
-
-
-class _ColorSpacePoint(ctypes.Structure):
-    _fields_ = (("x", ctypes.c_float), ("y", ctypes.c_float))
-
-
-class _DepthSpacePoint(ctypes.Structure):
-    _fields_ = (("x", ctypes.c_float), ("y", ctypes.c_float))
-
-
-@lru_cache(maxsize=8)
-def _point_types(joint_type: type) -> tuple[type, type]:
-    """The binding's _ColorSpacePoint and _DepthSpacePoint, found beside its _Joint.
-
-    comtypes checks pointer argument types exactly, so the mapper's output arrays must be of the
-    binding's own structures (ours, with the same layout, are the last resort).
-    """
-    names = [joint_type.__module__, *(f"{package}.{module}" for package, module in _BINDINGS)]
-    for module in filter(None, map(sys.modules.get, names)):
-        color, depth = getattr(module, "_ColorSpacePoint", None), getattr(module, "_DepthSpacePoint", None)
-        if color is not None and depth is not None:
-            return color, depth
-    return _ColorSpacePoint, _DepthSpacePoint
-
-
-def _map_points(method: Callable[..., Any], camera: ctypes.Array, point_type: type) -> np.ndarray:
-    """One coordinate-mapper call for all points: n x 2 float64 pixels, NaN where it cannot map."""
-    count = len(camera)
-    out = (point_type * count)()
-    method(count, camera, count, out)
-    xy = np.array([(point.x, point.y) for point in out], dtype=np.float64)
-    xy[~np.isfinite(xy).all(axis=1)] = np.nan
-    return xy
-
-
-def _orientations(kinect_body: Any) -> np.ndarray:
-    """25 x 4 quaternions, w first (NTU's order; the SDK's _Vector4 is x, y, z, w)."""
-    orientations = getattr(kinect_body, "joint_orientations", None)
-    if orientations is None:
-        return np.zeros((NUM_JOINTS, 4))
-    quaternions = (orientations[j].Orientation for j in range(NUM_JOINTS))
-    return np.array([(q.w, q.x, q.y, q.z) for q in quaternions], dtype=np.float64)
-
-
-def body_from_kinect(kinect_body: Any, mapper: Any, *, map_depth: bool = True) -> Body:
-    """A tracked body of the binding (`KinectBody`) as a `Body`; one mapper call per target space."""
-    joints = [kinect_body.joints[j] for j in range(NUM_JOINTS)]
-    camera = (type(joints[0].Position) * NUM_JOINTS)(*(joint.Position for joint in joints))
-    color_type, depth_type = _point_types(type(joints[0]))
-    color_px = _map_points(mapper.MapCameraPointsToColorSpace, camera, color_type)
-    depth_px = (
-        _map_points(mapper.MapCameraPointsToDepthSpace, camera, depth_type)
-        if map_depth
-        else np.zeros((NUM_JOINTS, 2))
-    )
-    lean = getattr(kinect_body, "lean", None)
-    return Body(
-        id=int(kinect_body.tracking_id),
-        joints=np.array([(p.x, p.y, p.z) for p in camera], dtype=np.float64),
-        color_px=color_px,
-        tracking=np.array([joint.TrackingState for joint in joints], dtype=np.uint8),
-        depth_px=depth_px,
-        orientation=_orientations(kinect_body),
-        clipped_edges=int(getattr(kinect_body, "clipped_edges", 0)),
-        hand_left_confidence=int(getattr(kinect_body, "hand_left_confidence", 0)),
-        hand_left_state=int(getattr(kinect_body, "hand_left_state", 0)),
-        hand_right_confidence=int(getattr(kinect_body, "hand_right_confidence", 0)),
-        hand_right_state=int(getattr(kinect_body, "hand_right_state", 0)),
-        is_restricted=int(bool(getattr(kinect_body, "is_restricted", False))),
-        lean=(0.0, 0.0) if lean is None else (lean.x, lean.y),
-        lean_tracking=int(getattr(kinect_body, "lean_tracking_state", 0)),
-    )
-
-
-def bodies_from_frame(body_frame: Any, mapper: Any, *, map_depth: bool = True) -> tuple[Body, ...]:
-    """The tracked bodies of a body frame (`get_last_body_frame()`), in the SDK's slot order."""
-    slots = getattr(body_frame, "bodies", None)
-    if slots is None:
-        return ()
-    return tuple(
-        body_from_kinect(body, mapper, map_depth=map_depth)
-        for body in slots
-        if body is not None and body.is_tracked
-    )
 
 
 # ---------------------------------------------------------------------------------------------- timing

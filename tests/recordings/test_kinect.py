@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recordings import kinect
+from recordings import kinect, kinect_binding
 from recordings.frame import Body, Frame
 from recordings.kinect import (
     NO_BINDING,
@@ -377,7 +377,7 @@ def test_not_windows_gives_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_missing_binding_gives_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "win32")
-    monkeypatch.setattr(kinect, "_find_spec", lambda name: None)
+    monkeypatch.setattr(kinect_binding, "_find_spec", lambda name: None)
     with pytest.raises(KinectUnavailable) as caught:
         take(KinectSource(), 1)
     assert str(caught.value) == NO_BINDING
@@ -389,7 +389,7 @@ def test_missing_binding_gives_one_line(monkeypatch: pytest.MonkeyPatch) -> None
 def fake_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], None]]:
     """Write a fake `pykinect2024` package (file name -> source) importable for this test only."""
     monkeypatch.setattr(sys, "platform", "win32")
-    monkeypatch.setattr(kinect, "apply_shims", lambda package: [])  # leave NumPy alone here
+    monkeypatch.setattr(kinect_binding, "apply_shims", lambda package: [])  # leave NumPy alone here
     monkeypatch.syspath_prepend(str(tmp_path))
     package = tmp_path / "pykinect2024"
     package.mkdir()
@@ -433,14 +433,14 @@ def test_sdk_status_and_a_working_binding(
         "        assert types == 33\n"
         "        return WORLD.factory()\n",
     )
-    monkeypatch.setattr(kinect, "_find_spec", lambda name: object())
+    monkeypatch.setattr(kinect_binding, "_find_spec", lambda name: object())
 
     def no_dll() -> None:
         raise FileNotFoundError("Could not find module 'Kinect20'")
 
-    monkeypatch.setattr(kinect, "_load_sdk_dll", no_dll)
+    monkeypatch.setattr(kinect_binding, "_load_sdk_dll", no_dll)
     assert kinect.kinect_status() == (False, NO_SDK)
-    monkeypatch.setattr(kinect, "_load_sdk_dll", lambda: None)
+    monkeypatch.setattr(kinect_binding, "_load_sdk_dll", lambda: None)
     available, reason = kinect.kinect_status()
     assert available and "pykinect2024" in reason
     binding = kinect.load_binding()
