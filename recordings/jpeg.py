@@ -21,6 +21,7 @@ EOI = 0xD9
 SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # c4 DHT, c8 JPG, cc DAC are not SOF
 STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM, RST0-RST7: no length field
 SOF_BODY = struct.Struct(">BHH")  # precision, height (lines), width (samples per line)
+MAX_STEPS = 4096  # markers and fill bytes before the SOF; real headers have about ten segments
 
 
 class JpegHeaderError(ValueError):
@@ -37,16 +38,15 @@ def jpeg_size(data: bytes | bytearray | memoryview) -> tuple[int, int]:
 
     Raises `JpegHeaderError` when `data` does not start with SOI, when a segment is cut short, when
     no SOF marker comes before the first scan (SOS) or the end (EOI), or when the SOF declares a zero
-    height or width (a height given later by a DNL marker, which OpenCV cannot decode either). Reads
-    the header only: each step moves forward by at least two bytes, so the work is bounded by the
-    header's length.
+    height or width (a height given later by a DNL marker, which OpenCV cannot decode either), or
+    after `MAX_STEPS` markers and fill bytes without one (so a crafted header costs little time).
     """
     data = memoryview(data).cast("B")
     if bytes(data[:2]) != SOI:
         found = bytes(data[:2]).hex(" ") or "nothing"
         raise JpegHeaderError(f"expected a JPEG (starting ff d8), found {found}", 0)
     position = 2
-    while True:
+    for _ in range(MAX_STEPS):
         marker, at = _marker(data, position)
         if marker in STANDALONE:
             position = at + 2
@@ -79,16 +79,20 @@ def jpeg_size(data: bytes | bytearray | memoryview) -> tuple[int, int]:
                 )
             return width, height
         position = end
+    raise JpegHeaderError(f"no frame header (SOF marker) within {MAX_STEPS} markers", position)
 
 
 def _marker(data: memoryview, position: int) -> tuple[int, int]:
-    """The marker byte at `position` (after any ff fill bytes) and the offset of its last ff."""
+    """The marker byte at `position` (after up to `MAX_STEPS` ff fill bytes) and the offset of its last ff."""
     if position >= len(data):
         raise JpegHeaderError("the header is cut short before a frame header (SOF marker)", position)
     if data[position] != 0xFF:
         raise JpegHeaderError(f"expected a marker (ff) in the header, found {data[position]:02x}", position)
+    start = position
     while position + 1 < len(data) and data[position + 1] == 0xFF:  # fill bytes (T.81 B.1.1.2)
         position += 1
+        if position - start > MAX_STEPS:
+            raise JpegHeaderError(f"more than {MAX_STEPS} fill bytes (ff) in the header", start)
     if position + 1 >= len(data):
         raise JpegHeaderError("the header is cut short before a frame header (SOF marker)", position)
     return data[position + 1], position

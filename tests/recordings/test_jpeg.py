@@ -102,6 +102,17 @@ def test_bad_headers_are_errors_naming_the_byte(name: str) -> None:
     assert error.value.offset == offset
 
 
+@pytest.mark.parametrize(
+    ("padding", "message"),
+    [(b"\xff" * 5000, "more than 4096 fill bytes"), (segment(0xE1, b"") * 5000, "within 4096 markers")],
+    ids=["fill-bytes", "empty-segments"],
+)
+def test_a_crafted_long_header_ends_after_a_bounded_number_of_steps(padding: bytes, message: str) -> None:
+    with pytest.raises(JpegHeaderError, match=message):
+        jpeg_size(SOI + padding + sof(0xC0, 64, 48) + SOS)
+    assert jpeg_size(SOI + padding[:4000] + sof(0xC0, 64, 48) + SOS) == (64, 48)
+
+
 def test_every_cut_before_the_frame_header_is_an_error() -> None:
     data = encoded(64, 48)
     end = data.index(b"\xff\xc0") + 2 + struct.unpack_from(">H", data, data.index(b"\xff\xc0") + 2)[0]
