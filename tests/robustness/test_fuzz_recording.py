@@ -9,9 +9,12 @@ give wrong data: the frames kept are exactly the originals.
 from __future__ import annotations
 
 import json
+import struct
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import given
@@ -53,6 +56,13 @@ RECORDING.add(
     "chunk-size-huge",
     "a video chunk claiming 2 GB",
     "the scan stops there without reading or allocating it; the frames before it replay",
+)
+RECORDING.add(
+    "jpeg-header-size",
+    "a JPEG chunk (about 1 KB) whose frame header (SOF0) claims another size than the recording's, "
+    "0x0 to 65535x65535 (OpenCV would allocate up to 12 GB)",
+    "`RecordingError` naming the _rgb.avi and the frame (`image is WxH, the header says (64, 48) (read "
+    "from its JPEG header; not decoded)`): OpenCV never sees the chunk; the other frames decode",
 )
 
 N = 6
@@ -183,3 +193,39 @@ def test_a_huge_chunk_size_is_not_read(original: Original, tmp_path: Path) -> No
         recording = open_recording(paths.stem)
         frames = list(recording.frames())
     assert recording.recovered and len(frames) == 2
+
+
+@RECORDING.covers("jpeg-header-size")
+@fuzz_settings()
+@given(frame=st.integers(0, N - 1), width=st.integers(0, 0xFFFF), height=st.integers(0, 0xFFFF))
+def test_a_jpeg_header_of_another_size_is_not_decoded(
+    original: Original, tmp_path_factory: pytest.TempPathFactory, frame: int, width: int, height: int
+) -> None:
+    paths = write_copy(tmp_path_factory.mktemp("size"), original.files)
+    start, length = open_recording(paths.stem)._video.chunks[frame]
+    video = bytearray(original.files["_rgb.avi"])
+    struct.pack_into(">HH", video, video.index(b"\xff\xc0", start) + 5, height, width)
+    crafted = bytes(video[start : start + length])
+    paths.video.write_bytes(bytes(video))
+    decode = cv2.imdecode
+
+    def spy(buffer: np.ndarray, flags: int) -> np.ndarray | None:
+        assert (width, height) == (64, 48) or bytes(buffer) != crafted, "OpenCV got the crafted JPEG"
+        return decode(buffer, flags)
+
+    with mock.patch.object(cv2, "imdecode", spy), bounded(24 * original.size + 8 * MiB):
+        recording = open_recording(paths.stem)
+        for index in range(N):
+            if index != frame or (width, height) == (64, 48):
+                assert np.array_equal(recording.frame(index).image, original.images[index])
+                continue
+            with pytest.raises(RecordingError) as error:
+                recording.frame(index)
+    if (width, height) == (64, 48):
+        return
+    check_error(error.value, paths.all(), position=False)
+    assert error.value.path == paths.video and f"frame {frame}" in str(error.value)
+    if width and height:
+        assert f"image is {width}x{height}, the header says (64, 48)" in str(error.value)
+    else:
+        assert "JPEG data does not decode" in str(error.value)

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from unittest import mock
 
+import cv2
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from recordings.errors import RecordingError
+from recordings.frame import INFERRED, NOT_TRACKED, TRACKED
 from recordings.xef import XefFile
 from tests.recordings.xef_builder import XefOptions, build_xef, make_frames
 from tests.robustness.guards import MiB, bounded, check_error, fuzz_settings
@@ -41,6 +45,20 @@ XEF.add(
     "a valid file header followed by 1 to 12 generated records (random stream indices, flags, sizes up "
     "to 4 GB, times, payloads)",
     "frames, or `RecordingError` naming the file and the byte; nothing larger than the file is read",
+)
+XEF.add(
+    "jpeg-header-size",
+    "a JPEG colour payload whose frame header (SOF0) claims another size, 0x0 to 65535x65535 (its few "
+    "hundred KB would make OpenCV allocate up to 12 GB)",
+    "`RecordingError` naming the file, the byte and the frame (`the JPEG header says WxH, expected "
+    "1920x1080 ...; not decoded`), read from the header: OpenCV never sees the payload; the other frames "
+    "decode",
+)
+XEF.add(
+    "implausible-inferred-joint",
+    "an inferred joint at any finite depth (behind the sensor, 0, 1e38 m) in a body frame",
+    "the file plays; outside 0.3-8 m the joint is marked not tracked (its position kept) and `problems` "
+    "counts it; a tracked joint there stays a `RecordingError` (the body layout may differ)",
 )
 
 BUILT: dict[str, tuple[bytes, list[tuple[str, int, int]]]] = {}
@@ -136,3 +154,73 @@ def test_the_unharmed_files_read_within_the_bounds(tmp_path: Path, name: str) ->
     path = tmp_path / f"{name}.xef"
     path.write_bytes(BUILT[name][0])
     assert read_everything(path) == [0, 1, 2]
+
+
+PLAIN, PLAIN_LAYOUT = BUILT["plain"]
+PAYLOADS = {  # the first colour and body payloads of the plain file: (offset, length)
+    what: next((offset + RECORD.size + 4, length - RECORD.size - 4) for kind, offset, length in PLAIN_LAYOUT
+               if kind == what)
+    for what in ("event:Nui Color", "event:Nui Body Frame")
+}  # fmt: skip
+
+
+@XEF.covers("jpeg-header-size")
+@fuzz_settings()
+@given(width=st.integers(0, 0xFFFF), height=st.integers(0, 0xFFFF))
+def test_a_jpeg_header_of_another_size_is_not_decoded(tmp_path: Path, width: int, height: int) -> None:
+    start, length = PAYLOADS["event:Nui Color"]
+    data = bytearray(PLAIN)
+    struct.pack_into(">HH", data, data.index(b"\xff\xc0", start) + 5, height, width)
+    crafted = bytes(data[start : start + length])
+    path = tmp_path / "size.xef"
+    path.write_bytes(bytes(data))
+    decode = cv2.imdecode
+
+    def spy(buffer: np.ndarray, flags: int) -> np.ndarray | None:
+        assert (width, height) == (1920, 1080) or bytes(buffer) != crafted, "OpenCV got the crafted JPEG"
+        return decode(buffer, flags)
+
+    with mock.patch.object(cv2, "imdecode", spy), bounded(budget(len(data))):
+        xef = XefFile(path)
+        assert xef.frame(1).image is not None
+        if (width, height) == (1920, 1080):
+            assert xef.frame(0).image is not None
+            return
+        with pytest.raises(RecordingError, match="frame 0: the JPEG") as error:
+            xef.frame(0)
+    check_error(error.value, path)
+    assert error.value.position is not None and error.value.position.startswith("byte ")
+    if width and height:
+        assert f"the JPEG header says {width}x{height}, expected 1920x1080" in str(error.value)
+
+
+@XEF.covers("implausible-inferred-joint")
+@fuzz_settings()
+@given(
+    z=st.floats(allow_nan=False, allow_infinity=False, width=32),
+    joint=st.integers(0, 24),
+    state=st.sampled_from([INFERRED, TRACKED]),
+)
+def test_an_inferred_joint_at_any_depth_plays(tmp_path: Path, z: float, joint: int, state: int) -> None:
+    slot0 = PAYLOADS["event:Nui Body Frame"][0] + 32  # frame 0's body slot 0 (after the floor and up)
+    data = bytearray(PLAIN)
+    struct.pack_into("<f", data, slot0 + 16 * joint + 8, z)
+    struct.pack_into("<i", data, slot0 + 800 + 4 * joint, state)
+    path = tmp_path / "joint.xef"
+    path.write_bytes(bytes(data))
+    plausible = 0.3 < z < 8.0
+    xef = XefFile(path)
+    if state == TRACKED and not plausible:
+        with pytest.raises(RecordingError, match="the body layout may differ") as error:
+            list(xef.frames(images=False))
+        check_error(error.value, path)
+        return
+    frames = list(xef.frames(images=False))
+    body = frames[0].bodies[0]
+    assert len(frames) == 3 and body.joints[joint, 2] == z
+    assert body.tracking[joint] == (state if plausible else NOT_TRACKED)
+    counted = [problem for problem in xef.problems if "inferred joints" in problem]
+    if plausible:
+        assert counted == []
+    else:
+        assert len(counted) == 1 and counted[0].startswith("1 inferred joints in 1 of the frames read")
