@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from app.ring import FrameRing
+from app.sources import close
 from app.worker import Worker
 from recordings.frame import Frame
 
@@ -52,15 +52,11 @@ class CaptureThread(Worker):
         self.speed = speed
         self.events: queue.Queue[CaptureEvent] = queue.Queue()
         self.frames_read = 0
-        self._stop = threading.Event()
         super().__init__(name)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
+    def _wake(self) -> None:
         if self._on_stop is not None:  # wake a source that waits inside its own loop
             self._on_stop()
-        if self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
 
     def _run(self) -> None:
         try:
@@ -70,9 +66,7 @@ class CaptureThread(Worker):
             log.warning("capture stopped: %s", error, exc_info=log.isEnabledFor(logging.DEBUG))
             self.events.put(CaptureEvent("error", str(error), self.frames_read))
         finally:
-            close = getattr(self._frames, "close", None)
-            if close is not None:  # a generator over a device is closed in the thread that opened it
-                close()
+            close(self._frames)  # a generator over a device is closed in the thread that opened it
             for ring in self.rings:
                 ring.close()
 
@@ -81,13 +75,13 @@ class CaptureThread(Worker):
         first_timestamp = 0.0
         for unstamped in self._frames:
             frame = unstamped.stamped()  # the moment it left its source: latency starts here
-            if self._stop.is_set():
+            if self.stopping:
                 return
             if self.realtime:
                 if start_clock is None:
                     start_clock, first_timestamp = time.perf_counter(), frame.timestamp
                 due = start_clock + (frame.timestamp - first_timestamp) / self.speed
-                if self._stop.wait(max(0.0, due - time.perf_counter())):
+                if self.wait(max(0.0, due - time.perf_counter())):
                     return
             for ring in self.rings:
                 ring.push(frame)

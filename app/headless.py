@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from app.capture import CaptureThread
 from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
+from app.replay import replay
 from app.ring import FrameRing
 from app.runtime import OnnxModel
 from app.sources import Source
 from recordings.errors import RecordingError
-from recordings.frame import Frame
 from recordings.inputs import window_grid_frames
 
 log = logging.getLogger(__name__)
@@ -115,19 +115,13 @@ def _run_lossless(
         info = recognizer.model.info
         images = window_grid_frames(source.timestamps, info.window_seconds, info.window_length)
     error = None
-    frames: Iterator[Frame] = iter(())
     try:
-        frames = source.open(0, images)
-        for frame in frames:
-            for prediction in recognizer.feed([frame.stamped()]):
+        for _frame, predictions in replay(source, recognizer, 0, images):
+            for prediction in predictions:
                 emit(prediction)
     except (RecordingError, OSError) as failure:  # the source's, not the model's: those still raise
         log.warning("%s stopped: %s", source.description, failure, exc_info=log.isEnabledFor(logging.DEBUG))
         error = f"{failure} (after {recognizer.frames_seen} frames)"
-    finally:
-        close = getattr(frames, "close", None)
-        if close is not None:
-            close()
     for prediction in recognizer.flush():
         emit(prediction)
     return error

@@ -11,7 +11,6 @@ cannot drift apart.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
@@ -370,17 +369,14 @@ class RecognizerThread(Worker):
         self.ring = ring
         self.on_prediction = on_prediction
         self.on_error = on_error
-        self._stop = threading.Event()
         super().__init__("recognizer")
 
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
+    def _wake(self) -> None:
         self.ring.close()
-        self._thread.join(timeout)
 
     def _run(self) -> None:
         try:
-            while not self._stop.is_set():
+            while not self.stopping:
                 first = self.ring.pop(timeout=0.1)
                 if first is None:
                     if self.ring.closed:
@@ -389,7 +385,7 @@ class RecognizerThread(Worker):
                 frames = [first, *self.ring.drain()]
                 self.recognizer.frames_dropped = self.ring.dropped
                 self._emit(self.recognizer.feed(frames))
-            if not self._stop.is_set():
+            if not self.stopping:
                 self._emit(self.recognizer.flush())
         except Exception as error:
             log.exception("recognizer failed")

@@ -28,14 +28,15 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
 from app.errors import UserError
 from app.recognizer import Prediction
 from app.runtime import OnnxModel
-from app.sources import Source, open_source
+from app.sources import Source, open_source, read
+from app.worker import Worker
 from recordings.errors import RecordingError
 from recordings.frame import Frame
 
@@ -67,26 +68,19 @@ def rss_mb() -> tuple[float, str]:
     return peak / (2**20 if sys.platform == "darwin" else 2**10), "maxrss"
 
 
-class MemorySampler:
+class MemorySampler(Worker):
     """Samples `rss_mb` every `interval` seconds in a daemon thread until `stop`."""
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self.samples: list[tuple[float, float]] = []  # (seconds since start, MiB)
         self.source = "statm"
-        self._stop = threading.Event()
         self._started = time.perf_counter()
-        self._thread = threading.Thread(target=self._run, name="soak-memory", daemon=True)
+        super().__init__("soak-memory")
 
-    def start(self) -> MemorySampler:
+    def start(self) -> Self:
         self._started = time.perf_counter()
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop sampling (called when the pipeline has stopped: no sample of the teardown is taken)."""
-        self._stop.set()
-        self._thread.join(5.0)
+        return super().start()
 
     def _sample(self) -> None:
         mb, self.source = rss_mb()
@@ -95,7 +89,7 @@ class MemorySampler:
     def _run(self) -> None:
         while True:
             self._sample()
-            if self._stop.wait(self.interval):
+            if self.wait(self.interval):
                 return
 
 
@@ -216,23 +210,17 @@ def looping_source(
         while True:
             before = counter.frames
             for source in sources:
-                replay = source.open(0)
                 first: float | None = None
                 last = offset
-                try:
-                    for frame in replay:
-                        if stop.is_set() or time.perf_counter() >= end:
-                            return
-                        first = frame.timestamp if first is None else first
-                        stamp = offset + (frame.timestamp - first)
-                        stop.wait(max(0.0, began + stamp - time.perf_counter()))
-                        yield replace(frame, index=counter.frames, timestamp=stamp)
-                        counter.frames += 1
-                        counter.timeline = last = stamp
-                finally:
-                    close = getattr(replay, "close", None)
-                    if close is not None:
-                        close()
+                for frame in read(source):
+                    if stop.is_set() or time.perf_counter() >= end:
+                        return
+                    first = frame.timestamp if first is None else first
+                    stamp = offset + (frame.timestamp - first)
+                    stop.wait(max(0.0, began + stamp - time.perf_counter()))
+                    yield replace(frame, index=counter.frames, timestamp=stamp)
+                    counter.frames += 1
+                    counter.timeline = last = stamp
                 offset = last + 1.0 / source.fps
             if counter.frames == before:
                 raise RecordingError(None, "the soak clips gave no frame")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -40,6 +40,23 @@ class Source:
     timestamps: np.ndarray | None = None
     stop: Callable[[], None] | None = None  # wakes a live source that may be waiting (e.g. a lost sensor)
     problem: Callable[[], str | None] | None = None  # a live device's trouble now (lost, not found), or None
+
+
+def read(source: Source, start: int = 0, images: np.ndarray | None = None) -> Iterator[Frame]:
+    """The frames of `source` from `start` (`images`: see `Source`); the reader is closed when this
+    generator ends, however it ends, in the thread that read it (a live device is released there)."""
+    frames = source.open(start) if images is None else source.open(start, images)
+    try:
+        yield from frames
+    finally:
+        close(frames)
+
+
+def close(frames: Iterable[Frame]) -> None:
+    """Close a reader's frame iterator if it can be closed (a generator over a file or a device)."""
+    closer = getattr(frames, "close", None)
+    if closer is not None:
+        closer()
 
 
 def demo_clip_path() -> Path:

@@ -1,15 +1,22 @@
-"""`Worker`: a daemon thread with start / join / running, for the app's background jobs."""
+"""`Worker`: the one base of every background thread of the app (capture, recognizer, recorder, export,
+memory sampler, one-off jobs such as opening a source).
+
+A daemon thread runs `_run` (or the `target` given) once. `stop()` asks it to end: it sets `stopping`,
+calls `_wake` (a subclass closes its ring or wakes its source there, so that a thread blocked on it
+returns) and waits for the thread up to `timeout` seconds (0: do not wait, e.g. from the GUI thread).
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Self
 
 
 class Worker:
-    """Subclasses implement `_run`; it runs once in a daemon thread named `name`."""
-
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, target: Callable[[], None] | None = None) -> None:
+        self._target = target
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> Self:
@@ -23,5 +30,25 @@ class Worker:
     def running(self) -> bool:
         return self._thread.is_alive()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the thread to end; wait up to `timeout` s for it (never from the thread itself)."""
+        self._stopping.set()
+        self._wake()
+        if timeout and self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds` in the thread; True when asked to stop meanwhile."""
+        return self._stopping.wait(seconds)
+
+    def _wake(self) -> None:
+        """Wake the thread where it may block (a ring, a device); nothing by default."""
+
     def _run(self) -> None:
-        raise NotImplementedError
+        if self._target is None:
+            raise NotImplementedError("a Worker needs a target or a _run of its own")
+        self._target()

@@ -9,7 +9,6 @@ every frame shows the prediction of the window ending at it. Runs in a worker th
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import cv2
 from app.errors import UserError
 from app.gui.drawing import render_annotated
 from app.recognizer import Prediction, StreamRecognizer
+from app.replay import replay
 from app.runtime import OnnxModel
 from app.sources import Source
 from app.worker import Worker
@@ -43,12 +43,10 @@ def export_annotated_video(
     writer: cv2.VideoWriter | None = None
     written = 0
     try:
-        for frame in source.open(0):
+        for frame, predictions in replay(source, recognizer):
             if cancelled is not None and cancelled():
                 break
-            if recognizer is not None:
-                predictions = recognizer.feed([frame])
-                prediction = predictions[-1] if predictions else prediction
+            prediction = predictions[-1] if predictions else prediction
             image = render_annotated(frame, prediction, width)
             if writer is None:
                 writer = _open_writer(path, source.fps, (image.shape[1], image.shape[0]))
@@ -87,17 +85,16 @@ class ExportThread(Worker):
     ) -> None:
         self.source, self.model, self.path, self.width = source, model, Path(path), width
         self.on_progress, self.on_done, self.on_error = on_progress, on_done, on_error
-        self._cancel = threading.Event()
         super().__init__("export")
 
     def cancel(self) -> None:
-        self._cancel.set()
+        self.stop(timeout=0)
 
     def _run(self) -> None:
         try:
             count = export_annotated_video(
                 self.source, self.model, self.path, width=self.width,
-                progress=self.on_progress, cancelled=self._cancel.is_set,
+                progress=self.on_progress, cancelled=lambda: self.stopping,
             )  # fmt: skip
         except Exception as error:
             log.exception("export to %s failed", self.path)

@@ -91,7 +91,7 @@ class HandPanel(QWidget):
         for i, tile in enumerate(self.tiles):
             layout.addWidget(tile, i // columns, i % columns)
 
-    def update(self, frame: Frame | None, prediction: Prediction | None) -> None:  # type: ignore[override]
+    def display(self, frame: Frame | None, prediction: Prediction | None) -> None:
         if frame is None:
             for tile in self.tiles:
                 tile.show_hand(None, None)

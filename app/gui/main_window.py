@@ -328,10 +328,10 @@ class MainWindow(QMainWindow):
         frame, prediction = self.frame, self.prediction
         self.session.scaled.size = self.video.display_size()
         scaled = self.session.scaled.get(frame.index) if frame is not None else None
-        self.video.update(frame, prediction, scaled)
-        self.hands.update(frame, prediction)
-        self.curve.update(prediction, frame.timestamp if frame is not None else None)
-        self.top.update(prediction)
+        self.video.display(frame, prediction, scaled)
+        self.hands.display(frame, prediction)
+        self.curve.display(prediction, frame.timestamp if frame is not None else None)
+        self.top.display(prediction)
         self._update_transport()
         if prediction is not None and prediction is not self._drawn_prediction:
             self._drawn_prediction = prediction
@@ -347,14 +347,14 @@ class MainWindow(QMainWindow):
     def _update_transport(self) -> None:
         source = self.session.source
         if source is None:
-            self.transport.update(-1, None, 30.0, False)
+            self.transport.display(-1, None, 30.0, False)
         else:
-            self.transport.update(self.session.position, source.num_frames, source.fps, self.session.playing)
+            self.transport.display(self.session.position, source.num_frames, source.fps, self.session.playing)
 
     def _update_status(self) -> None:
         session, model, prediction = self.session, self.session.model, self.prediction
         self._check_source()
-        self.status.update(
+        self.status.display(
             Stats(
                 source=session.source.description if session.source is not None else "no source",
                 frames_per_second=self.frame_meter.rate(),

@@ -10,13 +10,13 @@ opens as a recovered recording.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from app.ring import FrameRing
+from app.worker import Worker
 from recordings.frame import Frame
 from recordings.own import RecordingWriter
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 QUEUE_FRAMES = 120  # about 4 s at 30 fps between the capture and the disk
 
 
-class RecorderThread:
+class RecorderThread(Worker):
     def __init__(
         self,
         stem: str | Path,
@@ -46,26 +46,15 @@ class RecorderThread:
         self.frames_written = 0
         self.error: str | None = None  # set when writing failed (the files keep the whole frames written)
         self.started_at = time.monotonic()
-        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
-
-    def start(self) -> RecorderThread:
-        self._thread.start()
-        return self
+        super().__init__("recorder")
 
     def push(self, frame: Frame) -> None:
         if not self.ring.closed:
             self.ring.push(frame)
 
-    def stop(self) -> None:
+    def _wake(self) -> None:
         """Stop taking frames; the thread writes what is queued, then closes the files."""
         self.ring.close()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
 
     @property
     def seconds(self) -> float:

@@ -3,9 +3,10 @@
 It owns the `Source`, a `CaptureThread` that feeds two `FrameRing`s (the display ring, capacity 2,
 newest wins; and the recognizer's ring), the `RecognizerThread`, the recent-frames cache for
 "explain", and the recorder. Results reach the GUI thread by Qt signals carrying the immutable
-`Frame` / `Prediction` objects: every worker posts to `_worker`, a signal that Qt queues to the
-thread the session lives in. Nothing here waits on a model or a file in the GUI thread: opening a
-source, loading a model, and recomputing the prediction after a seek all run in worker threads.
+`Frame` / `Prediction` objects: each kind of result a worker hands over has a typed signal of its
+own, which Qt queues to the thread the session lives in. Nothing here waits on a model or a file in
+the GUI thread: opening a source, loading a model, and recomputing the prediction after a seek all
+run in worker threads.
 
 Replay generations: each seek, pause or new source starts a new generation; what a worker posts
 carries the generation it was started in, and anything from an older one is dropped, so a slow
@@ -18,7 +19,6 @@ import contextlib
 import logging
 import math
 import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,9 +32,11 @@ from app.capture import CaptureEvent, CaptureThread
 from app.gui.frame_cache import FrameCache, ScaledFrames
 from app.gui.recorder import RecorderThread
 from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
+from app.replay import replay
 from app.ring import FrameRing
 from app.runtime import OnnxModel
-from app.sources import Source
+from app.sources import Source, read
+from app.worker import Worker
 from recordings.frame import Frame
 
 log = logging.getLogger(__name__)
@@ -51,10 +53,15 @@ class Joinable(Protocol):
     def running(self) -> bool: ...
 
 
-class _Worker(threading.Thread):
-    @property
-    def running(self) -> bool:
-        return self.is_alive()
+@dataclass(frozen=True)
+class _Recomputed:
+    """What a recompute worker found: the frame to show, its window's prediction, the recognizer that
+    read up to it (to play on from there) and whether playback resumes."""
+
+    frame: Frame | None
+    prediction: Prediction | None
+    recognizer: StreamRecognizer | None
+    resume: bool
 
 
 @dataclass
@@ -73,7 +80,15 @@ class Session(QObject):
     playback_changed = pyqtSignal()  # playing, position jumps, end of the source
     error = pyqtSignal(str)  # one line for the user
     recording_finished = pyqtSignal(str, int)  # stem, frames written
-    _worker = pyqtSignal(int, str, object)  # generation, kind, payload: queued from worker threads
+    # from worker threads, queued by Qt to the session's thread; a generation of -1 is always current
+    _prediction_posted = pyqtSignal(int, object)  # generation, Prediction
+    _recomputed_posted = pyqtSignal(int, object)  # generation, _Recomputed
+    _error_posted = pyqtSignal(int, str)  # generation, one line for the user
+    _source_opened = pyqtSignal(int, object)  # open token, Source
+    _model_loaded = pyqtSignal(object)  # OnnxModel
+    _model_failed = pyqtSignal(str)  # why
+    _recording_done = pyqtSignal(str, int)  # stem, frames written
+    _recording_failed = pyqtSignal(object, str)  # the RecorderThread, why
 
     def __init__(self, parent: QObject | None = None, cache_capacity: int = 240) -> None:
         super().__init__(parent)
@@ -96,7 +111,14 @@ class Session(QObject):
         self._recorder: RecorderThread | None = None
         self._frames_in_done = 0
         self._threads: list[Joinable] = []  # every worker started and maybe still running
-        self._worker.connect(self._on_worker)
+        self._prediction_posted.connect(self._on_prediction)
+        self._recomputed_posted.connect(self._on_recomputed)
+        self._error_posted.connect(self._on_error)
+        self._source_opened.connect(self._on_source_opened)
+        self._model_loaded.connect(self.set_model)
+        self._model_failed.connect(self._on_model_failed)
+        self._recording_done.connect(self.recording_finished)
+        self._recording_failed.connect(self._on_recording_failed)
 
     # ------------------------------------------------------------------------- sources and model
 
@@ -112,9 +134,9 @@ class Session(QObject):
                 source = open_source(spec)
             except Exception as error:  # any reader's failure becomes a message, never a crash
                 log.warning("cannot open %s: %s", spec, error, exc_info=log.isEnabledFor(logging.DEBUG))
-                self._post(ANY_GENERATION, "error", f"Cannot open {spec}: {error}")
+                self._post(self._error_posted, ANY_GENERATION, f"Cannot open {spec}: {error}")
             else:
-                self._post(ANY_GENERATION, "source", (token, source))
+                self._post(self._source_opened, token, source)
 
         self._start_thread("open-source", work)
 
@@ -142,9 +164,9 @@ class Session(QObject):
                 model = OnnxModel(folder or default_model_folder(), provider=provider)
             except Exception as error:
                 log.warning("model not loaded: %s", error, exc_info=log.isEnabledFor(logging.DEBUG))
-                self._post(ANY_GENERATION, "model-error", str(error))
+                self._post(self._model_failed, str(error))
             else:
-                self._post(ANY_GENERATION, "model", model)
+                self._post(self._model_loaded, model)
 
         self._start_thread("load-model", work)
 
@@ -251,8 +273,8 @@ class Session(QObject):
         recorder = RecorderThread(
             stem, self.source.fps, device=self.source.description,
             metadata={"source": self.source.description, "recorded_by": "sta-hands gui"},
-            on_error=lambda message: self._post(ANY_GENERATION, "recording-error", (recorder, message)),
-            on_done=lambda path, frames: self._post(ANY_GENERATION, "recorded", (path, frames)),
+            on_error=lambda message: self._post(self._recording_failed, recorder, message),
+            on_done=lambda path, frames: self._post(self._recording_done, str(path), frames),
         )  # fmt: skip
         self._recorder = recorder.start()
         log.info("recording to %s", stem)
@@ -261,7 +283,7 @@ class Session(QObject):
         """Stop taking frames; the writer finishes what is queued and closes the files (in its thread)."""
         recorder, self._recorder = self._recorder, None
         if recorder is not None:
-            recorder.stop()
+            recorder.stop(timeout=0)
 
     def shutdown(self, timeout: float = 10.0, workers_timeout: float = 0.0) -> None:
         """Stop every thread. The recording, if any, is closed cleanly before this returns; the other
@@ -270,56 +292,55 @@ class Session(QObject):
         self.playing = False
         recorder, self._recorder = self._recorder, None
         if recorder is not None:
-            recorder.stop()
-            recorder.join(timeout)
+            recorder.stop(timeout)
         deadline = time.monotonic() + workers_timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def _start_thread(self, name: str, work: Callable[[], None]) -> None:
-        thread = _Worker(target=work, name=name, daemon=True)
-        thread.start()
-        self._track(thread)
+        self._track(Worker(name, work).start())
 
     def _track(self, thread: Joinable) -> None:
         self._threads = [t for t in self._threads if t.running] + [thread]
 
     # ---------------------------------------------------------------------------------- internals
 
-    def _post(self, generation: int, kind: str, payload: Any) -> None:
-        """From any thread: hand a result to the GUI thread (queued by Qt)."""
+    def _post(self, signal: Any, *args: Any) -> None:
+        """From any thread: hand a result to the session's thread (queued by Qt)."""
         try:
-            self._worker.emit(generation, kind, payload)
+            signal.emit(*args)
         except RuntimeError:  # the session was deleted (window closed) while a worker finished
-            log.debug("dropped %s from a worker: the session is gone", kind)
+            log.debug("dropped a worker's result: the session is gone")
 
-    def _on_worker(self, generation: int, kind: str, payload: Any) -> None:
-        if generation != ANY_GENERATION and generation != self._generation:
-            return  # from a position the replay has left
-        if kind == "prediction":
-            self._accept(payload)
-        elif kind == "recomputed":
-            self._recomputed(*payload)
-        elif kind == "error":
-            self.error.emit(payload)
-        elif kind == "source":
-            token, source = payload
-            if token == self._open_token:
-                self.set_source(source)
-        elif kind == "model":
-            self.set_model(payload)
-        elif kind == "model-error":
-            if self.model is not None:
-                self.set_model(None)
-            self.error.emit(f"No model loaded, so the video plays without predictions: {payload}")
-        elif kind == "recorded":
-            path, frames = payload
-            self.recording_finished.emit(str(path), frames)
-        elif kind == "recording-error":
-            recorder, message = payload
-            if recorder is self._recorder:  # it stopped by itself: not recording any more
-                self._recorder = None
+    def _current(self, generation: int) -> bool:
+        """False for what a worker of a replay position the session has left posts."""
+        return generation in (ANY_GENERATION, self._generation)
+
+    def _on_prediction(self, generation: int, prediction: Prediction) -> None:
+        if self._current(generation):
+            self._accept(prediction)
+
+    def _on_recomputed(self, generation: int, result: _Recomputed) -> None:
+        if self._current(generation):
+            self._recomputed(result)
+
+    def _on_error(self, generation: int, message: str) -> None:
+        if self._current(generation):
             self.error.emit(message)
+
+    def _on_source_opened(self, token: int, source: Source) -> None:
+        if token == self._open_token:  # a source opened later wins
+            self.set_source(source)
+
+    def _on_model_failed(self, why: str) -> None:
+        if self.model is not None:
+            self.set_model(None)
+        self.error.emit(f"No model loaded, so the video plays without predictions: {why}")
+
+    def _on_recording_failed(self, recorder: RecorderThread, message: str) -> None:
+        if recorder is self._recorder:  # it stopped by itself: not recording any more
+            self._recorder = None
+        self.error.emit(message)
 
     def _accept(self, prediction: Prediction) -> None:
         self.prediction = prediction
@@ -343,20 +364,14 @@ class Session(QObject):
         """The source from `start`, read in the capture thread; each frame also goes to the caches and
         the recorder (while this generation is current). Closing it closes the source's iterator in
         the same thread (a live device is released where it was opened)."""
-        frames = source.open(start)
-        try:
-            for frame in frames:
-                if generation == self._generation:
-                    self.scaled.add(frame)
-                    self.cache.add(frame)
-                    recorder = self._recorder
-                    if recorder is not None:
-                        recorder.push(frame)
-                yield frame
-        finally:
-            close = getattr(frames, "close", None)
-            if close is not None:
-                close()
+        for frame in read(source, start):
+            if generation == self._generation:
+                self.scaled.add(frame)
+                self.cache.add(frame)
+                recorder = self._recorder
+                if recorder is not None:
+                    recorder.push(frame)
+            yield frame
 
     def _start_run(self, start: int, recognizer: StreamRecognizer | None) -> None:
         assert self.source is not None
@@ -370,8 +385,8 @@ class Session(QObject):
             rings.append(ring)
             thread = RecognizerThread(
                 recognizer, ring,
-                on_prediction=lambda p: self._post(generation, "prediction", p),
-                on_error=lambda message: self._post(generation, "error", message),
+                on_prediction=lambda p: self._post(self._prediction_posted, generation, p),
+                on_error=lambda message: self._post(self._error_posted, generation, message),
             ).start()  # fmt: skip
         self._recognizer, self._recognizer_thread = recognizer, thread
         if thread is not None:
@@ -435,29 +450,31 @@ class Session(QObject):
             shown: Frame | None = None
             last: Prediction | None = None
             try:
-                for frame in islice(source.open(first), index - first + 1):
+                for frame, predictions in islice(replay(source, recognizer, first), index - first + 1):
                     if generation != self._generation:
                         return
                     cache.add(frame)
                     shown = frame
-                    if recognizer is not None:
-                        predictions = recognizer.feed([frame])
-                        last = predictions[-1] if predictions else last
+                    last = predictions[-1] if predictions else last
                 if recognizer is not None and last is None:
                     last = next(iter(recognizer.flush()), None)
             except Exception as error:
                 debug = log.isEnabledFor(logging.DEBUG)
                 log.warning("recomputing frame %d failed: %s", index, error, exc_info=debug)
-                self._post(generation, "error", f"Cannot show frame {index} of {source.description}: {error}")
+                message = f"Cannot show frame {index} of {source.description}: {error}"
+                self._post(self._error_posted, generation, message)
                 return
-            self._post(generation, "recomputed", (shown, last, recognizer, resume))
+            self._post(self._recomputed_posted, generation, _Recomputed(shown, last, recognizer, resume))
 
         self._start_thread("recompute", work)
 
-    def _recomputed(
-        self, frame: Frame | None, prediction: Prediction | None, recognizer: StreamRecognizer | None,
-        resume: bool,
-    ) -> None:  # fmt: skip
+    def _recomputed(self, result: _Recomputed) -> None:
+        frame, prediction, recognizer, resume = (
+            result.frame,
+            result.prediction,
+            result.recognizer,
+            result.resume,
+        )
         if frame is not None:
             self._pending_frame = frame
             self.position = frame.index

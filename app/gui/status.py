@@ -88,7 +88,7 @@ class StatusPanel(QWidget):
             self.labels[name] = label
             layout.addWidget(label, 1 if name == "source" else 0)
 
-    def update(self, stats: Stats) -> None:  # type: ignore[override]
+    def display(self, stats: Stats) -> None:
         def ms(value: float | None) -> str:
             return "–" if value is None else f"{value:.0f} ms"
 

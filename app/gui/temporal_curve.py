@@ -43,7 +43,7 @@ class TemporalCurve(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
 
-    def update(self, prediction: Prediction | None, timestamp: float | None = None) -> None:  # type: ignore[override]
+    def display(self, prediction: Prediction | None, timestamp: float | None = None) -> None:
         """The curve of `prediction` (replaced only when it changes) and the marker at `timestamp`."""
         if prediction is not self.prediction:
             self.prediction = prediction

@@ -100,7 +100,7 @@ class TopClasses(QWidget):
         for row in self.rows:
             row.set_streams_visible(visible)
 
-    def update(self, prediction: Prediction | None) -> None:  # type: ignore[override]
+    def display(self, prediction: Prediction | None) -> None:
         if prediction is self.prediction:
             return
         self.prediction = prediction

@@ -1,7 +1,7 @@
 """`TransportBar`: replay controls. Play/pause, frame steps, a seek slider, speed and loop.
 
 It only emits what the user asked for; the session does it and the window reports back through
-`update`. The controls take no keyboard focus, so space and the arrows always reach the window's
+`display`. The controls take no keyboard focus, so space and the arrows always reach the window's
 shortcuts.
 """
 
@@ -75,7 +75,7 @@ class TransportBar(QWidget):
         if not self.slider.isSliderDown():  # a click on the groove or a page step; a drag seeks on release
             self.seeked.emit(value)
 
-    def update(self, position: int, num_frames: int | None, fps: float, playing: bool) -> None:  # type: ignore[override]
+    def display(self, position: int, num_frames: int | None, fps: float, playing: bool) -> None:
         """Reflect where the replay stands (the slider is left alone while it is dragged)."""
         self.play.setIcon(self._icons[playing])
         self.play.setToolTip("Pause (Space)" if playing else "Play (Space)")

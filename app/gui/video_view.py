@@ -48,7 +48,7 @@ class VideoView(QWidget):
         rect = self.view.sceneBoundingRect()
         return max(2, round(rect.width() * ratio)), max(2, round(rect.height() * ratio))
 
-    def update(  # type: ignore[override]
+    def display(
         self, frame: Frame | None, prediction: Prediction | None, scaled: np.ndarray | None = None
     ) -> None:
         """Draw `frame` with the overlays of `prediction`; None clears to the placeholder.
