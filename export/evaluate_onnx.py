@@ -8,6 +8,11 @@ training code. The report is `models.evaluate`'s.
 Per-stream logits: a `Prediction` carries the fused logits and each stream's probabilities; the
 streams' views are averaged as log-probabilities, which differ from their logits by a constant per
 view, so the predicted class is the same as with averaged logits.
+
+With `streaming`, every test clip is also replayed through the live path, as `sta-hands run CLIP
+--headless` does (`app.headless.run_headless`: the app's source, a lossless `StreamRecognizer` fed frame
+by frame, only the images that some window samples decoded), and each full window (status "ok") is
+scored on its own: `report["streaming"]` (`models.evaluate.streaming_summary`).
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from app.headless import run_headless
 from app.recognizer import GlimpseCache, Prediction, classify_window
 from app.runtime import OnnxModel
+from app.sources import open_source
 from models.data import (
     ClipRef,
     DataError,
@@ -30,8 +37,10 @@ from models.data import (
     evaluation_windows,
     num_frames,
 )
-from models.evaluate import SEED, VIEWS, ClipOutcome, build_report, outcome_from_views
+from models.evaluate import SEED, VIEWS, ClipOutcome, build_report, outcome_from_views, streaming_summary
 from recordings.inputs import HandFrame, window_inputs
+from recordings.ntu import SKELETON_SUFFIX
+from recordings.own import SIDECAR_SUFFIX
 
 
 def classify_frames(
@@ -70,6 +79,37 @@ def evaluate_clip(model: OnnxModel, clip: ClipRef, views: int = VIEWS, seed: int
     return outcome_from_views(clip.name, clip.label, {key: np.stack(value) for key, value in outputs.items()})
 
 
+def stream_clip(model: OnnxModel, clip: ClipRef) -> list[Prediction]:
+    """Every prediction of the app's lossless replay of the clip (`sta-hands run CLIP --headless`)."""
+    suffix = SIDECAR_SUFFIX if clip.kind == "recording" else SKELETON_SUFFIX
+    predictions: list[Prediction] = []
+    summary = run_headless(
+        open_source(str(clip.stem.with_name(clip.name + suffix))), model, predictions.append
+    )
+    if summary.error is not None:
+        raise DataError(clip.stem, f"the replay stopped: {summary.error}")
+    return predictions
+
+
+def streaming_rows(clip: ClipRef, predictions: Sequence[Prediction]) -> list[dict[str, Any]]:
+    """One row per full window (status "ok") for `models.evaluate.streaming_summary`."""
+    rows = []
+    for prediction in predictions:
+        if prediction.status != "ok":
+            continue
+        with_rgb = "rgb" in prediction.streams
+        rows.append(
+            {
+                "label": clip.label,
+                "fused": int(np.argmax(prediction.probabilities)),
+                "pose": int(np.argmax(prediction.pose_probabilities)),
+                "rgb": int(np.argmax(prediction.rgb_probabilities)) if with_rgb else None,
+                "pose_only": not with_rgb,
+            }
+        )
+    return rows
+
+
 def evaluate_exported(
     folder: str | Path,
     dataset: Dataset,
@@ -79,8 +119,10 @@ def evaluate_exported(
     seed: int = SEED,
     provider: str | None = None,
     progress: bool = True,
+    streaming: bool = False,
 ) -> dict[str, Any]:
-    """The report of the exported model in `folder` on the test side of `split` (every clip when None)."""
+    """The report of the exported model in `folder` on the test side of `split` (every clip when None);
+    with `streaming`, also on every full window of the app's live replay of each clip."""
     model = OnnxModel(folder, provider=provider)
     if tuple(model.info.class_names) != dataset.class_names:
         raise DataError(
@@ -95,6 +137,14 @@ def evaluate_exported(
         evaluate_clip(model, clip, views, seed)
         for clip in tqdm(clips, desc="evaluate", unit="clip", disable=not progress)
     ]
+    extra = {}
+    if streaming:
+        rows, short = [], 0
+        for clip in tqdm(clips, desc="evaluate streaming", unit="clip", disable=not progress):
+            clip_rows = streaming_rows(clip, stream_clip(model, clip))
+            rows += clip_rows
+            short += not clip_rows
+        extra["streaming"] = streaming_summary(rows, len(clips) - short, short, model.info.window_seconds)
     return build_report(
         outcomes,
         dataset.class_names,
@@ -105,4 +155,5 @@ def evaluate_exported(
         split=split,
         views=views,
         seed=seed,
+        **extra,
     )

@@ -77,6 +77,8 @@ def _settings(args: argparse.Namespace, overrides: dict[str, Any]) -> TrainSetti
         values["epochs"] = args.epochs
     if args.seed is not None:
         values["seed"] = args.seed
+    if args.sampling is not None:
+        values["sampling"] = args.sampling
     return TrainSettings.from_dict(values)
 
 
@@ -142,6 +144,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="run folder (default runs/STREAM-SPLIT)")
     p.add_argument("--epochs", type=int, help="at most this many epochs (default 100, the paper's)")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument(
+        "--sampling",
+        choices=["time", "segments", "chunk"],
+        help="training windows: time (default): live windows on the time grid, as the app sees them; "
+        "segments: one frame per equal segment of the clip (the paper's); chunk: consecutive frames",
+    )
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     p.add_argument(
         "--missing", help="the NTU list of samples with missing skeletons (default: the one in DATA)"
@@ -163,7 +171,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from export.evaluate_onnx import evaluate_exported
 
         report = evaluate_exported(
-            model, dataset, split=split, views=args.views, seed=args.seed, provider=args.provider
+            model,
+            dataset,
+            split=split,
+            views=args.views,
+            seed=args.seed,
+            provider=args.provider,
+            streaming=args.streaming,
         )
     elif model.is_file():
         from models.checkpoint import CheckpointError
@@ -173,7 +187,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             raise DataError(model, "a checkpoint is evaluated on cached features: pass --features CACHE")
         try:
             report = evaluate_checkpoint(
-                model, dataset, args.features, split=split, views=args.views, seed=args.seed
+                model,
+                dataset,
+                args.features,
+                split=split,
+                views=args.views,
+                seed=args.seed,
+                streaming=args.streaming,
             )
         except CheckpointError as error:
             raise DataError(model, str(error)) from None
@@ -182,7 +202,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     write_report(report, args.out, args.json)
     print(summary_text(report))
     if args.json is None and args.out is None:
-        print(json.dumps({key: report[key] for key in ("clips", "accuracy", "attention_score")}, indent=2))
+        keys = ("clips", "accuracy", "attention_score", "streaming")
+        print(json.dumps({key: report[key] for key in keys if key in report}, indent=2))
     return 0
 
 
@@ -208,6 +229,12 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="folder for report.json and confusion.png")
     p.add_argument("--views", type=int, default=5, help="sub-sequences per clip, logits averaged (default 5)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sub-sequences (default 0)")
+    p.add_argument(
+        "--streaming",
+        action="store_true",
+        help="also score every full live window of every clip, as the app sees them "
+        "(an exported folder: its own replay of each clip; a checkpoint: the same windows on the cache)",
+    )
     p.add_argument(
         "--provider", choices=["cpu", "cuda", "tensorrt", "directml"], help="exported model: ORT provider"
     )

@@ -287,14 +287,6 @@ def active_hands(clip: ClipRef, frames: Sequence[HandFrame], body_ids: Sequence[
     return out
 
 
-def clip_duration(timestamps: np.ndarray) -> float:
-    """Seconds a clip covers: first to last frame plus one frame interval."""
-    if len(timestamps) < 2:
-        return 1.0 / 30.0
-    step = float(np.median(np.diff(timestamps)))
-    return float(timestamps[-1] - timestamps[0]) + step
-
-
 # ------------------------------------------------------------------------------------ windows in time
 
 Sampling = Literal["segments", "chunk"]

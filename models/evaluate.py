@@ -8,7 +8,12 @@ are averaged over them. The report (JSON) holds at least:
 - `per_class`: {class name: {`clips`, `accuracy`}} of the fused prediction;
 - `confusion`: rows the true class, columns the predicted one (fused);
 - `attention_score` (synthetic clips, whose sidecars say which hands act): of the sampled frames with
-  exactly one active hand, the share where that hand has the highest spatial attention; null otherwise.
+  exactly one active hand, the share where that hand has the highest spatial attention; null otherwise;
+- with `streaming`, `streaming`: what the app sees live (design.md, "Windows in time"): every full
+  live window (status "ok") of every test clip classified on its own, {`accuracy`: {`fused`, `pose`,
+  `rgb`} per window, `windows`, `clips` (with at least one full window), `short_clips` (shorter than
+  `window_seconds`: only a partial window, not counted), `pose_only_windows` (no hand image: the RGB
+  stream not counted), `window_seconds`}.
 
 This module is torch-free at import: `evaluate_checkpoint` (a checkpoint on cached features) imports
 torch when called, and `export.evaluate_onnx` builds the same report for an exported model.
@@ -27,6 +32,7 @@ import numpy as np
 
 from models.config import BackboneSpec
 from models.data import DataError, Dataset, evaluation_windows
+from models.windows import live_windows
 
 VIEWS = 5  # paper, experiments: 5 sub-sequences per test clip, logits averaged
 SEED = 0
@@ -116,6 +122,25 @@ def build_report(
     }
 
 
+def streaming_summary(
+    rows: Sequence[Mapping[str, int | None]], clips: int, short_clips: int, window_seconds: float
+) -> dict[str, Any]:
+    """`report["streaming"]` from one row per full live window: its "label", the class "fused", "pose"
+    and "rgb" predicted (None for a stream that did not run on it), "pose_only" (no hand image)."""
+    accuracy: dict[str, float | None] = {}
+    for stream in STREAMS:
+        hits = [row[stream] == row["label"] for row in rows if row.get(stream) is not None]
+        accuracy[stream] = float(np.mean(hits)) if hits else None
+    return {
+        "accuracy": accuracy,
+        "windows": len(rows),
+        "clips": clips,
+        "short_clips": short_clips,
+        "pose_only_windows": sum(1 for row in rows if row.get("pose_only")),
+        "window_seconds": window_seconds,
+    }
+
+
 def group_accuracy(report: Mapping[str, Any], classes: Sequence[str], stream: str = "fused") -> float:
     """Accuracy of `stream` over the clips of `classes`, counting only predictions inside the group
     as right or wrong like any other (a prediction outside the group is wrong)."""
@@ -133,6 +158,12 @@ def summary_text(report: Mapping[str, Any]) -> str:
     parts += [f"{s} {acc[s]:.3f}" for s in STREAMS if acc.get(s) is not None]
     if report.get("attention_score") is not None:
         parts.append(f"attention score {report['attention_score']:.3f} ({report['attention_frames']} frames)")
+    live = report.get("streaming")
+    if live is not None:
+        scores = [f"{s} {live['accuracy'][s]:.3f}" for s in STREAMS if live["accuracy"].get(s) is not None]
+        parts.append(
+            f"streaming {' '.join(scores) or 'n/a'} ({live['windows']} windows of {live['clips']} clips)"
+        )
     return ", ".join(parts)
 
 
@@ -208,9 +239,14 @@ def evaluate_checkpoint(
     views: int = VIEWS,
     seed: int = SEED,
     device: str | None = None,
+    streaming: bool = False,
 ) -> dict[str, Any]:
     """Evaluate a checkpoint (two-stream, pose or RGB stream) on the cached features of the test side
-    of `split` (every clip when None)."""
+    of `split` (every clip when None); with `streaming`, also on every full live window.
+
+    The live windows are those the app's recognizer classifies (`models.windows.live_windows` on the
+    cached timestamps, the checkpoint's `window_seconds`); unlike the app, the two bodies are the
+    clip's (as in training), not chosen per window, and the features are the cache's float16 ones."""
     from models import checkpoint
     from models.features import FeatureStore
     from models.train import choose_device, predict, stream_of
@@ -230,6 +266,11 @@ def evaluate_checkpoint(
     ]
     outputs = predict(model, store, positions, windows, torch_device)
     outcomes = [outcome_from_views(c.name, c.label, o) for c, o in zip(clips, outputs, strict=True)]
+    extra = {}
+    if streaming:
+        extra["streaming"] = _streaming_checkpoint(
+            Path(path), model, config.window, metadata, store, torch_device
+        )
     return build_report(
         outcomes,
         dataset.class_names,
@@ -240,7 +281,38 @@ def evaluate_checkpoint(
         split=split,
         views=views,
         seed=seed,
+        **extra,
     )
+
+
+def _streaming_checkpoint(
+    path: Path, model: Any, length: int, metadata: Mapping[str, Any], store: Any, device: Any
+) -> dict[str, Any]:
+    """`report["streaming"]` of a checkpoint: every full live window of every clip in `store`."""
+    from models.train import predict
+
+    seconds = metadata.get("window_seconds")
+    if not isinstance(seconds, int | float) or not seconds > 0:
+        raise DataError(path, "no window_seconds in its metadata: its live windows are unknown")
+    windows = [live_windows(store.clip(p).timestamps, seconds, length) for p in range(len(store))]
+    positions = [p for p, found in enumerate(windows) if found]
+    outputs = predict(model, store, positions, [windows[p] for p in positions], device)
+    rows = []
+    for p, output in zip(positions, outputs, strict=True):
+        for w, with_rgb in enumerate(output["hand_mask"].any(axis=(1, 2))):
+            pose = output.get("pose_logits")
+            rgb = output.get("rgb_logits")
+            fused = output["logits"][w] if with_rgb or pose is None else pose[w]
+            rows.append(
+                {
+                    "label": store.clips[p].label,
+                    "fused": int(np.argmax(fused)),
+                    "pose": None if pose is None else int(np.argmax(pose[w])),
+                    "rgb": None if rgb is None or not with_rgb else int(np.argmax(rgb[w])),
+                    "pose_only": not with_rgb,
+                }
+            )
+    return streaming_summary(rows, len(positions), len(store) - len(positions), float(seconds))
 
 
 def _check_compatible(

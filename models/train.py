@@ -2,8 +2,9 @@
 
 Each stream is trained on its own (paper, implementation details): cross-entropy, Adam at lr 1e-4,
 batches of 32, up to 100 epochs, 5% of the training clips held out for validation and early stopping;
-every epoch sees one random 20-frame sub-sequence of every clip (one frame per equal segment,
-`models.data.window_indices`). The model variant (ablations included) is the `ModelConfig`.
+every epoch sees one random 20-frame window of every clip: by default a live one (`models.windows`:
+a random end time, the time grid over `window_seconds` before it), so training matches what the app
+sees; `sampling="segments"` is the paper's draw. The model variant (ablations too) is the `ModelConfig`.
 
 A run writes into its folder:
 - `best.safetensors` (best validation accuracy, ties broken by the lower loss) and `last.safetensors`
@@ -34,11 +35,12 @@ from tqdm import tqdm
 
 from models import checkpoint
 from models.config import ModelConfig
-from models.data import ClipRef, DataError, Dataset, Sampling, clip_duration, window_indices
+from models.data import ClipRef, DataError, Dataset
 from models.features import FeatureStore
 from models.pose_stream import DeepGRU
 from models.rgb_stream import STAHands
 from models.two_stream import TwoStreamModel
+from models.windows import Sampling, draw_window, window_seconds_of
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ class TrainSettings:
     epochs: int = 100  # at most 100 epochs
     validation_fraction: float = 0.05  # 5% of the training set held out for early stopping
     patience: int = 20  # not in the paper: epochs without a better validation score before stopping
-    sampling: Sampling = "segments"  # one frame per equal segment (the NTU authors'); or "chunk"
+    sampling: Sampling = "time"  # not in the paper: live windows; or the paper's "segments", or "chunk"
     # not in the paper: what "best on validation" means; the loss is smoother on small validation sets
     select_on: Literal["accuracy", "loss"] = "accuracy"
     seed: int = 0
@@ -158,11 +160,6 @@ def training_clips(dataset: Dataset, split: str | None) -> list[ClipRef]:
     return clips
 
 
-def median_duration(store: FeatureStore, positions: Sequence[int]) -> float:
-    """Median seconds of the given clips (the live window's length: design.md, "Windows in time")."""
-    return float(np.median([clip_duration(store.clip(int(p)).timestamps) for p in positions]))
-
-
 # ------------------------------------------------------------------------------------------ one epoch
 
 
@@ -174,17 +171,16 @@ def _train_epoch(
     settings: TrainSettings,
     rng: np.random.Generator,
     device: torch.device,
+    seconds: float,
 ) -> tuple[float, float]:
-    """(mean loss, accuracy) over one pass of one random window per clip."""
+    """(mean loss, accuracy) over one pass of one random window (of `seconds`, live) per clip."""
     model.train()
     window = model.config.window
     order = positions[rng.permutation(len(positions))]
     total_loss, correct = 0.0, 0
     for start in range(0, len(order), settings.batch_size):
         chunk = order[start : start + settings.batch_size]
-        items = [
-            (int(p), window_indices(store.num_frames(int(p)), window, rng, settings.sampling)) for p in chunk
-        ]
+        items = [(int(p), _draw(store, p, window, seconds, rng, settings.sampling)) for p in chunk]
         inputs = to_tensors(store.batch(items), device)
         labels = torch.from_numpy(store.labels(chunk)).to(device)
         logits = logits_of(model, inputs)
@@ -195,6 +191,10 @@ def _train_epoch(
         total_loss += float(loss.detach()) * len(chunk)
         correct += int((logits.argmax(dim=1) == labels).sum())
     return total_loss / max(len(order), 1), correct / max(len(order), 1)
+
+
+def _draw(store: FeatureStore, p: int, window: int, seconds: float, rng, sampling: Sampling) -> np.ndarray:
+    return draw_window(store.clip(int(p)).timestamps, window, seconds, rng, sampling)
 
 
 @torch.no_grad()
@@ -245,13 +245,13 @@ def _outputs(model: nn.Module, inputs: Mapping[str, Tensor]) -> dict[str, np.nda
 
 
 def _validate(
-    model: nn.Module, store: FeatureStore, positions: np.ndarray, sampling: Sampling, device: torch.device
+    model: nn.Module, store: FeatureStore, positions: np.ndarray, sampling: Sampling, seconds: float, device
 ) -> tuple[float, float]:
     """(loss, accuracy) on the held-out clips, each on its deterministic middle window."""
     if len(positions) == 0:
         return math.nan, math.nan
     window = model.config.window
-    windows = [[window_indices(store.num_frames(int(p)), window, None, sampling)] for p in positions]
+    windows = [[_draw(store, p, window, seconds, None, sampling)] for p in positions]
     outputs = predict(model, store, positions, windows, device)
     logits = torch.from_numpy(np.concatenate([o["logits"] for o in outputs]))
     labels = torch.from_numpy(store.labels(positions))
@@ -315,12 +315,13 @@ def train_stream(
     else:
         _check_fresh(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    seconds = window_seconds_of(store.clip(int(p)).timestamps for p in train_positions)  # live and drawn
     metadata = {
         "stream": stream,
         "class_names": list(dataset.class_names),
         "backbone": store.info.backbone.to_dict(),
         "backbone_weights": store.info.weights,
-        "window_seconds": median_duration(store, train_positions),
+        "window_seconds": seconds,
         "trained_on": trained_on or _describe_training(dataset, split, len(train_positions)),
         "split": split,
         "train_settings": dataclasses.asdict(settings),
@@ -337,17 +338,12 @@ def train_stream(
         while state.epoch < settings.epochs and not state.stopped_early:
             started = time.perf_counter()
             train_loss, train_acc = _train_epoch(
-                model, optimizer, store, train_positions, settings, rng, device
+                model, optimizer, store, train_positions, settings, rng, device, seconds
             )
-            val_loss, val_acc = _validate(model, store, val_positions, settings.sampling, device)
+            val_loss, val_acc = _validate(model, store, val_positions, settings.sampling, seconds, device)
             state.epoch += 1
-            row = dict(
-                zip(
-                    LOG_COLUMNS,
-                    (state.epoch, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - started),
-                    strict=True,
-                )
-            )
+            values = (state.epoch, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - started)
+            row = dict(zip(LOG_COLUMNS, values, strict=True))
             _log_epoch(folder, writer, row)
             epoch_metadata = {
                 **metadata,

@@ -101,6 +101,36 @@ def test_an_exported_folder_is_evaluated_through_the_app_and_agrees_with_its_che
     # its argmax is decided by rounding.)
 
 
+def test_evaluate_streaming_scores_every_full_live_window_beside_the_segment_figures(
+    tmp_path: Path, capsys
+) -> None:
+    from app.cli import main
+
+    data, exported, offline = tiny_dataset(), tmp_path / "exported.json", tmp_path / "checkpoint.json"
+    test_clips = len(find_dataset(data).split("cs", "test"))
+    command = f"evaluate --model {tiny_export()} --data {data} --split cs --streaming --json {exported}"
+    assert main(command.split()) == 0
+    assert "streaming fused" in capsys.readouterr().out
+    command = (
+        f"evaluate --model {tiny_two_stream()} --data {data} --features {tiny_cache()} --split cs "
+        f"--streaming --json {offline}"
+    )
+    assert main(command.split()) == 0
+    reports = [json.loads(path.read_text()) for path in (exported, offline)]
+    for report in reports:
+        _check_schema(report, test_clips)  # the segment figures, beside
+        live = report["streaming"]
+        assert set(live["accuracy"]) == {"fused", "pose", "rgb"}
+        assert all(0.0 <= value <= 1.0 for value in live["accuracy"].values())
+        # 12-frame clips and window_seconds the median first-to-last span (11 frames): one full window each
+        assert live["window_seconds"] == pytest.approx(11 / 30)
+        assert live["windows"] == live["clips"] == test_clips and live["short_clips"] == 0
+        assert live["pose_only_windows"] == 0
+    # The app's replay and the checkpoint on the cache see the same windows: the same scores but for a tie.
+    fused = [report["streaming"]["accuracy"]["fused"] for report in reports]
+    assert abs(fused[0] - fused[1]) <= 1 / test_clips + 1e-9
+
+
 def test_the_live_recognizer_equals_offline_onnx_evaluation_of_the_same_windows() -> None:
     folder = _temporary("sta-hands-clip-")
     spec = ClipSpec(

@@ -12,7 +12,7 @@ import torch
 
 from models import checkpoint
 from models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
-from models.data import DataError, clip_duration, evaluation_windows, find_dataset
+from models.data import DataError, evaluation_windows, find_dataset
 from models.features import FeatureStore, load_clip
 from models.train import (
     BEST,
@@ -119,12 +119,34 @@ def test_two_trained_streams_combine_into_a_two_stream_checkpoint_with_its_metad
         isinstance(model, TwoStreamModel) and config.rgb.hidden_size == 16 and config.pose.hidden_size == 16
     )
     train = dataset.split("cs", "train")
-    durations = [clip_duration(load_clip(tiny_cache(), c.name).timestamps) for c in train]
-    assert metadata["window_seconds"] == pytest.approx(np.median(durations))
+    spans = [np.ptp(load_clip(tiny_cache(), c.name).timestamps) for c in train]  # first to last frame
+    assert metadata["window_seconds"] == pytest.approx(np.median(spans)) == pytest.approx(11 / 30)
     assert metadata["class_names"] == list(dataset.class_names)
     assert metadata["backbone"]["name"] == "efficientnet_lite0" and metadata["backbone"]["input_size"] == 32
     assert "cs" in metadata["trained_on"] and metadata["stream"] == "both"
     torch.testing.assert_close(model.rgb_stream.state_dict(), checkpoint.load(rgb.best)[0].state_dict())
+
+
+def test_training_draws_live_windows_of_the_window_seconds_it_writes(tmp_path: Path, monkeypatch) -> None:
+    import models.train as train
+
+    original, drawn = train.draw_window, []
+
+    def recorded(timestamps, length, seconds, rng, sampling):
+        drawn.append((seconds, sampling, "train" if rng is not None else "validation"))
+        return original(timestamps, length, seconds, rng, sampling)
+
+    monkeypatch.setattr(train, "draw_window", recorded)
+    dataset = find_dataset(tiny_dataset())
+    one = dataclasses.replace(FAST, epochs=1)
+    result = train_stream("pose", dataset, tiny_cache(), tmp_path, config=TINY, settings=one, progress=False)
+    seconds = checkpoint.load(result.best)[2]["window_seconds"]
+    kept, held = train.validation_split(
+        len(dataset.split("cs", "train")), FAST.validation_fraction, FAST.seed
+    )
+    assert sorted(drawn) == sorted(
+        [(seconds, "time", "train")] * len(kept) + [(seconds, "time", "validation")] * len(held)
+    )
 
 
 def test_the_trained_attention_sums_to_one_over_present_hands_and_is_zero_for_absent_ones(
@@ -164,7 +186,8 @@ def test_the_command_line_chains_features_train_and_evaluate(tmp_path: Path, cap
     assert main(f"features {data} --out {cache} --input-size 32".split()) == 0
     assert "24 clips computed" in capsys.readouterr().out
     train = f"train --data {data} --features {cache} --stream both --config {config} --epochs 1 --out {run}"
-    assert main(train.split()) == 0
+    assert main([*train.split(), "--sampling", "segments"]) == 0
+    assert checkpoint.load(run / "rgb" / BEST)[2]["train_settings"]["sampling"] == "segments"
     model = run / "two_stream.safetensors"
     evaluate = (
         f"evaluate --model {model} --data {data} --features {cache} --split cs --out {tmp_path / 'eval'}"
