@@ -1,22 +1,29 @@
 """`sta-hands bench`: speed on the machine at hand, as ratios against baselines measured in the same run.
 
-- floor: a float32 matrix product through numpy's BLAS, in GFLOP/s: what this machine can do;
+- ceiling: the best float32 matrix product this machine reaches in this run (numpy, PyTorch, ONNX
+  Runtime; sizes and thread counts tried, see `export.ceiling`), beside the theoretical peak; int8
+  rows are set against ONNX Runtime's best int8 matrix product;
 - glimpse: crops/s per backbone and input size, ONNX Runtime vs PyTorch eager, batch 1 / 4 / 8,
-  and the effective GFLOP/s (FLOPs per crop counted by torch's FlopCounterMode) against the floor;
-- head: ms per window, ONNX Runtime vs PyTorch eager;
-- streaming: the recognizer's cached glimpses vs recomputing every crop of every window;
+  and the effective GFLOP/s (FLOPs per crop counted by torch's FlopCounterMode) as a share of the
+  ceiling;
+- head: ms per window, ONNX Runtime vs PyTorch eager; for the int8 folder too;
+- streaming: the recognizer's cached glimpses vs recomputing every crop of every window, per folder;
 - end to end: a 30 fps 1920x1080 one-person clip replayed from disk (JPEG decoding included) through
   the app's recognizer, every due window classified: real-time factor (processing time / clip
-  duration), latency from a frame's arrival to its prediction, peak memory (in a fresh process).
+  duration), latency from a frame's arrival to its prediction, and the peak memory of a fresh
+  interpreter that never imported torch (its own VmHWM: ru_maxrss would carry this process's).
 
 Models are exported with random weights at the paper's head sizes: speed does not depend on weights.
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,9 +34,9 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from app.headless import measure_replay
 from app.recognizer import StreamRecognizer, classify_window
 from app.runtime import OnnxModel
+from export.ceiling import MATMUL_SIZES, cpu_facts, measure_ceiling
 from export.onnx import ExportMetadata, example_head_inputs, export_model
 from export.quantize import calibration_crops, quantize_int8
 from models.config import ModelConfig
@@ -55,13 +62,6 @@ def seconds_per_call(call: Callable[[], Any], min_seconds: float = 1.0, min_call
     return statistics.median(times)
 
 
-def matmul_floor_gflops(size: int = 1024, min_seconds: float = 1.0) -> float:
-    """GFLOP/s of a float32 size x size matrix product: the machine's floor for dense convolutions."""
-    rng = np.random.default_rng(0)
-    a, b = rng.random((size, size), np.float32), rng.random((size, size), np.float32)
-    return 2 * size**3 / seconds_per_call(lambda: a @ b, min_seconds) / 1e9
-
-
 def flops_per_crop(backbone: GlimpseBackbone) -> float:
     size = backbone.spec.input_size
     with FlopCounterMode(display=False) as counter, torch.no_grad():
@@ -81,27 +81,25 @@ def _export_random(name: str, size: int, folder: Path) -> tuple[TwoStreamModel, 
     return model, backbone
 
 
-def bench_glimpse(model: OnnxModel, backbone: GlimpseBackbone, min_seconds: float) -> dict[str, Any]:
-    size = backbone.spec.input_size
-    flops = flops_per_crop(backbone)
-    result: dict[str, Any] = {"gflop_per_crop": flops / 1e9}
-    for engine in ("onnxruntime", "pytorch"):
-        by_batch = {}
-        for batch in BATCHES:
-            crops = np.random.default_rng(batch).standard_normal((batch, 3, size, size)).astype(np.float32)
-            if engine == "onnxruntime":
-                seconds = seconds_per_call(lambda c=crops: model.glimpse_features(c), min_seconds)
-            else:
-                tensor = torch.from_numpy(crops)
-                with torch.no_grad():
-                    seconds = seconds_per_call(lambda t=tensor: backbone(t), min_seconds)
-            by_batch[str(batch)] = {
-                "crops_per_s": batch / seconds,
-                "gflops_per_s": batch * flops / seconds / 1e9,
-            }
-        best = max(by_batch.values(), key=lambda entry: entry["crops_per_s"])
-        result[engine] = {**best, "by_batch": by_batch}
-    return result
+def bench_glimpse(
+    call: Callable[[np.ndarray], Any], size: int, flops: float, min_seconds: float
+) -> dict[str, Any]:
+    """Crops/s and effective GFLOP/s of `call` on N x 3 x size x size crops, per batch; the best batch."""
+    by_batch = {}
+    for batch in BATCHES:
+        crops = np.random.default_rng(batch).standard_normal((batch, 3, size, size)).astype(np.float32)
+        seconds = seconds_per_call(lambda c=crops: call(c), min_seconds)
+        by_batch[str(batch)] = {"crops_per_s": batch / seconds, "gflops_per_s": batch * flops / seconds / 1e9}
+    best = max(by_batch.values(), key=lambda entry: entry["crops_per_s"])
+    return {**best, "by_batch": by_batch}
+
+
+def _torch_call(backbone: GlimpseBackbone) -> Callable[[np.ndarray], Any]:
+    def call(crops: np.ndarray) -> Any:
+        with torch.no_grad():
+            return backbone(torch.from_numpy(crops))
+
+    return call
 
 
 def bench_head(model: OnnxModel, head: TwoStreamModel, min_seconds: float) -> dict[str, float]:
@@ -137,9 +135,20 @@ def bench_stream(model: OnnxModel, clip_stem: Path, max_windows: int = 8) -> dic
     }
 
 
-def _in_fresh_process(function: Callable[..., dict[str, float]], *args: str) -> dict[str, float]:
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(function, args)
+def replay_in_fresh_process(model_folder: str | Path, clip: str | Path) -> dict[str, Any]:
+    """`app.headless.measure_replay` in a new interpreter that imports the app only (never torch)."""
+    code = (
+        "import json, sys; from app.headless import measure_replay as m; print(json.dumps(m(*sys.argv[1:])))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(model_folder), str(clip)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"replay of {clip} in a child process failed: {done.stderr[-2000:]}")
+    result = json.loads(done.stdout.splitlines()[-1])
+    if result.get("torch_imported", True):
+        raise RuntimeError(f"the replay child imported torch: {result}; its memory is not the app's")
+    return result
 
 
 def bench_clip(folder: Path, seed: int = 3, frames: int = 240) -> Path:
@@ -149,20 +158,32 @@ def bench_clip(folder: Path, seed: int = 3, frames: int = 240) -> Path:
     return RecordingPaths.of(write_clip(spec, folder)).sidecar
 
 
+def add_shares(glimpse: dict[str, Any], ceiling_gflops: float, ceiling_int8_gops: float) -> None:
+    """Each engine's effective rate as a share of the ceiling of its number type (int8 rows: int8)."""
+    for engine, entry in glimpse.items():
+        if isinstance(entry, dict):
+            ceiling = ceiling_int8_gops if engine.endswith("_int8") else ceiling_gflops
+            entry["share_of_ceiling"] = entry["gflops_per_s"] / ceiling
+
+
 def run_bench(
     backbones: tuple[tuple[str, int], ...] = DEFAULT_BACKBONES,
     min_seconds: float = 1.0,
     clip_frames: int = 240,
+    matmul_sizes: tuple[int, ...] = MATMUL_SIZES,
 ) -> dict[str, Any]:
     """Every measurement above, as one JSON-able dict."""
+    facts = cpu_facts()
     report: dict[str, Any] = {
         "machine": {
             "platform": platform.platform(),
             "processor": platform.machine(),
             "cpu_count": multiprocessing.cpu_count(),
             "torch_threads": torch.get_num_threads(),
+            **facts,
         },
-        "floor_gflops": matmul_floor_gflops(min_seconds=min_seconds),
+        **measure_ceiling(matmul_sizes, min_seconds / 2),
+        "theoretical_peak_gflops": facts["theoretical_peak_gflops"],
         "backbones": {},
     }
     with tempfile.TemporaryDirectory(prefix="sta-hands-bench-") as tmp:
@@ -170,59 +191,71 @@ def run_bench(
         for name, size in backbones:
             folder = Path(tmp) / f"{name}-{size}"
             head, backbone = _export_random(name, size, folder)
-            model = OnnxModel(folder, provider=None)
-            report["provider"] = model.provider
-            glimpse = bench_glimpse(model, backbone, min_seconds)
-            glimpse["onnxruntime_int8"] = _bench_int8(folder, clip, backbone, min_seconds)
-            for engine in ("onnxruntime", "pytorch", "onnxruntime_int8"):
-                glimpse[engine]["share_of_floor"] = glimpse[engine]["gflops_per_s"] / report["floor_gflops"]
-            report["backbones"][f"{name}@{size}"] = {
-                "backbone": name,
-                "input_size": size,
-                "glimpse": glimpse,
-                "head_ms": bench_head(model, head, min_seconds),
-                "stream_vs_recompute": bench_stream(model, clip)["speedup"],
-                "end_to_end": _in_fresh_process(measure_replay, str(folder), str(clip)),
-                "end_to_end_int8": _in_fresh_process(measure_replay, str(folder) + "-int8", str(clip)),
+            int8 = quantize_int8(
+                folder, Path(f"{folder}-int8"), calibration_crops(clip, backbone.spec, count=32)
+            )
+            flops = flops_per_crop(backbone)
+            glimpse: dict[str, Any] = {
+                "gflop_per_crop": flops / 1e9,
+                "pytorch": bench_glimpse(_torch_call(backbone), size, flops, min_seconds),
             }
+            entry = {"backbone": name, "input_size": size, "glimpse": glimpse}
+            for suffix, path in (("", folder), ("_int8", int8)):  # every figure from its own folder
+                model = OnnxModel(path, provider=None)
+                report["provider"] = model.provider
+                glimpse["onnxruntime" + suffix] = bench_glimpse(
+                    model.glimpse_features, size, flops, min_seconds
+                )
+                entry["head_ms" + suffix] = bench_head(model, head, min_seconds)
+                entry["stream_vs_recompute" + suffix] = bench_stream(model, clip)["speedup"]
+                entry["end_to_end" + suffix] = replay_in_fresh_process(path, clip)
+            add_shares(glimpse, report["ceiling_gflops"], report["ceiling_int8_gops"])
+            report["backbones"][f"{name}@{size}"] = entry
     return report
 
 
-def _bench_int8(folder: Path, clip: Path, backbone: GlimpseBackbone, min_seconds: float) -> dict[str, Any]:
-    """Glimpse speed of the int8 variant (written beside `folder`, calibrated on the clip's crops)."""
-    out = quantize_int8(folder, Path(str(folder) + "-int8"), calibration_crops(clip, backbone.spec, count=32))
-    model = OnnxModel(out)
-    flops = flops_per_crop(backbone)
-    by_batch = {}
-    for batch in BATCHES:
-        size = backbone.spec.input_size
-        crops = np.random.default_rng(batch).standard_normal((batch, 3, size, size)).astype(np.float32)
-        seconds = seconds_per_call(lambda c=crops: model.glimpse_features(c), min_seconds)
-        by_batch[str(batch)] = {"crops_per_s": batch / seconds, "gflops_per_s": batch * flops / seconds / 1e9}
-    best = max(by_batch.values(), key=lambda entry: entry["crops_per_s"])
-    return {**best, "by_batch": by_batch}
-
-
 def format_report(report: dict[str, Any]) -> str:
-    """A markdown table of the report, for the README."""
+    """A markdown table of the report, for the README: ratios within the run first, then absolutes."""
+    machine, engines = report["machine"], report["matmul_gflops"]
+    peak = report.get("theoretical_peak_gflops")
     lines = [
-        f"Machine: {report['machine']['platform']}, {report['machine']['cpu_count']} CPU cores, "
-        f"provider {report.get('provider', '?')}; float32 matrix-product floor "
-        f"{report['floor_gflops']:.1f} GFLOP/s.",
+        f"Machine: {machine.get('cpu_model', '?')}, {machine.get('physical_cores', '?')} cores, "
+        f"{' '.join(machine.get('vector_extensions', []))}; {machine['platform']}; "
+        f"provider {report.get('provider', '?')}.",
         "",
-        "| backbone | glimpse crops/s ORT (PyTorch) | GFLOP/s ORT, share of floor | head ms ORT (PyTorch) "
-        "| cached vs recompute | real-time factor | latency p50 / p95 ms | peak RSS MB |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"Ceiling: {report['ceiling_gflops']:.1f} GFLOP/s, the best float32 matrix product in this run ("
+        + ", ".join(
+            f"{engine} {rate:.1f} at {report['matmul_best_setting'][engine]}"
+            for engine, rate in engines.items()
+        )
+        + f"); int8 ceiling {report['ceiling_int8_gops']:.1f} GOP/s (ONNX Runtime MatMulInteger). "
+        + (
+            f"Theoretical float32 peak {peak:.1f} GFLOP/s = {machine['physical_cores']} cores x "
+            f"{machine['clock_mhz']:.0f} MHz ({machine['clock_source']}) x "
+            f"{machine['fp32_flops_per_cycle_per_core']} FLOP/cycle; "
+            f"assumed: {'; '.join(machine['assumed'])}."
+            if peak
+            else f"No theoretical peak: {'; '.join(machine.get('assumed', []))}."
+        ),
+        "",
+        "| backbone | share of ceiling ORT (PyTorch) | glimpse ORT vs PyTorch | cached vs recompute "
+        "| real-time factor | glimpse crops/s ORT (PyTorch) | GFLOP/s ORT | head ms ORT (PyTorch) "
+        "| latency p50 / p95 ms | peak RSS MB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for key, entry in report["backbones"].items():
-        pt, head = entry["glimpse"]["pytorch"], entry["head_ms"]
-        for variant, suffix in (("onnxruntime", ""), ("onnxruntime_int8", "_int8")):
-            ort, e2e = entry["glimpse"][variant], entry["end_to_end" + suffix]
+        pt = entry["glimpse"]["pytorch"]
+        for suffix in ("", "_int8"):
+            ort, e2e = entry["glimpse"]["onnxruntime" + suffix], entry["end_to_end" + suffix]
+            head = entry["head_ms" + suffix]
             lines.append(
-                f"| {key}{' int8' if suffix else ''} | {ort['crops_per_s']:.1f} ({pt['crops_per_s']:.1f}) "
-                f"| {ort['gflops_per_s']:.1f}, {ort['share_of_floor']:.0%} "
-                f"| {head['onnxruntime']:.2f} ({head['pytorch']:.2f}) | {entry['stream_vs_recompute']:.1f}x "
-                f"| {e2e['realtime_factor']:.2f} | {e2e['latency_ms_p50']:.0f} / {e2e['latency_ms_p95']:.0f} "
-                f"| {e2e['peak_rss_mb']:.0f} |"
+                f"| {key}{' int8' if suffix else ''} "
+                f"| {ort['share_of_ceiling']:.0%} ({pt['share_of_ceiling']:.0%}) "
+                f"| {ort['crops_per_s'] / pt['crops_per_s']:.1f}x "
+                f"| {entry['stream_vs_recompute' + suffix]:.1f}x "
+                f"| {e2e['realtime_factor']:.2f} | {ort['crops_per_s']:.1f} ({pt['crops_per_s']:.1f}) "
+                f"| {ort['gflops_per_s']:.1f} | {head['onnxruntime']:.2f} ({head['pytorch']:.2f}) "
+                f"| {e2e['latency_ms_p50']:.0f} / {e2e['latency_ms_p95']:.0f} | {e2e['peak_rss_mb']:.0f} |"
             )
+    lines += ["", "int8 rows: share of the int8 ceiling; PyTorch is float32 eager throughout."]
     return "\n".join(lines)
