@@ -114,6 +114,8 @@ class Frame:
         image = self.image
         if image is not None and (image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3):
             raise ValueError(f"Frame.image must be H x W x 3 uint8, got {image.shape} {image.dtype}")
+        if image is not None:
+            image.setflags(write=False)  # frames cross threads (capture, recognizer, GUI): none may write
 
     def stamped(self) -> Frame:
         """This frame stamped with the present moment as the one it left its source (latency starts)."""

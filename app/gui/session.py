@@ -134,9 +134,9 @@ class Session(QObject):
                 source = open_source(spec)
             except Exception as error:  # any reader's failure becomes a message, never a crash
                 log.warning("cannot open %s: %s", spec, error, exc_info=log.isEnabledFor(logging.DEBUG))
-                self._post(self._error_posted, ANY_GENERATION, f"Cannot open {spec}: {error}")
+                self._post(Session._error_posted, ANY_GENERATION, f"Cannot open {spec}: {error}")
             else:
-                self._post(self._source_opened, token, source)
+                self._post(Session._source_opened, token, source)
 
         self._start_thread("open-source", work)
 
@@ -164,9 +164,9 @@ class Session(QObject):
                 model = OnnxModel(folder or default_model_folder(), provider=provider)
             except Exception as error:
                 log.warning("model not loaded: %s", error, exc_info=log.isEnabledFor(logging.DEBUG))
-                self._post(self._model_failed, str(error))
+                self._post(Session._model_failed, str(error))
             else:
-                self._post(self._model_loaded, model)
+                self._post(Session._model_loaded, model)
 
         self._start_thread("load-model", work)
 
@@ -273,8 +273,8 @@ class Session(QObject):
         recorder = RecorderThread(
             stem, self.source.fps, device=self.source.description,
             metadata={"source": self.source.description, "recorded_by": "sta-hands gui"},
-            on_error=lambda message: self._post(self._recording_failed, recorder, message),
-            on_done=lambda path, frames: self._post(self._recording_done, str(path), frames),
+            on_error=lambda message: self._post(Session._recording_failed, recorder, message),
+            on_done=lambda path, frames: self._post(Session._recording_done, str(path), frames),
         )  # fmt: skip
         self._recorder = recorder.start()
         log.info("recording to %s", stem)
@@ -306,9 +306,12 @@ class Session(QObject):
     # ---------------------------------------------------------------------------------- internals
 
     def _post(self, signal: Any, *args: Any) -> None:
-        """From any thread: hand a result to the session's thread (queued by Qt)."""
+        """From any thread: emit one of the class's `signal`s (queued by Qt to the session's thread).
+
+        The signal is bound here, inside the guard: a session deleted meanwhile (the window closed while
+        a worker finished) raises on binding as on emitting, and the result is dropped."""
         try:
-            signal.emit(*args)
+            signal.__get__(self, Session).emit(*args)
         except RuntimeError:  # the session was deleted (window closed) while a worker finished
             log.debug("dropped a worker's result: the session is gone")
 
@@ -385,8 +388,8 @@ class Session(QObject):
             rings.append(ring)
             thread = RecognizerThread(
                 recognizer, ring,
-                on_prediction=lambda p: self._post(self._prediction_posted, generation, p),
-                on_error=lambda message: self._post(self._error_posted, generation, message),
+                on_prediction=lambda p: self._post(Session._prediction_posted, generation, p),
+                on_error=lambda message: self._post(Session._error_posted, generation, message),
             ).start()  # fmt: skip
         self._recognizer, self._recognizer_thread = recognizer, thread
         if thread is not None:
@@ -462,9 +465,9 @@ class Session(QObject):
                 debug = log.isEnabledFor(logging.DEBUG)
                 log.warning("recomputing frame %d failed: %s", index, error, exc_info=debug)
                 message = f"Cannot show frame {index} of {source.description}: {error}"
-                self._post(self._error_posted, generation, message)
+                self._post(Session._error_posted, generation, message)
                 return
-            self._post(self._recomputed_posted, generation, _Recomputed(shown, last, recognizer, resume))
+            self._post(Session._recomputed_posted, generation, _Recomputed(shown, last, recognizer, resume))
 
         self._start_thread("recompute", work)
 
