@@ -58,6 +58,7 @@ from recordings.kinect_binding import (
     load_binding,
 )
 from recordings.kinect_convert import bgr_from_bgra, bodies_from_frame, body_from_kinect
+from recordings.reader import ImageFlags, Reader
 
 __all__ = [
     "AVAILABILITY_EVERY", "CONNECT_TIMEOUT", "FPS", "LOST_AFTER", "NOT_WINDOWS", "NO_BINDING", "NO_SDK",
@@ -150,7 +151,7 @@ def _color_size(runtime: Any) -> tuple[int, int]:
 # ---------------------------------------------------------------------------------------------- source
 
 
-class KinectSource:
+class KinectSource(Reader):
     """Live Kinect v2 frames. Iterate it (or `frames()`) in the capture thread; `stop()` from anywhere.
 
     `runtime_factory` makes the binding's runtime (default: `create_runtime`; tests pass a fake).
@@ -160,6 +161,7 @@ class KinectSource:
 
     description = "Kinect v2 (live)"
     fps = FPS
+    num_frames = None  # live
 
     def __init__(
         self,
@@ -192,8 +194,9 @@ class KinectSource:
     def __iter__(self) -> Iterator[Frame]:
         return self.frames()
 
-    def frames(self) -> Iterator[Frame]:
-        """Frames until `stop()` or `close()`; raises KinectUnavailable when capture cannot start."""
+    def frames(self, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
+        """Frames until `stop()` or `close()`; raises KinectUnavailable when capture cannot start. Live:
+        there is no `start` to seek to and every image is decoded."""
         if not self._busy.acquire(blocking=False):
             raise RuntimeError("this KinectSource is already being read")
         run = _Run(self)
@@ -214,6 +217,10 @@ class KinectSource:
     def stop(self) -> None:
         """End the current (or the next) iteration at its next poll; safe from any thread."""
         self._stop.set()
+
+    def problem(self) -> str | None:
+        """The sensor's trouble now (lost, failed to start), shown in the GUI's banner and status bar."""
+        return self.status.message if self.status.state in ("lost", "failed") else None
 
     @property
     def stopping(self) -> bool:

@@ -1,139 +1,46 @@
-"""NTU RGB+D metadata (sample names, classes, official splits) and the clip reader.
+"""The NTU RGB+D clip reader: `<name>.skeleton` and/or `<name>_rgb.avi` side by side (docs/ntu-format.md).
 
-A clip is `<name>.skeleton` and/or `<name>_rgb.avi` side by side (docs/ntu-format.md).
+The names, classes and splits are `recordings.ntu_names`'s, re-exported here.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Literal
+from typing import Any
 
 import cv2
 import numpy as np
 
+from recordings.description import clip_description
 from recordings.errors import RecordingError
 from recordings.frame import Body, Frame
+from recordings.ntu_names import (
+    CROSS_SUBJECT_TRAIN_PERFORMERS,
+    CROSS_VIEW_TRAIN_CAMERAS,
+    FIRST_MUTUAL_ACTION,
+    NTU60_CLASSES,
+    SAMPLE_NAME,
+    SKELETON_SUFFIX,
+    VIDEO_SUFFIX,
+    SampleName,
+    parse_sample_name,
+    read_missing_list,
+    sample_stem,
+    split_of,
+)
+from recordings.reader import ImageFlags, Reader
 from recordings.skeleton import SkeletonFile, read_skeleton
 
 log = logging.getLogger(__name__)
 
-SAMPLE_NAME = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})$")
-SKELETON_SUFFIX = ".skeleton"
-VIDEO_SUFFIX = "_rgb.avi"
 DEFAULT_FPS = 30.0
-
-NTU60_CLASSES: tuple[str, ...] = (
-    "drink water", "eat meal/snack", "brushing teeth", "brushing hair", "drop", "pickup", "throw",
-    "sitting down", "standing up (from sitting position)", "clapping", "reading", "writing",
-    "tear up paper", "wear jacket", "take off jacket", "wear a shoe", "take off a shoe",
-    "wear on glasses", "take off glasses", "put on a hat/cap", "take off a hat/cap", "cheer up",
-    "hand waving", "kicking something", "reach into pocket", "hopping (one foot jumping)", "jump up",
-    "make a phone call/answer phone", "playing with phone/tablet", "typing on a keyboard",
-    "pointing to something with finger", "taking a selfie", "check time (from watch)",
-    "rub two hands together", "nod head/bow", "shake head", "wipe face", "salute",
-    "put the palms together", "cross hands in front (say stop)", "sneeze/cough", "staggering",
-    "falling", "touch head (headache)", "touch chest (stomachache/heart pain)",
-    "touch back (backache)", "touch neck (neckache)", "nausea or vomiting condition",
-    "use a fan (with hand or paper)/feeling warm", "punching/slapping other person",
-    "kicking other person", "pushing other person", "pat on back of other person",
-    "point finger at the other person", "hugging other person", "giving something to other person",
-    "touch other person's pocket", "handshaking", "walking towards each other",
-    "walking apart from each other",
-)  # fmt: skip
-FIRST_MUTUAL_ACTION = 50  # A050-A060 involve two people
-
-CROSS_SUBJECT_TRAIN_PERFORMERS: frozenset[int] = frozenset(
-    (1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38)
-)
-CROSS_VIEW_TRAIN_CAMERAS: frozenset[int] = frozenset((2, 3))
-_BENCHMARKS = {"cs": "cs", "xsub": "cs", "cross-subject": "cs", "cv": "cv", "xview": "cv", "cross-view": "cv"}
-
-# ---------------------------------------------------------------- names, classes, splits
-
-
-@dataclass(frozen=True)
-class SampleName:
-    """The five fields of an NTU sample name such as S001C002P003R002A013 (action is 1-based)."""
-
-    setup: int
-    camera: int
-    performer: int
-    replication: int
-    action: int
-
-    def __str__(self) -> str:
-        return (
-            f"S{self.setup:03d}C{self.camera:03d}P{self.performer:03d}"
-            f"R{self.replication:03d}A{self.action:03d}"
-        )
-
-    @property
-    def action_index(self) -> int:
-        """The 0-based class index."""
-        return self.action - 1
-
-    @property
-    def class_name(self) -> str | None:
-        """The NTU-60 class name, or None for an action outside A001-A060."""
-        return NTU60_CLASSES[self.action_index] if 1 <= self.action <= len(NTU60_CLASSES) else None
-
-    @property
-    def is_mutual(self) -> bool:
-        """True for the two-person classes (A050 and up)."""
-        return self.action >= FIRST_MUTUAL_ACTION
-
-
-def sample_stem(text: str | Path) -> str:
-    """The file name without its `.skeleton` or `_rgb.avi` suffix (or other extension)."""
-    name = Path(text).name
-    for suffix in (SKELETON_SUFFIX, VIDEO_SUFFIX):
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return Path(name).stem if name.endswith(".avi") else name
-
-
-def parse_sample_name(text: str | Path) -> SampleName:
-    """Parse a bare sample name, a `.skeleton` path or an `_rgb.avi` path."""
-    match = SAMPLE_NAME.match(sample_stem(text))
-    if match is None:
-        raise RecordingError(
-            None, f"expected an NTU sample name like S001C002P003R002A013, found {str(text)!r}"
-        )
-    return SampleName(*(int(group) for group in match.groups()))
-
-
-def split_of(name: SampleName | str | Path, benchmark: Literal["cs", "cv"]) -> Literal["train", "test"]:
-    """Which side of the official NTU-60 cross-subject ("cs") or cross-view ("cv") split a sample is on."""
-    sample = name if isinstance(name, SampleName) else parse_sample_name(name)
-    kind = _BENCHMARKS.get(benchmark.lower())
-    if kind is None:
-        raise ValueError(f"benchmark must be 'cs' or 'cv', got {benchmark!r}")
-    if kind == "cs":
-        train = sample.performer in CROSS_SUBJECT_TRAIN_PERFORMERS
-    else:
-        train = sample.camera in CROSS_VIEW_TRAIN_CAMERAS
-    return "train" if train else "test"
-
-
-def read_missing_list(path: str | Path) -> frozenset[str]:
-    """The sample names in the official list of samples with missing skeletons (headers skipped)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="ascii", errors="replace")
-    except IsADirectoryError:
-        raise RecordingError(path, "expected a text file, found a directory") from None
-    except FileNotFoundError:
-        raise RecordingError(path, "file not found") from None
-    except OSError as error:
-        raise RecordingError(path, f"cannot read the file: {error.strerror or error}") from None
-    return frozenset(line.strip() for line in text.splitlines() if SAMPLE_NAME.match(line.strip()))
-
-
+__all__ = [
+    "CROSS_SUBJECT_TRAIN_PERFORMERS", "CROSS_VIEW_TRAIN_CAMERAS", "DEFAULT_FPS", "FIRST_MUTUAL_ACTION",
+    "NTU60_CLASSES", "SAMPLE_NAME", "SKELETON_SUFFIX", "VIDEO_SUFFIX", "NtuClip", "SampleName", "clip_paths",
+    "parse_sample_name", "read_missing_list", "sample_stem", "split_of",
+]  # fmt: skip
 # ---------------------------------------------------------------- clips
 
 
@@ -150,7 +57,7 @@ def clip_paths(source: str | Path | SampleName, folder: str | Path | None = None
     return skeleton, video
 
 
-class NtuClip:
+class NtuClip(Reader):
     """An NTU clip: its skeleton and/or colour video, read frame by frame.
 
     `NtuClip("S001C001P001R001A001", folder)`, `NtuClip("x/NAME.skeleton")` or
@@ -210,6 +117,19 @@ class NtuClip:
 
     # properties ------------------------------------------------------------
     @property
+    def description(self) -> str:  # type: ignore[override]
+        return f"NTU clip {self._name if self._name is not None else sample_stem(self.path or '')}"
+
+    @property
+    def path(self) -> Path | None:  # type: ignore[override]
+        return self._skeleton_path or self._video_path
+
+    @property
+    def timestamps(self) -> np.ndarray:
+        """Seconds of every frame: NTU frames are evenly spaced at the video's rate."""
+        return np.arange(self._num_frames) / self._fps
+
+    @property
     def name(self) -> SampleName | None:
         """The parsed sample name, or None when the file name is not an NTU name."""
         return self._name
@@ -257,8 +177,9 @@ class NtuClip:
     def _frame(self, index: int, image: np.ndarray | None) -> Frame:
         return Frame(index=index, timestamp=index / self._fps, image=image, bodies=self._bodies(index))
 
-    def frames(self, start: int = 0) -> Iterator[Frame]:
-        """Every frame from `start` in order, decoding the video sequentially (lazy)."""
+    def frames(self, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
+        """Every frame from `start` in order, decoding the video sequentially (lazy); the frames that
+        `images` flags False are passed over in the video without converting their image (image None)."""
         capture = _open_capture(self._video_path) if self._video_path is not None else None
         try:
             if capture is not None and start > 0:
@@ -266,8 +187,9 @@ class NtuClip:
             for index in range(max(start, 0), self._num_frames):
                 image = None
                 if capture is not None:
-                    ok, image = capture.read()
-                    if not ok or image is None:
+                    wanted = images is None or bool(images[index])
+                    ok, image = capture.read() if wanted else (capture.grab(), None)
+                    if not ok or (wanted and image is None):
                         log.warning("%s: the video ended at frame %d of %d", self._video_path, index,
                                     self._num_frames)  # fmt: skip
                         return
@@ -296,19 +218,29 @@ class NtuClip:
             raise RecordingError(self._video_path, "cannot decode this frame of the video", f"frame {index}")
         return self._frame(index, image)
 
+    def describe(self) -> dict[str, Any]:
+        """What `sta-hands info` says of the clip (headers and the skeleton; the video is not decoded)."""
+        name = self._name
+        bodies = self._skeleton.frames if self._skeleton is not None else ()
+        video = None
+        if self._video_path is not None and self._video_size is not None:
+            width, height = self._video_size
+            video = {"frames": self._video_frames, "width": width, "height": height, "fps": self._fps}
+        where = self.path
+        assert where is not None
+        info = clip_description(
+            where, name, name.class_name if name else None, bodies, video, self._num_frames
+        )
+        if self._skeleton_path is None:
+            info["problems"].append("no skeleton file beside the video: no bodies, no hand crops")
+        info["kind"] = "ntu"
+        return info
+
     def close(self) -> None:
         """Release the video decoder (frames() generators release their own)."""
         if self._capture is not None:
             self._capture.release()
             self._capture = None
-
-    def __enter__(self) -> NtuClip:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         where = self._skeleton_path or self._video_path

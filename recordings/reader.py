@@ -1,0 +1,131 @@
+"""`Reader`: what every file format and live source offers the app, `info` and the training data.
+
+- `description`: one line for a person ("NTU clip S001C001P001R001A001", "Kinect v2 (live)");
+- `fps`, `num_frames` (None for a live source), `timestamps` (every frame's seconds when known ahead,
+  so that a replay can decode only the images its windows sample), `path` (None when not a file);
+- `frames(start=0, images=None)`: the frames from `start`, in order; `images`, a flag per frame, lets
+  a reader skip decoding the images of the frames flagged False (a reader that cannot, decodes them);
+- `describe()`: a JSON-able dict of what `sta-hands info` prints, read from headers where possible;
+- `stop()`: wake a live source that waits inside its own loop (nothing for a file); `problem()`: a live
+  device's trouble now (a lost sensor), None when it is fine or for a file;
+- `close()`, and use as a context manager.
+
+`recordings.sources.open_reader` turns what a user names into a reader: a new source is one module
+with a `Reader` subclass and one line there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import numpy as np
+
+from recordings.frame import Frame
+
+ImageFlags = Sequence[bool] | np.ndarray | None
+
+
+class Reader:
+    """The base of every reader: subclasses give `description`, `fps`, `num_frames`, `frames` and
+    `describe`; the rest has the defaults of a file that needs no closing."""
+
+    description: str = ""
+    path: Path | None = None
+
+    @property
+    def fps(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def num_frames(self) -> int | None:
+        raise NotImplementedError
+
+    @property
+    def timestamps(self) -> np.ndarray | None:
+        return None
+
+    def frames(self, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        return {"description": self.description, "frames": self.num_frames, "fps": self.fps}
+
+    def stop(self) -> None:
+        """Wake a live source waiting in its own loop; a file has nothing to wake."""
+
+    def problem(self) -> str | None:
+        """A live device's trouble now (e.g. "Kinect v2 sensor lost ..."), None when fine."""
+        return None
+
+    def close(self) -> None:
+        """Release what the reader holds open (a decoder, a device)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class FunctionReader(Reader):
+    """A reader whose frames come from a function `(start, images) -> frames`: a clip made in memory (a
+    synthetic clip, a test's frames) or frames chained from other readers (the soak loop)."""
+
+    def __init__(
+        self,
+        description: str,
+        num_frames: int | None,
+        fps: float,
+        frames: Callable[[int, ImageFlags], Iterator[Frame]],
+        *,
+        timestamps: np.ndarray | None = None,
+        stop: Callable[[], None] | None = None,
+        problem: Callable[[], str | None] | None = None,
+    ) -> None:
+        self.description = description
+        self._num_frames, self._fps, self._frames = num_frames, fps, frames
+        self._timestamps, self._stop, self._problem = timestamps, stop, problem
+
+    @property
+    def fps(self) -> float:
+        return self._fps
+
+    @property
+    def num_frames(self) -> int | None:
+        return self._num_frames
+
+    @property
+    def timestamps(self) -> np.ndarray | None:
+        return self._timestamps
+
+    def frames(self, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
+        return self._frames(start, images)
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._stop()
+
+    def problem(self) -> str | None:
+        return None if self._problem is None else self._problem()
+
+
+def read(reader: Reader, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
+    """The frames of `reader` from `start`; the frame iterator is closed when this generator ends, however
+    it ends, in the thread that read it (a live device is released where it was opened)."""
+    frames = reader.frames(start, images)
+    try:
+        yield from frames
+    finally:
+        close_frames(frames)
+
+
+def close_frames(frames: object) -> None:
+    """Close a frame iterator if it can be closed (a generator over a file or a device)."""
+    closer = getattr(frames, "close", None)
+    if closer is not None:
+        closer()
