@@ -471,8 +471,8 @@ def test_info_decodes_no_body_frame(yuy2_file: Path, jpeg_file: Path, monkeypatc
 
     decoded: list[int] = []
     read: list[str] = []
-    decode_bodies, payload = xef_module._decode_bodies, XefFile._payload
-    monkeypatch.setattr(xef_module, "_decode_bodies", lambda *args: decoded.append(1) or decode_bodies(*args))
+    decode_bodies, payload = xef_module.decode_bodies, XefFile._payload
+    monkeypatch.setattr(xef_module, "decode_bodies", lambda *args: decoded.append(1) or decode_bodies(*args))
     monkeypatch.setattr(
         XefFile, "_payload", lambda self, file, stream, event: read.append(stream[0].kind) or payload(
             self, file, stream, event)
