@@ -14,8 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from app.errors import UserError
-from recordings.errors import RecordingError
+from recordings.errors import UserError
 
 EXIT_USER_ERROR = 2
 log = logging.getLogger("sta-hands")
@@ -230,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return args.func(args)
-    except (RecordingError, UserError, OSError) as error:
+    except (UserError, OSError) as error:  # RecordingError, ModelError, ... are UserErrors
         if args.debug:
             raise
         print(f"sta-hands {args.command}: {error}", file=sys.stderr)

@@ -15,7 +15,7 @@ from types import ModuleType
 
 import numpy as np
 
-from app.errors import UserError
+from recordings.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -32,12 +32,11 @@ from typing import Any, Self
 
 import numpy as np
 
-from app.errors import UserError
 from app.recognizer import Prediction
 from app.runtime import OnnxModel
 from app.sources import Source, open_source, read
 from app.worker import Worker
-from recordings.errors import RecordingError
+from recordings.errors import RecordingError, UserError
 from recordings.frame import Frame
 
 log = logging.getLogger(__name__)

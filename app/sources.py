@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.errors import UserError
+from recordings.errors import UserError
 from recordings.frame import Frame
 from recordings.ntu import SAMPLE_NAME, NtuClip
 from recordings.own import RecordingPaths, open_recording

@@ -1,11 +1,20 @@
-"""The one error type that every reader and writer of recordings raises."""
+"""The errors a user sees: `UserError`, the one root of every problem a user can fix (a bad file, a bad
+model, a bad argument, a missing optional package), reported by the command line and the GUI as one line
+naming what and where; and `RecordingError`, the one type every reader and writer of recordings raises.
+
+Errors of the code itself (a bug) are anything else, and show their traceback.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 
-class RecordingError(Exception):
+class UserError(Exception):
+    """Something the user can fix; its message is one line saying what is wrong and where."""
+
+
+class RecordingError(UserError):
     """Bad or unreadable input: names the file, the position in it and what was expected.
 
     `position` is a human-readable place such as ``"line 12"``, ``"frame 40"`` or

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from recordings.errors import UserError
+
 log = logging.getLogger(__name__)
 
 # One-line reasons, shown as they are by the command line and the GUI.
@@ -43,7 +45,7 @@ OLD_PYKINECT2 = (
 _BINDINGS = (("pykinect2024", "PyKinect2024"), ("pykinect2", "PyKinectV2"))
 
 
-class KinectUnavailable(Exception):
+class KinectUnavailable(UserError):
     """The Kinect v2 cannot be used; `str(error)` is one line saying what to do."""
 
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import cv2
 
-from app.errors import UserError
 from app.gui.drawing import render_annotated
 from app.recognizer import Prediction, StreamRecognizer
 from app.replay import replay
 from app.runtime import OnnxModel
 from app.sources import Source
 from app.worker import Worker
+from recordings.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ import shutil
 import numpy as np
 import pytest
 
-from app.errors import UserError
 from app.runtime import ModelError, OnnxModel, choose_providers
+from recordings.errors import UserError
 
 ALL = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
 
