@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from recordings import own
+from recordings import append_file, own
 from recordings.errors import RecordingError
 from recordings.frame import Body, Frame
 from recordings.own import RecordingWriter, open_recording, recover
@@ -185,7 +185,7 @@ def test_jpeg_quality_changes_the_video_size(tmp_path: Path) -> None:
 
 def test_fsync_every_n_frames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    monkeypatch.setattr(own.os, "fsync", calls.append)
+    monkeypatch.setattr(append_file.os, "fsync", calls.append)
     with RecordingWriter(tmp_path / "rec", fsync_every=2, fsync_seconds=None) as writer:
         for index in range(5):
             writer.write(make_frame(index))
@@ -438,7 +438,7 @@ def test_unwritable_folder_is_an_error_even_for_root(tmp_path: Path, monkeypatch
     def refuse(path: Path, *args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(own, "open", refuse, raising=False)  # shadows the builtin inside the module
+    monkeypatch.setattr(append_file, "open", refuse, raising=False)  # shadows the builtin inside the module
     with pytest.raises(RecordingError, match="Permission denied") as error:
         RecordingWriter(tmp_path / "rec")
     assert error.value.path == tmp_path / "rec.skeleton"

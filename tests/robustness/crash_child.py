@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from recordings import own
+from recordings import append_file
 from recordings.frame import NUM_JOINTS, Body, Frame
 from recordings.own import RecordingWriter
 
@@ -47,8 +47,8 @@ def make_extra(index: int) -> dict:
 
 
 def slow_disk(pause: float):
-    """`own._write_all` on a slow disk: the data in three pieces with a pause after each."""
-    write_all = own._write_all
+    """`append_file._write_all` on a slow disk: the data in three pieces with a pause after each."""
+    write_all = append_file._write_all
 
     def slow_write_all(file: BinaryIO, data: bytes) -> None:
         third = max(1, len(data) // 3)
@@ -60,7 +60,7 @@ def slow_disk(pause: float):
 
 
 def main(stem: str, pause: float = 0.001) -> None:
-    own._write_all = slow_disk(pause)
+    append_file._write_all = slow_disk(pause)
     with RecordingWriter(stem, fsync_every=0, fsync_seconds=None, jpeg_quality=JPEG_QUALITY) as writer:
         for index in itertools.count():
             writer.write(make_frame(index), make_extra(index))

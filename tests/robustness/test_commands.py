@@ -89,9 +89,9 @@ def disk_full_after(writes: int) -> Callable[[Place, pytest.MonkeyPatch], None]:
     """The recording writer's writes fail with ENOSPC after `writes` of them (and keep failing)."""
 
     def prepare(place: Place, monkeypatch: pytest.MonkeyPatch) -> None:
-        from recordings import own
+        from recordings import append_file
 
-        real = own._write_all
+        real = append_file._write_all
         count = [0]
 
         def write_all(file, data: bytes) -> None:
@@ -100,7 +100,7 @@ def disk_full_after(writes: int) -> Callable[[Place, pytest.MonkeyPatch], None]:
                 raise OSError(errno.ENOSPC, "No space left on device")
             real(file, data)
 
-        monkeypatch.setattr(own, "_write_all", write_all)
+        monkeypatch.setattr(append_file, "_write_all", write_all)
 
     return prepare
 

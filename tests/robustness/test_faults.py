@@ -240,9 +240,9 @@ def test_a_hung_model_neither_freezes_the_window_nor_blocks_the_next_source(wind
 def test_a_full_disk_while_recording_is_reported_and_the_video_plays_on(
     window, qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recordings import own
+    from recordings import append_file
 
-    real, writes = own._write_all, [0]
+    real, writes = append_file._write_all, [0]
 
     def write_all(file, data: bytes) -> None:
         writes[0] += 1
@@ -250,7 +250,7 @@ def test_a_full_disk_while_recording_is_reported_and_the_video_plays_on(
             raise OSError(errno.ENOSPC, "No space left on device")
         real(file, data)
 
-    monkeypatch.setattr(own, "_write_all", write_all)
+    monkeypatch.setattr(append_file, "_write_all", write_all)
     window.open_source(gui_source(300))
     session = window.session
     qtbot.waitUntil(lambda: session.position >= 2, timeout=3000)
