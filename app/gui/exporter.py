@@ -3,16 +3,19 @@
 Each frame is drawn by `drawing.render_annotated` (the video view's overlay plus a strip with the top
 class and the attention bars); the predictions come from a fresh lossless `StreamRecognizer`, so
 every frame shows the prediction of the window ending at it. Runs in a worker thread
-(`ExportThread`) with progress and cancel.
+(`ExportThread`) with progress and cancel; `VideoExport` is the window's side of it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
 import cv2
+from PyQt5.QtCore import QObject, pyqtBoundSignal, pyqtSignal
+from PyQt5.QtWidgets import QProgressBar
 
 from app.gui.drawing import render_annotated
 from app.recognizer import Prediction, StreamRecognizer
@@ -21,6 +24,7 @@ from app.runtime import OnnxModel
 from app.sources import Source
 from app.worker import Worker
 from recordings.errors import UserError
+from recordings.reader import Reader
 
 log = logging.getLogger(__name__)
 
@@ -101,3 +105,53 @@ class ExportThread(Worker):
             self.on_error(f"export {self.path.name}: {error}")
         else:
             self.on_done(self.path, count)
+
+
+class VideoExport(QObject):
+    """The window's side of an annotated-video export: one `ExportThread` at a time, its results as typed
+    signals queued to the GUI thread, a progress bar in the status bar and a cancel action."""
+
+    progressed = pyqtSignal(int, int)  # frames written, frames in the source (0: unknown)
+    finished = pyqtSignal(str, int)  # path, frames written
+    failed = pyqtSignal(str)  # one line for the user
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread: ExportThread | None = None
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setFormat("export %p%")
+        self.progress.hide()
+        self.progressed.connect(self._show_progress)
+        self.finished.connect(self._done)
+        self.failed.connect(self._done)
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.running
+
+    def start(self, source: Reader, model: OnnxModel | None, path: str | Path) -> None:
+        """Export in a worker thread; `finished` or `failed` follows. The caller checks `running` first."""
+        self.progress.setValue(0)
+        self.progress.show()
+        self.thread = ExportThread(
+            source, model, path,
+            on_progress=lambda done, total: self._post(self.progressed, done, total or 0),
+            on_done=lambda out, frames: self._post(self.finished, str(out), frames),
+            on_error=lambda message: self._post(self.failed, message),
+        ).start()  # fmt: skip
+
+    def cancel(self) -> None:
+        if self.thread is not None:
+            self.thread.cancel()
+
+    def _post(self, signal: pyqtBoundSignal, *args: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the window is gone
+            signal.emit(*args)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress.setMaximum(total)
+        self.progress.setValue(done)
+
+    def _done(self, *_: object) -> None:
+        self.progress.hide()

@@ -7,35 +7,29 @@ buttons on the right; an error / notice banner across the top; the figures in th
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from PyQt5 import sip
-from PyQt5.QtCore import QByteArray, QSettings, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QByteArray, QSettings, Qt, QTimer
 from PyQt5.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PyQt5.QtWidgets import (
-    QAction,
-    QActionGroup,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMenu,
-    QProgressBar,
     QPushButton,
-    QShortcut,
     QVBoxLayout,
     QWidget,
 )
 
 from app.gui.drawing import warm_up
 from app.gui.explain import ExplainDialog
-from app.gui.exporter import ExportThread
+from app.gui.exporter import VideoExport
 from app.gui.hand_panel import HandPanel
+from app.gui.menus import add_action, add_provider_menu, install_shortcuts
 from app.gui.session import Session
 from app.gui.status import LatencyMeter, RateMeter, Stats, StatusPanel
 from app.gui.temporal_curve import TemporalCurve
@@ -50,19 +44,11 @@ from recordings.frame import Frame
 from recordings.kinect import kinect_status
 
 log = logging.getLogger(__name__)
-Shortcut = QKeySequence.StandardKey | str
 
 POLL_MS = 15  # the timer polls the display ring at about twice a 30 fps source's rate; draws new frames only
 STATUS_EVERY = 16  # ticks between status-bar refreshes (about 4 per second)
 RECORD, STOP_RECORDING = "●  Record  (R)", "■  Stop recording  (R)"
 OPEN_FILTER = "Clips and recordings (*.skeleton *.avi *.jsonl *.xef);;All files (*)"
-PROVIDERS = (
-    ("Automatic", ""),
-    ("CPU", "cpu"),
-    ("CUDA", "cuda"),
-    ("TensorRT", "tensorrt"),
-    ("DirectML", "directml"),
-)
 
 
 def default_recordings_folder() -> Path:
@@ -70,9 +56,6 @@ def default_recordings_folder() -> Path:
 
 
 class MainWindow(QMainWindow):
-    export_finished = pyqtSignal(str, int)  # path, frames
-    _export_event = pyqtSignal(str, object)  # kind, payload: queued from the export thread
-
     def __init__(self, settings: QSettings | None = None, session: Session | None = None) -> None:
         super().__init__()
         self.settings = settings if settings is not None else QSettings("sta-hands", "sta-hands")
@@ -80,7 +63,8 @@ class MainWindow(QMainWindow):
         self.frame: Frame | None = None
         self.prediction: Prediction | None = None
         self.explain_dialog: ExplainDialog | None = None
-        self.export: ExportThread | None = None
+        self.export = VideoExport(self)
+        self.export_finished = self.export.finished  # path, frames
         self.frame_meter, self.prediction_meter, self.latency = RateMeter(), RateMeter(), LatencyMeter()
         self.display_latency = LatencyMeter()
         self._drawn_prediction: Prediction | None = None
@@ -149,56 +133,35 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status = StatusPanel()
         self.statusBar().addPermanentWidget(self.status, 1)
-        self.export_progress = QProgressBar()
-        self.export_progress.setMaximumWidth(220)
-        self.export_progress.setFormat("export %p%")
-        self.export_progress.hide()
-        self.statusBar().addPermanentWidget(self.export_progress)
+        self.statusBar().addPermanentWidget(self.export.progress)
 
     def _build_menus(self) -> None:
         menus = self.menuBar()
         file = menus.addMenu("&File")
         file.setToolTipsVisible(True)
-        self._action(file, "&Open…", self.choose_file, QKeySequence.Open)
-        self._action(file, "&Demo", lambda: self.open_spec("demo"))
-        self._action(file, "&Synthetic clip", lambda: self.open_spec("synthetic"))
-        self.kinect_action = self._action(file, "&Kinect v2 (live)", lambda: self.open_spec("kinect"))
+        add_action(file, "&Open…", self.choose_file, QKeySequence.Open)
+        add_action(file, "&Demo", lambda: self.open_spec("demo"))
+        add_action(file, "&Synthetic clip", lambda: self.open_spec("synthetic"))
+        self.kinect_action = add_action(file, "&Kinect v2 (live)", lambda: self.open_spec("kinect"))
         available, reason = kinect_status()
         self.kinect_action.setEnabled(available)
         self.kinect_action.setToolTip(reason)
         self.kinect_action.setStatusTip(reason)
         file.addSeparator()
-        self._action(file, "Save &screenshot…", self.choose_screenshot, "Ctrl+Shift+S")
-        self._action(file, "Export annotated &video…", self.choose_video_export, "Ctrl+Shift+E")
-        self.cancel_export_action = self._action(file, "Cancel export", self.cancel_export)
+        add_action(file, "Save &screenshot…", self.choose_screenshot, "Ctrl+Shift+S")
+        add_action(file, "Export annotated &video…", self.choose_video_export, "Ctrl+Shift+E")
+        self.cancel_export_action = add_action(file, "Cancel export", self.cancel_export)
         self.cancel_export_action.setEnabled(False)
         file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.Quit)
+        add_action(file, "&Quit", self.close, QKeySequence.Quit)
         model = menus.addMenu("&Model")
-        self._action(model, "Open model &folder…", self.choose_model_folder)
-        self._action(model, "Use the &bundled demo model", lambda: self._use_model_folder(""))
-        providers = QMenu("Execution &provider", self)
-        model.addMenu(providers)
-        group = QActionGroup(self)
-        current = str(self.settings.value("provider", "") or "")
-        for label, key in PROVIDERS:
-            action = self._action(providers, label, lambda _=False, key=key: self._use_provider(key))
-            action.setCheckable(True)
-            action.setChecked(key == current)
-            group.addAction(action)
+        add_action(model, "Open model &folder…", self.choose_model_folder)
+        add_action(model, "Use the &bundled demo model", lambda: self._use_model_folder(""))
+        add_provider_menu(self, model, str(self.settings.value("provider", "") or ""), self._use_provider)
         view = menus.addMenu("&Replay")
-        self._action(view, "Play / pause  (Space)", self.session.toggle)
-        self._action(view, "Explain this moment  (E)", self.explain)
-        self._action(view, "Record  (R)", self.toggle_recording)
-
-    def _action(
-        self, menu: QMenu, text: str, slot: Callable[[], object], shortcut: Shortcut | None = None
-    ) -> QAction:
-        action = menu.addAction(text)
-        action.triggered.connect(lambda _checked=False: slot())
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        return action
+        add_action(view, "Play / pause  (Space)", self.session.toggle)
+        add_action(view, "Explain this moment  (E)", self.explain)
+        add_action(view, "Record  (R)", self.toggle_recording)
 
     def _build_shortcuts(self) -> None:
         keys = {
@@ -208,11 +171,7 @@ class MainWindow(QMainWindow):
             Qt.Key_E: self.explain,
             Qt.Key_R: self.toggle_recording,
         }
-        self.shortcuts = []
-        for key, slot in keys.items():
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.activated.connect(slot)
-            self.shortcuts.append(shortcut)
+        self.shortcuts = install_shortcuts(self, keys)
 
     def _connect(self) -> None:
         session = self.session
@@ -229,7 +188,8 @@ class MainWindow(QMainWindow):
         self.transport.loop_changed.connect(session.set_loop)
         self.explain_button.clicked.connect(self.explain)
         self.record_button.clicked.connect(self.toggle_recording)
-        self._export_event.connect(self._on_export_event)
+        self.export.finished.connect(self._on_exported)
+        self.export.failed.connect(self._on_export_failed)
 
     # --------------------------------------------------------------------------------- sources
 
@@ -472,18 +432,11 @@ class MainWindow(QMainWindow):
         if source is None:
             self.show_error("Nothing to export: open a source first")
             return
-        if self.export is not None and self.export.running:
+        if self.export.running:
             self.show_error("An export is already running")
             return
-        self.export_progress.setValue(0)
-        self.export_progress.show()
         self.cancel_export_action.setEnabled(True)
-        self.export = ExportThread(
-            source, self.session.model, path,
-            on_progress=lambda done, total: self._post_export("progress", (done, total)),
-            on_done=lambda out, frames: self._post_export("done", (str(out), frames)),
-            on_error=lambda message: self._post_export("error", message),
-        ).start()  # fmt: skip
+        self.export.start(source, self.session.model, path)
 
     def choose_video_export(self) -> None:
         path = self._choose_save("Export the annotated video", "sta-hands-annotated.avi", "AVI (*.avi)")
@@ -491,27 +444,15 @@ class MainWindow(QMainWindow):
             self.export_video(path)
 
     def cancel_export(self) -> None:
-        if self.export is not None:
-            self.export.cancel()
+        self.export.cancel()
 
-    def _post_export(self, kind: str, payload: object) -> None:
-        with contextlib.suppress(RuntimeError):  # the window is gone
-            self._export_event.emit(kind, payload)
-
-    def _on_export_event(self, kind: str, payload: object) -> None:
-        if kind == "progress":
-            done, total = payload  # type: ignore[misc]
-            self.export_progress.setMaximum(total or 0)
-            self.export_progress.setValue(done)
-            return
-        self.export_progress.hide()
+    def _on_exported(self, out: str, frames: int) -> None:
         self.cancel_export_action.setEnabled(False)
-        if kind == "error":
-            self.show_error(str(payload))
-        else:
-            out, frames = payload  # type: ignore[misc]
-            self.show_notice(f"Annotated video saved: {out} ({frames} frames)")
-            self.export_finished.emit(out, frames)
+        self.show_notice(f"Annotated video saved: {out} ({frames} frames)")
+
+    def _on_export_failed(self, message: str) -> None:
+        self.cancel_export_action.setEnabled(False)
+        self.show_error(message)
 
     def _choose_save(self, title: str, name: str, filter_: str) -> str:
         folder = Path(str(self.settings.value("last_folder", "") or Path.home()))
@@ -533,8 +474,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.sync()
         self.timer.stop()
-        if self.export is not None:
-            self.export.cancel()
+        self.export.cancel()
         self._close_explain()
         self.session.shutdown()
         super().closeEvent(event)
