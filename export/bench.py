@@ -1,8 +1,8 @@
 """`sta-hands bench`: speed on the machine at hand, as ratios against baselines measured in the same run.
 
 - ceiling: the best float32 matrix product this machine reaches in this run (numpy, PyTorch, ONNX
-  Runtime; sizes and thread counts tried, see `export.ceiling`), beside the theoretical peak; int8
-  rows are set against ONNX Runtime's best int8 matrix product;
+  Runtime; sizes and thread counts tried, at the start and at the end, see `export.ceiling`), beside
+  the theoretical peak; int8 rows are set against ONNX Runtime's best int8 matrix product;
 - glimpse: crops/s per backbone and input size, ONNX Runtime vs PyTorch eager, batch 1 / 4 / 8,
   and the effective GFLOP/s (FLOPs per crop counted by torch's FlopCounterMode) as a share of the
   ceiling;
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import platform
 import statistics
 import subprocess
@@ -180,12 +181,13 @@ def run_bench(
             "processor": platform.machine(),
             "cpu_count": multiprocessing.cpu_count(),
             "torch_threads": torch.get_num_threads(),
+            "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
             **facts,
         },
-        **measure_ceiling(matmul_sizes, min_seconds / 2),
         "theoretical_peak_gflops": facts["theoretical_peak_gflops"],
         "backbones": {},
     }
+    ceiling = measure_ceiling(matmul_sizes, min_seconds / 2)
     with tempfile.TemporaryDirectory(prefix="sta-hands-bench-") as tmp:
         clip = bench_clip(Path(tmp) / "clip", frames=clip_frames)
         for name, size in backbones:
@@ -209,19 +211,29 @@ def run_bench(
                 entry["head_ms" + suffix] = bench_head(model, head, min_seconds)
                 entry["stream_vs_recompute" + suffix] = bench_stream(model, clip)["speedup"]
                 entry["end_to_end" + suffix] = replay_in_fresh_process(path, clip)
-            add_shares(glimpse, report["ceiling_gflops"], report["ceiling_int8_gops"])
             report["backbones"][f"{name}@{size}"] = entry
+    ceiling = measure_ceiling(matmul_sizes, min_seconds / 2, earlier=ceiling)  # at the end too
+    report.update(ceiling)
+    report["machine"]["load_average_at_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    for entry in report["backbones"].values():
+        add_shares(entry["glimpse"], report["ceiling_gflops"], report["ceiling_int8_gops"])
     return report
 
 
 def format_report(report: dict[str, Any]) -> str:
     """A markdown table of the report, for the README: ratios within the run first, then absolutes."""
     machine, engines = report["machine"], report["matmul_gflops"]
-    peak = report.get("theoretical_peak_gflops")
+    peak, load = report.get("theoretical_peak_gflops"), machine.get("load_average_at_start")
+    above = peak is not None and report["ceiling_gflops"] > peak
     lines = [
         f"Machine: {machine.get('cpu_model', '?')}, {machine.get('physical_cores', '?')} cores, "
         f"{' '.join(machine.get('vector_extensions', []))}; {machine['platform']}; "
-        f"provider {report.get('provider', '?')}.",
+        f"provider {report.get('provider', '?')}"
+        + (
+            f"; load average {load[0]:.1f} at the start, {machine['load_average_at_end'][0]:.1f} at the end."
+            if load
+            else "."
+        ),
         "",
         f"Ceiling: {report['ceiling_gflops']:.1f} GFLOP/s, the best float32 matrix product in this run ("
         + ", ".join(
@@ -234,6 +246,7 @@ def format_report(report: dict[str, Any]) -> str:
             f"{machine['clock_mhz']:.0f} MHz ({machine['clock_source']}) x "
             f"{machine['fp32_flops_per_cycle_per_core']} FLOP/cycle; "
             f"assumed: {'; '.join(machine['assumed'])}."
+            + (" The ceiling exceeds it: the cores run above that clock." if above else "")
             if peak
             else f"No theoretical peak: {'; '.join(machine.get('assumed', []))}."
         ),
