@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.ring import FrameRing
-from app.sources import close
 from app.worker import Worker
 from recordings.frame import Frame
+from recordings.reader import close_frames
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class CaptureThread(Worker):
             log.warning("capture stopped: %s", error, exc_info=log.isEnabledFor(logging.DEBUG))
             self.events.put(CaptureEvent("error", str(error), self.frames_read))
         finally:
-            close(self._frames)  # a generator over a device is closed in the thread that opened it
+            close_frames(self._frames)  # a generator over a device is closed in the thread that opened it
             for ring in self.rings:
                 ring.close()
 

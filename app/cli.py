@@ -51,9 +51,9 @@ def _open_model(args: argparse.Namespace):
 
 def cmd_run(args: argparse.Namespace) -> int:
     from app.headless import prediction_line, run_headless, summary_json
-    from app.sources import open_source
+    from recordings.sources import open_reader
 
-    source = open_source(args.source, args.data, seed=args.seed)
+    source = open_reader(args.source, args.data, seed=args.seed)
     if not args.headless and not display_available():
         print("sta-hands: no display ($DISPLAY is not set): running headless; for the window use a desktop "
               "session or xvfb-run", file=sys.stderr)  # fmt: skip

@@ -15,9 +15,9 @@ from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
 from app.replay import replay
 from app.ring import FrameRing
 from app.runtime import OnnxModel
-from app.sources import Source
 from recordings.errors import RecordingError
 from recordings.inputs import window_grid_frames
+from recordings.reader import Reader
 
 log = logging.getLogger(__name__)
 LIVE_RING_CAPACITY = 8  # frames between capture and recognizer when paced in real time
@@ -61,7 +61,7 @@ def prediction_line(prediction: Prediction, as_json: bool) -> str:
 
 
 def run_headless(
-    source: Source,
+    source: Reader,
     model: OnnxModel,
     emit: Callable[[Prediction], None],
     *,
@@ -106,7 +106,7 @@ def run_headless(
 
 
 def _run_lossless(
-    source: Source, recognizer: StreamRecognizer, emit: Callable[[Prediction], None]
+    source: Reader, recognizer: StreamRecognizer, emit: Callable[[Prediction], None]
 ) -> str | None:
     """Every due window of `source`; a source that fails mid-way (a file cut while it is read) ends the
     run with what was classified so far, and its error is returned for the summary, as `_run_live` does."""
@@ -128,12 +128,14 @@ def _run_lossless(
 
 
 def _run_live(
-    source: Source, recognizer: StreamRecognizer, emit: Callable[[Prediction], None], speed: float
+    source: Reader, recognizer: StreamRecognizer, emit: Callable[[Prediction], None], speed: float
 ) -> str | None:
     ring: FrameRing = FrameRing(LIVE_RING_CAPACITY)
     errors: list[str] = []
     live = source.num_frames is None  # a device paces itself
-    capture = CaptureThread(source.open(0), ring, realtime=not live, speed=speed, on_stop=source.stop).start()
+    capture = CaptureThread(
+        source.frames(0), ring, realtime=not live, speed=speed, on_stop=source.stop
+    ).start()
     worker = RecognizerThread(recognizer, ring, emit, on_error=errors.append).start()
     try:
         capture.join()
@@ -161,9 +163,9 @@ def measure_replay(model_folder: str, clip: str) -> dict[str, float | bool | str
     import resource  # POSIX only; this function is the benchmark's, not the app's
     import sys
 
-    from app.sources import open_source
+    from recordings.sources import open_reader
 
-    source = open_source(clip)
+    source = open_reader(clip)
     summary = run_headless(source, OnnxModel(model_folder), lambda prediction: None)
     duration = summary.frames_read / source.fps
     # VmHWM: this address space's own high-water mark, fresh after exec. ru_maxrss is not: on Linux

@@ -9,16 +9,16 @@ from collections.abc import Iterator
 import numpy as np
 
 from app.recognizer import Prediction, StreamRecognizer
-from app.sources import Source, read
 from recordings.frame import Frame
+from recordings.reader import Reader, read
 
 
 def replay(
-    source: Source, recognizer: StreamRecognizer | None, start: int = 0, images: np.ndarray | None = None
+    source: Reader, recognizer: StreamRecognizer | None, start: int = 0, images: np.ndarray | None = None
 ) -> Iterator[tuple[Frame, list[Prediction]]]:
     """Each frame of `source` from `start`, stamped as it leaves the source, with the predictions it
     completed (every due window: the recognizer is lossless; none without a recognizer). `images`: decode
-    only the images flagged (see `Source`). The source is closed when the loop ends, however it ends."""
+    only the images flagged (see `Reader`). The source is closed when the loop ends, however it ends."""
     if recognizer is not None:
         recognizer.lossless = True
     for frame in read(source, start, images):

@@ -34,10 +34,11 @@ import numpy as np
 
 from app.recognizer import Prediction
 from app.runtime import OnnxModel
-from app.sources import Source, open_source, read
 from app.worker import Worker
 from recordings.errors import RecordingError, UserError
 from recordings.frame import Frame
+from recordings.reader import FunctionReader, Reader, read
+from recordings.sources import open_reader
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +193,8 @@ class _Counter:
 
 
 def looping_source(
-    sources: Sequence[Source], seconds: float, stop: threading.Event, counter: _Counter
-) -> Source:
+    sources: Sequence[Reader], seconds: float, stop: threading.Event, counter: _Counter
+) -> Reader:
     """One live source: `sources` one after another, again and again, for `seconds` of wall time.
 
     Frames are re-indexed and re-stamped on one continuous timeline and paced by it (a replay that
@@ -226,7 +227,7 @@ def looping_source(
             counter.loops += 1
 
     names = ", ".join(source.description for source in sources)
-    return Source(f"soak loop of {names}", None, sources[0].fps, frames, stop=stop.set)
+    return FunctionReader(f"soak loop of {names}", None, sources[0].fps, frames, stop=stop.set)
 
 
 # ---------------------------------------------------------------------------------------------- the run
@@ -235,13 +236,13 @@ def looping_source(
 def run_soak(
     minutes: float,
     model_folder: str | Path,
-    clips: Sequence[str | Path | Source],
+    clips: Sequence[str | Path | Reader],
     gui: bool = False,
     *,
     provider: str | None = None,
     sample_seconds: float | None = None,
 ) -> dict[str, Any]:
-    """Replay `clips` (paths or specs as `sta-hands run` takes them, or `Source`s) in a loop for `minutes`
+    """Replay `clips` (paths or specs as `sta-hands run` takes them, or `Reader`s) in a loop for `minutes`
     through the full pipeline, with the window when `gui`; the report as a JSON-able dict:
 
     ``minutes``, ``seconds`` (wall time), ``gui``, ``model``, ``provider``, ``clips``, ``frames_read``,
@@ -254,7 +255,7 @@ def run_soak(
     if not seconds > 0:
         raise UserError(f"a soak run needs a positive duration, got {minutes} minutes")
     model = OnnxModel(model_folder, provider=provider)
-    sources = [clip if isinstance(clip, Source) else open_source(str(clip)) for clip in clips]
+    sources = [clip if isinstance(clip, Reader) else open_reader(str(clip)) for clip in clips]
     stop, counter = threading.Event(), _Counter()
     source = looping_source(sources, seconds, stop, counter)
     interval = sample_seconds or min(MAX_SAMPLE_SECONDS, max(0.5, seconds / 20.0))
@@ -296,7 +297,7 @@ def run_soak(
     }
 
 
-def _run_plain(source: Source, model: OnnxModel, predictions: Predictions) -> list[str]:
+def _run_plain(source: Reader, model: OnnxModel, predictions: Predictions) -> list[str]:
     """Capture thread -> ring -> recognizer thread, as `sta-hands run --headless` on a live source."""
     from app.headless import run_headless
 
@@ -305,7 +306,7 @@ def _run_plain(source: Source, model: OnnxModel, predictions: Predictions) -> li
 
 
 def _run_gui(
-    source: Source, model: OnnxModel, predictions: Predictions, seconds: float, stop: threading.Event
+    source: Reader, model: OnnxModel, predictions: Predictions, seconds: float, stop: threading.Event
 ) -> list[str]:
     """The real window (its session runs the capture and recognizer threads), for `seconds`."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -324,7 +325,7 @@ def _run_gui(
             window.session.prediction_ready.connect(predictions.add)
             window.session.error.connect(errors.append)
             window.set_model(model)
-            window.open_source(source)
+            window.set_source(source)
             loop = QEventLoop()
             QTimer.singleShot(round(seconds * 1000), loop.quit)
             loop.exec_()
@@ -381,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _default_clips() -> list[str]:
-    from app.sources import demo_clip_path
+    from recordings.sources import demo_clip_path
 
     try:
         demo_clip_path()

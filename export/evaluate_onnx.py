@@ -27,7 +27,6 @@ from tqdm import tqdm
 from app.headless import run_headless
 from app.recognizer import GlimpseCache, Prediction, classify_window
 from app.runtime import OnnxModel
-from app.sources import open_source
 from models.data import (
     ClipRef,
     DataError,
@@ -41,6 +40,7 @@ from models.evaluate import SEED, VIEWS, ClipOutcome, build_report, outcome_from
 from recordings.inputs import HandFrame, window_inputs
 from recordings.ntu import SKELETON_SUFFIX
 from recordings.own import SIDECAR_SUFFIX
+from recordings.sources import open_reader
 
 
 def classify_frames(
@@ -84,7 +84,7 @@ def stream_clip(model: OnnxModel, clip: ClipRef) -> list[Prediction]:
     suffix = SIDECAR_SUFFIX if clip.kind == "recording" else SKELETON_SUFFIX
     predictions: list[Prediction] = []
     summary = run_headless(
-        open_source(str(clip.stem.with_name(clip.name + suffix))), model, predictions.append
+        open_reader(str(clip.stem.with_name(clip.name + suffix))), model, predictions.append
     )
     if summary.error is not None:
         raise DataError(clip.stem, f"the replay stopped: {summary.error}")

@@ -62,15 +62,15 @@ def calibration_crops(data: str | Path, spec, count: int = 256, clips: int = 16)
     `data` is a folder of clips (NTU files or recordings) or one clip; each gives 20 frames spread
     over it, as a window would.
     """
-    from app.sources import open_source
     from recordings.inputs import glimpse_batch, segment_indices, window_inputs
+    from recordings.sources import open_reader
 
     root = Path(data)
     paths = [root] if root.is_file() else sorted([*root.glob("*.jsonl"), *root.glob("*.skeleton")])[:clips]
     crops = []
     for path in paths:
-        source = open_source(str(path))
-        frames = list(source.open(0))
+        source = open_reader(str(path))
+        frames = list(source.frames(0))
         inputs = window_inputs([frames[i] for i in segment_indices(len(frames), 20)])
         if inputs.crops is not None:
             crops.append(inputs.crops[inputs.hand_mask > 0])

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from recordings.append_file import replace_with
+from recordings.description import clip_description, sample_name_or_none
 from recordings.errors import RecordingError
 from recordings.frame import Body, Frame
 from recordings.jpeg import JpegHeaderError, jpeg_size
@@ -33,6 +34,7 @@ from recordings.own_format import (
     parse_sidecar,
     read_bytes,
 )
+from recordings.reader import Reader
 from recordings.skeleton import format_frame, read_skeleton
 
 log = logging.getLogger(__name__)
@@ -50,11 +52,13 @@ def _read_bodies(path: Path) -> tuple[tuple[tuple[Body, ...], ...], bool]:
     return skeleton.frames, skeleton.truncated
 
 
-class Recording:
+class Recording(Reader):
     """A recording opened for reading; see `open_recording`."""
 
     def __init__(self, paths: RecordingPaths) -> None:
         self.paths = paths
+        self.path = paths.sidecar
+        self.description = f"recording {paths.stem.name}"
         self._sidecar = parse_sidecar(paths.sidecar)
         self._bodies, skeleton_partial = _read_bodies(paths.skeleton)
         self._video = scan_avi(paths.video) if self.has_video else None
@@ -120,6 +124,35 @@ class Recording:
             for index in range(max(0, start), self.num_frames):
                 wanted = images is None or bool(images[index])
                 yield self._frame(index, video if wanted else None)
+
+    def describe(self) -> dict[str, Any]:
+        """What `sta-hands info` says of the recording (the sidecar's header and the skeleton; no image)."""
+        header = self.header
+        name = sample_name_or_none(self.paths.stem)
+        class_names = header.get("class_names")
+        synthetic = header.get("synthetic") or {}
+        class_name = synthetic.get("class_name")
+        if class_name is None and name is not None and class_names is None:
+            class_name = name.class_name
+        video = None
+        if self.color_size is not None:
+            width, height = self.color_size
+            video = {"frames": self.num_frames, "width": width, "height": height, "fps": self.fps}
+        info = clip_description(self.paths.sidecar, name, class_name, self.bodies, video, self.num_frames)
+        info["kind"] = "recording"
+        info["recording"] = {
+            "device": header.get("device"),
+            "app_version": header.get("app_version"),
+            "created": header.get("created"),
+            "recovered": self.recovered,
+            "frames_dropped_at_recovery": self.frames_dropped_at_recovery,
+        }
+        if self.recovered:
+            info["problems"].append(
+                f"not closed cleanly: kept {self.num_frames} whole frames, "
+                f"dropped {self.frames_dropped_at_recovery} partial"
+            )
+        return info
 
     def frame(self, index: int) -> Frame:
         """Frame `index` (negative counts from the end)."""

@@ -29,23 +29,14 @@ ImageFlags = Sequence[bool] | np.ndarray | None
 
 
 class Reader:
-    """The base of every reader: subclasses give `description`, `fps`, `num_frames`, `frames` and
-    `describe`; the rest has the defaults of a file that needs no closing."""
+    """The base of every reader: subclasses give `description`, `fps`, `num_frames` (attributes or
+    properties), `frames` and `describe`; the rest has the defaults of a file that needs no closing."""
 
     description: str = ""
     path: Path | None = None
-
-    @property
-    def fps(self) -> float:
-        raise NotImplementedError
-
-    @property
-    def num_frames(self) -> int | None:
-        raise NotImplementedError
-
-    @property
-    def timestamps(self) -> np.ndarray | None:
-        return None
+    fps: float
+    num_frames: int | None
+    timestamps: np.ndarray | None = None
 
     def frames(self, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
         raise NotImplementedError
@@ -87,21 +78,13 @@ class FunctionReader(Reader):
         stop: Callable[[], None] | None = None,
         problem: Callable[[], str | None] | None = None,
     ) -> None:
-        self.description = description
-        self._num_frames, self._fps, self._frames = num_frames, fps, frames
-        self._timestamps, self._stop, self._problem = timestamps, stop, problem
-
-    @property
-    def fps(self) -> float:
-        return self._fps
-
-    @property
-    def num_frames(self) -> int | None:
-        return self._num_frames
-
-    @property
-    def timestamps(self) -> np.ndarray | None:
-        return self._timestamps
+        self.description, self.num_frames, self.fps, self.timestamps = (
+            description,
+            num_frames,
+            fps,
+            timestamps,
+        )
+        self._frames, self._stop, self._problem = frames, stop, problem
 
     def frames(self, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
         return self._frames(start, images)

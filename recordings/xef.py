@@ -24,7 +24,6 @@ import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -32,6 +31,7 @@ import numpy as np
 from recordings.errors import RecordingError
 from recordings.frame import Body, Frame
 from recordings.own import RecordingPaths, RecordingWriter
+from recordings.reader import Reader
 from recordings.xef_container import RECORD_HEADER, TICKS_PER_SECOND, Walk, open_file, walk_file
 from recordings.xef_payloads import (
     CALIBRATION_SIZE,
@@ -71,7 +71,7 @@ log = logging.getLogger(__name__)
 Picked = tuple[XefStream, Events]  # a stream and where its events are
 
 
-class XefFile:
+class XefFile(Reader):
     """A Kinect Studio recording, read as `Frame`s: colour images paired with bodies by time.
 
     ``XefFile(path)`` walks the file once (headers only) and raises `RecordingError` on anything
@@ -91,6 +91,7 @@ class XefFile:
         max_pair_gap: float = DEFAULT_PAIR_GAP,
     ) -> None:
         self.path = Path(path)
+        self.description = f"Kinect Studio {self.path.name}"
         walk = walk_file(self.path, allow_truncated)
         self._walk_facts = walk
         self.version = walk.version
@@ -302,19 +303,6 @@ class XefFile:
             "calibration": self.calibration(), "pairs": pairs,
             "streams": [stream.as_dict() for stream in self.streams], "xef": self._walk_facts.facts(),
         }  # fmt: skip
-
-    # -- context manager (nothing is held open between calls; kept for symmetry with NtuClip)
-
-    def close(self) -> None:
-        """Nothing to release: every read opens and closes the file."""
-
-    def __enter__(self) -> XefFile:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"XefFile({str(self.path)!r}, frames={self.num_frames}, color={self.color_encoding})"

@@ -21,7 +21,6 @@ from app.gui.drawing import render_annotated
 from app.recognizer import Prediction, StreamRecognizer
 from app.replay import replay
 from app.runtime import OnnxModel
-from app.sources import Source
 from app.worker import Worker
 from recordings.errors import UserError
 from recordings.reader import Reader
@@ -32,7 +31,7 @@ EXPORT_WIDTH = 960
 
 
 def export_annotated_video(
-    source: Source,
+    source: Reader,
     model: OnnxModel | None,
     path: str | Path,
     *,
@@ -78,7 +77,7 @@ class ExportThread(Worker):
 
     def __init__(
         self,
-        source: Source,
+        source: Reader,
         model: OnnxModel | None,
         path: str | Path,
         *,

@@ -15,7 +15,7 @@ from PyQt5.QtWidgets import QApplication
 
 from app.gui.main_window import MainWindow
 from app.gui.widgets import apply_theme
-from app.sources import Source
+from recordings.reader import Reader
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def settings() -> QSettings:
 
 
 def launch_gui(
-    source_spec: str | None, model_folder: str | None, provider: str | None, source: Source | None = None
+    source_spec: str | None, model_folder: str | None, provider: str | None, source: Reader | None = None
 ) -> int:
     """Show the main window, open `source` or `source_spec` (if any), run the Qt event loop; its exit code."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -39,7 +39,7 @@ def launch_gui(
     chosen_provider = provider or str(remembered.value("provider", "") or "") or None
     window.load_model(folder, chosen_provider)
     if source is not None:
-        window.open_source(source)
+        window.set_source(source)
     elif source_spec:
         window.open_spec(source_spec)
     code = app.exec_()

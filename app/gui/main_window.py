@@ -39,9 +39,9 @@ from app.gui.video_view import VideoView
 from app.gui.widgets import Banner, font
 from app.recognizer import Prediction
 from app.runtime import OnnxModel
-from app.sources import Source
 from recordings.frame import Frame
 from recordings.kinect import kinect_status
+from recordings.reader import Reader
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("last_folder", str(path.parent))
         self.open_spec(str(path))
 
-    def open_source(self, source: Source) -> None:
+    def set_source(self, source: Reader) -> None:
         self.session.set_source(source)
 
     def choose_file(self) -> None:
@@ -223,7 +223,7 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.open_path(files[0])
 
-    def _on_source(self, source: Source) -> None:
+    def _on_source(self, source: Reader) -> None:
         self.frame, self.prediction = None, None
         self.frame_meter.reset()
         self.prediction_meter.reset()
@@ -342,7 +342,7 @@ class MainWindow(QMainWindow):
     def _check_source(self) -> None:
         """A live device in trouble (a Kinect unplugged or lost) shows in the banner, not only in the log."""
         source = self.session.source
-        problem = source.problem() if source is not None and source.problem is not None else None
+        problem = source.problem() if source is not None else None
         if problem == self._source_problem:
             return
         if problem is not None:

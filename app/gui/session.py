@@ -1,6 +1,6 @@
 """`Session`: the controller between a source, the worker threads and the window. It draws nothing.
 
-It owns the `Source`, a `CaptureThread` that feeds two `FrameRing`s (the display ring, capacity 2,
+It owns the `Reader`, a `CaptureThread` that feeds two `FrameRing`s (the display ring, capacity 2,
 newest wins; and the recognizer's ring), the `RecognizerThread`, the recent-frames cache for
 "explain", and the recorder. Results reach the GUI thread by Qt signals carrying the immutable
 `Frame` / `Prediction` objects: each kind of result a worker hands over has a typed signal of its
@@ -35,9 +35,9 @@ from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
 from app.replay import replay
 from app.ring import FrameRing
 from app.runtime import OnnxModel
-from app.sources import Source, read
 from app.worker import Worker
 from recordings.frame import Frame
+from recordings.reader import Reader, read
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class _Run:
 
 class Session(QObject):
     prediction_ready = pyqtSignal(object)  # Prediction
-    source_changed = pyqtSignal(object)  # Source
+    source_changed = pyqtSignal(object)  # Reader
     model_changed = pyqtSignal(object)  # the model, or None
     playback_changed = pyqtSignal()  # playing, position jumps, end of the source
     error = pyqtSignal(str)  # one line for the user
@@ -84,7 +84,7 @@ class Session(QObject):
     _prediction_posted = pyqtSignal(int, object)  # generation, Prediction
     _recomputed_posted = pyqtSignal(int, object)  # generation, _Recomputed
     _error_posted = pyqtSignal(int, str)  # generation, one line for the user
-    _source_opened = pyqtSignal(int, object)  # open token, Source
+    _source_opened = pyqtSignal(int, object)  # open token, Reader
     _model_loaded = pyqtSignal(object)  # OnnxModel
     _model_failed = pyqtSignal(str)  # why
     _recording_done = pyqtSignal(str, int)  # stem, frames written
@@ -92,7 +92,7 @@ class Session(QObject):
 
     def __init__(self, parent: QObject | None = None, cache_capacity: int = 240) -> None:
         super().__init__(parent)
-        self.source: Source | None = None
+        self.source: Reader | None = None
         self.model: OnnxModel | None = None
         self.playing = False
         self.speed: float | None = 1.0  # None: as fast as possible
@@ -124,14 +124,14 @@ class Session(QObject):
 
     def open(self, spec: str) -> None:
         """Open `spec` (a path, 'demo', 'synthetic', ...) in a worker; `source_changed` or `error` follows."""
-        from app.sources import open_source
+        from recordings.sources import open_reader
 
         self._open_token += 1
         token = self._open_token
 
         def work() -> None:
             try:
-                source = open_source(spec)
+                source = open_reader(spec)
             except Exception as error:  # any reader's failure becomes a message, never a crash
                 log.warning("cannot open %s: %s", spec, error, exc_info=log.isEnabledFor(logging.DEBUG))
                 self._post(Session._error_posted, ANY_GENERATION, f"Cannot open {spec}: {error}")
@@ -140,7 +140,7 @@ class Session(QObject):
 
         self._start_thread("open-source", work)
 
-    def set_source(self, source: Source) -> None:
+    def set_source(self, source: Reader) -> None:
         """Replace the source and play it from its first frame (a recording of the old one is closed)."""
         self.stop_recording()
         self._cancel()
@@ -331,7 +331,7 @@ class Session(QObject):
         if self._current(generation):
             self.error.emit(message)
 
-    def _on_source_opened(self, token: int, source: Source) -> None:
+    def _on_source_opened(self, token: int, source: Reader) -> None:
         if token == self._open_token:  # a source opened later wins
             self.set_source(source)
 
@@ -363,7 +363,7 @@ class Session(QObject):
         history = recognizer.windows.history
         return recognizer if history and history[-1].index == start - 1 else None
 
-    def _frames(self, source: Source, start: int, generation: int) -> Iterator[Frame]:
+    def _frames(self, source: Reader, start: int, generation: int) -> Iterator[Frame]:
         """The source from `start`, read in the capture thread; each frame also goes to the caches and
         the recorder (while this generation is current). Closing it closes the source's iterator in
         the same thread (a live device is released where it was opened)."""

@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from app.sources import Source
 from recordings.frame import HAND_LEFT, HAND_RIGHT, NUM_JOINTS, TRACKED, Body, Frame
+from recordings.reader import FunctionReader, Reader
 
 
 def moving_frames(count: int, fps: float = 30.0, size: tuple[int, int] = (320, 240)) -> list[Frame]:
@@ -31,12 +31,12 @@ def moving_frames(count: int, fps: float = 30.0, size: tuple[int, int] = (320, 2
     return frames
 
 
-def list_source(frames: list[Frame], fps: float = 30.0) -> Source:
-    return Source("test frames", len(frames), fps, lambda start, images=None: iter(frames[start:]))
+def list_source(frames: list[Frame], fps: float = 30.0) -> Reader:
+    return FunctionReader("test frames", len(frames), fps, lambda start, images=None: iter(frames[start:]))
 
 
 @pytest.fixture
-def short_source() -> Source:
+def short_source() -> Reader:
     return list_source(moving_frames(45))
 
 
@@ -161,19 +161,19 @@ def gui_frame(i: int, count: int = 40, size: tuple[int, int] = (640, 360), peopl
 
 
 def gui_source(count: int = 40, size: tuple[int, int] = (640, 360), people: int = 2, fps: float = 30.0,
-               fail_at: int | None = None, alternate: bool = False) -> Source:  # fmt: skip
-    """A replayable `Source` whose frames are drawn as they are read (1080p frames stay cheap in memory).
+               fail_at: int | None = None, alternate: bool = False) -> Reader:  # fmt: skip
+    """A replayable `Reader` whose frames are drawn as they are read (1080p frames stay cheap in memory).
 
     `alternate`: every odd frame lists its bodies in reverse order (as an NTU file may)."""
 
-    def frames(start: int):
+    def frames(start: int, images: object = None):
         for i in range(start, count):
             if fail_at is not None and i == fail_at:
                 raise OSError(f"test clip: frame {i} is damaged")
             frame = gui_frame(i, count, size, people, fps)
             yield Frame(i, frame.timestamp, frame.image, frame.bodies[::-1]) if alternate and i % 2 else frame
 
-    return Source(f"test clip ({people} people, {count} frames)", count, fps, frames)
+    return FunctionReader(f"test clip ({people} people, {count} frames)", count, fps, frames)
 
 
 @pytest.fixture

@@ -43,14 +43,14 @@ def window(qtbot, settings: QSettings):
 def playing(window: MainWindow, model: FakeModel | None, count: int = 40, **kwargs) -> MainWindow:
     if model is not None:
         window.set_model(model)
-    window.open_source(gui_source(count, **kwargs))
+    window.set_source(gui_source(count, **kwargs))
     return window
 
 
 def last_prediction(model: FakeModel, index: int, count: int = 60) -> Prediction:
     """What a lossless recognizer says after reading the clip up to frame `index`."""
     recognizer = StreamRecognizer(model, lossless=True)
-    frames = islice(gui_source(count).open(0), index + 1)
+    frames = islice(gui_source(count).frames(0), index + 1)
     predictions = [p for frame in frames for p in recognizer.feed([frame])]
     return (predictions or recognizer.flush())[-1]
 
@@ -82,7 +82,7 @@ def test_every_view_draws_the_model_slots_on_the_bodies_it_read(window, qtbot, f
     window.session.pause()
     window.redraw()
     prediction, frame = window.prediction, window.frame
-    first = next(iter(gui_source(60).open(0)))
+    first = next(iter(gui_source(60).frames(0)))
     assert prediction.body_ids == tuple(body.id for body in first.bodies)  # person 1 appeared first
     step = nearest_step(prediction, frame.timestamp)
     for slot, tile in enumerate(window.hands.tiles):  # the very crops the model read
@@ -256,7 +256,7 @@ def test_a_dropped_file_is_opened(window, qtbot, tmp_path) -> None:
 
 
 def test_a_source_failing_mid_replay_shows_an_error(window, qtbot) -> None:
-    window.open_source(gui_source(40, fail_at=8))
+    window.set_source(gui_source(40, fail_at=8))
     qtbot.waitUntil(lambda: "damaged" in window.banner.text(), timeout=5000)
     assert not window.session.playing and window.frame.index == 7
 
@@ -319,12 +319,15 @@ def test_the_kinect_entry_is_greyed_with_its_reason(window) -> None:
 
 def test_a_lost_sensor_shows_in_the_banner_and_the_status_bar(window, qtbot, fake_model) -> None:
     """A live device's trouble (as `KinectSource.status` reports a lost Kinect) is shown, then cleared."""
-    import dataclasses
+    from recordings.reader import FunctionReader
 
     trouble: list[str] = ["Kinect v2 sensor lost (no frames for 2 s); waiting for it to come back…"]
-    source = dataclasses.replace(gui_source(400), problem=lambda: trouble[0] if trouble else None)
+    clip = gui_source(400)
+    source = FunctionReader(
+        "live test device", None, clip.fps, clip.frames, problem=lambda: trouble[0] if trouble else None
+    )
     window.set_model(fake_model)
-    window.open_source(source)
+    window.set_source(source)
     qtbot.waitUntil(lambda: "sensor lost" in window.banner.text(), timeout=5000)
     assert window.banner.kind == "error" and "sensor lost" in window.status.labels["source"].text()
     trouble.clear()

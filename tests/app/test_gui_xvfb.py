@@ -31,7 +31,7 @@ window = MainWindow(QSettings(sys.argv[2], QSettings.IniFormat))
 window.resize(1280, 720)
 window.show()
 window.set_model(FakeModel(window_seconds=1.0))
-window.open_source(gui_source(150, size=(1920, 1080)))
+window.set_source(gui_source(150, size=(1920, 1080)))
 
 def finish():
     received = window.session.predictions_received

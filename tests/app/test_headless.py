@@ -58,15 +58,15 @@ def test_run_on_a_missing_file_is_one_line(tmp_path, capsys) -> None:
 
 
 def test_decoding_only_sampled_images_gives_the_same_predictions(tiny_model_folder, tmp_path) -> None:
-    from app.sources import open_source
     from recordings.own import RecordingWriter, open_recording
+    from recordings.sources import open_reader
 
     with RecordingWriter(tmp_path / "rec", fps=30.0) as writer:
         for frame in moving_frames(70):
             writer.write(frame)
     model = OnnxModel(tiny_model_folder)
     skipping: list = []
-    run_headless(open_source(str(tmp_path / "rec.jsonl")), model, skipping.append)
+    run_headless(open_reader(str(tmp_path / "rec.jsonl")), model, skipping.append)
     every_image = list(open_recording(tmp_path / "rec").frames())
     full: list = []
     run_headless(list_source(every_image), model, full.append)

@@ -695,15 +695,15 @@ def test_a_real_file() -> None:
 def test_xef_through_the_app_info_run_and_convert(tmp_path: Path, capsys) -> None:
     """`sta-hands info|convert FILE.xef` and the app's source open the same file."""
     from app.cli import main
-    from app.sources import open_source
+    from recordings.sources import open_reader
 
     path = tmp_path / "take.xef"
     path.write_bytes(build_xef(make_frames(4)))
     assert main(["info", str(path), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["kind"] == "xef" and info["frames"] == 4
-    source = open_source(str(path))
-    assert [frame.index for frame in source.open(0)] == [0, 1, 2, 3]
+    source = open_reader(str(path))
+    assert [frame.index for frame in source.frames(0)] == [0, 1, 2, 3]
     assert main(["convert", str(path), str(tmp_path / "converted")]) == 0
     assert main(["info", str(tmp_path / "converted.jsonl"), "--json"]) == 0
     assert "recording" in capsys.readouterr().out

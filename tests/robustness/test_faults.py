@@ -22,8 +22,9 @@ import pytest
 from app.headless import run_headless
 from app.recognizer import Prediction
 from app.runtime import OnnxModel
-from app.sources import Source, open_source
 from recordings.own import RecordingWriter, open_recording, recover
+from recordings.reader import Reader
+from recordings.sources import open_reader
 from tests.app.conftest import FakeModel, gui_source
 from tests.recordings.test_own import make_extra, make_frame
 from tests.robustness import crash_child
@@ -72,13 +73,13 @@ N = 90
 
 
 @pytest.fixture
-def cut_recording(tmp_path: Path) -> Source:
+def cut_recording(tmp_path: Path) -> Reader:
     """A 90-frame recording, opened as a source, whose video is then cut to 40%."""
     stem = tmp_path / "rec"
     with RecordingWriter(stem, fsync_every=0) as writer:
         for index in range(N):
             writer.write(make_frame(index), make_extra(index))
-    source = open_source(str(stem) + ".jsonl")
+    source = open_reader(str(stem) + ".jsonl")
     video = Path(f"{stem}_rgb.avi")
     os.truncate(video, int(video.stat().st_size * 0.4))
     return source
@@ -87,7 +88,7 @@ def cut_recording(tmp_path: Path) -> Source:
 @FAULTS.covers("file-cut-while-reading-headless")
 @pytest.mark.parametrize("realtime", [False, True], ids=["as-fast-as-possible", "realtime"])
 def test_a_source_that_dies_mid_way_keeps_its_predictions(
-    cut_recording: Source, tiny_model_folder: Path, realtime: bool
+    cut_recording: Reader, tiny_model_folder: Path, realtime: bool
 ) -> None:
     predictions: list[Prediction] = []
     summary = run_headless(
@@ -118,11 +119,11 @@ def window(qtbot, tmp_path: Path):
 @pytest.mark.gui
 @FAULTS.covers("file-cut-while-reading-gui")
 def test_the_gui_survives_a_file_cut_while_reading_and_opens_another(
-    window, qtbot, cut_recording: Source, tiny_model_folder: Path
+    window, qtbot, cut_recording: Reader, tiny_model_folder: Path
 ) -> None:
     window.set_model(OnnxModel(tiny_model_folder))
     window.session.set_speed(4.0)
-    window.open_source(cut_recording)
+    window.set_source(cut_recording)
     qtbot.waitUntil(lambda: "file shrank while reading" in window.banner.text(), timeout=10000)
     assert "stopped at frame" in window.banner.text() and window.banner.kind == "error"
     assert window.frame is not None and 0 < window.frame.index < N and not window.session.playing
@@ -133,7 +134,7 @@ def test_the_gui_survives_a_file_cut_while_reading_and_opens_another(
     assert window.frame is shown and window.prediction is prediction  # what was on screen stays
     assert window.top.prediction is prediction
     with qtbot.waitSignal(window.session.prediction_ready, timeout=10000) as blocker:
-        window.open_source(gui_source(60))
+        window.set_source(gui_source(60))
     assert blocker.args[0].probabilities.shape == (5,)
     qtbot.waitUntil(lambda: window.frame is not None and window.frame.index > 5, timeout=5000)
 
@@ -221,14 +222,14 @@ def check_frames(recording, count: int) -> None:
 @FAULTS.covers("model-hangs")
 def test_a_hung_model_neither_freezes_the_window_nor_blocks_the_next_source(window, qtbot) -> None:
     window.set_model(FakeModel(delay=5.0))
-    window.open_source(gui_source(300))
+    window.set_source(gui_source(300))
     session = window.session
     qtbot.waitUntil(lambda: session.position >= 20, timeout=5000)  # the video plays past the hung model
     assert session.predictions_received == 0
     started = time.perf_counter()
     window.set_model(FakeModel())
     with qtbot.waitSignal(session.prediction_ready, timeout=5000):
-        window.open_source(gui_source(60))
+        window.set_source(gui_source(60))
     assert time.perf_counter() - started < 4.0  # well before the hung call returns
     started = time.perf_counter()
     session.shutdown(workers_timeout=0.0)
@@ -251,7 +252,7 @@ def test_a_full_disk_while_recording_is_reported_and_the_video_plays_on(
         real(file, data)
 
     monkeypatch.setattr(append_file, "_write_all", write_all)
-    window.open_source(gui_source(300))
+    window.set_source(gui_source(300))
     session = window.session
     qtbot.waitUntil(lambda: session.position >= 2, timeout=3000)
     window.start_recording(tmp_path / "take")
