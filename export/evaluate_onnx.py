@@ -33,13 +33,12 @@ from models.data import (
     Dataset,
     active_hands,
     clip_hand_frames,
+    clip_path,
     evaluation_windows,
     num_frames,
 )
 from models.evaluate import SEED, VIEWS, ClipOutcome, build_report, outcome_from_views, streaming_summary
 from recordings.inputs import HandFrame, window_inputs
-from recordings.ntu import SKELETON_SUFFIX
-from recordings.own import SIDECAR_SUFFIX
 from recordings.sources import open_reader
 
 
@@ -81,11 +80,8 @@ def evaluate_clip(model: OnnxModel, clip: ClipRef, views: int = VIEWS, seed: int
 
 def stream_clip(model: OnnxModel, clip: ClipRef) -> list[Prediction]:
     """Every prediction of the app's lossless replay of the clip (`sta-hands run CLIP --headless`)."""
-    suffix = SIDECAR_SUFFIX if clip.kind == "recording" else SKELETON_SUFFIX
     predictions: list[Prediction] = []
-    summary = run_headless(
-        open_reader(str(clip.stem.with_name(clip.name + suffix))), model, predictions.append
-    )
+    summary = run_headless(open_reader(clip_path(clip)), model, predictions.append)
     if summary.error is not None:
         raise DataError(clip.stem, f"the replay stopped: {summary.error}")
     return predictions

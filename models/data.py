@@ -44,13 +44,14 @@ from recordings.ntu import (
     NTU60_CLASSES,
     SKELETON_SUFFIX,
     VIDEO_SUFFIX,
-    NtuClip,
     SampleName,
     parse_sample_name,
     read_missing_list,
     split_of,
 )
 from recordings.own import SIDECAR_SUFFIX, Recording, open_recording
+from recordings.reader import read
+from recordings.sources import open_reader
 
 MISSING_LIST_NAME = "NTU_RGBD_samples_with_missing_skeletons.txt"
 Benchmark = Literal["cs", "cv"]
@@ -224,26 +225,23 @@ class ClipInputs:
         return len(self.pose)
 
 
+def clip_path(clip: ClipRef) -> Path:
+    """The file a reader opens for the clip: the recording's sidecar, or the NTU skeleton."""
+    return clip.stem.with_name(clip.name + (SIDECAR_SUFFIX if clip.kind == "recording" else SKELETON_SUFFIX))
+
+
 def read_frames(clip: ClipRef, wanted: Sequence[bool] | np.ndarray | None = None) -> Iterator[Frame]:
     """The clip's frames in order; with `wanted` (a flag per frame) only those, decoding no other image."""
-    if clip.kind == "recording":
-        recording = open_recording(clip.stem)
-        for frame in recording.frames(0, wanted):
-            if wanted is None or wanted[frame.index]:
-                yield frame
-        return
-    with NtuClip(clip.stem.with_name(clip.name + SKELETON_SUFFIX)) as ntu:
-        for frame in ntu.frames():
+    with open_reader(clip_path(clip), allow_empty=True) as reader:
+        for frame in read(reader, 0, wanted):
             if wanted is None or wanted[frame.index]:
                 yield frame
 
 
 def num_frames(clip: ClipRef) -> int:
     """Frames of the clip, without decoding any image."""
-    if clip.kind == "recording":
-        return open_recording(clip.stem).num_frames
-    with NtuClip(clip.stem.with_name(clip.name + SKELETON_SUFFIX)) as ntu:
-        return ntu.num_frames
+    with open_reader(clip_path(clip), allow_empty=True) as reader:
+        return reader.num_frames or 0
 
 
 def clip_inputs(clip: ClipRef) -> ClipInputs:
