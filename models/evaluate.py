@@ -141,17 +141,6 @@ def streaming_summary(
     }
 
 
-def group_accuracy(report: Mapping[str, Any], classes: Sequence[str], stream: str = "fused") -> float:
-    """Accuracy of `stream` over the clips of `classes`, counting only predictions inside the group
-    as right or wrong like any other (a prediction outside the group is wrong)."""
-    names = report["class_names"]
-    wanted = {names.index(c) for c in classes}
-    rows = [p for p in report["predictions"] if p["label"] in wanted]
-    if not rows:
-        raise ValueError(f"no clips of {', '.join(classes)} in the report")
-    return float(np.mean([p.get(stream) == p["label"] for p in rows]))
-
-
 def summary_text(report: Mapping[str, Any]) -> str:
     acc = report["accuracy"]
     parts = [f"{report['clips']} clips"]

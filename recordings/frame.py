@@ -22,7 +22,6 @@ JOINT_NAMES: tuple[str, ...] = (
     "SpineShoulder", "HandTipLeft", "ThumbLeft", "HandTipRight", "ThumbRight",
 )  # fmt: skip
 JOINT = {name: index for index, name in enumerate(JOINT_NAMES)}
-SPINE_MID = JOINT["SpineMid"]
 HAND_LEFT = JOINT["HandLeft"]
 HAND_RIGHT = JOINT["HandRight"]
 
