@@ -7,6 +7,8 @@ Errors of the code itself (a bug) are anything else, and show their traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -29,3 +31,17 @@ class RecordingError(UserError):
         if position:
             where = f"{where}:{position}"
         super().__init__(f"{where}: {problem}")
+
+
+@contextmanager
+def reading(path: Path, expected: str = "a file") -> Iterator[None]:
+    """Read `path` inside this block: a folder, a missing file or an OS error while reading becomes one
+    RecordingError line naming the file, in the same words for every format."""
+    if path.is_dir():
+        raise RecordingError(path, f"expected {expected}, found a directory")
+    try:
+        yield
+    except FileNotFoundError:
+        raise RecordingError(path, "file not found") from None
+    except OSError as error:
+        raise RecordingError(path, f"cannot read the file: {error.strerror or error}") from None

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from recordings.append_file import AppendFile
-from recordings.errors import RecordingError
+from recordings.errors import RecordingError, reading
 
 log = logging.getLogger(__name__)
 
@@ -127,17 +127,12 @@ class VideoIndex:
 
 def scan_avi(path: Path) -> VideoIndex:
     """Find the JPEG chunks of LIST movi by walking the chunk headers; bounded by the file size."""
-    try:
-        with open(path, "rb") as file:
-            file_size = os.fstat(file.fileno()).st_size
-            movi = _find_movi(path, file, file_size)
-            if movi is None:
-                return VideoIndex([], partial=file_size > 0)
-            return _scan_movi(path, file, *movi, file_size)
-    except FileNotFoundError:
-        raise RecordingError(path, "missing file") from None
-    except OSError as error:
-        raise RecordingError(path, f"cannot read: {error.strerror or error}") from None
+    with reading(path, "an AVI file"), open(path, "rb") as file:
+        file_size = os.fstat(file.fileno()).st_size
+        movi = _find_movi(path, file, file_size)
+        if movi is None:
+            return VideoIndex([], partial=file_size > 0)
+        return _scan_movi(path, file, *movi, file_size)
 
 
 def _find_movi(path: Path, file: BinaryIO, file_size: int) -> tuple[int, int] | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from recordings.errors import RecordingError
+from recordings.errors import RecordingError, reading
 
 SAMPLE_NAME = re.compile(r"^S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})$")
 SKELETON_SUFFIX = ".skeleton"
@@ -110,12 +110,6 @@ def split_of(name: SampleName | str | Path, benchmark: Literal["cs", "cv"]) -> L
 def read_missing_list(path: str | Path) -> frozenset[str]:
     """The sample names in the official list of samples with missing skeletons (headers skipped)."""
     path = Path(path)
-    try:
+    with reading(path, "a text file"):
         text = path.read_text(encoding="ascii", errors="replace")
-    except IsADirectoryError:
-        raise RecordingError(path, "expected a text file, found a directory") from None
-    except FileNotFoundError:
-        raise RecordingError(path, "file not found") from None
-    except OSError as error:
-        raise RecordingError(path, f"cannot read the file: {error.strerror or error}") from None
     return frozenset(line.strip() for line in text.splitlines() if SAMPLE_NAME.match(line.strip()))

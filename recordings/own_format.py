@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from recordings.errors import RecordingError
+from recordings.errors import RecordingError, reading
 
 FORMAT = "sta-hands-recording"
 VERSION = 1
@@ -126,12 +126,8 @@ def parse_sidecar(path: Path) -> Sidecar:
 
 
 def read_bytes(path: Path) -> bytes:
-    try:
+    with reading(path):
         return path.read_bytes()
-    except FileNotFoundError:
-        raise RecordingError(path, "missing file") from None
-    except OSError as error:
-        raise RecordingError(path, f"cannot read: {error.strerror or error}") from None
 
 
 def _parse_header(path: Path, line: bytes) -> dict[str, Any]:

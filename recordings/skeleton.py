@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recordings.errors import RecordingError
+from recordings.errors import RecordingError, reading
 from recordings.frame import NUM_JOINTS, Body
 
 JOINT_VALUES = 12
@@ -85,14 +85,8 @@ def read_skeleton(
 
 def _read_text(path: Path) -> str:
     """The file's contents as ASCII text, or a RecordingError saying why not."""
-    if path.is_dir():
-        raise RecordingError(path, "expected a .skeleton file, found a directory")
-    try:
+    with reading(path, "a .skeleton file"):
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise RecordingError(path, "file not found") from None
-    except OSError as error:
-        raise RecordingError(path, f"cannot read the file: {error.strerror or error}") from None
     try:
         return data.decode("ascii")
     except UnicodeDecodeError as error:

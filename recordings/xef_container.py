@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from recordings.errors import RecordingError
+from recordings.errors import RecordingError, reading
 from recordings.xef_payloads import expected_payload_size
 from recordings.xef_streams import (
     BODY,
@@ -365,14 +365,8 @@ def _utf16_text(data: bytes) -> str:
 
 
 def _file_size(path: Path) -> int:
-    if path.is_dir():
-        raise RecordingError(path, "expected an .xef file, found a directory")
-    try:
+    with reading(path, "an .xef file"):
         return path.stat().st_size
-    except FileNotFoundError:
-        raise RecordingError(path, "file not found") from None
-    except OSError as error:
-        raise RecordingError(path, f"cannot read the file: {error.strerror or error}") from None
 
 
 def open_file(path: Path) -> BinaryIO:

@@ -210,10 +210,10 @@ VIDEOS.add(
 VIDEOS.add(
     "recording-video-missing",
     "an own recording whose _rgb.avi was deleted",
-    "one line: `missing file`, naming the _rgb.avi; exit 2",
+    "one line: `file not found`, naming the _rgb.avi; exit 2",
     Expect(
         own_recording(lambda stem: Path(f"{stem}_rgb.avi").unlink()),
-        message="missing file",
+        message="file not found",
         names="rec_rgb.avi",
     ),
 )
