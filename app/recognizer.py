@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 
+from app.lru import LruCache
 from app.ring import FrameRing
 from app.runtime import OnnxModel
 from app.worker import Worker
@@ -137,24 +138,11 @@ class Prediction:
         }
 
 
-class GlimpseCache:
+class GlimpseCache(LruCache[tuple[int, int, int], np.ndarray]):
     """Glimpse features by (frame index, body id, hand joint), least recently used dropped first."""
 
     def __init__(self, capacity: int = 4096) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[tuple[int, int, int], np.ndarray] = OrderedDict()
-
-    def get(self, key: tuple[int, int, int]) -> np.ndarray | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: tuple[int, int, int], value: np.ndarray) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
+        super().__init__(capacity)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

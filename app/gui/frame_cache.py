@@ -8,14 +8,13 @@ crops the model read travel with its `Prediction`), and at most `capacity` frame
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from app.gui.drawing import fit_size, scaled_image, source_size
+from app.lru import LruCache
 from recordings.frame import Frame
 
 THUMB_WIDTH = 192
@@ -38,60 +37,25 @@ def make_thumbnail(frame: Frame, width: int = THUMB_WIDTH) -> Thumbnail:
     return Thumbnail(frame.index, frame.timestamp, image, scale)
 
 
-class ScaledFrames:
+class ScaledFrames(LruCache[int, np.ndarray]):
     """The last few frames' images scaled to the video view's size, made in the capture thread so that
     the GUI thread does not spend its time resizing 1080p images. Thread-safe."""
 
     def __init__(self, capacity: int = 4) -> None:
-        self.capacity = capacity
+        super().__init__(capacity)
         self.size: tuple[int, int] | None = None  # the view's size (width, height); set by the GUI
-        self._items: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
 
     def add(self, frame: Frame) -> None:
         size = self.size
-        if size is None or frame.image is None:
-            return
-        image = scaled_image(frame, fit_size(source_size(frame), size))
-        with self._lock:
-            self._items[frame.index] = image
-            self._items.move_to_end(frame.index)
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-
-    def get(self, index: int) -> np.ndarray | None:
-        with self._lock:
-            return self._items.get(index)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+        if size is not None and frame.image is not None:
+            self.put(frame.index, scaled_image(frame, fit_size(source_size(frame), size)))
 
 
-class FrameCache:
+class FrameCache(LruCache[int, Thumbnail]):
     """Thumbnails by frame index, the oldest added dropped first; thread-safe."""
 
     def __init__(self, capacity: int = 240) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[int, Thumbnail] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(capacity)
 
     def add(self, frame: Frame) -> None:
-        thumbnail = make_thumbnail(frame)
-        with self._lock:
-            self._items[frame.index] = thumbnail
-            self._items.move_to_end(frame.index)
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-
-    def get(self, index: int) -> Thumbnail | None:
-        with self._lock:
-            return self._items.get(index)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
+        self.put(frame.index, make_thumbnail(frame))
