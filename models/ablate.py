@@ -119,7 +119,7 @@ def _two_stream(
     dataset: Dataset, cache: Path, pose: Path, rgb: Path, out: Path, split: str
 ) -> dict[str, Any]:
     from models.evaluate import evaluate_checkpoint, write_report
-    from models.train import BEST, combine_streams
+    from models.train_state import BEST, combine_streams
 
     combined = combine_streams(pose / BEST, rgb / BEST, out / "two_stream.safetensors")
     report = evaluate_checkpoint(combined, dataset, cache, split=split)
@@ -277,7 +277,7 @@ def _clip_logits(
     from models.data import evaluation_windows
     from models.evaluate import outcome_from_views
     from models.features import FeatureStore
-    from models.train import choose_device, predict
+    from models.inference import choose_device, predict
 
     model, config, _ = checkpoints.load(checkpoint)
     clips = dataset.split(split, "test")

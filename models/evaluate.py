@@ -238,7 +238,7 @@ def evaluate_checkpoint(
     clip's (as in training), not chosen per window, and the features are the cache's float16 ones."""
     from models import checkpoint
     from models.features import FeatureStore
-    from models.train import choose_device, predict, stream_of
+    from models.inference import choose_device, predict, stream_of
 
     model, config, metadata = checkpoint.load(path)
     clips = dataset.split(split, "test")
@@ -278,7 +278,7 @@ def _streaming_checkpoint(
     path: Path, model: Any, length: int, metadata: Mapping[str, Any], store: Any, device: Any
 ) -> dict[str, Any]:
     """`report["streaming"]` of a checkpoint: every full live window of every clip in `store`."""
-    from models.train import predict
+    from models.inference import predict
 
     seconds = metadata.get("window_seconds")
     if not isinstance(seconds, int | float) or not seconds > 0:

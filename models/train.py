@@ -15,12 +15,10 @@ A run writes into its folder:
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import logging
 import math
-import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,25 +27,35 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
-from torch import Tensor, nn
+from torch import nn
 from tqdm import tqdm
 
 from models import checkpoint
 from models.config import ModelConfig
 from models.data import ClipRef, DataError, Dataset
 from models.features import FeatureStore
-from models.pose_stream import DeepGRU
-from models.rgb_stream import STAHands
-from models.two_stream import TwoStreamModel
+from models.inference import Stream, build_stream, choose_device, logits_of, predict, to_tensors
+from models.train_state import (
+    BEST,
+    LAST,
+    LOG,
+    LOG_COLUMNS,
+    RESUME,
+    TWO_STREAM,
+    RunState,
+    combine_streams,
+    log_epoch,
+    read_log,
+    restore,
+    save_resume,
+    tensorboard,
+)
 from models.windows import Sampling, draw_window, window_seconds_of
 
-log = logging.getLogger(__name__)
+__all__ = ["BEST", "LAST", "LOG", "TrainResult", "TrainSettings", "combine_streams", "load_config_file",
+           "predict", "train_both", "train_stream"]  # fmt: skip
 
-Stream = Literal["pose", "rgb"]
-BEST, LAST, RESUME, LOG = "best.safetensors", "last.safetensors", "resume.safetensors", "log.csv"
-TWO_STREAM = "two_stream.safetensors"
-LOG_COLUMNS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -116,33 +124,6 @@ def fit_config(config: ModelConfig, class_names: Sequence[str], store: FeatureSt
     )
 
 
-def build_stream(stream: Stream, config: ModelConfig) -> nn.Module:
-    if stream == "pose":
-        return DeepGRU(config)
-    if stream == "rgb":
-        return STAHands(config)
-    raise ValueError(f"stream must be 'pose' or 'rgb', got {stream!r}")
-
-
-def stream_of(model: nn.Module) -> str:
-    return {DeepGRU: "pose", STAHands: "rgb", TwoStreamModel: "both"}[type(model)]
-
-
-def choose_device(name: str | None) -> torch.device:
-    return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
-
-
-def to_tensors(batch: Mapping[str, np.ndarray], device: torch.device) -> dict[str, Tensor]:
-    return {key: torch.from_numpy(np.ascontiguousarray(value)).to(device) for key, value in batch.items()}
-
-
-def logits_of(model: nn.Module, inputs: Mapping[str, Tensor]) -> Tensor:
-    """B x C logits of any of the three models on a batch from `FeatureStore.batch`."""
-    if isinstance(model, DeepGRU):
-        return model(inputs["pose"])
-    return model(inputs["features"], inputs["hand_mask"].float(), inputs["pose"]).logits
-
-
 # ------------------------------------------------------------------------------------------ splitting
 
 
@@ -197,53 +178,6 @@ def _draw(store: FeatureStore, p: int, window: int, seconds: float, rng, samplin
     return draw_window(store.clip(int(p)).timestamps, window, seconds, rng, sampling)
 
 
-@torch.no_grad()
-def predict(
-    model: nn.Module,
-    store: FeatureStore,
-    positions: Sequence[int],
-    windows: Sequence[Sequence[np.ndarray]],
-    device: torch.device,
-    batch_size: int = 64,
-) -> list[dict[str, np.ndarray]]:
-    """Per clip, the model's outputs on each of its windows (numpy, first axis = window).
-
-    Keys: "logits" (fused for a two-stream model), and where the model has them "pose_logits",
-    "rgb_logits", "spatial_attention", "temporal_attention", plus the inputs "hand_mask" and
-    "active_hands" of the windows.
-    """
-    model.eval()
-    items = [
-        (int(p), frames)
-        for p, clip_windows in zip(positions, windows, strict=True)
-        for frames in clip_windows
-    ]
-    collected: dict[str, list[np.ndarray]] = {}
-    for start in range(0, len(items), batch_size):
-        arrays = store.batch(items[start : start + batch_size])
-        outputs = _outputs(model, to_tensors(arrays, device))
-        outputs.update(hand_mask=arrays["hand_mask"], active_hands=arrays["active_hands"])
-        for key, value in outputs.items():
-            collected.setdefault(key, []).append(value)
-    joined = {key: np.concatenate(values) for key, values in collected.items()}
-    results, offset = [], 0
-    for clip_windows in windows:
-        results.append({key: value[offset : offset + len(clip_windows)] for key, value in joined.items()})
-        offset += len(clip_windows)
-    return results
-
-
-def _outputs(model: nn.Module, inputs: Mapping[str, Tensor]) -> dict[str, np.ndarray]:
-    if isinstance(model, DeepGRU):
-        logits = model(inputs["pose"])
-        return {"logits": logits.cpu().numpy(), "pose_logits": logits.cpu().numpy()}
-    out = model(inputs["features"], inputs["hand_mask"].float(), inputs["pose"])
-    values = {key: value.cpu().numpy() for key, value in out._asdict().items()}
-    if isinstance(model, STAHands):
-        values["rgb_logits"] = values["logits"]
-    return values
-
-
 def _validate(
     model: nn.Module, store: FeatureStore, positions: np.ndarray, sampling: Sampling, seconds: float, device
 ) -> tuple[float, float]:
@@ -260,25 +194,6 @@ def _validate(
 
 
 # ------------------------------------------------------------------------------------------ the run
-
-
-@dataclass
-class _RunState:
-    """What `resume.safetensors` carries besides the optimiser."""
-
-    epoch: int = 0  # epochs completed
-    best_epoch: int = 0
-    best_accuracy: float = -math.inf
-    best_loss: float = math.inf
-    since_best: int = 0
-    stopped_early: bool = False
-
-    def improved(self, accuracy: float, loss: float, select_on: str) -> bool:
-        if math.isnan(accuracy):
-            return True  # no validation set: the last epoch is the best
-        if select_on == "loss":
-            return loss < self.best_loss
-        return accuracy > self.best_accuracy or (accuracy == self.best_accuracy and loss < self.best_loss)
 
 
 def train_stream(
@@ -309,9 +224,9 @@ def train_stream(
     model = build_stream(stream, config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
     rng = np.random.default_rng([settings.seed, 0xE90C4])
-    state = _RunState()
+    state = RunState()
     if resume:
-        state = _restore(folder, model, config, optimizer, rng, device)
+        state = restore(folder, model, config, optimizer, rng, device)
     else:
         _check_fresh(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -326,7 +241,7 @@ def train_stream(
         "split": split,
         "train_settings": dataclasses.asdict(settings),
     }
-    writer = _tensorboard(folder)
+    writer = tensorboard(folder)
     bar = tqdm(
         total=settings.epochs,
         initial=min(state.epoch, settings.epochs),
@@ -344,7 +259,7 @@ def train_stream(
             state.epoch += 1
             values = (state.epoch, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - started)
             row = dict(zip(LOG_COLUMNS, values, strict=True))
-            _log_epoch(folder, writer, row)
+            log_epoch(folder, writer, row)
             epoch_metadata = {
                 **metadata,
                 "epoch": state.epoch,
@@ -360,7 +275,7 @@ def train_stream(
                 state.since_best += 1
                 state.stopped_early = state.since_best >= settings.patience
             checkpoint.save(model, config, folder / LAST, epoch_metadata)
-            _save_resume(folder / RESUME, optimizer, rng, state)
+            save_resume(folder / RESUME, optimizer, rng, state)
             bar.update()
             bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}")
     finally:
@@ -395,136 +310,7 @@ def _check_fresh(folder: Path) -> None:
         )
 
 
-# ---------------------------------------------------------------------------------- logs and resuming
-
-
-def _tensorboard(folder: Path) -> Any:
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:  # tensorboard is in the [train] extra; the CSV log is always written
-        log.warning("tensorboard is not installed: only %s is written", folder / LOG)
-        return None
-    return SummaryWriter(log_dir=str(folder / "tensorboard"))
-
-
-def _log_epoch(folder: Path, writer: Any, row: Mapping[str, float]) -> None:
-    path = folder / LOG
-    new = not path.exists()
-    with open(path, "a", newline="", encoding="utf-8") as file:
-        out = csv.DictWriter(file, fieldnames=LOG_COLUMNS)
-        if new:
-            out.writeheader()
-        out.writerow(
-            {key: f"{value:.6g}" if isinstance(value, float) else value for key, value in row.items()}
-        )
-    if writer is not None:
-        epoch = int(row["epoch"])
-        for name in ("loss", "accuracy"):
-            writer.add_scalar(f"{name}/train", row[f"train_{name}"], epoch)
-            if not math.isnan(row[f"val_{name}"]):
-                writer.add_scalar(f"{name}/val", row[f"val_{name}"], epoch)
-        writer.flush()
-
-
-def read_log(path: str | Path) -> list[dict[str, float]]:
-    """The rows of a run's `log.csv` as numbers."""
-    path = Path(path)
-    if not path.is_file():
-        return []
-    with open(path, newline="", encoding="utf-8") as file:
-        return [{key: float(value) for key, value in row.items()} for row in csv.DictReader(file)]
-
-
-def _save_resume(
-    path: Path, optimizer: torch.optim.Optimizer, rng: np.random.Generator, state: _RunState
-) -> None:
-    """Optimiser moments, the torch and numpy random states and the run's counters, as safetensors."""
-    optimizer_state = optimizer.state_dict()
-    tensors = {"torch_rng": torch.get_rng_state()}
-    for index, values in optimizer_state["state"].items():
-        for key, value in values.items():
-            tensors[f"optimizer.{index}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
-    header = {
-        "param_groups": json.dumps(optimizer_state["param_groups"]),
-        "numpy_rng": json.dumps(rng.bit_generator.state),
-        "run": json.dumps(dataclasses.asdict(state)),
-    }
-    partial = path.with_name(path.name + ".partial")
-    save_file(tensors, partial, metadata=header)
-    os.replace(partial, path)
-
-
-def _restore(
-    folder: Path,
-    model: nn.Module,
-    config: ModelConfig,
-    optimizer: torch.optim.Optimizer,
-    rng: np.random.Generator,
-    device: torch.device,
-) -> _RunState:
-    """Load `last` and `resume` into the model, optimiser and RNGs; the run's counters."""
-    last, resume_path = folder / LAST, folder / RESUME
-    for path in (last, resume_path):
-        if not path.is_file():
-            raise DataError(path, "nothing to resume: this file of a previous run is missing")
-    saved, saved_config, _ = checkpoint.load(last)
-    if type(saved) is not type(model) or saved_config != config:
-        raise DataError(last, "the run in this folder trained another model or config than the one asked for")
-    model.load_state_dict(saved.state_dict())
-    from safetensors import safe_open
-
-    with safe_open(resume_path, framework="pt") as handle:
-        header = handle.metadata()
-    tensors = load_file(resume_path)
-    torch.set_rng_state(tensors.pop("torch_rng"))
-    state: dict[int, dict[str, Tensor]] = {}
-    for key, value in tensors.items():
-        _, index, name = key.split(".", 2)
-        state.setdefault(int(index), {})[name] = value.to(device) if name != "step" else value
-    optimizer.load_state_dict({"state": state, "param_groups": json.loads(header["param_groups"])})
-    rng.bit_generator.state = json.loads(header["numpy_rng"])
-    return _RunState(**json.loads(header["run"]))
-
-
 # ---------------------------------------------------------------------------------- two streams
-
-
-def combine_streams(
-    pose_checkpoint: str | Path,
-    rgb_checkpoint: str | Path,
-    out: str | Path,
-    metadata: Mapping[str, Any] | None = None,
-) -> Path:
-    """A `TwoStreamModel` checkpoint from a trained pose stream and a trained RGB stream.
-
-    The metadata keeps the RGB run's class names, backbone, window seconds and training description,
-    plus both streams' validation scores; `metadata` adds to or overrides it.
-    """
-    pose, pose_config, pose_meta = checkpoint.load(pose_checkpoint)
-    rgb, rgb_config, rgb_meta = checkpoint.load(rgb_checkpoint)
-    if not isinstance(pose, DeepGRU) or not isinstance(rgb, STAHands):
-        raise DataError(
-            pose_checkpoint, "expected a pose-stream (DeepGRU) and an RGB-stream (STAHands) checkpoint"
-        )
-    if pose_meta.get("class_names") != rgb_meta.get("class_names"):
-        raise DataError(rgb_checkpoint, f"its classes differ from those of {pose_checkpoint}")
-    for name in ("num_classes", "window", "num_joints", "num_bodies", "centre_joint"):
-        if getattr(pose_config, name) != getattr(rgb_config, name):
-            raise DataError(rgb_checkpoint, f"{name} differs from that of {pose_checkpoint}")
-    config = dataclasses.replace(rgb_config, pose=pose_config.pose)
-    model = TwoStreamModel.from_streams(config, pose, rgb)
-    combined = {
-        key: rgb_meta[key]
-        for key in ("class_names", "backbone", "backbone_weights", "window_seconds", "trained_on", "split")
-        if key in rgb_meta
-    }
-    combined.update(
-        stream="both",
-        pose_val_accuracy=pose_meta.get("val_accuracy"),
-        rgb_val_accuracy=rgb_meta.get("val_accuracy"),
-        **dict(metadata or {}),
-    )
-    return checkpoint.save(model, config, out, combined)
 
 
 def train_both(
