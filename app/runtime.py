@@ -6,22 +6,28 @@ files' `metadata_props`; nothing is re-derived from training code. No PyTorch he
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 
 from recordings.errors import UserError
+from recordings.onnx_contract import (
+    GLIMPSE_FILE,
+    GLIMPSE_INPUT,
+    HEAD_FILE,
+    HEAD_INPUTS,
+    HEAD_OUTPUTS,
+    ModelError,
+    ModelInfo,
+)
+
+__all__ = ["GLIMPSE_FILE", "HEAD_FILE", "ModelError", "ModelInfo", "OnnxModel", "default_model_folder"]
 
 log = logging.getLogger(__name__)
 
-GLIMPSE_FILE = "glimpse.onnx"
-HEAD_FILE = "head.onnx"
-FORMAT_VERSION = "1"
 PROVIDER_PREFERENCE = (
     "TensorrtExecutionProvider",
     "CUDAExecutionProvider",
@@ -29,9 +35,7 @@ PROVIDER_PREFERENCE = (
     "CPUExecutionProvider",
 )
 PROVIDER_ALIASES = {"tensorrt": 0, "cuda": 1, "directml": 2, "dml": 2, "cpu": 3}
-HEAD_INPUTS = ("features", "hand_mask", "pose")
 GLIMPSE_BATCH = 8  # crops per glimpse call
-HEAD_OUTPUTS = ("logits", "spatial_attention", "temporal_attention", "pose_logits", "rgb_logits")
 
 
 def default_model_folder() -> Path:
@@ -46,10 +50,6 @@ def default_model_folder() -> Path:
     return folder
 
 
-class ModelError(UserError):
-    """A model file that is missing, unreadable, foreign or from another version."""
-
-
 def import_onnxruntime() -> ModuleType:
     """onnxruntime, or a one-line message naming the extra to install."""
     try:
@@ -60,47 +60,6 @@ def import_onnxruntime() -> ModuleType:
             "(or [gpu] for NVIDIA, [directml] for other GPUs on Windows; only one of them)"
         ) from error
     return onnxruntime
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the exported files say about themselves."""
-
-    class_names: tuple[str, ...]
-    window_length: int
-    window_seconds: float
-    glimpse_input_size: int
-    backbone: str
-    mean: tuple[float, float, float]
-    std: tuple[float, float, float]
-    feature_dim: int
-    model_version: str
-    trained_on: str
-    crop_size: int = 50
-
-    @classmethod
-    def from_metadata(cls, metadata: Mapping[str, str], path: Path) -> ModelInfo:
-        version = metadata.get("sta_hands_format")
-        if version is None:
-            raise ModelError(f"{path}: no sta-hands metadata; is this a file from `sta-hands export`?")
-        if version != FORMAT_VERSION:
-            raise ModelError(f"{path}: metadata format {version}, this app reads format {FORMAT_VERSION}")
-        try:
-            return cls(
-                class_names=tuple(json.loads(metadata["class_names"])),
-                window_length=int(metadata["window_length"]),
-                window_seconds=float(metadata["window_seconds"]),
-                glimpse_input_size=int(metadata["glimpse_input_size"]),
-                backbone=metadata["backbone"],
-                mean=tuple(json.loads(metadata["normalization_mean"])),
-                std=tuple(json.loads(metadata["normalization_std"])),
-                feature_dim=int(metadata["feature_dim"]),
-                model_version=metadata["model_version"],
-                trained_on=metadata["trained_on"],
-                crop_size=int(metadata.get("crop_size", "50")),
-            )
-        except (KeyError, ValueError, TypeError) as error:
-            raise ModelError(f"{path}: bad or missing metadata entry {error}") from error
 
 
 def choose_providers(available: Sequence[str], forced: str | None = None) -> list[str]:
@@ -190,7 +149,7 @@ class OnnxModel:
             )
         crops = np.ascontiguousarray(crops, dtype=np.float32)
         parts = [
-            self.glimpse.run(None, {"crops": crops[i : i + GLIMPSE_BATCH]})[0]
+            self.glimpse.run(None, {GLIMPSE_INPUT: crops[i : i + GLIMPSE_BATCH]})[0]
             for i in range(0, len(crops), GLIMPSE_BATCH)
         ]
         return np.concatenate(parts) if parts else np.zeros((0, self.info.feature_dim), np.float32)

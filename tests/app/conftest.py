@@ -65,7 +65,7 @@ class FakeModel:
     """
 
     def __init__(self, delay: float = 0.0, fail: bool = False, window_seconds: float = 0.5) -> None:
-        from app.runtime import ModelInfo
+        from recordings.onnx_contract import ModelInfo
 
         self.info = ModelInfo(
             class_names=GUI_CLASSES, window_length=20, window_seconds=window_seconds, glimpse_input_size=32,

@@ -76,3 +76,17 @@ def test_wrong_input_shapes_are_a_clear_error(tiny_model_folder) -> None:
             np.ones((1, 20, 4), np.float32),
             np.zeros((1, 20, 75), np.float32),
         )
+
+
+def test_the_metadata_contract_round_trips_and_refuses_another_crop_size(tmp_path) -> None:
+    from pathlib import Path
+
+    from recordings.onnx_contract import ModelInfo
+
+    info = ModelInfo(("a", "b"), 20, 2.5, 224, "efficientnet_lite0", (0.5, 0.5, 0.5), (0.2, 0.2, 0.2), 1280,
+                     "1", "synthetic")  # fmt: skip
+    metadata = info.to_metadata()
+    assert all(isinstance(value, str) for value in metadata.values())
+    assert ModelInfo.from_metadata(metadata, Path("head.onnx")) == info
+    with pytest.raises(ModelError, match="made for 64 px hand crops"):
+        ModelInfo.from_metadata({**metadata, "crop_size": "64"}, Path("head.onnx"))
