@@ -1,4 +1,5 @@
-"""`sta-hands export CHECKPOINT --out DIR`: the argparse definition and its thin handler.
+"""`sta-hands export CHECKPOINT --out DIR` and `sta-hands evaluate --model M --data D`: the argparse
+definitions and their thin handlers (evaluate takes a checkpoint or an exported folder, so it is here).
 
 Torch is imported only when the command runs, so building the command line stays light.
 """
@@ -8,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+
+from recordings.errors import UserError
 
 MODEL_VERSION = "1"
 
@@ -21,8 +24,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     model, _config, metadata = checkpoint.load(args.checkpoint)
     if not isinstance(model, TwoStreamModel):
-        raise ValueError(f"{args.checkpoint}: a {type(model).__name__}; export takes a two-stream checkpoint "
-                         "(sta-hands train --stream both)")  # fmt: skip
+        raise UserError(f"{args.checkpoint}: a {type(model).__name__}; export takes a two-stream checkpoint "
+                        "(sta-hands train --stream both)")  # fmt: skip
     spec = BackboneSpec.from_dict(metadata["backbone"])
     random_weights = metadata.get("backbone_weights") == "random"
     backbone = build_backbone(
@@ -49,7 +52,7 @@ def _variants(args: argparse.Namespace, folder: Path, spec) -> list[Path]:
     variants = []
     if args.int8:
         if not args.calibration:
-            raise ValueError("--int8 needs --calibration DATA: real clips whose hand crops set the ranges")
+            raise UserError("--int8 needs --calibration DATA: real clips whose hand crops set the ranges")
         crops = calibration_crops(args.calibration, spec)
         variants.append(quantize_int8(folder, folder.with_name(folder.name + "-int8"), crops))
         print(f"wrote {variants[-1]} (int8 glimpses, calibrated on {len(crops)} real hand crops)")
@@ -73,7 +76,97 @@ def _report_accuracy(folder: Path, variants: list[Path], data: str, split: str |
         print(json.dumps(change))
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from models.data import DataError, find_dataset
+    from models.evaluate import summary_text, write_report
+
+    dataset = find_dataset(args.data, args.missing)
+    model = Path(args.model)
+    split = None if args.split == "none" else args.split
+    if model.is_dir():
+        from export.evaluate_onnx import evaluate_exported
+
+        report = evaluate_exported(
+            model,
+            dataset,
+            split=split,
+            views=args.views,
+            seed=args.seed,
+            provider=args.provider,
+            streaming=args.streaming,
+        )
+    elif model.is_file():
+        from models.checkpoint import CheckpointError
+        from models.evaluate import evaluate_checkpoint
+
+        if not args.features:
+            raise DataError(model, "a checkpoint is evaluated on cached features: pass --features CACHE")
+        try:
+            report = evaluate_checkpoint(
+                model,
+                dataset,
+                args.features,
+                split=split,
+                views=args.views,
+                seed=args.seed,
+                streaming=args.streaming,
+            )
+        except CheckpointError as error:
+            raise DataError(model, str(error)) from None
+    else:
+        raise DataError(model, "no such checkpoint file or exported model folder")
+    write_report(report, args.out, args.json)
+    print(summary_text(report))
+    if args.json is None and args.out is None:
+        keys = ("clips", "accuracy", "attention_score", "streaming")
+        print(json.dumps({key: report[key] for key in keys if key in report}, indent=2))
+    return 0
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate", help="accuracy per stream and fused, per class, confusion matrix, attention"
+    )
+    p.add_argument(
+        "--model",
+        required=True,
+        help="a .safetensors checkpoint, or an exported folder (glimpse.onnx + "
+        "head.onnx: evaluated through the app's own recognizer)",
+    )
+    p.add_argument("--data", required=True, help="dataset folder")
+    p.add_argument("--features", help="feature cache (needed for a checkpoint)")
+    p.add_argument(
+        "--split",
+        choices=["cs", "cv", "none"],
+        default="none",
+        help="evaluate the test side of the cs or cv split (default none: every clip)",
+    )
+    p.add_argument("--json", help="write the report as JSON to this file")
+    p.add_argument("--out", help="folder for report.json and confusion.png")
+    p.add_argument("--views", type=int, default=5, help="sub-sequences per clip, logits averaged (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sub-sequences (default 0)")
+    p.add_argument(
+        "--streaming",
+        action="store_true",
+        help="also score every full live window of every clip, as the app sees them "
+        "(an exported folder: its own replay of each clip; a checkpoint: the same windows on the cache)",
+    )
+    p.add_argument(
+        "--provider", choices=["cpu", "cuda", "tensorrt", "directml"], help="exported model: ORT provider"
+    )
+    p.add_argument(
+        "--missing", help="the NTU list of samples with missing skeletons (default: the one in DATA)"
+    )
+    p.set_defaults(func=cmd_evaluate)
+
+
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
+    """Add export and evaluate to the `sta-hands` parser's subcommands."""
+    _add_export(sub)
+    _add_evaluate(sub)
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="glimpse.onnx + head.onnx (with metadata) from a two-stream checkpoint")
     p.add_argument("checkpoint", help="a two-stream .safetensors checkpoint (sta-hands train --stream both)")
     p.add_argument("--out", required=True, help="output folder")

@@ -8,7 +8,6 @@ Errors are `models.data.DataError` (a `RecordingError`: the command line shows i
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,93 +156,6 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_train)
 
 
-# ------------------------------------------------------------------------------------------ evaluate
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from models.data import DataError, find_dataset
-    from models.evaluate import summary_text, write_report
-
-    dataset = find_dataset(args.data, args.missing)
-    model = Path(args.model)
-    split = None if args.split == "none" else args.split
-    if model.is_dir():
-        from export.evaluate_onnx import evaluate_exported
-
-        report = evaluate_exported(
-            model,
-            dataset,
-            split=split,
-            views=args.views,
-            seed=args.seed,
-            provider=args.provider,
-            streaming=args.streaming,
-        )
-    elif model.is_file():
-        from models.checkpoint import CheckpointError
-        from models.evaluate import evaluate_checkpoint
-
-        if not args.features:
-            raise DataError(model, "a checkpoint is evaluated on cached features: pass --features CACHE")
-        try:
-            report = evaluate_checkpoint(
-                model,
-                dataset,
-                args.features,
-                split=split,
-                views=args.views,
-                seed=args.seed,
-                streaming=args.streaming,
-            )
-        except CheckpointError as error:
-            raise DataError(model, str(error)) from None
-    else:
-        raise DataError(model, "no such checkpoint file or exported model folder")
-    write_report(report, args.out, args.json)
-    print(summary_text(report))
-    if args.json is None and args.out is None:
-        keys = ("clips", "accuracy", "attention_score", "streaming")
-        print(json.dumps({key: report[key] for key in keys if key in report}, indent=2))
-    return 0
-
-
-def _add_evaluate(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "evaluate", help="accuracy per stream and fused, per class, confusion matrix, attention"
-    )
-    p.add_argument(
-        "--model",
-        required=True,
-        help="a .safetensors checkpoint, or an exported folder (glimpse.onnx + "
-        "head.onnx: evaluated through the app's own recognizer)",
-    )
-    p.add_argument("--data", required=True, help="dataset folder")
-    p.add_argument("--features", help="feature cache (needed for a checkpoint)")
-    p.add_argument(
-        "--split",
-        choices=["cs", "cv", "none"],
-        default="none",
-        help="evaluate the test side of the cs or cv split (default none: every clip)",
-    )
-    p.add_argument("--json", help="write the report as JSON to this file")
-    p.add_argument("--out", help="folder for report.json and confusion.png")
-    p.add_argument("--views", type=int, default=5, help="sub-sequences per clip, logits averaged (default 5)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sub-sequences (default 0)")
-    p.add_argument(
-        "--streaming",
-        action="store_true",
-        help="also score every full live window of every clip, as the app sees them "
-        "(an exported folder: its own replay of each clip; a checkpoint: the same windows on the cache)",
-    )
-    p.add_argument(
-        "--provider", choices=["cpu", "cuda", "tensorrt", "directml"], help="exported model: ORT provider"
-    )
-    p.add_argument(
-        "--missing", help="the NTU list of samples with missing skeletons (default: the one in DATA)"
-    )
-    p.set_defaults(func=cmd_evaluate)
-
-
 # -------------------------------------------------------------------------------------------- ablate
 
 
@@ -290,6 +202,7 @@ def _add_ablate(sub: argparse._SubParsersAction) -> None:
 
 
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
-    """Add features, train, evaluate and ablate to the `sta-hands` parser's subcommands."""
-    for add in (_add_features, _add_train, _add_evaluate, _add_ablate):
+    """Add features, train and ablate to the `sta-hands` parser's subcommands (evaluate, which takes an
+    exported model as well as a checkpoint, is export.commands')."""
+    for add in (_add_features, _add_train, _add_ablate):
         add(sub)
