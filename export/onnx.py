@@ -5,8 +5,8 @@
   spatial_attention, temporal_attention, pose_logits, rgb_logits (dynamic B). The pose-derived
   features (centring, velocity, acceleration, motion) are inside this graph.
 
-Both carry the same `metadata_props` (design.md, "ONNX contract"; `app.runtime.ModelInfo` reads
-them): the app needs nothing else. The TorchScript exporter (`dynamo=False`) at opset 17 writes one
+Both carry the same `metadata_props` (design.md, "ONNX contract": `recordings.onnx_contract`, which the
+app reads too): the app needs nothing else. The TorchScript exporter (`dynamo=False`) at opset 17 writes one
 self-contained file; torch 2.14's default dynamo exporter writes opset 18 with an external data
 file. Every export runs the ONNX files next to PyTorch and fails if they disagree.
 """
@@ -30,12 +30,11 @@ from torch import Tensor, nn
 from models.config import BackboneSpec, ModelConfig
 from models.glimpse import GlimpseBackbone
 from models.two_stream import INPUT_NAMES, OUTPUT_NAMES, TwoStreamModel
+from recordings.onnx_contract import GLIMPSE_FILE, GLIMPSE_INPUT, GLIMPSE_OUTPUT, HEAD_FILE, ModelInfo
 
 log = logging.getLogger(__name__)
 
 OPSET = 17
-FORMAT_VERSION = "1"
-GLIMPSE_FILE, HEAD_FILE = "glimpse.onnx", "head.onnx"
 LOGITS_TOLERANCE = 1e-4  # absolute, on logits
 ATTENTION_TOLERANCE = 1e-5  # absolute, on attention weights
 
@@ -57,22 +56,21 @@ class ExportMetadata:
         return self.props_for(model.config, backbone.spec)
 
     def props_for(self, config: ModelConfig, spec: BackboneSpec) -> dict[str, str]:
-        """The files' `metadata_props` for a model of `config` reading the glimpses of `spec`."""
-        return {
-            "sta_hands_format": FORMAT_VERSION,
-            "class_names": json.dumps(list(self.class_names)),
-            "window_length": str(config.window),
-            "window_seconds": repr(float(self.window_seconds)),
-            "glimpse_input_size": str(spec.input_size),
-            "backbone": spec.name,
-            "normalization_mean": json.dumps([float(m) for m in spec.mean]),
-            "normalization_std": json.dumps([float(s) for s in spec.std]),
-            "feature_dim": str(spec.feature_dim),
-            "model_version": self.model_version,
-            "trained_on": self.trained_on,
-            "crop_size": "50",
-            "model_config": json.dumps(config.to_dict()),
-        }
+        """The files' `metadata_props` for a model of `config` reading the glimpses of `spec`: the
+        contract's `ModelInfo`, plus the model's config for whoever retrains it."""
+        info = ModelInfo(
+            class_names=tuple(self.class_names),
+            window_length=config.window,
+            window_seconds=float(self.window_seconds),
+            glimpse_input_size=spec.input_size,
+            backbone=spec.name,
+            mean=spec.mean,
+            std=spec.std,
+            feature_dim=spec.feature_dim,
+            model_version=self.model_version,
+            trained_on=self.trained_on,
+        )
+        return {**info.to_metadata(), "model_config": json.dumps(config.to_dict())}
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,7 @@ def check_parity(
         expected = [o.numpy() for o in model(*(head_inputs[n] for n in INPUT_NAMES))]
         expected_features = backbone(crops).numpy()
     got = _session(folder / HEAD_FILE).run(list(OUTPUT_NAMES), {n: v.numpy() for n, v in head_inputs.items()})
-    got_features = _session(folder / GLIMPSE_FILE).run(None, {"crops": crops.numpy()})[0]
+    got_features = _session(folder / GLIMPSE_FILE).run(None, {GLIMPSE_INPUT: crops.numpy()})[0]
     diff = {name: float(np.abs(e - g).max()) for name, e, g in zip(OUTPUT_NAMES, expected, got, strict=True)}
     scale = max(1.0, float(np.abs(expected_features).max()))  # random-weight CNNs give huge features
     return ParityReport(
@@ -194,8 +192,8 @@ def export_model(
         )
     size = backbone.spec.input_size
     _export(
-        backbone, (torch.zeros(2, 3, size, size),), folder / GLIMPSE_FILE, ["crops"], ["features"],
-        {"crops": {0: "N"}, "features": {0: "N"}},
+        backbone, (torch.zeros(2, 3, size, size),), folder / GLIMPSE_FILE, [GLIMPSE_INPUT], [GLIMPSE_OUTPUT],
+        {GLIMPSE_INPUT: {0: "N"}, GLIMPSE_OUTPUT: {0: "N"}},
     )  # fmt: skip
     head_args = tuple(example_head_inputs(model)[n] for n in INPUT_NAMES)
     dynamic = {name: {0: "B"} for name in (*INPUT_NAMES, *OUTPUT_NAMES)}

@@ -31,7 +31,7 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from onnxruntime.transformers.float16 import convert_float_to_float16
 
-from export.onnx import GLIMPSE_FILE, HEAD_FILE
+from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE
 
 
 class _CropReader(CalibrationDataReader):

@@ -15,15 +15,9 @@ from torch import Tensor, nn
 from models.config import ModelConfig
 from models.pose_stream import DeepGRU
 from models.rgb_stream import STAHands
+from recordings.onnx_contract import HEAD_INPUTS, HEAD_OUTPUTS
 
-OUTPUT_NAMES: tuple[str, ...] = (
-    "logits",
-    "spatial_attention",
-    "temporal_attention",
-    "pose_logits",
-    "rgb_logits",
-)
-INPUT_NAMES: tuple[str, ...] = ("features", "hand_mask", "pose")
+INPUT_NAMES, OUTPUT_NAMES = HEAD_INPUTS, HEAD_OUTPUTS  # the exported head's (recordings.onnx_contract)
 
 
 class ModelOutput(NamedTuple):
