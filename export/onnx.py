@@ -30,6 +30,7 @@ from torch import Tensor, nn
 from models.config import BackboneSpec, ModelConfig
 from models.glimpse import GlimpseBackbone
 from models.two_stream import INPUT_NAMES, OUTPUT_NAMES, TwoStreamModel
+from recordings.errors import UserError
 from recordings.onnx_contract import GLIMPSE_FILE, GLIMPSE_INPUT, GLIMPSE_OUTPUT, HEAD_FILE, ModelInfo
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,6 @@ log = logging.getLogger(__name__)
 OPSET = 17
 LOGITS_TOLERANCE = 1e-4  # absolute, on logits
 ATTENTION_TOLERANCE = 1e-5  # absolute, on attention weights
-
-
-class ExportError(RuntimeError):
-    """The exported files disagree with PyTorch, or cannot be written."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +68,10 @@ class ExportMetadata:
             trained_on=self.trained_on,
         )
         return {**info.to_metadata(), "model_config": json.dumps(config.to_dict())}
+
+
+class ExportError(UserError):
+    """The exported files disagree with PyTorch, or cannot be written."""
 
 
 @dataclass(frozen=True)

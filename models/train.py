@@ -314,34 +314,15 @@ def _check_fresh(folder: Path) -> None:
 
 
 def train_both(
-    dataset: Dataset,
-    cache: str | Path,
-    out: str | Path,
-    *,
-    split: str | None = "cs",
-    config: ModelConfig | None = None,
-    settings: TrainSettings | None = None,
-    resume: bool = False,
-    progress: bool = True,
-    trained_on: str | None = None,
+    dataset: Dataset, cache: str | Path, out: str | Path, *, resume: bool = False, **options: Any
 ) -> tuple[Path, TrainResult, TrainResult]:
-    """Train the pose stream, then the RGB stream, into `out`/pose and `out`/rgb; combine their best."""
+    """Train the pose stream, then the RGB stream, into `out`/pose and `out`/rgb; combine their best.
+    `options`: `train_stream`'s (split, config, settings, progress, trained_on)."""
     folder = Path(out)
     results = {}
     for stream in ("pose", "rgb"):
         sub = folder / stream
         again = resume and (sub / LAST).exists()
-        results[stream] = train_stream(
-            stream,
-            dataset,
-            cache,
-            sub,
-            split=split,
-            config=config,
-            settings=settings,
-            resume=again,
-            progress=progress,
-            trained_on=trained_on,
-        )
+        results[stream] = train_stream(stream, dataset, cache, sub, resume=again, **options)
     combined = combine_streams(results["pose"].best, results["rgb"].best, folder / TWO_STREAM)
     return combined, results["pose"], results["rgb"]
