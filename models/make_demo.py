@@ -1,4 +1,4 @@
-"""Build the bundled demo: `python -m models.make_demo` (one command, fixed seed, 5-8 min on 2 cores).
+"""Build the bundled demo: `python -m models.make_demo` (one command, fixed seed; 36 min on 2 busy cores).
 
 1. a synthetic set (`recordings.synthetic`, seed `SEED`, every class by `PERFORMERS` performers from
    the three cameras, default clip lengths) in a work folder;
@@ -16,9 +16,11 @@
 
 `--work DIR` keeps the synthetic set, the cache and the runs there (default: a temporary folder);
 rerunning with the same DIR reuses what is there. `--check` rebuilds everything into a temporary
-folder instead of the repository and compares: the files' metadata exactly, the accuracies (segment
-fused, pose, RGB and streaming fused, on the same test clips) within `CHECK_TOLERANCE`, the demo clip's
-files byte for byte; exit 1 on any difference.
+folder instead of the repository and compares: the files' metadata exactly, the figures (segment and
+streaming accuracy, fused and per stream, and the attention score, on the same test clips) within
+`CHECK_TOLERANCE`, the demo clip's files byte for byte; exit 1 on any difference. (With `--work`, the
+check reuses the runs there: a real check starts from a fresh folder, or one holding only the set and
+its features.)
 """
 
 from __future__ import annotations
