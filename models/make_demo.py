@@ -1,4 +1,4 @@
-"""Build the bundled demo: `python -m models.make_demo` (one command, fixed seed; 36 min on 2 busy cores).
+"""Build the bundled demo: `python -m models.make_demo` (one command, fixed seed; 7 min on 2 cores).
 
 1. a synthetic set (`recordings.synthetic`, seed `SEED`, every class by `PERFORMERS` performers from
    the three cameras, default clip lengths) in a work folder;
