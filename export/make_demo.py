@@ -1,4 +1,4 @@
-"""Build the bundled demo: `python -m models.make_demo` (one command, fixed seed; 7 min on 2 cores).
+"""Build the bundled demo: `python -m export.make_demo` (one command, fixed seed; 7 min on 2 cores).
 
 1. a synthetic set (`recordings.synthetic`, seed `SEED`, every class by `PERFORMERS` performers from
    the three cameras, default clip lengths) in a work folder;
@@ -293,7 +293,7 @@ def _apart(a: float | None, b: float | None) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.make_demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m export.make_demo", description=__doc__.splitlines()[0])
     parser.add_argument("--work", help="folder for the synthetic set, features and runs (default: temporary)")
     parser.add_argument(
         "--check",
