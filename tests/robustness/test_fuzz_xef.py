@@ -197,7 +197,7 @@ def test_a_jpeg_header_of_another_size_is_not_decoded(tmp_path: Path, width: int
 @XEF.covers("implausible-inferred-joint")
 @fuzz_settings()
 @given(
-    z=st.floats(allow_nan=False, allow_infinity=False, width=32),
+    z=st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False, width=32),  # ORT may set FTZ
     joint=st.integers(0, 24),
     state=st.sampled_from([INFERRED, TRACKED]),
 )
