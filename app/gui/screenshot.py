@@ -36,13 +36,16 @@ def main(argv: list[str] | None = None) -> int:
         window.load_model(args.model, None)
         window.open_spec(args.source)
         result = {"ok": False}
+        waits = iter(range(50))  # at most 10 s more for a full window (a clip shorter than one has none)
 
         def shoot() -> None:
-            window.session.pause()
-            if window.session.predictions_received == 0:  # wait for the first prediction
-                window.session.play()
+            shown = window.session.prediction
+            if (shown is None or shown.status == "partial") and next(waits, None) is not None:
+                if not window.session.playing:
+                    window.session.play()
                 QTimer.singleShot(200, shoot)
                 return
+            window.session.pause()
             result["ok"] = window.export_screenshot(args.out)
             window.close()
             app.exit(0)
