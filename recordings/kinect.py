@@ -43,30 +43,14 @@ import numpy as np
 
 from recordings.frame import COLOR_SIZE, Body, Frame
 from recordings.kinect_binding import (
-    NO_BINDING,
-    NO_SDK,
     NO_SENSOR,
-    NOT_WINDOWS,
-    OLD_PYKINECT2,
-    KinectBinding,
     KinectUnavailable,
     _com_release,
     _describe,
-    apply_shims,
     create_runtime,
-    kinect_status,
-    load_binding,
 )
-from recordings.kinect_convert import bgr_from_bgra, bodies_from_frame, body_from_kinect
+from recordings.kinect_convert import bgr_from_bgra, bodies_from_frame
 from recordings.reader import ImageFlags, Reader
-
-__all__ = [
-    "AVAILABILITY_EVERY", "CONNECT_TIMEOUT", "FPS", "LOST_AFTER", "NOT_WINDOWS", "NO_BINDING", "NO_SDK",
-    "NO_SENSOR", "OLD_PYKINECT2", "PAIR_TOLERANCE", "POLL_INTERVAL", "RETRY_EVERY",
-    "BodyPairer", "KinectBinding", "KinectSource", "KinectStatus", "KinectUnavailable", "State",
-    "apply_shims", "bgr_from_bgra", "bodies_from_frame", "body_from_kinect", "create_runtime",
-    "kinect_status", "load_binding",
-]  # fmt: skip
 
 log = logging.getLogger(__name__)
 

@@ -49,7 +49,8 @@ def synthetic_reader(seed: int = 0) -> Reader:
 
 def kinect_reader() -> Reader:
     """The live Kinect v2; fails at once, in one line, when the binding, the SDK or Windows is missing."""
-    from recordings.kinect import KinectSource, kinect_status
+    from recordings.kinect import KinectSource
+    from recordings.kinect_binding import kinect_status
 
     available, reason = kinect_status()
     if not available:

@@ -40,7 +40,7 @@ from app.gui.widgets import Banner, font
 from app.recognizer import Prediction
 from app.runtime import OnnxModel
 from recordings.frame import Frame
-from recordings.kinect import kinect_status
+from recordings.kinect_binding import kinect_status
 from recordings.reader import Reader
 
 log = logging.getLogger(__name__)

@@ -310,7 +310,7 @@ def test_settings_remember_the_geometry_and_the_last_folder(qtbot, settings, tmp
 
 
 def test_the_kinect_entry_is_greyed_with_its_reason(window) -> None:
-    from recordings.kinect import kinect_status
+    from recordings.kinect_binding import kinect_status
 
     available, reason = kinect_status()  # on Linux: needs Windows and the Kinect SDK
     assert window.kinect_action.isEnabled() == available

@@ -12,18 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recordings import kinect, kinect_binding
+from recordings import kinect_binding, kinect_convert
 from recordings.frame import Body, Frame
-from recordings.kinect import (
-    NO_BINDING,
-    NO_SDK,
-    NO_SENSOR,
-    NOT_WINDOWS,
-    BodyPairer,
-    KinectSource,
-    KinectStatus,
-    KinectUnavailable,
-)
+from recordings.kinect import BodyPairer, KinectSource, KinectStatus
+from recordings.kinect_binding import NO_BINDING, NO_SDK, NO_SENSOR, NOT_WINDOWS, KinectUnavailable
 from recordings.own import RecordingWriter, open_recording
 from tests.recordings.fake_kinect import (
     FakeClock,
@@ -87,10 +79,10 @@ def test_colour_is_bgr_uint8_at_full_size_without_flipping() -> None:
 
 def test_bgr_from_bgra_checks_the_size() -> None:
     data = np.arange(2 * 3 * 4, dtype=np.uint8)
-    image = kinect.bgr_from_bgra(data, 3, 2)
+    image = kinect_convert.bgr_from_bgra(data, 3, 2)
     np.testing.assert_array_equal(image, data.reshape(2, 3, 4)[:, :, :3])
     with pytest.raises(ValueError, match="expected 4x2x4"):
-        kinect.bgr_from_bgra(data, 4, 2)
+        kinect_convert.bgr_from_bgra(data, 4, 2)
 
 
 # ------------------------------------------------------------------------------------------- bodies
@@ -372,7 +364,7 @@ def test_not_windows_gives_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(KinectUnavailable) as caught:
         take(KinectSource(), 1)  # the default factory: the real binding
     assert str(caught.value) == NOT_WINDOWS
-    assert kinect.kinect_status() == (False, NOT_WINDOWS)
+    assert kinect_binding.kinect_status() == (False, NOT_WINDOWS)
 
 
 def test_missing_binding_gives_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -382,7 +374,7 @@ def test_missing_binding_gives_one_line(monkeypatch: pytest.MonkeyPatch) -> None
         take(KinectSource(), 1)
     assert str(caught.value) == NO_BINDING
     assert "pip install 'sta-hands[kinect]' (Windows only)" in NO_BINDING
-    assert kinect.kinect_status() == (False, NO_BINDING)
+    assert kinect_binding.kinect_status() == (False, NO_BINDING)
 
 
 @pytest.fixture
@@ -417,7 +409,7 @@ def test_missing_comtypes_points_at_the_extra(fake_package: Callable[[str, str],
     fake_package("PyKinect2024.py", "import comtypes_not_installed_here\n")
     fake_package("PyKinectRuntime.py", "from pykinect2024 import PyKinect2024\n")
     with pytest.raises(KinectUnavailable, match=r"sta-hands\[kinect\].*comtypes_not_installed_here"):
-        kinect.load_binding()
+        kinect_binding.load_binding()
 
 
 def test_sdk_status_and_a_working_binding(
@@ -439,13 +431,13 @@ def test_sdk_status_and_a_working_binding(
         raise FileNotFoundError("Could not find module 'Kinect20'")
 
     monkeypatch.setattr(kinect_binding, "_load_sdk_dll", no_dll)
-    assert kinect.kinect_status() == (False, NO_SDK)
+    assert kinect_binding.kinect_status() == (False, NO_SDK)
     monkeypatch.setattr(kinect_binding, "_load_sdk_dll", lambda: None)
-    available, reason = kinect.kinect_status()
+    available, reason = kinect_binding.kinect_status()
     assert available and "pykinect2024" in reason
-    binding = kinect.load_binding()
+    binding = kinect_binding.load_binding()
     assert (binding.package, binding.source_types) == ("pykinect2024", 33)
-    runtime = kinect.create_runtime()
+    runtime = kinect_binding.create_runtime()
     assert runtime.frame_source_types == 33
     runtime.close()
 
@@ -453,11 +445,11 @@ def test_sdk_status_and_a_working_binding(
 def test_shims_restore_what_the_binding_needs() -> None:
     assert "object" not in vars(np) and "clock" not in vars(time)  # NumPy >= 1.24, Python >= 3.8
     try:
-        applied = kinect.apply_shims("pykinect2")
+        applied = kinect_binding.apply_shims("pykinect2")
         assert np.object is object  # type: ignore[attr-defined]
         assert time.clock is time.perf_counter  # type: ignore[attr-defined]
         assert {"numpy.object", "time.clock"} <= set(applied)
-        assert kinect.apply_shims("pykinect2024") == []  # idempotent
+        assert kinect_binding.apply_shims("pykinect2024") == []  # idempotent
     finally:
         for module, name in ((np, "object"), (time, "clock")):
             if name in vars(module):
