@@ -118,7 +118,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     write_report(report, args.out, args.json)
     print(summary_text(report))
     if args.json is None and args.out is None:
-        keys = ("clips", "accuracy", "attention_score", "streaming")
+        keys = ("clips", "accuracy", "attention_score", "attention_baselines", "streaming")
         print(json.dumps({key: report[key] for key in keys if key in report}, indent=2))
     return 0
 

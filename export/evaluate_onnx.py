@@ -52,11 +52,6 @@ def classify_frames(
     return classify_window(model, [frames[int(i)] for i in indices], cache)
 
 
-def window_ground_truth(clip: ClipRef, window: Sequence[HandFrame]) -> np.ndarray:
-    """T x 4 active hands of a synthetic clip's window, in the slot order the app gives this window."""
-    return active_hands(clip, window, window_inputs(window).body_ids)
-
-
 def evaluate_clip(model: OnnxModel, clip: ClipRef, views: int = VIEWS, seed: int = SEED) -> ClipOutcome:
     """The clip's outcome over its evaluation windows, every window through `classify_window`."""
     windows = evaluation_windows(clip.name, num_frames(clip), model.info.window_length, views, seed)
@@ -70,9 +65,13 @@ def evaluate_clip(model: OnnxModel, clip: ClipRef, views: int = VIEWS, seed: int
             "pose_logits": np.log(np.maximum(prediction.pose_probabilities, 1e-30)),
             "rgb_logits": np.log(np.maximum(prediction.rgb_probabilities, 1e-30)),
             "spatial_attention": prediction.spatial_attention,
+            "hand_mask": prediction.hand_mask,
         }
         if clip.synthetic:
-            values["active_hands"] = window_ground_truth(clip, [frames[int(i)] for i in indices])
+            window = [frames[int(i)] for i in indices]
+            inputs = window_inputs(window)  # the slot order the app gives this window
+            values["active_hands"] = active_hands(clip, window, inputs.body_ids)
+            values["pose"] = inputs.pose  # for the attention baselines (`models.evaluate`)
         for key, value in values.items():
             outputs.setdefault(key, []).append(value)
     return outcome_from_views(clip.name, clip.label, {key: np.stack(value) for key, value in outputs.items()})

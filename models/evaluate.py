@@ -9,6 +9,13 @@ are averaged over them. The report (JSON) holds at least:
 - `confusion`: rows the true class, columns the predicted one (fused);
 - `attention_score` (synthetic clips, whose sidecars say which hands act): of the sampled frames with
   exactly one active hand, the share where that hand has the highest spatial attention; null otherwise;
+- `attention_baselines`: rules without parameters scored on exactly those frames (null with the score):
+  `uniform`, a random pick among the present hands (in expectation: 1 / the number of present hands,
+  0 when the acting hand is absent); `same_slot`, always the slot that acts most often on these
+  frames (chosen on the evaluated frames themselves, so an optimistic constant; which slot:
+  `attention_same_slot`); `fastest_hand`, the present hand whose joint moved most in camera space
+  (metres, the raw pose) since the previous sampled frame (the first frame of a window takes the
+  second's move, as the model's velocity does; a body absent in either frame counts as still);
 - with `streaming`, `streaming`: what the app sees live (design.md, "Windows in time"): every full
   live window (status "ok") of every test clip classified on its own, {`accuracy`: {`fused`, `pose`,
   `rgb`} per window, `windows`, `clips` (with at least one full window), `short_clips` (shorter than
@@ -33,6 +40,8 @@ import numpy as np
 from models.config import BackboneSpec
 from models.data import DataError, Dataset, evaluation_windows
 from models.windows import live_windows
+from recordings.body_slots import NUM_BODIES
+from recordings.inputs import HAND_NAMES, HAND_SLOTS, NUM_HANDS
 
 VIEWS = 5  # paper, experiments: 5 sub-sequences per test clip, logits averaged
 SEED = 0
@@ -49,6 +58,7 @@ class ClipOutcome:
     logits: dict[str, np.ndarray]  # stream ("fused", "pose", "rgb") -> C, averaged over the views
     attention_hits: int = 0
     attention_frames: int = 0  # sampled frames with exactly one active hand
+    baselines: AttentionBaselines | None = None  # the rules' hits on the same frames
     extra: dict[str, Any] = field(default_factory=dict)
 
     def predicted(self, stream: str) -> int | None:
@@ -68,16 +78,64 @@ def attention_hits(spatial: np.ndarray, active: np.ndarray) -> tuple[int, int]:
     return int(hits.sum()), int(single.sum())
 
 
+@dataclass(frozen=True)
+class AttentionBaselines:
+    """Hits of the rules without parameters on the attention score's frames (see the module docstring)."""
+
+    uniform: float = 0.0  # expected hits of a random present hand
+    fastest_hand: int = 0
+    acting_slots: tuple[int, ...] = (0,) * NUM_HANDS  # how often each slot is the acting hand
+
+    def __add__(self, other: AttentionBaselines) -> AttentionBaselines:
+        slots = tuple(a + b for a, b in zip(self.acting_slots, other.acting_slots, strict=True))
+        return AttentionBaselines(self.uniform + other.uniform, self.fastest_hand + other.fastest_hand, slots)
+
+
+def hand_moves(pose: np.ndarray) -> np.ndarray:
+    """... x T x 4: how far each hand joint moved (camera metres) since the previous sampled frame, from
+    ... x T x 150 raw poses; frame 0 takes frame 1's move; 0 for a body absent in either frame."""
+    joints = pose.reshape(*pose.shape[:-1], NUM_BODIES, -1, 3)  # ... x T x bodies x joints x 3
+    hands = np.stack([joints[..., b, j, :] for b, j in HAND_SLOTS], axis=-2)  # ... x T x 4 x 3
+    present = np.stack([np.abs(joints[..., b, :, :]).sum(axis=(-1, -2)) > 0 for b, _ in HAND_SLOTS], -1)
+    moves = np.linalg.norm(np.diff(hands, axis=-3), axis=-1)  # ... x T-1 x 4
+    moves = moves * (present[..., 1:, :] & present[..., :-1, :])
+    return np.concatenate([moves[..., :1, :], moves], axis=-2)
+
+
+def attention_baselines(active: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray) -> AttentionBaselines:
+    """The rules' hits over ... x T x 4 active hands and hand mask and ... x T x 150 raw poses, on the
+    frames `attention_hits` counts (exactly one active hand)."""
+    moves = hand_moves(pose).reshape(-1, NUM_HANDS)
+    active = active.reshape(-1, NUM_HANDS) > 0
+    present = hand_mask.reshape(-1, NUM_HANDS) > 0
+    single = active.sum(axis=1) == 1
+    if not single.any():
+        return AttentionBaselines()
+    acting = np.argmax(active[single], axis=1)
+    present, moves = present[single], moves[single]
+    rows = np.arange(len(acting))
+    count = present.sum(axis=1)
+    uniform = np.where(present[rows, acting], 1.0 / np.maximum(count, 1), 0.0)
+    fastest = np.argmax(np.where(present, moves, -np.inf), axis=1)
+    return AttentionBaselines(
+        float(uniform.sum()),
+        int((fastest == acting).sum()),
+        tuple(int(n) for n in np.bincount(acting, minlength=NUM_HANDS)),
+    )
+
+
 def outcome_from_views(name: str, label: int, views: Mapping[str, np.ndarray]) -> ClipOutcome:
     """Average the per-view outputs of a model ("logits", "pose_logits", "rgb_logits", attention...)."""
     logits = {"fused": views["logits"].mean(axis=0)}
     for stream in ("pose", "rgb"):
         if f"{stream}_logits" in views:
             logits[stream] = views[f"{stream}_logits"].mean(axis=0)
-    hits, frames = (0, 0)
+    hits, frames, baselines = 0, 0, None
     if "spatial_attention" in views and "active_hands" in views:
         hits, frames = attention_hits(views["spatial_attention"], views["active_hands"])
-    return ClipOutcome(name, label, logits, hits, frames)
+        if "hand_mask" in views and "pose" in views:
+            baselines = attention_baselines(views["active_hands"], views["hand_mask"], views["pose"])
+    return ClipOutcome(name, label, logits, hits, frames, baselines)
 
 
 # ------------------------------------------------------------------------------------------ the report
@@ -113,12 +171,30 @@ def build_report(
         "per_class": per_class,
         "attention_score": sum(o.attention_hits for o in outcomes) / frames if frames else None,
         "attention_frames": frames,
+        **_baselines_report(outcomes, frames),
         "class_names": list(class_names),
         "confusion": confusion.tolist(),
         "predictions": [
             {"clip": o.name, "label": o.label, **{s: o.predicted(s) for s in STREAMS if s in o.logits}}
             for o in outcomes
         ],
+    }
+
+
+def _baselines_report(outcomes: Sequence[ClipOutcome], frames: int) -> dict[str, Any]:
+    """`attention_baselines` and `attention_same_slot` of the report (null without the score or a pose)."""
+    counted = [o.baselines for o in outcomes if o.attention_frames]
+    if not frames or any(b is None for b in counted):
+        return {"attention_baselines": None, "attention_same_slot": None}
+    total = sum(counted, AttentionBaselines())  # type: ignore[arg-type]
+    slot = int(np.argmax(total.acting_slots))
+    return {
+        "attention_baselines": {
+            "uniform": total.uniform / frames,
+            "fastest_hand": total.fastest_hand / frames,
+            "same_slot": total.acting_slots[slot] / frames,
+        },
+        "attention_same_slot": HAND_NAMES[slot],
     }
 
 
@@ -146,7 +222,14 @@ def summary_text(report: Mapping[str, Any]) -> str:
     parts = [f"{report['clips']} clips"]
     parts += [f"{s} {acc[s]:.3f}" for s in STREAMS if acc.get(s) is not None]
     if report.get("attention_score") is not None:
-        parts.append(f"attention score {report['attention_score']:.3f} ({report['attention_frames']} frames)")
+        score = f"attention score {report['attention_score']:.3f} ({report['attention_frames']} frames"
+        rules = report.get("attention_baselines")
+        if rules is not None:
+            score += (
+                f"; on the same frames: uniform {rules['uniform']:.3f}, same slot {rules['same_slot']:.3f},"
+                f" fastest hand {rules['fastest_hand']:.3f}"
+            )
+        parts.append(score + ")")
     live = report.get("streaming")
     if live is not None:
         scores = [f"{s} {live['accuracy'][s]:.3f}" for s in STREAMS if live["accuracy"].get(s) is not None]

@@ -59,8 +59,8 @@ def predict(
     """Per clip, the model's outputs on each of its windows (numpy, first axis = window).
 
     Keys: "logits" (fused for a two-stream model), and where the model has them "pose_logits",
-    "rgb_logits", "spatial_attention", "temporal_attention", plus the inputs "hand_mask" and
-    "active_hands" of the windows.
+    "rgb_logits", "spatial_attention", "temporal_attention", plus the inputs "hand_mask",
+    "active_hands" and "pose" (raw) of the windows.
     """
     model.eval()
     items = [
@@ -72,7 +72,9 @@ def predict(
     for start in range(0, len(items), batch_size):
         arrays = store.batch(items[start : start + batch_size])
         outputs = _outputs(model, to_tensors(arrays, device))
-        outputs.update(hand_mask=arrays["hand_mask"], active_hands=arrays["active_hands"])
+        outputs.update(
+            hand_mask=arrays["hand_mask"], active_hands=arrays["active_hands"], pose=arrays["pose"]
+        )
         for key, value in outputs.items():
             collected.setdefault(key, []).append(value)
     joined = {key: np.concatenate(values) for key, values in collected.items()}

@@ -16,7 +16,16 @@ from app.runtime import OnnxModel
 from export.evaluate_onnx import classify_frames, evaluate_exported
 from models import checkpoint
 from models.data import clip_hand_frames, find_dataset, read_frames
-from models.evaluate import attention_hits, build_report, confusion_image, evaluate_checkpoint, write_report
+from models.evaluate import (
+    attention_baselines,
+    attention_hits,
+    build_report,
+    confusion_image,
+    evaluate_checkpoint,
+    outcome_from_views,
+    summary_text,
+    write_report,
+)
 from models.train import TrainSettings, combine_streams, train_stream
 from recordings.synthetic import SYNTHETIC_CLASSES, ClipSpec, write_clip
 from tests.models.test_data import _temporary, tiny_backbone, tiny_cache, tiny_dataset
@@ -62,6 +71,11 @@ def _check_schema(report: dict, clips: int) -> None:
     assert set(report["per_class"]) == set(SYNTHETIC_CLASSES)
     assert sum(entry["clips"] for entry in report["per_class"].values()) == clips
     assert 0.0 <= report["attention_score"] <= 1.0 and report["attention_frames"] > 0
+    rules = report["attention_baselines"]  # on the same frames as the score
+    assert set(rules) == {"uniform", "fastest_hand", "same_slot"}
+    assert all(0.0 <= value <= 1.0 for value in rules.values())
+    assert rules["same_slot"] >= 0.25 and report["attention_same_slot"].endswith("of person 1")
+    assert "fastest hand" in summary_text(report)
     assert np.array(report["confusion"]).sum() == clips
     json.dumps(report)  # JSON-able as it is
 
@@ -84,7 +98,7 @@ def test_a_single_stream_checkpoint_reports_only_its_stream(tmp_path: Path) -> N
     )
     report = evaluate_checkpoint(pose.best, dataset, tiny_cache(), split="cs")
     assert report["accuracy"]["rgb"] is None and report["accuracy"]["pose"] == report["accuracy"]["fused"]
-    assert report["attention_score"] is None
+    assert report["attention_score"] is None and report["attention_baselines"] is None
 
 
 def test_an_exported_folder_is_evaluated_through_the_app_and_agrees_with_its_checkpoint() -> None:
@@ -153,6 +167,52 @@ def test_the_attention_score_counts_frames_with_one_active_hand() -> None:
     spatial = np.array([[0.7, 0.3, 0, 0], [0.2, 0.8, 0, 0], [0.5, 0.5, 0, 0], [0.1, 0.9, 0, 0]])
     active = np.array([[1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0], [0, 1, 0, 1]])
     assert attention_hits(spatial, active) == (1, 2)  # frame 3: none active, frame 4: two
+
+
+def _pose_with_hands(hands: np.ndarray) -> np.ndarray:
+    """T x 150 raw poses whose four hand joints are at `hands` (T x 4 x 3); every other joint at 1 m."""
+    from recordings.inputs import HAND_SLOTS
+
+    joints = np.ones((len(hands), 2, 25, 3), dtype=np.float32)
+    for h, (body, joint) in enumerate(HAND_SLOTS):
+        joints[:, body, joint] = hands[:, h]
+    return joints.reshape(len(hands), 150)
+
+
+def test_the_attention_baselines_are_scored_on_the_attention_scores_frames() -> None:
+    # Four frames; hands 0 and 1 of person 1 present, person 2 only in frames 0-1.
+    hands = np.zeros((4, 4, 3), dtype=np.float32)
+    hands[:, 0, 0] = [0.0, 0.5, 0.6, 0.7]  # hand 0 moves 0.5, then 0.1, then 0.1
+    hands[:, 1, 0] = [0.0, 0.1, 0.4, 0.8]  # hand 1 moves 0.1, then 0.3, then 0.4
+    hands[:, 2, 0] = [0.0, 0.9, 0.0, 0.0]  # hand 2 moves 0.9 (frame 1), then its body leaves
+    hands[:, 3, 0] = [0.5, 0.5, 0.0, 0.0]
+    pose = _pose_with_hands(hands)
+    pose[2:, 75:] = 0.0  # person 2 absent in frames 2 and 3
+    mask = np.array([[1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 0, 0], [1, 1, 0, 0]], dtype=np.float32)
+    active = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0], [1, 1, 0, 0]])  # frame 3: two act
+    rules = attention_baselines(active, mask, pose)
+    # Frame 0 takes frame 1's moves (hand 2 fastest: miss), frame 1: hand 2 fastest (miss), frame 2:
+    # hand 1 fastest (hit; hand 2's body left, so it is neither present nor moving).
+    assert rules.fastest_hand == 1
+    assert rules.uniform == pytest.approx(1 / 4 + 1 / 4 + 1 / 2)
+    assert rules.acting_slots == (1, 2, 0, 0)
+    spatial = np.tile([0.1, 0.6, 0.2, 0.1], (4, 1))  # the model: always hand 1
+    views = {
+        "logits": np.zeros((1, 3)),
+        "spatial_attention": spatial[None],
+        "active_hands": active[None],
+        "hand_mask": mask[None],
+        "pose": pose[None],
+    }
+    report = build_report([outcome_from_views("clip", 0, views)], ["a", "b", "c"])
+    assert report["attention_score"] == pytest.approx(2 / 3) and report["attention_frames"] == 3
+    assert report["attention_baselines"] == pytest.approx(
+        {"uniform": (1 / 4 + 1 / 4 + 1 / 2) / 3, "fastest_hand": 1 / 3, "same_slot": 2 / 3}
+    )
+    assert report["attention_same_slot"] == "right hand of person 1"
+    assert "attention score 0.667 (3 frames; on the same frames: uniform 0.333, same slot 0.667, " in (
+        summary_text(report)
+    )
 
 
 def test_reports_need_clips_and_draw_any_number_of_classes() -> None:
