@@ -1,21 +1,21 @@
 """The paper's ablations (tables 2 and 3) as one command, and its claims checked on synthetic data.
 
-`run_ablation` trains and evaluates every RGB-stream variant of table 2 (spatial integration x
-temporal pooling, `RgbStreamConfig.spatial` / `.temporal`), the pose stream and the two-stream model
-of table 3, and writes `table.md` laid out like the paper's tables with the paper's NTU RGB+D
-figures beside ours. Runs that exist already are resumed or reused, so an interrupted ablation
-continues where it stopped.
-
-The paper's figures: we could not obtain the exact numbers of tables 2 and 3 of Baradel, Wolf &
-Mille 2017 (arXiv 1703.10106 / 1712.08002) while writing this, so the paper columns read "n/a"
-rather than figures from memory. Fill `PAPER_TABLE2` / `PAPER_TABLE3` from the paper to show them.
+`run_ablation` trains and evaluates the RGB-stream variants of table 2 (by default every one of its
+nine configurations, `models.paper_tables.TABLE2_VARIANTS`: spatial integration x temporal pooling,
+`RgbStreamConfig.spatial` / `.temporal`), the pose stream (Deep GRU), and each RGB variant with the
+pose stream (table 3; Concat has no row there), and writes `table.md`: tables 2, 3 and 1 laid out
+like the paper's with its NTU RGB+D figures (CS / CV / Avg) beside ours and both rankings
+(`models.paper_tables`: the figures, which of our configurations stands for which row, and where
+they differ). Runs that exist already are resumed or reused, so an interrupted ablation continues
+where it stopped.
 
 `check_claims` (`sta-hands ablate --quick`) makes a small synthetic set (fixed seed, the
 cross-subject split by performer), computes EfficientNet-Lite0 features at a reduced input size,
-trains the pose stream, STA-Hands and the Sum baseline, and checks the paper's claims:
-1. the pose stream is near chance inside the groups of classes that share one motion, STA-Hands
-   separates them;
-2. STA-Hands beats the Sum baseline (same network, the hands' features summed);
+trains Deep GRU, STA-Hands and TA-Hands (the paper's name for STA-Hands without the spatial
+attention: the hands' glimpses summed, the temporal attention kept), and checks the paper's claims:
+1. Deep GRU is near chance inside the groups of classes that share one motion (within the 95%
+   binomial interval of chance for the group's test clips: `near_chance`), STA-Hands separates them;
+2. STA-Hands beats TA-Hands;
 3. the two-stream model beats each stream; 4. it reaches at least 95% test accuracy;
 5. the spatial attention picks the acting hand (attention score) in at least 80% of the frames.
 """
@@ -33,27 +33,7 @@ import numpy as np
 
 from models.config import ModelConfig, RgbStreamConfig
 from models.data import Dataset, find_dataset
-
-# Table 2 rows, in the paper's order: spatial integration first (temporal pooling fixed to the plain
-# recurrent classifier), then temporal pooling (spatial attention on the pose fixed). Our reading of
-# the table; the labels say what each variant is.
-TABLE2_ROWS: tuple[tuple[str, str, str, str], ...] = (
-    ("sum", "last", "Sum of the hands' glimpses", "none (last hidden state)"),
-    ("concat", "last", "Concatenation of the glimpses", "none (last hidden state)"),
-    ("hidden", "last", "Attention on the hidden state h", "none (last hidden state)"),
-    ("pose", "last", "Attention on the augmented pose", "none (last hidden state)"),
-    ("both", "last", "Attention on pose and hidden state", "none (last hidden state)"),
-    ("pose", "mean", "Attention on the augmented pose", "mean of hidden states"),
-    ("pose", "hidden_motion", "Attention on the augmented pose", "attention on hidden state + motion"),
-    ("pose", "motion", "Attention on the augmented pose", "attention on the augmented motion (STA-Hands)"),
-)
-PAPER_TABLE2: dict[tuple[str, str], tuple[float | None, float | None]] = {}  # (spatial, temporal) -> CS, CV
-PAPER_TABLE3: dict[str, tuple[float | None, float | None]] = {}  # "pose" / "rgb" / "two-stream" -> CS, CV
-TABLE3_ROWS = (
-    ("pose", "Pose stream (Deep GRU)"),
-    ("rgb", "RGB stream (STA-Hands)"),
-    ("two-stream", "Two-stream (sum of logits)"),
-)
+from models.paper_tables import TABLE2_VARIANTS, ablation_markdown, two_stream_name, variant_name
 
 # The synthetic check (`check_claims`): small enough for a few minutes on 2 CPU cores.
 CLAIMS_SEED = 0
@@ -76,16 +56,6 @@ CLAIMS_TRAIN = {
     **PAPER_SAMPLING,
 }
 ATTENTION_MIN, TWO_STREAM_MIN = 0.80, 0.95
-
-
-def _cell(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}"
-
-
-def _paper(values: tuple[float | None, float | None] | None) -> tuple[str, str]:
-    if values is None:
-        return "n/a", "n/a"
-    return tuple("n/a" if v is None else f"{v:.1f}" for v in values)  # type: ignore[return-value]
 
 
 # ------------------------------------------------------------------------------------- training runs
@@ -118,9 +88,11 @@ def _train_and_evaluate(
 def _two_stream(
     dataset: Dataset, cache: Path, pose: Path, rgb: Path, out: Path, split: str
 ) -> dict[str, Any]:
+    """The pose and RGB runs' best checkpoints combined in `out`, and its evaluation."""
     from models.evaluate import evaluate_checkpoint, write_report
     from models.train_state import BEST, combine_streams
 
+    out.mkdir(parents=True, exist_ok=True)
     combined = combine_streams(pose / BEST, rgb / BEST, out / "two_stream.safetensors")
     report = evaluate_checkpoint(combined, dataset, cache, split=split)
     write_report(report, out / "two_stream_evaluation")
@@ -146,8 +118,10 @@ def run_ablation(
     epochs: int | None = None,
     config: str | Path | ModelConfig | None = None,
     train: dict[str, Any] | None = None,
+    variants: Sequence[tuple[str, str]] = TABLE2_VARIANTS,
 ) -> str:
-    """Train and evaluate the variants of tables 2 and 3; write and return `out`/table.md."""
+    """Train and evaluate the RGB `variants` (spatial, temporal), Deep GRU, and each variant with Deep
+    GRU (but Concat, which table 3 lacks); write and return `out`/table.md (and ablation.json)."""
     from models.train import TrainSettings
 
     dataset = find_dataset(data)
@@ -161,17 +135,17 @@ def run_ablation(
     settings = TrainSettings.from_dict(overrides)
     folder, cache = Path(out), Path(features)
     reports: dict[str, dict[str, Any]] = {}
-    for spatial, temporal, _, _ in TABLE2_ROWS:
+    reports["pose"] = _train_and_evaluate("pose", dataset, cache, folder / "pose", split, base, settings)
+    for spatial, temporal in variants:
         variant = dataclasses.replace(
             base, rgb=dataclasses.replace(base.rgb, spatial=spatial, temporal=temporal)
         )
-        name = f"rgb-{spatial}-{temporal}"
+        name = variant_name(spatial, temporal)
         reports[name] = _train_and_evaluate("rgb", dataset, cache, folder / name, split, variant, settings)
-    reports["pose"] = _train_and_evaluate("pose", dataset, cache, folder / "pose", split, base, settings)
-    reports["two-stream"] = _two_stream(
-        dataset, cache, folder / "pose", folder / "rgb-pose-motion", folder, split
-    )
-    table = ablation_markdown(reports, split, dataset)
+        if spatial != "concat":
+            two = two_stream_name(spatial, temporal)
+            reports[two] = _two_stream(dataset, cache, folder / "pose", folder / name, folder / two, split)
+    table = ablation_markdown(reports, split, dataset.root.name)
     (folder / "table.md").write_text(table, encoding="utf-8")
     summary = {
         name: {"accuracy": r["accuracy"], "attention_score": r["attention_score"]}
@@ -179,48 +153,6 @@ def run_ablation(
     }
     (folder / "ablation.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return table
-
-
-def ablation_markdown(reports: dict[str, dict[str, Any]], split: str, dataset: Dataset) -> str:
-    """Tables 2 and 3 as markdown: our accuracy on `split` beside the paper's CS and CV figures."""
-    ours = f"ours ({split.upper()}, {dataset.root.name})"
-    lines = [
-        "### Table 2: RGB stream (STA-Hands) variants, test accuracy %",
-        "",
-        f"| Spatial integration | Temporal pooling | {ours} | attention score | paper CS | paper CV |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
-    ]
-    for spatial, temporal, spatial_label, temporal_label in TABLE2_ROWS:
-        report = reports.get(f"rgb-{spatial}-{temporal}")
-        accuracy = report["accuracy"]["rgb"] if report else None
-        attention = report.get("attention_score") if report else None
-        cs, cv = _paper(PAPER_TABLE2.get((spatial, temporal)))
-        lines.append(
-            f"| {spatial_label} | {temporal_label} | {_cell(accuracy)} | {_cell(attention)} | {cs} | {cv} |"
-        )
-    lines += [
-        "",
-        "### Table 3: streams and fusion, test accuracy %",
-        "",
-        f"| Model | {ours} | paper CS | paper CV |",
-        "| --- | ---: | ---: | ---: |",
-    ]
-    sources = {
-        "pose": ("pose", "pose"),
-        "rgb": ("rgb-pose-motion", "rgb"),
-        "two-stream": ("two-stream", "fused"),
-    }
-    for key, label in TABLE3_ROWS:
-        name, stream = sources[key]
-        report = reports.get(name)
-        cs, cv = _paper(PAPER_TABLE3.get(key))
-        lines.append(f"| {label} | {_cell(report['accuracy'][stream] if report else None)} | {cs} | {cv} |")
-    lines += [
-        "",
-        "Paper figures: n/a where we could not obtain the exact numbers (see models/ablate.py).",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------- the claims check
@@ -321,23 +253,25 @@ def check_claims(out: str | Path, *, epochs: int | None = None) -> ClaimsResult:
     settings = TrainSettings.from_dict({**CLAIMS_TRAIN, **({"epochs": epochs} if epochs else {})})
     runs = folder / "runs"
     base = ModelConfig(rgb=RgbStreamConfig(hidden_size=CLAIMS_RGB_HIDDEN))
-    sum_config = dataclasses.replace(base, rgb=dataclasses.replace(base.rgb, spatial="sum"))
+    # TA-Hands (table 2): STA-Hands without the spatial attention, the hands' glimpses summed
+    ta_config = dataclasses.replace(base, rgb=dataclasses.replace(base.rgb, spatial="sum"))
     pose = _train_and_evaluate("pose", dataset, cache, runs / "pose", "cs", base, settings)
     sta = _train_and_evaluate("rgb", dataset, cache, runs / "rgb-pose-motion", "cs", base, settings)
-    baseline = _train_and_evaluate("rgb", dataset, cache, runs / "rgb-sum-motion", "cs", sum_config, settings)
+    ta = _train_and_evaluate("rgb", dataset, cache, runs / "rgb-sum-motion", "cs", ta_config, settings)
     both = _two_stream(dataset, cache, runs / "pose", runs / "rgb-pose-motion", runs, "cs")
     pose_logits = _clip_logits(runs / "pose" / BEST, dataset, cache, "cs", "pose")
     sta_logits = _clip_logits(runs / "rgb-pose-motion" / BEST, dataset, cache, "cs", "rgb")
-    claims = _claims(pose, sta, baseline, both, pose_logits, sta_logits)
+    claims = _claims(pose, sta, ta, both, pose_logits, sta_logits)
     numbers = {
         "accuracy": {
-            "pose": pose["accuracy"]["pose"],
+            "deep_gru": pose["accuracy"]["pose"],
             "sta_hands": sta["accuracy"]["rgb"],
-            "sum_baseline": baseline["accuracy"]["rgb"],
+            "ta_hands": ta["accuracy"]["rgb"],
             "two_stream": both["accuracy"]["fused"],
         },
         "attention_score": both["attention_score"],
         "attention_frames": both["attention_frames"],
+        "attention_baselines": both.get("attention_baselines"),
         "test_clips": both["clips"],
         "train_settings": dataclasses.asdict(settings),
         "claims": [dataclasses.asdict(c) for c in claims],
@@ -348,9 +282,9 @@ def check_claims(out: str | Path, *, epochs: int | None = None) -> ClaimsResult:
     return ClaimsResult(tuple(claims), markdown, numbers)
 
 
-def _claims(
-    pose: dict, sta: dict, baseline: dict, both: dict, pose_logits: dict, sta_logits: dict
-) -> list[Claim]:
+def _claims(pose: dict, sta: dict, ta: dict, both: dict, pose_logits: dict, sta_logits: dict) -> list[Claim]:
+    """The claims from the reports of Deep GRU, STA-Hands, TA-Hands and the two-stream model, and the
+    per-clip logits of Deep GRU and STA-Hands (for the groups of classes that share one motion)."""
     claims = []
     for group in motion_groups():
         chance = 1.0 / len(group)
@@ -359,27 +293,27 @@ def _claims(
         near_chance = pose_acc < (chance + 1.0) / 2  # closer to chance than to a perfect choice
         claims.append(
             Claim(
-                f"same motion ({' / '.join(group)}): pose stream near chance ({chance:.2f}), "
+                f"same motion ({' / '.join(group)}): Deep GRU near chance ({chance:.2f}), "
                 "STA-Hands separates (>= 0.90)",
-                f"pose {pose_acc:.3f}, STA-Hands {sta_acc:.3f}",
+                f"Deep GRU {pose_acc:.3f}, STA-Hands {sta_acc:.3f}",
                 near_chance and sta_acc >= 0.90,
             )
         )
     acc = {
         "pose": pose["accuracy"]["pose"],
         "sta": sta["accuracy"]["rgb"],
-        "sum": baseline["accuracy"]["rgb"],
+        "ta": ta["accuracy"]["rgb"],
         "two": both["accuracy"]["fused"],
     }
     claims += [
         Claim(
-            "STA-Hands beats the Sum baseline",
-            f"{acc['sta']:.3f} vs {acc['sum']:.3f}",
-            acc["sta"] > acc["sum"],
+            "STA-Hands beats TA-Hands (the hands' glimpses summed, temporal attention kept)",
+            f"{acc['sta']:.3f} vs {acc['ta']:.3f}",
+            acc["sta"] > acc["ta"],
         ),
         Claim(
-            "two-stream beats each stream",
-            f"{acc['two']:.3f} vs pose {acc['pose']:.3f}, RGB {acc['sta']:.3f}",
+            "two-stream (Deep GRU + STA-Hands) beats each stream",
+            f"{acc['two']:.3f} vs Deep GRU {acc['pose']:.3f}, STA-Hands {acc['sta']:.3f}",
             acc["two"] > max(acc["pose"], acc["sta"]),
         ),
         Claim(
@@ -389,11 +323,21 @@ def _claims(
         ),
         Claim(
             f"attention score >= {ATTENTION_MIN:.2f}",
-            f"{both['attention_score']:.3f} ({both['attention_frames']} frames)",
+            f"{both['attention_score']:.3f} ({both['attention_frames']} frames{_rules(both)})",
             (both["attention_score"] or 0.0) >= ATTENTION_MIN,
         ),
     ]
     return claims
+
+
+def _rules(report: dict) -> str:
+    rules = report.get("attention_baselines")
+    if not rules:
+        return ""
+    return (
+        f"; same frames: fastest hand {rules['fastest_hand']:.3f}, same slot {rules['same_slot']:.3f}, "
+        f"uniform {rules['uniform']:.3f}"
+    )
 
 
 def _claims_markdown(claims: Sequence[Claim], numbers: dict[str, Any], dataset: Dataset) -> str:
