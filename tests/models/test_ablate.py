@@ -4,8 +4,9 @@ claims check's wording and thresholds (`models.ablate`), without training anythi
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from models.ablate import _claims, motion_groups
+from models.ablate import _claims, chance_band, motion_groups, near_chance, wilson_interval
 from models.paper_tables import TABLE1, TABLE2, TABLE2_VARIANTS, TABLE3, ablation_markdown, paper_row
 from recordings.synthetic import SYNTHETIC_CLASSES
 
@@ -90,3 +91,31 @@ def test_the_claims_name_the_baselines_as_the_paper_does() -> None:
     texts = " ".join(claim.text + " " + claim.measured for claim in claims)
     assert "STA-Hands beats TA-Hands" in texts and "Deep GRU near chance" in texts
     assert "Sum baseline" not in texts and "pose stream near chance" not in texts
+
+
+def test_the_wilson_interval_on_known_numbers() -> None:
+    assert wilson_interval(50, 100) == pytest.approx((0.4038, 0.5962), abs=1e-4)
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)  # z^2 / (n + z^2)
+    assert wilson_interval(8, 10) == pytest.approx((0.4902, 0.9433), abs=1e-4)
+    assert chance_band(0.5, 18) == pytest.approx((0.2690, 0.7310), abs=1e-4)
+
+
+def test_near_chance_means_inside_the_binomial_interval_for_the_number_of_clips() -> None:
+    # README's 0.611 on the 18 ball / box clips (chance 0.50) is near chance; on 100 clips it is not
+    assert near_chance(0.611, 18, 0.5) and not near_chance(0.611, 100, 0.5)
+    assert near_chance(0.407, 27, 1 / 3) and not near_chance(0.7, 27, 1 / 3)
+    # the boundary is the band: chance inside the Wilson interval <=> accuracy inside chance's band
+    for clips in (9, 18, 27, 99):
+        low, high = chance_band(0.5, clips)
+        assert near_chance(high - 1e-9, clips, 0.5) and not near_chance(high + 1e-3, clips, 0.5)
+        assert near_chance(low + 1e-9, clips, 0.5) and not near_chance(low - 1e-3, clips, 0.5)
+
+
+def test_the_claim_fails_when_deep_gru_is_far_above_chance_for_its_clips() -> None:
+    # 30 clips per class: Deep GRU right on 20 of 30 ball and box clips (0.667) is beyond chance's
+    # band (0.5 +- 0.127 for 60 clips), though closer to chance than to perfect (the old test)
+    right = {name: 20 if len(group) == 2 else 10 for group in motion_groups() for name in group}
+    claims = _claims(*_claims_inputs(right, 30))  # the three-class group: 10 of 30, exactly chance
+    pair = next(c for c in claims if "ball" in c.text)
+    assert "95% band for 60 clips 0.373-0.627" in pair.text and not pair.passed
+    assert all(c.passed for c in claims if c.text.startswith("same motion") and c is not pair)
