@@ -276,7 +276,9 @@ def active_hands(clip: ClipRef, frames: Sequence[HandFrame], body_ids: Sequence[
     """
     recording: Recording = open_recording(clip.stem)
     out = np.zeros((len(frames), NUM_HANDS), dtype=np.uint8)
-    for t, frame in enumerate(frames[: recording.num_frames]):
+    for t, frame in enumerate(frames):  # a window may repeat frames: go by each frame's own index
+        if not 0 <= frame.index < recording.num_frames:
+            continue
         slots: Any = recording.frame_extras(frame.index).get("active_hands", [])
         for slot in slots:
             person, side = divmod(int(slot), 2)

@@ -19,6 +19,8 @@ import pytest
 
 from models.data import (
     DataError,
+    active_hands,
+    clip_hand_frames,
     clip_inputs,
     evaluation_windows,
     find_dataset,
@@ -168,6 +170,16 @@ def test_synthetic_clips_carry_the_acting_hand_per_frame() -> None:
     assert drink.active_hands.shape == (FRAMES, NUM_HANDS)
     assert drink.active_hands.sum(axis=1).max() == 1 and drink.active_hands[:, :2].any()  # one hand of P1
     assert not squat.active_hands.any()  # body motion only
+
+
+def test_a_windows_acting_hands_follow_its_frames_even_where_it_repeats_them() -> None:
+    dataset = find_dataset(tiny_dataset())
+    clip = next(c for c in dataset.clips if c.label == CLASS["drink from cup"])
+    whole = clip_inputs(clip)
+    indices = np.repeat(np.arange(FRAMES), 2)  # longer than the clip: every frame twice
+    frames = clip_hand_frames(clip, indices)
+    window = [frames[int(i)] for i in indices]
+    np.testing.assert_array_equal(active_hands(clip, window, whole.body_ids), whole.active_hands[indices])
 
 
 def test_windows_are_one_frame_per_segment_or_a_chunk_and_evaluation_windows_are_fixed() -> None:

@@ -113,6 +113,10 @@ def test_an_exported_folder_is_evaluated_through_the_app_and_agrees_with_its_che
     assert sum(same) >= len(same) - 1
     # (The attention scores are not compared: one epoch leaves the spatial attention all but uniform, so
     # its argmax is decided by rounding.)
+    # The rules need no model: on the same frames, the same poses and hands, the same baselines.
+    assert exported["attention_frames"] == offline["attention_frames"]
+    assert exported["attention_baselines"] == pytest.approx(offline["attention_baselines"], abs=1e-9)
+    assert exported["attention_same_slot"] == offline["attention_same_slot"]
 
 
 def test_evaluate_streaming_scores_every_full_live_window_beside_the_segment_figures(
