@@ -244,20 +244,17 @@ class StreamWindows:
         self.window_seconds = window_seconds
         self.stride = stride
         self.history: deque[HandFrame] = deque()
-        self.captured: deque[float] = deque()
         self._last_grid: int | None = None
         self.due_skipped = 0  # due points superseded by a newer frame before they were classified
 
     def _grid(self, timestamp: float) -> int:
         return window_grid_index(timestamp, self.window_seconds, self.window_length)
 
-    def add(self, frame: HandFrame, captured_at: float) -> None:
+    def add(self, frame: HandFrame) -> None:
         self.history.append(frame)
-        self.captured.append(captured_at)
         keep_after = frame.timestamp - self.window_seconds * 1.25
         while len(self.history) > self.window_length and self.history[0].timestamp < keep_after:
             self.history.popleft()
-            self.captured.popleft()
 
     def due(self) -> bool:
         """True when the history spans the window and the newest frame passed the next grid point."""
@@ -274,12 +271,12 @@ class StreamWindows:
             return int(bool(new_frames))
         return (self._grid(new_frames[-1].timestamp) - self._last_grid) // self.stride
 
-    def take(self) -> tuple[list[HandFrame], float]:
-        """The window at the newest grid point, and when its newest frame was captured; marks it done."""
+    def take(self) -> list[HandFrame]:
+        """The window ending at the newest grid point; marks it done."""
         frames = list(self.history)
         picked = time_window_indices([f.timestamp for f in frames], self.window_seconds, self.window_length)
         self._last_grid = self._grid(frames[-1].timestamp)
-        return [frames[i] for i in picked], self.captured[int(picked[-1])]
+        return [frames[i] for i in picked]
 
 
 class StreamRecognizer:
@@ -310,9 +307,10 @@ class StreamRecognizer:
         now = time.perf_counter()
         self.frames_seen += len(frames)
         hands = [frame if isinstance(frame, HandFrame) else hand_frame(frame) for frame in frames]
+        hands = [hand if hand.captured_at else replace(hand, captured_at=now) for hand in hands]
         predictions = []
         for frame in hands:
-            self.windows.add(frame, frame.captured_at or now)
+            self.windows.add(frame)
             if self.lossless and self.windows.due():
                 predictions.append(self._classify())
         if not self.lossless and self.windows.due():
@@ -325,7 +323,8 @@ class StreamRecognizer:
         return [self._classify("partial")] if self.predictions == 0 and self.windows.history else []
 
     def _classify(self, status: Status = "ok") -> Prediction:
-        window, captured_at = self.windows.take()
+        window = self.windows.take()
+        captured_at = window[-1].captured_at
         body_ids = self.slots.assign([frame.bodies for frame in window])
         prediction = classify_window(self.model, window, self.cache, body_ids, status)
         timings = replace(prediction.timings, age_ms=(time.perf_counter() - captured_at) * 1e3)
