@@ -1,10 +1,11 @@
 """Datasets on disk: which clips a folder holds, their labels and splits, and each clip's raw inputs.
 
 Torch-free. A dataset folder holds, at any depth:
-- NTU RGB+D clips: `SsssCcccPpppRrrrAaaa.skeleton`, with or without `..._rgb.avi` beside it. The label
-  is the action in the name (A001 -> class 0), the class names `NTU60_CLASSES`. Samples named in the
-  official list of missing skeletons (`NTU_RGBD_samples_with_missing_skeletons.txt`, in the folder or
-  given) are skipped and counted; a video without a skeleton is skipped and counted.
+- NTU RGB+D clips: `SsssCcccPpppRrrrAaaa.skeleton`, with or without `..._rgb.avi` beside it or in
+  any other folder below (the download's `nturgb+d_rgb/` beside `nturgb+d_skeletons/`, NTU-120's
+  extra folders). The label is the action in the name (A001 -> class 0), the class names
+  `NTU60_CLASSES`. Samples named in the official lists of missing skeletons (`MISSING_LIST_NAMES`, in
+  the folder, or given) are skipped and counted; a video without a skeleton is skipped and counted.
 - the app's own recordings (a `.jsonl` sidecar beside `.skeleton` and `_rgb.avi`), synthetic clips
   included: the label is the header's `synthetic.class_index` (else the NTU name's action), the class
   names the header's `class_names` (else `NTU60_CLASSES`). Synthetic clips also carry, per frame, the
@@ -44,16 +45,18 @@ from recordings.ntu import (
     NTU60_CLASSES,
     SKELETON_SUFFIX,
     VIDEO_SUFFIX,
+    NtuClip,
     SampleName,
     parse_sample_name,
     read_missing_list,
     split_of,
 )
 from recordings.own import SIDECAR_SUFFIX, Recording, open_recording
-from recordings.reader import read
+from recordings.reader import Reader, read
 from recordings.sources import open_reader
 
-MISSING_LIST_NAME = "NTU_RGBD_samples_with_missing_skeletons.txt"
+MISSING_LIST_NAME = "NTU_RGBD_samples_with_missing_skeletons.txt"  # NTU-60's 302 samples
+MISSING_LIST_NAMES = (MISSING_LIST_NAME, "NTU_RGBD120_samples_with_missing_skeletons.txt")  # + NTU-120's
 Benchmark = Literal["cs", "cv"]
 Side = Literal["train", "test"]
 
@@ -80,6 +83,7 @@ class ClipRef:
     label: int  # 0-based class index
     sample: SampleName | None  # None for a recording whose name is not an NTU sample name
     synthetic: bool = False  # a synthetic recording: per-frame active hands in its sidecar
+    video: Path | None = None  # an NTU video kept in another folder than its skeleton (the download's)
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ def find_dataset(folder: str | Path, missing_list: str | Path | None = None) -> 
         if name in missing:
             skipped.append(name)
             continue
-        clip, names = _recording_ref(stem) if name in recordings else _ntu_ref(stem)
+        clip, names = _recording_ref(stem) if name in recordings else _ntu_ref(stem, videos.get(name))
         class_names = _same_classes(class_names, names, clip)
         clips.append(clip)
     if not clips:
@@ -143,8 +147,8 @@ def find_dataset(folder: str | Path, missing_list: str | Path | None = None) -> 
 def _missing_names(root: Path, missing_list: str | Path | None) -> frozenset[str]:
     if missing_list is not None:
         return read_missing_list(missing_list)
-    default = root / MISSING_LIST_NAME
-    return read_missing_list(default) if default.is_file() else frozenset()
+    found = [root / name for name in MISSING_LIST_NAMES if (root / name).is_file()]
+    return frozenset().union(*(read_missing_list(path) for path in found))
 
 
 def _unique_stems(root: Path, suffix: str) -> dict[str, Path]:
@@ -160,7 +164,9 @@ def _unique_stems(root: Path, suffix: str) -> dict[str, Path]:
     return stems
 
 
-def _ntu_ref(stem: Path) -> tuple[ClipRef, tuple[str, ...]]:
+def _ntu_ref(stem: Path, video_stem: Path | None = None) -> tuple[ClipRef, tuple[str, ...]]:
+    """The clip of a skeleton; `video_stem` (<folder>/<name> of its `_rgb.avi`) where the video lies in
+    another folder, as in the download (`nturgb+d_rgb/` beside `nturgb+d_skeletons/`)."""
     path = stem.with_name(stem.name + SKELETON_SUFFIX)
     try:
         sample = parse_sample_name(stem.name)
@@ -168,7 +174,10 @@ def _ntu_ref(stem: Path) -> tuple[ClipRef, tuple[str, ...]]:
         raise DataError(path, "not an NTU sample name (SsssCcccPpppRrrrAaaa), so it has no label") from None
     if not 1 <= sample.action <= len(NTU60_CLASSES):
         raise DataError(path, f"action A{sample.action:03d} is outside NTU RGB+D 60 (A001-A060)")
-    return ClipRef(stem.name, stem, "ntu", sample.action_index, sample), NTU60_CLASSES
+    video = None
+    if video_stem is not None and video_stem.parent != stem.parent:
+        video = video_stem.with_name(video_stem.name + VIDEO_SUFFIX)
+    return ClipRef(stem.name, stem, "ntu", sample.action_index, sample, video=video), NTU60_CLASSES
 
 
 def _recording_ref(stem: Path) -> tuple[ClipRef, tuple[str, ...]]:
@@ -230,9 +239,16 @@ def clip_path(clip: ClipRef) -> Path:
     return clip.stem.with_name(clip.name + (SIDECAR_SUFFIX if clip.kind == "recording" else SKELETON_SUFFIX))
 
 
+def open_clip(clip: ClipRef) -> Reader:
+    """The clip's reader (its video found in another folder where the download keeps it there)."""
+    if clip.video is not None:
+        return NtuClip(clip_path(clip), video=clip.video)
+    return open_reader(clip_path(clip), allow_empty=True)
+
+
 def read_frames(clip: ClipRef, wanted: Sequence[bool] | np.ndarray | None = None) -> Iterator[Frame]:
     """The clip's frames in order; with `wanted` (a flag per frame) only those, decoding no other image."""
-    with open_reader(clip_path(clip), allow_empty=True) as reader:
+    with open_clip(clip) as reader:
         for frame in read(reader, 0, wanted):
             if wanted is None or wanted[frame.index]:
                 yield frame
@@ -240,7 +256,7 @@ def read_frames(clip: ClipRef, wanted: Sequence[bool] | np.ndarray | None = None
 
 def num_frames(clip: ClipRef) -> int:
     """Frames of the clip, without decoding any image."""
-    with open_reader(clip_path(clip), allow_empty=True) as reader:
+    with open_clip(clip) as reader:
         return reader.num_frames or 0
 
 

@@ -61,12 +61,20 @@ class NtuClip(Reader):
     """An NTU clip: its skeleton and/or colour video, read frame by frame.
 
     `NtuClip("S001C001P001R001A001", folder)`, `NtuClip("x/NAME.skeleton")` or
-    `NtuClip("x/NAME_rgb.avi")`; the partner file beside it is used when present. Use as a
-    context manager (or call `close`) to release the video decoder.
+    `NtuClip("x/NAME_rgb.avi")`; the partner file beside it is used when present, or `video` where the
+    download keeps the videos in another folder (`nturgb+d_rgb/` beside `nturgb+d_skeletons/`). Use as
+    a context manager (or call `close`) to release the video decoder.
     """
 
-    def __init__(self, source: str | Path | SampleName, folder: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        source: str | Path | SampleName,
+        folder: str | Path | None = None,
+        *,
+        video: str | Path | None = None,
+    ) -> None:
         skeleton_path, video_path = clip_paths(source, folder)
+        video_path = Path(video) if video is not None else video_path
         self._skeleton_path = skeleton_path if skeleton_path.exists() else None
         self._video_path = video_path if video_path.exists() else None
         if self._skeleton_path is None and self._video_path is None:
