@@ -1,0 +1,197 @@
+"""The Teach panel's examples folder: the app's own recordings, each labelled by the `action` in its
+sidecar header. Plain Python (no Qt), so every step is testable on its own.
+
+An example with stem ``<folder>/<action> <nn>`` is the three files of `recordings.own`
+(``.skeleton``, ``_rgb.avi``, ``.jsonl``); the file name only helps a person browsing the folder: the
+action is what the sidecar says (`sta-hands teach` reads the same key). Renaming an example changes
+its sidecar's action and renames its files; deleting removes its three files; nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from recordings.append_file import replace_with
+from recordings.errors import RecordingError, UserError
+from recordings.frame import Frame
+from recordings.own import RecordingPaths, RecordingWriter
+from recordings.own_format import SIDECAR_SUFFIX, json_line, parse_sidecar
+from recordings.reader import Reader
+
+ACTION_KEY = "action"  # the sidecar header's key that names the example's action
+IDLE_ACTION = "nothing"  # offered by the panel: standing still, no action, so the model can say so
+MIN_EXAMPLES = 2  # per action: one to learn from and one to check on, at the least
+MAX_NAME = 60
+_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_RESERVED = {"con", "prn", "aux", "nul", *(f"{port}{i}" for port in ("com", "lpt") for i in range(1, 10))}
+
+
+class ExampleError(UserError):
+    """A bad action name, an example that cannot be saved, renamed or deleted, or a folder not ready."""
+
+
+def check_action_name(name: str) -> str:
+    """The action name, stripped; one clear `ExampleError` if it cannot be part of a file name."""
+    stripped = name.strip()
+    if not stripped:
+        raise ExampleError("Type an action name first (e.g. 'wave', 'drink', 'nothing')")
+    shown = f"'{stripped}' cannot be an action name"
+    if (bad := _FORBIDDEN.search(stripped)) is not None:
+        char = bad.group() if bad.group().isprintable() else f"character {ord(bad.group())}"
+        raise ExampleError(f'{shown}: it has {char!r}; a file name cannot hold any of < > : " / \\ | ? *')
+    if stripped.startswith(".") or stripped.endswith("."):
+        raise ExampleError(f"{shown}: a file name may not start or end with a dot")
+    if stripped.split(".")[0].lower() in _RESERVED:
+        raise ExampleError(f"{shown}: {stripped.split('.')[0].upper()} is a reserved file name on Windows")
+    if len(stripped) > MAX_NAME:
+        raise ExampleError(f"{shown}: it has {len(stripped)} characters, at most {MAX_NAME} fit")
+    return stripped
+
+
+@dataclass(frozen=True)
+class Example:
+    """One recorded example. `problem` is set (and `action` may be empty) when its sidecar is unreadable."""
+
+    stem: Path
+    action: str
+    frames: int
+    seconds: float
+    problem: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.stem.name
+
+    @property
+    def sidecar(self) -> Path:
+        return RecordingPaths(self.stem).sidecar
+
+
+def read_example(sidecar: Path) -> Example:
+    """What the sidecar says: its action, frames and duration; a broken one comes back with its problem."""
+    stem = RecordingPaths.of(sidecar).stem
+    try:
+        parsed = parse_sidecar(sidecar)
+    except RecordingError as error:
+        return Example(stem, "", 0, 0.0, str(error))
+    action = str(parsed.header.get(ACTION_KEY, "") or "")
+    frames = len(parsed.records)
+    seconds = float(parsed.records[-1]["timestamp"]) if frames else 0.0
+    problem = None if action else f"{sidecar}: line 1: no '{ACTION_KEY}' in the header (not an example)"
+    return Example(stem, action, frames, seconds, problem)
+
+
+class ExamplesFolder:
+    """The examples in `folder` (created on first use), grouped by action."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    def examples(self) -> list[Example]:
+        """Every recording in the folder, by file name (unreadable ones too, with their problem)."""
+        if not self.folder.is_dir():
+            return []
+        return [read_example(path) for path in sorted(self.folder.glob(f"*{SIDECAR_SUFFIX}"))]
+
+    def actions(self) -> dict[str, list[Example]]:
+        """Action name -> its examples, actions in alphabetical order (case-insensitive)."""
+        grouped: dict[str, list[Example]] = {}
+        for example in self.examples():
+            if example.problem is None:
+                grouped.setdefault(example.action, []).append(example)
+        return dict(sorted(grouped.items(), key=lambda item: item[0].casefold()))
+
+    def new_stem(self, action: str) -> Path:
+        """A free stem ``<folder>/<action> <nn>`` for a new example of `action` (the folder is created)."""
+        action = check_action_name(action)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ExampleError(f"Cannot create the examples folder {self.folder}: {error}") from None
+        number = 1
+        while any(path.exists() for path in RecordingPaths(self.folder / f"{action} {number:02d}").all()):
+            number += 1
+        return self.folder / f"{action} {number:02d}"
+
+    def rename(self, example: Example, action: str) -> Example:
+        """Label `example` as `action`: its sidecar says so, its files take a free name of that action."""
+        action = check_action_name(action)
+        if action == example.action:
+            return example
+        stem = self.new_stem(action)
+        _set_header(example.sidecar, {ACTION_KEY: action})
+        for old, new in zip(RecordingPaths(example.stem).all(), RecordingPaths(stem).all(), strict=True):
+            if old.exists():
+                old.rename(new)
+        return read_example(RecordingPaths(stem).sidecar)
+
+    def delete(self, example: Example) -> None:
+        """Remove the example's files (only those three)."""
+        for path in RecordingPaths(example.stem).all():
+            path.unlink(missing_ok=True)
+
+    def readiness(self) -> list[str]:
+        """Why the folder cannot be trained on yet, one line each; empty when it can."""
+        actions = self.actions()
+        if not actions:
+            return [f"No examples yet in {self.folder}: record at least {MIN_EXAMPLES} of each action"]
+        problems = [
+            f"'{name}' has {count} example{'s' * (count != 1)}: record at least {MIN_EXAMPLES}"
+            for name, count in ((name, len(examples)) for name, examples in actions.items())
+            if count < MIN_EXAMPLES
+        ]
+        if len(actions) < 2:
+            problems.append(f"Only one action ('{next(iter(actions))}'): teach at least two to tell apart")
+        return problems
+
+
+def _set_header(sidecar: Path, fields: dict[str, Any]) -> None:
+    """Rewrite the sidecar's header line with `fields` updated (through a synced temporary file)."""
+    data = sidecar.read_bytes()
+    first, newline, rest = data.partition(b"\n")
+    try:
+        header = json.loads(first)
+    except ValueError:
+        raise RecordingError(sidecar, "the header is not JSON", "line 1") from None
+    line = json_line(sidecar, {**header, **fields}, "line 1")
+    replace_with(sidecar, lambda path: path.write_bytes(line + rest if newline else line))
+
+
+def save_span(
+    source: Reader, first: int, last: int, stem: Path, action: str, metadata: dict[str, Any] | None = None
+) -> int:
+    """Write frames `first`..`last` (inclusive) of a replayable `source` as an example of `action`;
+    the number of frames written. What was written is removed if it fails (nothing else is touched)."""
+    first, last = min(first, last), max(first, last)
+    if source.num_frames is not None and first >= source.num_frames:
+        last_frame = source.num_frames - 1
+        raise ExampleError(f"{source.description}: frame {first}: past its last frame ({last_frame})")
+    header = {ACTION_KEY: check_action_name(action), "source": source.description, "span": [first, last]}
+    writer = RecordingWriter(  # refuses to replace an existing recording
+        stem, fps=source.fps, device=source.description, metadata={**header, **(metadata or {})}
+    )
+    try:
+        with writer:
+            start_time: float | None = None
+            for frame in _span(source.frames(first), last):
+                start_time = frame.timestamp if start_time is None else start_time
+                stamped = replace(frame, index=writer.frames_written, timestamp=frame.timestamp - start_time)
+                writer.write(stamped, extra={"source_index": frame.index})
+            written = writer.frames_written
+    except BaseException:  # a half-written example is no example: remove what this call wrote
+        for path in RecordingPaths(stem).all():
+            path.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def _span(frames: Iterable[Frame], last: int) -> Iterable[Frame]:
+    for frame in frames:
+        if frame.index > last:
+            return
+        yield frame
