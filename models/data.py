@@ -23,7 +23,7 @@ hand mask T x 4 and the hand crops.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -260,9 +260,11 @@ def num_frames(clip: ClipRef) -> int:
         return reader.num_frames or 0
 
 
-def clip_inputs(clip: ClipRef) -> ClipInputs:
-    """Read the clip once: pose, hand mask and crops of every frame, the main bodies chosen clip-wide."""
-    hands = [hand_frame(frame) for frame in read_frames(clip)]  # each image dropped once cropped
+def clip_inputs(clip: ClipRef, frames: Iterable[Frame] | None = None) -> ClipInputs:
+    """Read the clip once: pose, hand mask and crops of every frame, the main bodies chosen clip-wide.
+    `frames`: the clip's frames as `read_frames(clip)` gives them (a caller timing the decoding)."""
+    source = read_frames(clip) if frames is None else frames
+    hands = [hand_frame(frame) for frame in source]  # each image dropped once cropped
     if not hands:
         raise DataError(clip.stem, "the clip has no frames")
     body_ids = select_main_bodies([frame.bodies for frame in hands], count=NUM_BODIES)
