@@ -263,8 +263,9 @@ class Session(QObject):
     def recording(self) -> RecorderThread | None:
         return self._recorder
 
-    def start_recording(self, stem: str | Path) -> None:
-        """Record the frames the source plays from now on to `stem` (the app's own format)."""
+    def start_recording(self, stem: str | Path, metadata: dict | None = None) -> None:
+        """Record the frames the source plays from now on to `stem` (the app's own format; `metadata`
+        joins the sidecar's header, e.g. the Teach panel's action name)."""
         if self._recorder is not None:
             return
         if self.source is None:
@@ -272,7 +273,7 @@ class Session(QObject):
             return
         recorder = RecorderThread(
             stem, self.source.fps, device=self.source.description,
-            metadata={"source": self.source.description, "recorded_by": "sta-hands gui"},
+            metadata={"source": self.source.description, "recorded_by": "sta-hands gui", **(metadata or {})},
             on_error=lambda message: self._post(Session._recording_failed, recorder, message),
             on_done=lambda path, frames: self._post(Session._recording_done, str(path), frames),
         )  # fmt: skip
