@@ -47,6 +47,16 @@ def logits_of(model: nn.Module, inputs: Mapping[str, Tensor]) -> Tensor:
     return model(inputs["features"], inputs["hand_mask"].float(), inputs["pose"]).logits
 
 
+def training_logits(model: nn.Module, inputs: Mapping[str, Tensor]) -> Tensor:
+    """What a stream learns from: B x T x C, a prediction per step, where the stream classifies every
+    step (Deep GRU; STA-Hands without temporal attention), else its B x C logits."""
+    if isinstance(model, DeepGRU):
+        return model.step_logits(inputs["pose"])
+    if isinstance(model, STAHands) and model.classifies_every_step:
+        return model.step_logits(inputs["features"], inputs["hand_mask"].float(), inputs["pose"])
+    return logits_of(model, inputs)
+
+
 @torch.no_grad()
 def predict(
     model: nn.Module,

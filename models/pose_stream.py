@@ -31,8 +31,12 @@ class DeepGRU(nn.Module):
 
     def forward(self, pose: Tensor) -> Tensor:
         """Raw pose B x T x 150 -> logits B x C (the per-step logits averaged over steps)."""
+        return self.step_logits(pose).mean(dim=1)  # B x C
+
+    def step_logits(self, pose: Tensor) -> Tensor:
+        """Raw pose B x T x 150 -> one prediction per step, B x T x C: what training learns from (the
+        paper's Deep GRU learns from all its hidden states) and what `forward` averages."""
         config = self.config
         x = pose_features(pose, config.num_bodies, config.num_joints, config.centre_joint).pose  # B x T x 150
         hidden, _ = self.gru(x)  # B x T x H
-        step_logits = self.classifier(self.dropout(hidden))  # B x T x C
-        return step_logits.mean(dim=1)  # B x C
+        return self.classifier(self.dropout(hidden))  # B x T x C

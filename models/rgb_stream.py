@@ -16,9 +16,12 @@ chooses its layers once, in `__init__`:
   over present hands as their spatial attention.
 - spatial "hidden": f_p reads the GRU's previous hidden state h_{t-1} (h_{-1} = 0); "both": f_p reads
   [x~_t, h_{t-1}]. These need the GRU one step at a time (a GRUCell loop, unrolled in ONNX).
-- temporal "last": h~ = h_T (reported as a one-hot attention on the last step); "mean": the mean of
-  the h_t (reported uniform); "hidden_motion": a per-step score s_t = MLP([h_t, m_t]) (1024 + 2 -> 32
-  -> 1), softmax over steps. A per-step score keeps the MLP small (an MLP over all of H flattened
+- temporal "last": h~ = h_T (reported as a one-hot attention on the last step); "mean": a prediction
+  on every step, averaged (reported uniform), the paper's setting for rows without temporal attention
+  ("the same settings as the pose stream"); training learns from every step's prediction
+  (`step_logits`), and since the classifier is linear the average is the classifier of the mean h_t;
+  "hidden_motion" (not in the paper): a per-step score s_t = MLP([h_t, m_t]) (1024 + 2 -> 32 -> 1),
+  softmax over steps. A per-step score keeps the MLP small (an MLP over all of H flattened
   would need T x 1024 inputs) and lets each step's own memory and motion decide its weight.
 
 The last layer of every attention MLP starts at zero, so attention starts uniform (over present hands).
@@ -108,6 +111,28 @@ class STAHands(nn.Module):
         self.classifier = nn.Linear(hidden, config.num_classes)
 
     def forward(self, features: Tensor, hand_mask: Tensor, pose: Tensor) -> RgbStreamOutput:
+        hidden, spatial, motion = self._hidden_states(features, hand_mask, pose)
+        temporal = self._temporal_weights(hidden, motion)  # B x T
+        pooled = (temporal[..., None] * hidden).sum(dim=1)  # B x H
+        logits = self.classifier(self.dropout(pooled))  # B x C
+        return RgbStreamOutput(logits=logits, spatial_attention=spatial, temporal_attention=temporal)
+
+    @property
+    def classifies_every_step(self) -> bool:
+        """Temporal "mean": a prediction per step, averaged (the paper's setting without temporal
+        attention); the classifier being linear, classifying the mean of the h_t is the same average."""
+        return self.temporal == "mean"
+
+    def step_logits(self, features: Tensor, hand_mask: Tensor, pose: Tensor) -> Tensor:
+        """B x T x C, one prediction per step, for training when `classifies_every_step` (each step's
+        prediction learns, as the pose stream's do); `forward`'s logits are their mean."""
+        if not self.classifies_every_step:
+            raise ValueError(f"temporal {self.temporal!r} pools the steps before classifying: no step logits")
+        hidden, _, _ = self._hidden_states(features, hand_mask, pose)
+        return self.classifier(self.dropout(hidden))  # B x T x C
+
+    def _hidden_states(self, features: Tensor, hand_mask: Tensor, pose: Tensor) -> tuple[Tensor, ...]:
+        """(h_t B x T x H, spatial attention B x T x 4, augmented motion B x T x 2)."""
         config = self.config
         self._check_inputs(features, hand_mask, pose)
         derived = pose_features(pose, config.num_bodies, config.num_joints, config.centre_joint)
@@ -117,10 +142,7 @@ class STAHands(nn.Module):
             spatial = self._spatial_weights(hand_mask, derived.augmented_pose)  # B x T x 4
             glimpses = self._integrate(features, hand_mask, spatial)  # B x T x D (concat: B x T x 4D)
             hidden, _ = self.gru(glimpses)  # B x T x H
-        temporal = self._temporal_weights(hidden, derived.motion)  # B x T
-        pooled = (temporal[..., None] * hidden).sum(dim=1)  # B x H
-        logits = self.classifier(self.dropout(pooled))  # B x C
-        return RgbStreamOutput(logits=logits, spatial_attention=spatial, temporal_attention=temporal)
+        return hidden, spatial, derived.motion
 
     def _spatial_weights(self, hand_mask: Tensor, augmented_pose: Tensor) -> Tensor:
         """p_t from the augmented pose ("pose"), or uniform over present hands ("sum", "concat")."""

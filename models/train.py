@@ -34,7 +34,15 @@ from models import checkpoint
 from models.config import ModelConfig
 from models.data import ClipRef, DataError, Dataset
 from models.features import FeatureStore
-from models.inference import Stream, build_stream, choose_device, logits_of, predict, to_tensors
+from models.inference import (
+    Stream,
+    build_stream,
+    choose_device,
+    logits_of,
+    predict,
+    to_tensors,
+    training_logits,
+)
 from models.train_state import (
     BEST,
     LAST,
@@ -70,6 +78,10 @@ class TrainSettings:
     sampling: Sampling = "time"  # not in the paper: live windows; or the paper's "segments", or "chunk"
     # not in the paper: what "best on validation" means; the loss is smoother on small validation sets
     select_on: Literal["accuracy", "loss"] = "accuracy"
+    # Deep GRU "learns from all hidden states", and so does the RGB stream without temporal attention
+    # (paper: "the same settings as the pose stream"): the loss is the mean of every step's loss.
+    # False: one loss on the averaged logits (what this code did before).
+    step_loss: bool = True
     seed: int = 0
     device: str | None = None  # default: CUDA when available, else the CPU
 
@@ -164,14 +176,24 @@ def _train_epoch(
         items = [(int(p), _draw(store, p, window, seconds, rng, settings.sampling)) for p in chunk]
         inputs = to_tensors(store.batch(items), device)
         labels = torch.from_numpy(store.labels(chunk)).to(device)
-        logits = logits_of(model, inputs)
-        loss = nn.functional.cross_entropy(logits, labels)
+        outputs = training_logits(model, inputs) if settings.step_loss else logits_of(model, inputs)
+        loss, logits = _loss_and_logits(outputs, labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         total_loss += float(loss.detach()) * len(chunk)
         correct += int((logits.argmax(dim=1) == labels).sum())
     return total_loss / max(len(order), 1), correct / max(len(order), 1)
+
+
+def _loss_and_logits(outputs: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cross-entropy of B x C logits, or the mean over steps of B x T x C step logits' (the label is
+    every step's); and the B x C logits the prediction is (the steps averaged)."""
+    if outputs.ndim == 2:
+        return nn.functional.cross_entropy(outputs, labels), outputs
+    steps = outputs.shape[1]
+    loss = nn.functional.cross_entropy(outputs.flatten(0, 1), labels.repeat_interleave(steps))
+    return loss, outputs.mean(dim=1)
 
 
 def _draw(store: FeatureStore, p: int, window: int, seconds: float, rng, sampling: Sampling) -> np.ndarray:

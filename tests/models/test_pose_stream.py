@@ -35,3 +35,15 @@ def test_translation_leaves_logits_unchanged() -> None:
         torch.testing.assert_close(
             model(raw), model(translate_present_bodies(raw, (-2.0, 0.5, 1.0))), atol=1e-5, rtol=0
         )
+
+
+def test_step_logits_are_one_prediction_per_step_and_forward_is_their_mean() -> None:
+    torch.manual_seed(0)
+    model = DeepGRU(tiny_config()).eval()
+    raw = make_inputs().pose
+    with torch.no_grad():
+        steps = model.step_logits(raw)
+        hidden, _ = model.gru(pose_features(raw).pose)
+        torch.testing.assert_close(steps, model.classifier(hidden))  # every hidden state is classified
+        torch.testing.assert_close(model(raw), steps.mean(dim=1))
+    assert steps.shape == (3, raw.shape[1], NUM_CLASSES)

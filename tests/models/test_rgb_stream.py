@@ -136,3 +136,23 @@ def test_wrong_input_shape_is_a_clear_error(bad: str, inputs: Inputs) -> None:
     tensor = getattr(inputs, bad)
     with pytest.raises(ValueError, match=bad):
         _model()(**{**inputs._asdict(), bad: tensor[:, :-1]})
+
+
+def test_without_temporal_attention_every_step_is_classified_and_the_logits_are_their_mean(
+    inputs: Inputs,
+) -> None:
+    model = _model("pose", "mean")
+    with torch.no_grad():
+        steps = model.step_logits(inputs.features, inputs.hand_mask, inputs.pose)
+        hidden, _, _ = model._hidden_states(inputs.features, inputs.hand_mask, inputs.pose)
+        torch.testing.assert_close(steps, model.classifier(hidden))
+        torch.testing.assert_close(_run(model, inputs).logits, steps.mean(dim=1))
+    assert steps.shape == (3, WINDOW, NUM_CLASSES)
+
+
+@pytest.mark.parametrize("temporal", ["motion", "last"])
+def test_a_stream_that_pools_the_steps_has_no_step_logits(temporal: str, inputs: Inputs) -> None:
+    model = _model("pose", temporal)
+    assert not model.classifies_every_step
+    with pytest.raises(ValueError, match="no step logits"):
+        model.step_logits(inputs.features, inputs.hand_mask, inputs.pose)

@@ -198,3 +198,30 @@ def test_the_command_line_chains_features_train_and_evaluate(tmp_path: Path, cap
     assert "pass --features" in capsys.readouterr().err
     assert main(f"features {data} --out {cache} --input-size 48".split()) == 2
     assert "this cache holds features of efficientnet_lite0 at 32 px" in capsys.readouterr().err
+
+
+def test_the_step_loss_is_every_steps_cross_entropy_averaged_and_the_prediction_the_mean_logits() -> None:
+    from models.train import _loss_and_logits
+
+    steps = torch.tensor([[[4.0, 0.0], [0.0, 4.0], [0.0, 4.0]]])  # 1 x 3 steps x 2 classes
+    labels = torch.tensor([1])
+    loss, logits = _loss_and_logits(steps, labels)
+    per_step = [np.log1p(np.exp(4.0)), np.log1p(np.exp(-4.0)), np.log1p(np.exp(-4.0))]  # -log softmax[1]
+    assert float(loss) == pytest.approx(np.mean(per_step), rel=1e-5)
+    torch.testing.assert_close(logits, steps.mean(dim=1))
+    pooled_loss, _ = _loss_and_logits(steps.mean(dim=1), labels)  # one loss on the averaged logits
+    assert float(pooled_loss) == pytest.approx(np.log1p(np.exp(-4.0 / 3)), rel=1e-5)
+    assert float(pooled_loss) < float(loss)  # not the same objective
+
+
+@pytest.mark.parametrize("step_loss", [True, False])
+def test_a_stream_without_temporal_attention_learns_with_either_loss(tmp_path: Path, step_loss: bool) -> None:
+    dataset = find_dataset(tiny_dataset())
+    easy = dataclasses.replace(dataset, clips=tuple(c for c in dataset.clips if c.label in (7, 5)))
+    config = dataclasses.replace(TINY, rgb=dataclasses.replace(TINY.rgb, temporal="mean"))
+    settings = dataclasses.replace(FAST, epochs=8, validation_fraction=0.0, step_loss=step_loss)
+    train_stream(
+        "rgb", easy, tiny_cache(), tmp_path, split=None, config=config, settings=settings, progress=False
+    )
+    rows = read_rows(tmp_path / LOG)
+    assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
