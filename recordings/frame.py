@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from recordings.hand_crop import PAPER_CROP, HandCrop
+
 NUM_JOINTS = 25
 JOINT_NAMES: tuple[str, ...] = (
     "SpineBase", "SpineMid", "Neck", "Head",
@@ -107,6 +109,7 @@ class Frame:
     image: np.ndarray | None  # H x W x 3 uint8 BGR (1080 x 1920 for Kinect v2)
     bodies: tuple[Body, ...] = ()
     captured_at: float = 0.0  # time.perf_counter() when the frame left its source (0: not stamped)
+    hand_crop: HandCrop = PAPER_CROP  # how large its hands are cropped (recordings.hand_crop)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bodies", tuple(self.bodies))

@@ -8,16 +8,17 @@ motion statistics) is computed inside the network and its exported head graph, n
 - the pose: T x 150 float32, [body][joint][x, y, z] in camera metres, an absent body all zeros
   (and so is a non-finite or implausible value: beyond +-100 m);
 - the hands: left-1, right-1, left-2, right-2 (Kinect HandLeft / HandRight of the two bodies),
-  a 50x50 px crop around each in the colour image, padded with black where it leaves the image,
-  and a mask that is 0 for a hand that is not there (no such body, joint not tracked or not finite,
-  or a crop that misses the image entirely);
+  a square crop around each in the colour image, padded with black where it leaves the image, its side
+  given by the frame's `HandCrop` rule (the paper's 50 px, or scaled with the person's size in the
+  image: `recordings.hand_crop`) and resampled to 50x50 px, and a mask that is 0 for a hand that is
+  not there (no such body, joint not tracked or not finite, or a crop that misses the image entirely);
 - the glimpse batch: crops resized to the backbone's input size, RGB, normalised, N x 3 x S x S.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -30,11 +31,13 @@ from recordings.body_slots import (
     padded,
     select_main_bodies,
 )
-from recordings.frame import HAND_LEFT, HAND_RIGHT, NOT_TRACKED, NUM_JOINTS, Body, Frame
+from recordings.frame import HAND_LEFT, HAND_RIGHT, JOINT, NOT_TRACKED, NUM_JOINTS, Body, Frame
+from recordings.hand_crop import PAPER_SIZE_PX, HandCrop
 
 NUM_HANDS = 4
 POSE_DIM = NUM_BODIES * NUM_JOINTS * 3  # 150
-CROP_SIZE = 50  # paper section 3: 50x50 px glimpses around each hand
+CROP_SIZE = PAPER_SIZE_PX  # paper section 3: 50x50 px glimpses around each hand (what the model reads)
+TORSO = (JOINT["SpineBase"], JOINT["SpineShoulder"])  # the body length a `HandCrop` scales with
 POSE_LIMIT = PLAUSIBLE_METRES  # larger camera-space values (metres) are corrupt data: 0, like NaN
 HAND_SLOTS: tuple[tuple[int, int], ...] = ((0, HAND_LEFT), (0, HAND_RIGHT), (1, HAND_LEFT), (1, HAND_RIGHT))
 HAND_NAMES: tuple[str, ...] = (
@@ -131,9 +134,12 @@ def pose_array(slots: Sequence[Sequence[Body | None]]) -> np.ndarray:
 
 
 def hand_positions(
-    slots: Sequence[Sequence[Body | None]], image_sizes: Sequence[tuple[int, int] | None]
+    slots: Sequence[Sequence[Body | None]],
+    image_sizes: Sequence[tuple[int, int] | None],
+    crop_sides: Sequence[Mapping[int, int]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Hand centres (T x 4 x 2 colour px) and the hand mask (T x 4); image sizes are (width, height)."""
+    """Hand centres (T x 4 x 2 colour px) and the hand mask (T x 4); image sizes are (width, height);
+    `crop_sides` per frame, body id -> the side of its hand crops (CROP_SIZE where not given)."""
     centres = np.zeros((len(slots), NUM_HANDS, 2), dtype=np.float32)
     mask = np.zeros((len(slots), NUM_HANDS), dtype=np.float32)
     for t, (frame_slots, image_size) in enumerate(zip(slots, image_sizes, strict=True)):
@@ -142,17 +148,18 @@ def hand_positions(
             if body is None or body.tracking[joint] == NOT_TRACKED:
                 continue
             xy = body.color_px[joint]
-            if not np.all(np.isfinite(xy)) or not _crop_touches_image(xy, image_size):
+            side = crop_sides[t].get(body.id, CROP_SIZE) if crop_sides is not None else CROP_SIZE
+            if not np.all(np.isfinite(xy)) or not _crop_touches_image(xy, image_size, side):
                 continue
             centres[t, h] = xy
             mask[t, h] = 1.0
     return centres, mask
 
 
-def _crop_touches_image(xy: np.ndarray, image_size: tuple[int, int] | None) -> bool:
+def _crop_touches_image(xy: np.ndarray, image_size: tuple[int, int] | None, side: int = CROP_SIZE) -> bool:
     if image_size is None:
         return True
-    half = CROP_SIZE / 2.0
+    half = side / 2.0
     width, height = image_size
     return -half < xy[0] < width + half and -half < xy[1] < height + half
 
@@ -172,6 +179,28 @@ def crop_at(image: np.ndarray, xy: np.ndarray, size: int = CROP_SIZE) -> np.ndar
     return crop
 
 
+def torso_px(body: Body) -> float | None:
+    """The colour-pixel length SpineBase -> SpineShoulder of `body` (None when either is not tracked or
+    not finite): the body length that `HandCrop`'s "body" rule scales the hand crops with."""
+    if any(body.tracking[joint] == NOT_TRACKED for joint in TORSO):
+        return None
+    length = float(np.linalg.norm(body.color_px[TORSO[1]] - body.color_px[TORSO[0]]))
+    return length if np.isfinite(length) else None
+
+
+def crop_side(body: Body, rule: HandCrop) -> int:
+    """The side in colour pixels of the square around each hand of `body` under `rule`."""
+    return rule.side_px(None if rule.rule == "fixed" else torso_px(body))
+
+
+def hand_crop(image: np.ndarray, xy: np.ndarray, side: int) -> np.ndarray:
+    """The CROP_SIZE x CROP_SIZE crop the model reads: a `side` px square centred on `xy`, resampled."""
+    crop = crop_at(image, xy, side)
+    if side == CROP_SIZE:
+        return crop
+    return cv2.resize(crop, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)
+
+
 @dataclass(frozen=True, eq=False)
 class HandFrame:
     """A frame reduced to what the model reads: its bodies and a crop around every body's hands.
@@ -186,18 +215,20 @@ class HandFrame:
     image_size: tuple[int, int] | None  # width, height; None for a frame without an image
     crops: Mapping[tuple[int, int], np.ndarray]  # (body id, hand joint) -> 50 x 50 x 3 uint8 BGR
     captured_at: float = 0.0  # as `Frame.captured_at`
+    crop_sides: Mapping[int, int] = field(default_factory=dict)  # body id -> its crops' side in the image
 
 
 def hand_frame(frame: Frame) -> HandFrame:
-    """The hands of every body of `frame`, cropped."""
+    """The hands of every body of `frame`, cropped by the frame's `HandCrop` rule."""
     image = frame.image
     crops: dict[tuple[int, int], np.ndarray] = {}
+    sides = {body.id: crop_side(body, frame.hand_crop) for body in frame.bodies}
     if image is not None:
         for body in frame.bodies:
             for joint in (HAND_LEFT, HAND_RIGHT):
-                crops[(body.id, joint)] = crop_at(image, body.color_px[joint])
+                crops[(body.id, joint)] = hand_crop(image, body.color_px[joint], sides[body.id])
     size = None if image is None else (image.shape[1], image.shape[0])
-    return HandFrame(frame.index, frame.timestamp, frame.bodies, size, crops, frame.captured_at)
+    return HandFrame(frame.index, frame.timestamp, frame.bodies, size, crops, frame.captured_at, sides)
 
 
 def glimpse_batch(
@@ -231,7 +262,9 @@ def window_inputs(
         body_ids = select_main_bodies(bodies, count=NUM_BODIES)
     body_ids = padded(body_ids)
     slots = bodies_by_slot(bodies, body_ids)
-    centres, mask = hand_positions(slots, [frame.image_size for frame in hands])
+    centres, mask = hand_positions(
+        slots, [frame.image_size for frame in hands], [frame.crop_sides for frame in hands]
+    )
     has_images = all(frame.image_size is not None for frame in hands)
     crops = None
     if has_images:
