@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
-from recordings.errors import UserError
+from recordings.errors import RecordingError, UserError
 
 PAPER_SIZE_PX = 50  # paper section 3: 50 x 50 px glimpses around each hand at 1920 x 1080
 REFERENCE_TORSO_PX = 140.0  # SpineBase -> SpineShoulder of a typical NTU body at 1920 x 1080
@@ -61,14 +62,18 @@ class HandCrop:
         return {"rule": self.rule, "size_px": self.size_px, "reference_px": self.reference_px}
 
     @classmethod
-    def from_metadata(cls, value: object, where: str) -> HandCrop:
-        """The rule stored by `to_metadata`; a malformed value is a UserError naming `where`."""
+    def from_metadata(cls, value: object, path: Path, position: str) -> HandCrop:
+        """The rule stored by `to_metadata`; a malformed value is a RecordingError naming the file and
+        the position in it."""
+        expected = "an object with rule ('fixed' or 'body'), size_px and reference_px"
         if not isinstance(value, dict):
-            raise UserError(f"{where}: hand_crop must be an object with rule, size_px and reference_px")
+            raise RecordingError(path, f"bad hand_crop {value!r}: expected {expected}", position)
         try:
             return cls(str(value["rule"]), int(value["size_px"]), float(value["reference_px"]))  # type: ignore[arg-type]
-        except (KeyError, TypeError, ValueError) as error:
-            raise UserError(f"{where}: bad hand_crop {value!r} ({error})") from None
+        except (KeyError, TypeError, ValueError, UserError) as error:
+            raise RecordingError(
+                path, f"bad hand_crop {value!r} ({error}): expected {expected}", position
+            ) from None
 
     def describe(self) -> str:
         """One line for `info` and the GUI."""

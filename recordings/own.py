@@ -10,7 +10,8 @@ A recording with stem ``<dir>/<name>`` is three files side by side:
   per frame, with an ``idx1`` index added at close (`recordings.mjpeg_avi`, which says why the muxer
   is our own). Absent when the source has no colour images.
 - ``<name>.jsonl``: the sidecar, one JSON object per line: a header (format, version, app version,
-  creation time, device, fps, colour size and the caller's metadata), one line per frame (index,
+  creation time, device, fps, colour size, the first frame's hand-crop rule, so that training on the
+  recording crops its hands as its live source did, and the caller's metadata), one line per frame (index,
   timestamp and the caller's per-frame extras), and ``{"end": true, "frames": N}`` at a clean close
   (`recordings.own_format`, with `RecordingPaths`).
 
@@ -186,7 +187,9 @@ class RecordingWriter:
         return json_line(self.paths.sidecar, record, position)
 
     def _start(self, frame: Frame) -> None:
-        """At the first frame: the colour size is known, so write the header (and open the AVI)."""
+        """At the first frame: the colour size and the hand-crop rule are known, so write the header (and
+        open the AVI)."""
+        self._header["hand_crop"] = frame.hand_crop.to_metadata()
         if frame.image is not None:
             height, width = frame.image.shape[:2]
             self._color_size = (width, height)

@@ -2,9 +2,10 @@
 
 `RecordingPaths` names the three files of a stem (``.skeleton``, ``_rgb.avi``, ``.jsonl``). The
 sidecar is one JSON object per line: a header (format, version, app version, creation time, device,
-fps, colour size and the caller's metadata), one line per frame (index, timestamp and the caller's
-per-frame extras), and ``{"end": true, "frames": N}`` at a clean close. `parse_sidecar` reads it back,
-checking every line, and takes a last line cut short by a crash as a frame not written.
+fps, colour size, the hand-crop rule of its frames (`recordings.hand_crop`) and the caller's
+metadata), one line per frame (index, timestamp and the caller's per-frame extras), and
+``{"end": true, "frames": N}`` at a clean close. `parse_sidecar` reads it back, checking every line,
+and takes a last line cut short by a crash as a frame not written.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ SIDECAR_SUFFIX = ".jsonl"
 NEWLINE = "\n"
 COUNT_WIDTH = 12  # characters of the fixed-width frame count on line 1 of the .skeleton file
 
-HEADER_KEYS = ("format", "version", "app_version", "created", "device", "fps", "color_size")
+HEADER_KEYS = ("format", "version", "app_version", "created", "device", "fps", "color_size", "hand_crop")
 FRAME_KEYS = ("index", "timestamp", "end")
 
 

@@ -23,6 +23,7 @@ from recordings.append_file import replace_with
 from recordings.description import clip_description, sample_name_or_none
 from recordings.errors import RecordingError
 from recordings.frame import Body, Frame
+from recordings.hand_crop import PAPER_CROP, HandCrop
 from recordings.jpeg import JpegHeaderError, jpeg_size
 from recordings.mjpeg_avi import MjpegAviWriter, scan_avi
 from recordings.own_format import (
@@ -60,6 +61,12 @@ class Recording(Reader):
         self.path = paths.sidecar
         self.description = f"recording {paths.stem.name}"
         self._sidecar = parse_sidecar(paths.sidecar)
+        stored_crop = self._sidecar.header.get("hand_crop")
+        self.hand_crop = (  # written by the writer since issue 12; older recordings: the paper's rule
+            PAPER_CROP
+            if stored_crop is None
+            else HandCrop.from_metadata(stored_crop, paths.sidecar, "line 1")
+        )
         self._bodies, skeleton_partial = _read_bodies(paths.skeleton)
         self._video = scan_avi(paths.video) if self.has_video else None
         counts = [len(self._sidecar.records), len(self._bodies)]
@@ -146,6 +153,7 @@ class Recording(Reader):
             "created": header.get("created"),
             "recovered": self.recovered,
             "frames_dropped_at_recovery": self.frames_dropped_at_recovery,
+            "hand_crop": self.hand_crop.describe(),
         }
         if self.recovered:
             info["problems"].append(
@@ -176,7 +184,7 @@ class Recording(Reader):
     def _frame(self, index: int, video: BinaryIO | None) -> Frame:
         image = None if video is None else self._image(index, video)
         timestamp = float(self._sidecar.records[index]["timestamp"])
-        return Frame(index=index, timestamp=timestamp, image=image, bodies=self._bodies[index])
+        return Frame(index, timestamp, image, self._bodies[index], hand_crop=self.hand_crop)
 
     def _image(self, index: int, video: BinaryIO) -> np.ndarray:
         assert self._video is not None

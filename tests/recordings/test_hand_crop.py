@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from recordings.errors import UserError
+from recordings.errors import RecordingError, UserError
 from recordings.frame import HAND_LEFT, HAND_RIGHT, NOT_TRACKED, NUM_JOINTS, TRACKED, Body, Frame
 from recordings.hand_crop import BODY_SCALED_CROP, PAPER_CROP, REFERENCE_TORSO_PX, HandCrop
 from recordings.inputs import CROP_SIZE, TORSO, crop_at, hand_frame, torso_px, window_inputs
@@ -112,9 +112,33 @@ def test_an_untracked_torso_gets_the_papers_size() -> None:
 
 
 def test_the_rule_round_trips_through_metadata_and_bad_values_say_where() -> None:
+    where = Path("x.jsonl")
     for rule in (PAPER_CROP, BODY_SCALED_CROP, HandCrop("body", 40, 200.0)):
-        assert HandCrop.from_metadata(rule.to_metadata(), "x.jsonl:line 1") == rule
-    with pytest.raises(UserError, match=r"x.jsonl:line 1: bad hand_crop"):
-        HandCrop.from_metadata({"rule": "body", "size_px": "big", "reference_px": 1}, "x.jsonl:line 1")
-    with pytest.raises(UserError, match="expected 'fixed' or 'body'"):
-        HandCrop.from_metadata({"rule": "wrist", "size_px": 50, "reference_px": 140}, "x.jsonl:line 1")
+        assert HandCrop.from_metadata(rule.to_metadata(), where, "line 1") == rule
+    with pytest.raises(RecordingError, match=r"^x.jsonl:line 1: bad hand_crop .*size_px"):
+        HandCrop.from_metadata({"rule": "body", "size_px": "big", "reference_px": 1}, where, "line 1")
+    with pytest.raises(RecordingError, match="expected 'fixed' or 'body'"):
+        HandCrop.from_metadata({"rule": "wrist", "size_px": 50, "reference_px": 140}, where, "line 1")
+    with pytest.raises(UserError, match="must be positive"):
+        HandCrop("body", 0)
+
+
+def test_a_recording_keeps_the_rule_its_frames_were_cropped_by(tmp_path: Path) -> None:
+    """Training on a recording crops its hands as its live source did: the rule is in the sidecar."""
+    from recordings.own import RecordingWriter, open_recording
+
+    color = np.full((NUM_JOINTS, 2), 30.0)
+    body = Body(5, np.zeros((NUM_JOINTS, 3)), color, np.full(NUM_JOINTS, TRACKED))
+    image = np.zeros((48, 64, 3), np.uint8)
+    for name, rule in (("scaled", BODY_SCALED_CROP), ("fixed", PAPER_CROP)):
+        with RecordingWriter(tmp_path / name, fps=30.0) as writer:
+            for index in range(3):
+                writer.write(Frame(index, index / 30.0, image, (body,), hand_crop=rule))
+        with open_recording(tmp_path / name) as recording:
+            assert recording.hand_crop == rule
+            assert all(frame.hand_crop == rule for frame in recording.frames())
+    sidecar = tmp_path / "scaled.jsonl"
+    lines = sidecar.read_text().splitlines()
+    sidecar.write_text("\n".join([lines[0].replace('"rule": "body"', '"rule": "wrist"'), *lines[1:]]) + "\n")
+    with pytest.raises(RecordingError, match=r"scaled.jsonl:line 1: bad hand_crop"):
+        open_recording(sidecar)
