@@ -31,7 +31,9 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_synth(args: argparse.Namespace) -> int:
     from recordings.synthetic import generate_dataset
 
-    stems = generate_dataset(Path(args.out), args.clips, args.seed, workers=args.workers, progress=True)
+    stems = generate_dataset(
+        Path(args.out), args.clips, args.seed, workers=args.workers, progress=True, idle_hand=args.idle_hand
+    )
     print(f"wrote {len(stems)} clips to {args.out}")
     return 0
 
@@ -180,6 +182,13 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clips", type=int, default=20, help="number of clips (default 20)")
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives identical files")
     p.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
+    p.add_argument(
+        "--idle-hand",
+        choices=("rest", "busy"),
+        default="rest",
+        help="busy: in one-hand actions the other hand scratches or gestures meanwhile, as fast as the"
+        " acting one (the harder case for attention; default: it rests)",
+    )
     p.set_defaults(func=cmd_synth)
 
 

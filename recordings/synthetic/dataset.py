@@ -21,7 +21,7 @@ from recordings.errors import RecordingError
 from recordings.frame import TRACKED, Body, Frame
 from recordings.own import RecordingWriter
 from recordings.synthetic.camera import COLOR_C, COLOR_F, DEPTH_C, DEPTH_F, project
-from recordings.synthetic.plan import FPS, ClipSpec, plan_clips
+from recordings.synthetic.plan import FPS, ClipSpec, IdleHand, plan_clips
 from recordings.synthetic.render import render_image
 from recordings.synthetic.scene import SimulatedClip, simulate_clip
 
@@ -89,15 +89,19 @@ def generate_dataset(
     progress: bool = True,
     *,
     frames: int | None = None,
+    idle_hand: IdleHand = "rest",
 ) -> list[Path]:
     """Write clips under `out_dir` and return their stems in plan order.
 
-    `clips` is a count (planned by ``plan_clips(clips, seed, frames=frames)``) or a list of specs,
+    `clips` is a count (planned by ``plan_clips(clips, seed, frames=frames, idle_hand=idle_hand)``) or a
+    list of specs,
     which carry their own seeds. With ``workers > 1`` the clips are made in a spawn-context process
     pool (a script calling this needs the usual ``if __name__ == "__main__":`` guard); each clip
     draws only from its own RNG, so the files do not depend on the workers or their scheduling.
     """
-    specs = plan_clips(clips, seed, frames=frames) if isinstance(clips, int) else list(clips)
+    specs = (
+        plan_clips(clips, seed, frames=frames, idle_hand=idle_hand) if isinstance(clips, int) else list(clips)
+    )
     job = partial(write_clip, out_dir=_make_folder(out_dir))  # a folder that cannot be made fails first
     stems = []
     with contextlib.ExitStack() as stack:

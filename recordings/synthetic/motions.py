@@ -182,6 +182,29 @@ def give(people: list[Person], side: int, rng: np.random.Generator) -> Motion:
     return Motion(active, carrier)
 
 
+def busy_hand(person: Person, side: int, rng: np.random.Generator) -> str:
+    """The idle `side` hand keeps busy while the other acts (the harder case): it scratches a spot on
+    the trunk (small, fast strokes) or gestures in front of the chest (wider, slower loops), moving about
+    as fast as an acting hand, so its motion alone does not say which hand acts. Returns which it does.
+    """
+    body, timeline = person.body, draw_timeline(person.track.frames, rng)
+    sign = 1.0 if side == LEFT else -1.0
+    t = np.arange(timeline.envelope.size) / FPS
+    kind = ("scratch", "gesture")[int(rng.integers(2))]
+    if kind == "scratch":  # a spot on the belly or the hip on its own side, 5-9 cm strokes at 2.5-4 Hz
+        spot = np.array([sign * rng.uniform(0.05, 0.2), body.pelvis + rng.uniform(0.05, 0.3), 0.12])
+        amplitude, frequency, axis = rng.uniform(0.05, 0.09), rng.uniform(2.5, 4.0), np.array([0.4, 1.0, 0.0])
+    else:  # a loop in front of the chest, 10-18 cm across at 1.2-2 Hz
+        height = body.pelvis + body.spine_shoulder * rng.uniform(0.6, 0.85)
+        spot = np.array([sign * rng.uniform(0.0, 0.15), height, rng.uniform(0.25, 0.4)])
+        amplitude, frequency, axis = rng.uniform(0.1, 0.18), rng.uniform(1.2, 2.0), np.array([1.0, 0.5, 0.3])
+    phase = 2 * np.pi * frequency * t + rng.uniform(0, 2 * np.pi)
+    stroke = np.outer(np.sin(phase), _unit(axis)) + np.outer(np.cos(phase), [0.0, 0.0, 0.3])
+    person.track.goal[:, side] = spot + amplitude * stroke * timeline.envelope[:, None]
+    person.track.weight[:, side] = timeline.envelope
+    return kind
+
+
 MotionFn = Callable[[list[Person], int, np.random.Generator], Motion]
 MOTIONS: dict[str, MotionFn] = {
     "hand_to_head": hand_to_head, "reach": reach, "wave": wave, "squat": squat, "bow": bow,

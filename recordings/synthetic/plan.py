@@ -7,6 +7,7 @@ clips `SsssCcccPpppRrrrAaaa` with the class innermost, then the camera, then the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from recordings.ntu import SampleName
 from recordings.synthetic.camera import CAMERA_YAW_DEG
@@ -17,6 +18,8 @@ PERFORMERS_PER_REPLICATION = 40  # as NTU RGB+D 60: P001-P040, then R002, then t
 LEFT, RIGHT = 0, 1  # hand sides; hand slot = 2 * person + side (left-1, right-1, left-2, right-2)
 SIDE_NAMES = ("left", "right")
 OBJECTS: tuple[str, ...] = ("cup", "phone", "ball", "box")
+IdleHand = Literal["rest", "busy"]
+IDLE_HANDS: tuple[str, ...] = ("rest", "busy")
 
 
 # --------------------------------------------------------------------------------------- the classes
@@ -73,6 +76,9 @@ class ClipSpec:
     performer: int = 1
     replication: int = 1
     frames: int | None = None  # overrides the drawn duration (short clips for tests)
+    # "busy": the idle hand of a one-hand action scratches or gestures meanwhile (the harder case,
+    # where motion alone does not give the acting hand away); "rest": it hangs
+    idle_hand: IdleHand = "rest"
 
     @property
     def name(self) -> str:
@@ -85,7 +91,9 @@ class ClipSpec:
         return ACTIONS[self.class_index]
 
 
-def plan_clips(count: int, seed: int, *, frames: int | None = None) -> list[ClipSpec]:
+def plan_clips(
+    count: int, seed: int, *, frames: int | None = None, idle_hand: IdleHand = "rest"
+) -> list[ClipSpec]:
     """`count` clips with unique NTU names: every class, then every camera, then the next performer.
 
     Each performer does all classes from all three cameras before the next one starts, so both the
@@ -103,7 +111,7 @@ def plan_clips(count: int, seed: int, *, frames: int | None = None) -> list[Clip
             ClipSpec(
                 index=index, seed=seed, class_index=class_index, setup=setup_slot + 1,
                 camera=camera_slot + 1, performer=performer_slot + 1,
-                replication=replication_slot + 1, frames=frames,
+                replication=replication_slot + 1, frames=frames, idle_hand=idle_hand,
             )
         )  # fmt: skip
     return specs

@@ -18,7 +18,7 @@ from recordings.frame import JOINT as J
 from recordings.synthetic.camera import CAMERA_YAW_DEG, Camera
 from recordings.synthetic.figure import Proportions, Track, partner_of, performer_height, pose_skeleton
 from recordings.synthetic.look import Look, make_look
-from recordings.synthetic.motions import MOTIONS, Motion, Person
+from recordings.synthetic.motions import MOTIONS, Motion, Person, busy_hand
 from recordings.synthetic.plan import (
     FPS,
     LEFT,
@@ -79,6 +79,9 @@ def simulate_clip(spec: ClipSpec) -> SimulatedClip:
     people = _place_people(spec, action.people, frames, scene_rng)
     _add_idle_sway(people, scene_rng)
     motion = MOTIONS[action.motion](people, side, motion_rng)
+    idle_hand = None
+    if spec.idle_hand == "busy" and action.people == 1 and action.hand != "none":
+        idle_hand = busy_hand(people[0], 1 - side, motion_rng)  # drawn after the motion: same skeletons
     camera = Camera(
         math.radians(CAMERA_YAW_DEG[spec.camera]), scene_rng.uniform(3.0, 3.4), scene_rng.uniform(0.7, 1.0)
     )
@@ -92,22 +95,22 @@ def simulate_clip(spec: ClipSpec) -> SimulatedClip:
                      for p in people], axis=1)  # fmt: skip
     extras = [{"active_hands": [int(h) for h in np.flatnonzero(row)]} for row in motion.active]
     return SimulatedClip(
-        spec, _metadata(spec, side, held), extras, clean, joints, tracking, lean, body_ids, objects, camera,
-        look_seed=int(look_rng.integers(2**63)),
+        spec, _metadata(spec, side, held, idle_hand), extras, clean, joints, tracking, lean, body_ids,
+        objects, camera, look_seed=int(look_rng.integers(2**63)),
     )  # fmt: skip
 
 
-def _metadata(spec: ClipSpec, side: int, held: str | None) -> dict[str, Any]:
-    """The ground truth stored in the recording's header."""
+def _metadata(spec: ClipSpec, side: int, held: str | None, idle_hand: str | None) -> dict[str, Any]:
+    """The ground truth stored in the recording's header (`idle_hand`: what a busy idle hand does)."""
     acting_hand = {"either": SIDE_NAMES[side], "none": None}.get(spec.action.hand, spec.action.hand)
-    return {
-        "synthetic": {
-            "seed": spec.seed, "index": spec.index, "class_index": spec.class_index,
-            "class_name": spec.action.name, "acting_hand": acting_hand, "held_object": held,
-            "generator_version": GENERATOR_VERSION,
-        },
-        "class_names": list(SYNTHETIC_CLASSES),
+    truth = {
+        "seed": spec.seed, "index": spec.index, "class_index": spec.class_index,
+        "class_name": spec.action.name, "acting_hand": acting_hand, "held_object": held,
+        "generator_version": GENERATOR_VERSION,
     }  # fmt: skip
+    if idle_hand is not None:  # only the busy clips say so: a resting clip's files are as before
+        truth["idle_hand"] = idle_hand
+    return {"synthetic": truth, "class_names": list(SYNTHETIC_CLASSES)}
 
 
 def _place_people(spec: ClipSpec, count: int, frames: int, rng: np.random.Generator) -> list[Person]:

@@ -3,6 +3,7 @@ makes the paper's claims testable (same motion inside a group, objects visible a
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -340,3 +341,48 @@ def test_give_object_passes_the_object_from_one_right_hand_to_the_other() -> Non
     held = OBJECTS.index(clip.metadata["synthetic"]["held_object"])
     carriers = [set(np.flatnonzero(row == held)) & {1, 3} for row in clip.objects]
     assert carriers[0] != carriers[-1] and all(len(c) == 1 for c in carriers)
+
+
+# ------------------------------------------------------------------------- the harder case: a busy idle hand
+
+
+def _fastest_hand_hits(idle_hand: str) -> float:
+    """Share of sampled frames (every 3rd: about a live window's spacing) with one acting hand where
+    that hand moved the most since the previous sampled frame: the rule attention must beat."""
+    hits = []
+    for spec in plan_clips(len(ACTIONS) * 6, seed=3, idle_hand=idle_hand):
+        if spec.action.people != 1 or spec.action.hand == "none":
+            continue
+        clip = simulate_clip(spec)
+        moves = np.linalg.norm(np.diff(clip.joints[::3, 0][:, list(HAND_JOINTS)], axis=0), axis=-1)
+        for move, extra in zip(moves, clip.extras[::3][1:], strict=True):
+            if len(extra["active_hands"]) == 1:
+                hits.append(int(np.argmax(move)) == extra["active_hands"][0])
+    return float(np.mean(hits))
+
+
+def test_a_busy_idle_hand_moves_as_much_as_the_acting_one_so_the_fastest_hand_rule_fails() -> None:
+    assert _fastest_hand_hits("rest") > 0.75
+    assert 0.35 < _fastest_hand_hits("busy") < 0.65  # about a coin toss between the two hands
+
+
+def test_a_busy_clip_keeps_the_acting_hand_the_truth_and_the_rest_of_the_clip() -> None:
+    for name in ("drink from cup", "reach holding box", "wave left hand"):
+        for index in range(3):
+            rest = simulate_clip(spec_of(name, index))
+            busy = simulate_clip(dataclasses.replace(spec_of(name, index), idle_hand="busy"))
+            side = 1 if rest.metadata["synthetic"]["acting_hand"] == "right" else 0
+            acting_arm = [J[f"{joint}{'Right' if side else 'Left'}"] for joint in ("Elbow", "Wrist", "Hand")]
+            idle_hand = HAND_JOINTS[1 - side]
+            assert np.array_equal(busy.joints[:, 0, acting_arm], rest.joints[:, 0, acting_arm])
+            assert busy.extras == rest.extras  # the acting hand is still the only active one
+            assert np.abs(busy.clean[:, 0, idle_hand] - rest.clean[:, 0, idle_hand]).max() > 0.05
+            assert busy.metadata["synthetic"]["idle_hand"] in ("scratch", "gesture")
+            assert "idle_hand" not in rest.metadata["synthetic"]  # resting clips' files are unchanged
+
+
+def test_two_person_and_body_motion_clips_have_no_busy_hand() -> None:
+    for name in ("squat", "bow", "give object", "handshake"):
+        rest = simulate_clip(spec_of(name, 0))
+        busy = simulate_clip(dataclasses.replace(spec_of(name, 0), idle_hand="busy"))
+        assert np.array_equal(busy.joints, rest.joints) and "idle_hand" not in busy.metadata["synthetic"]
