@@ -10,15 +10,20 @@
 which weights made the features; a cache made with another backbone is refused with a message.
 Each clip file is written to a temporary file and moved into place, so an interrupted run leaves only
 whole files, and a rerun computes just the clips that are missing.
+
+`compute_features` drives a run: the per-clip jobs (`models.feature_jobs`) run on an engine (this
+machine's processes, `models.feature_engines.LocalEngine`, or a Ray cluster,
+`models.ray_engine.RayEngine`), and only this process writes the cache. `FeatureStore` reads the
+clips lazily for training and evaluation.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +31,17 @@ import numpy as np
 from tqdm import tqdm
 
 from models.config import BackboneSpec
-from models.data import ClipInputs, ClipRef, DataError, clip_inputs
-from recordings.inputs import glimpse_batch
+from models.data import ClipInputs, ClipRef, DataError
+from models.data import clip_path as data_clip_path
+from models.feature_engines import LocalEngine
+from models.feature_jobs import (
+    NTU60_CLIPS,
+    NTU60_FRAMES,
+    BackboneRecipe,
+    ClipTiming,
+    FeatureEngine,
+)
+from models.feature_jobs import clip_features as clip_features  # its home before the jobs had theirs
 
 if TYPE_CHECKING:
     from models.glimpse import GlimpseBackbone
@@ -35,6 +49,7 @@ if TYPE_CHECKING:
 CACHE_FORMAT = 1
 INFO_FILE = "cache.json"
 CLIP_SUFFIX = ".npz"
+ESTIMATE_AFTER = 5  # clips done before the whole job is estimated
 
 
 @dataclass(frozen=True)
@@ -69,8 +84,25 @@ class CachedClip:
 
 @dataclass(frozen=True)
 class FeaturesReport:
+    """What a `compute_features` run did, and how fast."""
+
     computed: tuple[str, ...]
     skipped: tuple[str, ...]  # already in the cache
+    failed: tuple[tuple[str, str], ...] = ()  # (clip, problem): a corrupt video, an unreadable skeleton
+    frames: int = 0  # frames decoded in this run
+    crops: int = 0  # hand crops through the CNN in this run
+    seconds: float = 0.0  # wall time of this run
+    timing: ClipTiming = field(default_factory=ClipTiming)  # per stage, summed over clips (in parallel)
+
+    def rates(self) -> dict[str, float]:
+        """clips/s, frames/s and crops/s of this run (wall time)."""
+        seconds = max(self.seconds, 1e-9)
+        clips = len(self.computed) + len(self.failed)
+        return {
+            "clips/s": clips / seconds,
+            "frames/s": self.frames / seconds,
+            "crops/s": self.crops / seconds,
+        }
 
 
 # -------------------------------------------------------------------------------------------- the cache
@@ -162,36 +194,6 @@ def _write_atomic(path: Path, write: Callable[[Any], None]) -> None:
 # ------------------------------------------------------------------------------------ computing features
 
 
-def clip_features(inputs: ClipInputs, backbone: GlimpseBackbone, batch: int = 64) -> np.ndarray:
-    """T x 4 x D float16 glimpse features of the present hands (zeros elsewhere), `batch` crops a call."""
-    import torch
-
-    spec = backbone.spec
-    out = np.zeros((inputs.num_frames, inputs.hand_mask.shape[1], spec.feature_dim), dtype=np.float16)
-    if inputs.crops is None:
-        return out
-    present = np.argwhere(inputs.hand_mask > 0)  # N x 2 (t, h)
-    device = next(backbone.parameters()).device
-    for start in range(0, len(present), batch):
-        chunk = present[start : start + batch]
-        crops = glimpse_batch(inputs.crops[chunk[:, 0], chunk[:, 1]], spec.input_size, spec.mean, spec.std)
-        with torch.inference_mode():
-            values = backbone(torch.from_numpy(crops).to(device)).float().cpu().numpy()
-        out[chunk[:, 0], chunk[:, 1]] = values.astype(np.float16)
-    return out
-
-
-def _prefetched(clips: Sequence[ClipRef]) -> Iterator[tuple[ClipRef, ClipInputs]]:
-    """Each clip's inputs, the next clip decoded in a thread while the CNN runs on this one."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending: Future[ClipInputs] | None = pool.submit(clip_inputs, clips[0]) if clips else None
-        for index, clip in enumerate(clips):
-            assert pending is not None
-            inputs = pending.result()
-            pending = pool.submit(clip_inputs, clips[index + 1]) if index + 1 < len(clips) else None
-            yield clip, inputs
-
-
 def compute_features(
     clips: Sequence[ClipRef],
     cache: str | Path,
@@ -200,22 +202,72 @@ def compute_features(
     *,
     batch: int = 64,
     progress: bool = True,
+    engine: FeatureEngine | None = None,
 ) -> FeaturesReport:
-    """Write the features of every clip not yet in `cache` (made or checked for this backbone)."""
+    """Write the features of every clip not yet in `cache` (made or checked for this backbone).
+
+    `engine` runs the per-clip jobs (`models.feature_jobs`): by default this process with one
+    decoding thread (`LocalEngine(backbone, batch)`); `LocalEngine(..., workers=N)` or a
+    `models.ray_engine.RayEngine` for more. A clip that cannot be read is skipped and named in the
+    report (a rerun tries it again); every other clip is written as soon as it is done, so a run
+    stopped at any point and started again finishes with the same cache. With `progress`, a bar
+    shows clips/s, crops/s and the time left, and once `ESTIMATE_AFTER` clips are done a line
+    estimates the whole job and NTU-60 at the rate measured so far.
+    """
     import torch
 
     torch.set_flush_denormal(True)  # real crops give denormal activations: 10x slower on a CPU without this
     open_cache(cache, CacheInfo(backbone.spec, weights))
     todo = [clip for clip in clips if not has_clip(cache, clip.name)]
     skipped = tuple(clip.name for clip in clips if has_clip(cache, clip.name))
-    computed = []
-    bar = tqdm(total=len(todo), desc="glimpse features", unit="clip", disable=not progress)
+    engine = engine or LocalEngine(backbone, batch)
+    computed: list[str] = []
+    failed: list[tuple[str, str]] = []
+    frames = crops = 0
+    timing = ClipTiming()
+    started = time.perf_counter()
+    bar = tqdm(total=len(todo), desc="glimpse features", unit="clip", disable=not progress, smoothing=0.05)
     with bar:
-        for clip, inputs in _prefetched(todo):
-            write_clip(cache, clip.name, inputs, clip_features(inputs, backbone, batch))
-            computed.append(clip.name)
+        for done, result in enumerate(engine.results(todo), start=1):
+            if result.problem is not None or result.inputs is None or result.features is None:
+                failed.append((result.clip.name, result.problem or "no result"))
+                bar.write(f"{result.clip.name}: skipped: {result.problem}")
+            else:
+                write_clip(cache, result.clip.name, result.inputs, result.features)
+                computed.append(result.clip.name)
+            frames, crops, timing = frames + result.frames, crops + result.crops, timing + result.timing
+            seconds = time.perf_counter() - started
+            bar.set_postfix_str(f"{crops / max(seconds, 1e-9):.1f} crops/s", refresh=False)
             bar.update()
-    return FeaturesReport(tuple(computed), skipped)
+            if done == min(ESTIMATE_AFTER, len(todo)) and progress:
+                bar.write(estimate_text(done, frames, seconds, len(todo) - done))
+    return FeaturesReport(
+        tuple(computed), skipped, tuple(failed), frames, crops, time.perf_counter() - started, timing
+    )
+
+
+def estimate_text(clips: int, frames: int, seconds: float, remaining: int) -> str:
+    """The whole job's time at the rate of the first `clips` clips, and NTU-60's at the same rate."""
+    per_clip, per_frame = seconds / max(clips, 1), seconds / max(frames, 1)
+    return (
+        f"measured on the first {clips} clips: {clips / max(seconds, 1e-9):.2f} clips/s, "
+        f"{frames / max(seconds, 1e-9):.1f} frames/s; the {remaining} clips left: about "
+        f"{_duration(remaining * per_clip)}; NTU-60 ({NTU60_CLIPS:,} clips, about {NTU60_FRAMES / 1e6:.1f} "
+        f"million frames) at this rate: {_duration(NTU60_FRAMES * per_frame)} on this machine"
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} hours" if seconds < 3 * 86400 else f"{seconds / 86400:.1f} days"
+
+
+def clip_source(clip: ClipRef) -> Path:
+    """The file a problem with the clip is most likely in: its video where it has one."""
+    return clip.video if clip.video is not None else data_clip_path(clip)
 
 
 def build_cache_backbone(
@@ -226,17 +278,8 @@ def build_cache_backbone(
     pretrained: bool = True,
 ) -> tuple[GlimpseBackbone, str]:
     """The backbone on CUDA when available, and the label of its weights for `cache.json`."""
-    import torch
-
-    from models.glimpse import build_backbone
-
-    backbone = build_backbone(name, input_size, pretrained, weights_path, download)
-    if torch.cuda.is_available():
-        backbone = backbone.to("cuda")
-    label = (
-        "random" if not pretrained else (str(Path(weights_path).resolve()) if weights_path else "imagenet")
-    )
-    return backbone, label
+    path = str(weights_path) if weights_path is not None else None
+    return BackboneRecipe(name, input_size, path, download, pretrained).build()
 
 
 # ------------------------------------------------------------------------------------- reading batches

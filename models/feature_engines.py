@@ -1,0 +1,62 @@
+"""The local feature engine: this machine's processes decode and crop, this process runs the CNN.
+
+`LocalEngine(backbone, batch, workers)` runs `models.feature_jobs.prepare_clip` (decoding and cropping,
+the CPU half of a clip's job) in `workers` processes, at most `2 x workers` clips ahead, and the glimpse
+CNN (`embed_clip`, GPU when the backbone is on one) here on each clip as it arrives, so the decoders
+keep the CNN fed. `workers=0` decodes in one thread beside the CNN (a small job, or a test).
+The cluster engine is `models.ray_engine.RayEngine`; both yield the same `ClipResult`s.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from models.data import ClipRef
+from models.feature_jobs import ClipResult, PreparedClip, embed_clip, prepare_clip
+
+if TYPE_CHECKING:
+    from models.glimpse import GlimpseBackbone
+
+
+def default_workers() -> int:
+    """Decoding processes by default: one per core but the one the CNN runs on."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class LocalEngine:
+    """Decoding and cropping in `workers` processes (0: one thread), the CNN in this process."""
+
+    def __init__(self, backbone: GlimpseBackbone, batch: int = 64, workers: int = 0) -> None:
+        if workers < 0:
+            raise ValueError(f"workers={workers}, expected 0 (one thread) or more processes")
+        self.backbone = backbone
+        self.batch = batch
+        self.workers = workers
+
+    def _executor(self) -> Executor:
+        if self.workers == 0:
+            return ThreadPoolExecutor(max_workers=1)
+        # spawn: the workers import only the decoding code, never this process's torch threads
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def results(self, clips: list[ClipRef]) -> Iterator[ClipResult]:
+        """Each clip's result in the clips' order, the next ones decoded while the CNN runs."""
+        ahead = max(2, 2 * self.workers)
+        with self._executor() as pool:
+            pending: deque[Future[PreparedClip]] = deque()
+            upcoming = iter(clips)
+            for clip in upcoming:
+                pending.append(pool.submit(prepare_clip, clip))
+                if len(pending) >= ahead:
+                    break
+            while pending:
+                prepared = pending.popleft().result()
+                following = next(upcoming, None)
+                if following is not None:
+                    pending.append(pool.submit(prepare_clip, following))
+                yield embed_clip(prepared, self.backbone, self.batch)
