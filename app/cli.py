@@ -23,7 +23,7 @@ log = logging.getLogger("sta-hands")
 def cmd_info(args: argparse.Namespace) -> int:
     from recordings.info import describe, format_info
 
-    info = describe(args.path)
+    info = describe(args.path, pose=args.pose)
     print(json.dumps(info, indent=2) if args.json else format_info(info))
     return 0
 
@@ -54,8 +54,10 @@ def _open_model(args: argparse.Namespace):
 def cmd_run(args: argparse.Namespace) -> int:
     from app.headless import prediction_line, run_headless, summary_json
     from recordings.sources import open_reader
+    from recordings.webcam import parse_size
 
-    source = open_reader(args.source, args.data, seed=args.seed)
+    size = parse_size(args.size) if getattr(args, "size", None) else None
+    source = open_reader(args.source, args.data, seed=args.seed, pose=args.pose, camera_size=size)
     if not args.headless and not display_available():
         print("sta-hands: no display ($DISPLAY is not set): running headless; for the window use a desktop "
               "session or xvfb-run", file=sys.stderr)  # fmt: skip
@@ -77,7 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    args.source, args.data, args.seed, args.model = "demo", None, 0, None
+    args.source, args.data, args.seed, args.model, args.pose = "demo", None, 0, None, "kinect"
     args.realtime = args.realtime or not args.headless
     return cmd_run(args)
 
@@ -103,15 +105,31 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_pose_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--pose", choices=["auto", "kinect", "estimate"], default="auto",
+        help="where the bodies come from: auto (the recorded skeleton, else estimated from the image; "
+        "default), kinect (recorded only), estimate (always estimated, to compare)",
+    )  # fmt: skip
+
+
 def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="recognise actions in a clip, a recording, the demo or a synthetic clip")
-    p.add_argument("source", help="a path, an NTU sample name, 'demo' or 'synthetic'")
+    p.add_argument(
+        "source",
+        help="a path (a clip, a recording, any .mp4/.mov/.mkv/.avi video), an NTU sample name, "
+        "'demo', 'synthetic', 'kinect' or 'webcam[:N]'",
+    )
     p.add_argument("--headless", action="store_true", help="no window: one line per prediction")
     p.add_argument("--json", action="store_true", help="with --headless: JSON lines and a JSON summary")
     p.add_argument("--realtime", action="store_true", help="replay at the recorded timestamps")
     p.add_argument("--speed", type=float, default=1.0, help="replay speed with --realtime (default 1)")
     p.add_argument("--data", help="folder of NTU clips, for a sample name (default $STA_HANDS_NTU_ROOT or .)")
     p.add_argument("--seed", type=int, default=0, help="seed of the 'synthetic' source")
+    p.add_argument(
+        "--size", metavar="WxH", help="with webcam: the resolution to ask the camera for, e.g. 640x480"
+    )
+    _add_pose_option(p)
     _add_model_options(p)
     p.set_defaults(func=cmd_run)
 
@@ -171,8 +189,11 @@ def _add_convert(sub: argparse._SubParsersAction) -> None:
 
 def _add_info(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="what a clip or recording holds: name, class, frames, bodies, video")
-    p.add_argument("path", help="an NTU .skeleton or _rgb.avi, a recording (.jsonl/.skeleton/_rgb.avi)")
+    p.add_argument(
+        "path", help="an NTU .skeleton or _rgb.avi, a recording (.jsonl/.skeleton/_rgb.avi), a video"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    _add_pose_option(p)
     p.set_defaults(func=cmd_info)
 
 

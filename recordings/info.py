@@ -5,13 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from recordings.sources import open_reader
+from recordings.sources import bodies_from, open_reader
 
 
-def describe(path: str | Path) -> dict[str, Any]:
-    """A JSON-able description of an NTU clip, a Kinect Studio .xef file or one of the app's recordings."""
-    with open_reader(path, allow_empty=True) as reader:
-        return reader.describe()
+def describe(path: str | Path, pose: str = "auto") -> dict[str, Any]:
+    """A JSON-able description of an NTU clip, a Kinect Studio .xef file, one of the app's recordings, a
+    video or a webcam, with where its bodies come from (`pose`, as `open_reader`'s)."""
+    with open_reader(path, allow_empty=True, pose=pose) as reader:
+        info = reader.describe()
+        info.setdefault("bodies_from", bodies_from(reader))
+        return info
 
 
 def format_info(info: dict[str, Any]) -> str:
@@ -29,12 +32,16 @@ def format_info(info: dict[str, Any]) -> str:
         lines.append("  bodies:  not counted (read when the frames are played)")
     else:
         lines.append("  bodies:  none (no skeleton)")
+    lines.append(f"  bodies from: {info['bodies_from']}")
+    if info.get("hand_crop"):
+        lines.append(f"  hand crop: {info['hand_crop']}")
     video = info["video"]
     if video is None:
         lines.append("  video:   none (skeleton only)")
     else:
         lines.append(
-            f"  video:   {video['width']}x{video['height']}, {video['fps']:.2f} fps, {video['frames']} frames"
+            f"  video:   {video['width']}x{video['height']}, {video['fps']:.2f} fps, "
+            + (f"{video['frames']} frames" if video["frames"] is not None else "live")
         )
     lines.append(f"  aligned: {'yes' if info['aligned'] else 'no'}")
     lines.extend(f"  problem: {problem}" for problem in info["problems"])

@@ -36,6 +36,8 @@ from recordings.skeleton import SkeletonFile, read_skeleton
 log = logging.getLogger(__name__)
 
 DEFAULT_FPS = 30.0
+VIDEO_FILE_SUFFIXES = (".avi", ".mp4", ".mov", ".mkv")  # a video of any name: read alone, without bodies
+NO_SKELETON = "no skeleton file beside the video: no bodies, no hand crops"
 __all__ = [
     "CROSS_SUBJECT_TRAIN_PERFORMERS", "CROSS_VIEW_TRAIN_CAMERAS", "DEFAULT_FPS", "FIRST_MUTUAL_ACTION",
     "NTU60_CLASSES", "SAMPLE_NAME", "SKELETON_SUFFIX", "VIDEO_SUFFIX", "NtuClip", "SampleName", "clip_paths",
@@ -52,7 +54,7 @@ def clip_paths(source: str | Path | SampleName, folder: str | Path | None = None
     name = source_path.name
     stem = sample_stem(name)
     skeleton = source_path.with_name(stem + SKELETON_SUFFIX)
-    is_other_video = name.endswith(".avi") and not name.endswith(VIDEO_SUFFIX)
+    is_other_video = source_path.suffix.lower() in VIDEO_FILE_SUFFIXES and not name.endswith(VIDEO_SUFFIX)
     video = source_path if is_other_video else source_path.with_name(stem + VIDEO_SUFFIX)
     return skeleton, video
 
@@ -126,6 +128,8 @@ class NtuClip(Reader):
     # properties ------------------------------------------------------------
     @property
     def description(self) -> str:  # type: ignore[override]
+        if self._name is None and self._skeleton_path is None and self._video_path is not None:
+            return f"video {self._video_path.name}"  # a video of any name, not an NTU clip
         return f"NTU clip {self._name if self._name is not None else sample_stem(self.path or '')}"
 
     @property
@@ -240,7 +244,7 @@ class NtuClip(Reader):
             where, name, name.class_name if name else None, bodies, video, self._num_frames
         )
         if self._skeleton_path is None:
-            info["problems"].append("no skeleton file beside the video: no bodies, no hand crops")
+            info["problems"].append(NO_SKELETON)
         info["kind"] = "ntu"
         return info
 

@@ -2,28 +2,39 @@
 the training data alike.
 
 A spec is a path (an NTU `.skeleton` / `_rgb.avi`, a Kinect Studio `.xef`, one of the app's own
-recordings), an NTU sample name (looked up in `--data` or `$STA_HANDS_NTU_ROOT`), `demo` (the bundled
-clip), `synthetic` (a clip rendered in memory) or `kinect` (the live Kinect v2, Windows). A new kind
-of source is a module with a `Reader` and one entry in `NAMED` (a word) or `BY_SUFFIX` (a file).
+recordings, any `.mp4` / `.mov` / `.mkv` / `.avi` video), an NTU sample name (looked up in `--data` or
+`$STA_HANDS_NTU_ROOT`), `demo` (the bundled clip), `synthetic` (a clip rendered in memory), `kinect`
+(the live Kinect v2, Windows) or `webcam` / `webcam:N` (any camera OpenCV opens). A new kind of source
+is a module with a `Reader` and one entry in `NAMED` (a word) or `BY_SUFFIX` (a file).
+
+Where the bodies come from is `pose`'s choice (`recordings.estimated`): "auto" keeps a recorded
+skeleton and estimates bodies from the image where there is none (a plain video, the webcam),
+"estimate" always estimates (to compare with the Kinect's), "kinect" never does.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
 from recordings.errors import RecordingError, UserError
+from recordings.estimated import EstimatedBodies, EstimatorFactory, bundled_estimator
 from recordings.frame import Frame
-from recordings.ntu import SAMPLE_NAME, NtuClip
-from recordings.own import RecordingPaths, open_recording
+from recordings.ntu import SAMPLE_NAME, VIDEO_FILE_SUFFIXES, NtuClip
+from recordings.own import Recording, RecordingPaths, open_recording
 from recordings.reader import FunctionReader, ImageFlags, Reader
+from recordings.webcam import Webcam, camera_index
 from recordings.xef import open_xef
 
+log = logging.getLogger(__name__)
+
 DEMO_CLIP_STEM = "demo_clip"
-CLIP_SUFFIXES = (".skeleton", ".avi", ".xef", ".jsonl")
+CLIP_SUFFIXES = (".skeleton", ".xef", ".jsonl", *VIDEO_FILE_SUFFIXES)
+POSE_MODES = ("auto", "kinect", "estimate")
 
 
 def demo_clip_path() -> Path:
@@ -75,26 +86,93 @@ NAMED: dict[str, Callable[[int], Reader]] = {
 
 
 def open_reader(
-    spec: str | Path, data_folder: str | Path | None = None, seed: int = 0, *, allow_empty: bool = False
+    spec: str | Path,
+    data_folder: str | Path | None = None,
+    seed: int = 0,
+    *,
+    allow_empty: bool = False,
+    pose: str = "auto",
+    camera_size: tuple[int, int] | None = None,
+    estimator_factory: EstimatorFactory | None = None,
 ) -> Reader:
-    """The reader of what `spec` names (module doc); a file with no frame at all is refused, unless
-    `allow_empty` (`info` describes it)."""
-    reader = _open(str(spec), data_folder, seed)
+    """The reader of what `spec` names (module doc), its bodies from where `pose` says; a file with no
+    frame at all is refused, unless `allow_empty` (`info` describes it). `camera_size`: the (width, height)
+    asked of a webcam; `estimator_factory`: the pose estimator (default: the bundled one)."""
+    if pose not in POSE_MODES:
+        raise UserError(f"--pose {pose!r}: expected one of {', '.join(POSE_MODES)}")
+    reader = _open(str(spec), data_folder, seed, camera_size)
     if reader.num_frames == 0 and not allow_empty:
         raise RecordingError(reader.path or spec, "no frames (expected at least one colour or body frame)")
-    return reader
+    try:
+        return with_pose(reader, pose, estimator_factory)
+    except BaseException:
+        reader.close()
+        raise
 
 
-def _open(spec: str, data_folder: str | Path | None, seed: int) -> Reader:
+def recorded_bodies(reader: Reader) -> bool:
+    """Whether `reader` has bodies of its own (a skeleton, a Kinect): a plain video and a webcam have not."""
+    if isinstance(reader, NtuClip):
+        return reader.skeleton is not None
+    return not isinstance(reader, Webcam)
+
+
+def has_images(reader: Reader) -> bool:
+    """Whether `reader` has colour images to estimate bodies from."""
+    if isinstance(reader, NtuClip):
+        return reader.video_path is not None
+    if isinstance(reader, Recording):
+        return reader.has_video
+    return True
+
+
+def with_pose(reader: Reader, pose: str, estimator_factory: EstimatorFactory | None = None) -> Reader:
+    """`reader` with its bodies from where `pose` says (module doc). With "auto", an estimator that cannot
+    run here leaves a video without bodies (a warning says why); with "estimate" it is an error."""
+    if pose == "kinect" or (pose == "auto" and recorded_bodies(reader)):
+        return reader
+    if not has_images(reader):
+        if pose == "estimate":
+            raise UserError(f"{reader.description}: --pose estimate needs images, and it has no video")
+        return reader
+    try:
+        return EstimatedBodies(reader, estimator_factory or bundled_estimator)
+    except UserError as error:
+        if pose == "estimate":
+            raise
+        log.warning("%s: no bodies: %s", reader.description, error)
+        return reader
+
+
+def bodies_from(reader: Reader) -> str:
+    """Where `reader`'s bodies come from, for `info` and the GUI."""
+    if isinstance(reader, EstimatedBodies):
+        return reader.bodies_from
+    if not recorded_bodies(reader):
+        return "none (no skeleton, and no estimate: see the warning)"
+    if isinstance(reader, Recording):
+        return "recorded skeleton" + (", estimated when recorded" if reader.hand_crop.rule == "body" else "")
+    if isinstance(reader, FunctionReader):
+        return "synthetic (rendered with the clip)"
+    return "Kinect skeleton"
+
+
+def _open(
+    spec: str, data_folder: str | Path | None, seed: int, camera_size: tuple[int, int] | None
+) -> Reader:
     if spec in NAMED:
         return NAMED[spec](seed)
+    if (index := camera_index(spec)) is not None:
+        return Webcam(index, camera_size)
     path = Path(spec)
     if path.exists() or path.suffix.lower() in CLIP_SUFFIXES:  # a missing clip: its reader says what
         if path.is_dir():
             raise RecordingError(
-                path, "a folder; give a clip (.skeleton, _rgb.avi, .xef) or a recording (.jsonl)"
+                path, "a folder; give a clip (.skeleton, _rgb.avi, .xef), a video or a recording (.jsonl)"
             )
         return _file_reader(path)
     if SAMPLE_NAME.match(spec):
         return NtuClip(spec, Path(data_folder or os.environ.get("STA_HANDS_NTU_ROOT", ".")))
-    raise UserError(f"{spec}: no such file, and not an NTU sample name, 'demo', 'synthetic' or 'kinect'")
+    raise UserError(
+        f"{spec}: no such file, and not an NTU sample name, 'demo', 'synthetic', 'kinect' or 'webcam[:N]'"
+    )
