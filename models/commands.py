@@ -8,6 +8,7 @@ Errors are `models.data.DataError` (a `RecordingError`: the command line shows i
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,25 +25,44 @@ DEFAULT_BACKBONE = "efficientnet_lite0"
 
 def cmd_features(args: argparse.Namespace) -> int:
     from models.data import find_dataset
-    from models.features import build_cache_backbone, compute_features
+    from models.feature_engines import build_engine
+    from models.feature_jobs import BackboneRecipe
+    from models.features import compute_features
 
     dataset = find_dataset(args.data, args.missing)
     print(dataset.summary())
-    backbone, weights = build_cache_backbone(
-        args.backbone,
-        args.input_size,
-        args.backbone_weights,
-        args.download,
-        pretrained=not args.random_weights,
+    weights = str(args.backbone_weights) if args.backbone_weights else None
+    recipe = BackboneRecipe(args.backbone, args.input_size, weights, args.download, not args.random_weights)
+    # with Ray the CNN runs in the cluster's actors: this process's copy only checks the weights
+    backbone, label = (recipe if args.engine == "local" else replace(recipe, device="cpu")).build()
+    engine = build_engine(
+        args.engine,
+        backbone,
+        recipe,
+        batch=args.batch,
+        workers=args.workers,
+        address=args.address,
+        gpus_per_worker=args.gpus_per_worker,
     )
-    report = compute_features(dataset.clips, args.out, backbone, weights, batch=args.batch)
-    print(f"{args.out}: {len(report.computed)} clips computed, {len(report.skipped)} already cached")
+    report = compute_features(dataset.clips, args.out, backbone, label, batch=args.batch, engine=engine)
+    rates = report.rates()
+    print(
+        f"{args.out}: {len(report.computed)} clips computed, {len(report.skipped)} already cached, "
+        f"{len(report.failed)} skipped as unreadable; {rates['clips/s']:.2f} clips/s, "
+        f"{rates['crops/s']:.1f} crops/s"
+    )
+    for name, problem in report.failed:
+        print(f"  skipped {name}: {problem}")
     return 0
 
 
 def _add_features(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("features", help="compute and cache the glimpse features of every clip (resumable)")
-    p.add_argument("data", help="dataset folder: NTU .skeleton (+ _rgb.avi) files and/or recordings")
+    p.add_argument(
+        "data",
+        help="dataset folder: NTU's download (nturgb+d_skeletons/ beside nturgb+d_rgb/, NTU-120's "
+        "folders too, or all in one folder) and/or recordings",
+    )
     p.add_argument(
         "--backbone",
         choices=sorted(BACKBONE_SPECS),
@@ -61,6 +81,25 @@ def _add_features(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=64, help="crops per CNN call (default 64)")
     p.add_argument(
         "--missing", help="the NTU list of samples with missing skeletons (default: the one in DATA)"
+    )
+    p.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local (default): this machine's processes; ray: Ray tasks and actors over a cluster "
+        "(pip install 'sta-hands[cluster]'); docs/ntu.md",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="local: decoding processes (default: cores - 1; 0: one thread); "
+        "ray: CNN actors (default: one per GPU, else 3/4 of the CPUs)",
+    )
+    p.add_argument(
+        "--address", help="ray: the cluster (auto, ray://HOST:10001; default: a new local Ray instance)"
+    )
+    p.add_argument(
+        "--gpus-per-worker", type=float, default=0.0, help="ray: GPUs per CNN actor (e.g. 1, or 0.5)"
     )
     p.set_defaults(func=cmd_features)
 

@@ -17,7 +17,14 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from typing import TYPE_CHECKING
 
 from models.data import ClipRef
-from models.feature_jobs import ClipResult, PreparedClip, embed_clip, prepare_clip
+from models.feature_jobs import (
+    BackboneRecipe,
+    ClipResult,
+    FeatureEngine,
+    PreparedClip,
+    embed_clip,
+    prepare_clip,
+)
 
 if TYPE_CHECKING:
     from models.glimpse import GlimpseBackbone
@@ -60,3 +67,25 @@ class LocalEngine:
                 if following is not None:
                     pending.append(pool.submit(prepare_clip, following))
                 yield embed_clip(prepared, self.backbone, self.batch)
+
+
+def build_engine(
+    kind: str,
+    backbone: GlimpseBackbone,
+    recipe: BackboneRecipe,
+    *,
+    batch: int = 64,
+    workers: int | None = None,
+    address: str | None = None,
+    gpus_per_worker: float = 0.0,
+) -> FeatureEngine:
+    """The engine `sta-hands features --engine` names. local: `workers` decoding processes (default
+    one per core but one); ray: `workers` CNN actors (default: one per GPU, else 3/4 of the CPUs) on
+    the cluster at `address` (default: a new local Ray instance)."""
+    if kind == "local":
+        return LocalEngine(backbone, batch, default_workers() if workers is None else workers)
+    if kind == "ray":
+        from models.ray_engine import RayEngine
+
+        return RayEngine(recipe, batch, address=address, actors=workers, gpus_per_actor=gpus_per_worker)
+    raise ValueError(f"engine={kind!r}, expected 'local' or 'ray'")
