@@ -32,6 +32,7 @@ from app.gui.hand_panel import HandPanel
 from app.gui.menus import add_action, add_provider_menu, install_shortcuts
 from app.gui.session import Session
 from app.gui.status import LatencyMeter, RateMeter, Stats, StatusPanel
+from app.gui.teach_dock import TeachDock
 from app.gui.temporal_curve import TemporalCurve
 from app.gui.top_classes import TopClasses
 from app.gui.transport import TransportBar
@@ -134,6 +135,9 @@ class MainWindow(QMainWindow):
         self.status = StatusPanel()
         self.statusBar().addPermanentWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.export.progress)
+        self.teach = TeachDock(self.session, self.settings, self)  # hidden until Model > Teach new actions
+        self.addDockWidget(Qt.RightDockWidgetArea, self.teach)
+        self.teach.hide()
 
     def _build_menus(self) -> None:
         menus = self.menuBar()
@@ -150,6 +154,8 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         add_action(file, "Save &screenshot…", self.choose_screenshot, "Ctrl+Shift+S")
         add_action(file, "Export annotated &video…", self.choose_video_export, "Ctrl+Shift+E")
+        add_action(file, "Open &model…", self.choose_model_folder)
+        add_action(file, "Save model &as…", self.teach.save_model)
         self.cancel_export_action = add_action(file, "Cancel export", self.cancel_export)
         self.cancel_export_action.setEnabled(False)
         file.addSeparator()
@@ -157,6 +163,7 @@ class MainWindow(QMainWindow):
         model = menus.addMenu("&Model")
         add_action(model, "Open model &folder…", self.choose_model_folder)
         add_action(model, "Use the &bundled demo model", lambda: self._use_model_folder(""))
+        model.addAction(self.teach.toggleViewAction())
         add_provider_menu(self, model, str(self.settings.value("provider", "") or ""), self._use_provider)
         view = menus.addMenu("&Replay")
         add_action(view, "Play / pause  (Space)", self.session.toggle)
@@ -190,6 +197,11 @@ class MainWindow(QMainWindow):
         self.record_button.clicked.connect(self.toggle_recording)
         self.export.finished.connect(self._on_exported)
         self.export.failed.connect(self._on_export_failed)
+        teach = self.teach.panel
+        teach.play_requested.connect(self.open_spec)
+        teach.model_ready.connect(self._use_model_folder)
+        teach.notice.connect(self.show_notice)
+        teach.problem.connect(self.show_error)
 
     # --------------------------------------------------------------------------------- sources
 
@@ -475,6 +487,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self.timer.stop()
         self.export.cancel()
+        self.teach.panel.shutdown()
         self._close_explain()
         self.session.shutdown()
         super().closeEvent(event)

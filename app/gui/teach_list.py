@@ -1,0 +1,54 @@
+"""`ExamplesTree`: the Teach panel's list, each action with its number of examples, its examples below."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+
+from app.gui.teach_examples import Example
+from app.gui.widgets import font
+
+EXAMPLE_ROLE = Qt.UserRole  # an example row's data: its `Example`
+
+
+class ExamplesTree(QTreeWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderLabels(["action / example", "examples / s"])
+        self.setColumnWidth(0, 230)
+        self.setFont(font(11))
+
+    def show_actions(self, actions: dict[str, list[Example]]) -> None:
+        """List `actions` (name -> examples), keeping the selected example selected."""
+        selected = self.selected()
+        self.clear()
+        for action, examples in actions.items():
+            item = QTreeWidgetItem([action, str(len(examples))])
+            item.setFont(0, font(12, bold=True))
+            for example in examples:
+                child = QTreeWidgetItem([example.name, f"{example.seconds:.1f} s"])
+                child.setData(0, EXAMPLE_ROLE, example)
+                item.addChild(child)
+            self.addTopLevelItem(item)
+            item.setExpanded(True)
+        if selected is not None:
+            self.select(selected.stem)
+
+    def counts(self) -> dict[str, int]:
+        """What the list shows: action -> number of examples."""
+        items = [self.topLevelItem(i) for i in range(self.topLevelItemCount())]
+        return {item.text(0): int(item.text(1)) for item in items}
+
+    def select(self, stem: str | Path) -> None:
+        """Select the example with `stem` (if listed), and only it."""
+        for i in range(self.topLevelItemCount()):
+            action = self.topLevelItem(i)
+            for j in range(action.childCount()):
+                child = action.child(j)
+                child.setSelected(child.data(0, EXAMPLE_ROLE).stem == Path(stem))
+
+    def selected(self) -> Example | None:
+        items = [item for item in self.selectedItems() if item.data(0, EXAMPLE_ROLE) is not None]
+        return items[0].data(0, EXAMPLE_ROLE) if items else None

@@ -1,0 +1,202 @@
+"""The Teach panel in the real window (pytest-qt, offscreen): examples from a replayed clip, training in
+a child process (a stand-in printing the `teach` contract's lines, and the real command), cancel,
+failure, and bad input."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from PyQt5.QtCore import QSettings
+
+from app.gui.main_window import MainWindow
+from app.gui.teach_process import TeachProgress, parse_line
+from app.runtime import default_model_folder
+from tests.app.conftest import FakeModel, gui_source
+
+pytestmark = pytest.mark.gui
+STAND_IN = (sys.executable, str(Path(__file__).with_name("teach_stand_in.py")))
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    settings.setValue("teach_examples_folder", str(tmp_path / "examples"))
+    settings.setValue("teach_models_folder", str(tmp_path / "models"))
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.resize(1600, 900)
+    w.show()
+    w.teach.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+    w.session.shutdown(workers_timeout=2.0)
+
+
+def replaying(window: MainWindow, qtbot, model: FakeModel, count: int = 60) -> MainWindow:
+    window.set_model(model)
+    window.set_source(gui_source(count))
+    qtbot.waitUntil(lambda: window.session.position >= 0, timeout=5000)
+    window.session.pause()
+    return window
+
+
+def save_span(window: MainWindow, qtbot, action: str, first: int, last: int) -> None:
+    panel = window.teach.panel
+    before = sum(panel.tree.counts().values())
+    for end, index in ((0, first), (1, last)):
+        window.session.seek(index)
+        qtbot.waitUntil(lambda index=index: window.session.position == index, timeout=5000)
+        (panel.from_button if end == 0 else panel.to_button).click()
+    panel.name.setText(action)
+    panel.save_span_button.click()
+    qtbot.waitUntil(lambda: sum(panel.tree.counts().values()) == before + 1, timeout=10000)
+
+
+def two_actions(window: MainWindow, qtbot) -> None:
+    """wave x2 from spans; drink x1 from a span and x1 with the record button while the clip plays."""
+    panel = window.teach.panel
+    save_span(window, qtbot, "wave", 0, 19)
+    save_span(window, qtbot, "wave", 30, 49)
+    save_span(window, qtbot, "drink", 20, 39)
+    window.session.seek(0)
+    panel.name.setText("drink")
+    with qtbot.waitSignal(window.session.recording_finished, timeout=10000) as finished:
+        panel.record_button.click()
+        assert window.session.playing and panel.record_button.text().startswith("■")
+        qtbot.waitUntil(lambda: window.session.recording.frames_written >= 10, timeout=5000)
+        panel.record_button.click()
+    assert finished.args[1] >= 10
+    qtbot.waitUntil(lambda: panel.tree.counts() == {"drink": 2, "wave": 2}, timeout=5000)
+    assert panel.readiness.text().startswith("Ready to train: 2 actions, 4 examples")
+
+
+def test_progress_lines_are_read_as_the_contract_says() -> None:
+    line = '{"stage": "training", "done": 3, "total": 6, "eta_s": 4.5, "message": "epoch 3/6"}'
+    progress = parse_line(line)
+    assert progress == TeachProgress("training", 3, 6, 4.5, "epoch 3/6")
+    assert progress.fraction == pytest.approx((1 + 0.5) / 3)
+    assert parse_line("not json") is None and parse_line("[1, 2]") is None
+    assert parse_line('{"stage": "training", "done": "many"}') is None
+    done = parse_line('{"stage": "done", "model": "m", "classes": ["a"], "examples": {"a": 2}, "seconds": 3,'
+                      ' "validation_accuracy": null, "message": ""}')  # fmt: skip
+    assert done.model == Path("m") and done.examples == {"a": 2} and done.validation_accuracy is None
+    assert parse_line('{"stage": "error", "message": "x.jsonl: frame 3: no body"}').message.endswith(
+        "no body"
+    )
+
+
+def test_examples_from_a_replay_train_and_the_new_model_runs_at_once(window, qtbot, monkeypatch) -> None:
+    monkeypatch.setenv("TEACH_STAND_IN", "ok")
+    monkeypatch.setenv("TEACH_STAND_IN_MODEL", str(default_model_folder()))
+    replaying(window, qtbot, FakeModel())
+    two_actions(window, qtbot)
+    training = window.teach.panel.training
+    training.process.program = STAND_IN
+    stages = []
+    training.process.progress.connect(lambda p: stages.append(p.stage))
+    with qtbot.waitSignal(window.session.model_changed, timeout=20000) as changed:
+        training.train_button.click()
+        assert not training.train_button.isEnabled() and training.cancel_button.isEnabled()
+    model = changed.args[0]
+    assert model is not None and model.folder == training.out and (training.out / "head.onnx").exists()
+    assert stages == ["features", "features", "training", "export"]
+    assert training.progress.value() == training.progress.maximum()
+    assert training.stage.text().startswith("Trained in")
+    assert window.settings.value("model_folder") == str(training.out)
+    shown = lambda: window.top.prediction  # noqa: E731
+    qtbot.waitUntil(
+        lambda: shown() is not None and shown().class_names == model.info.class_names, timeout=20000
+    )
+    saved = window.teach.save_model_to(training.out.parent / "kept copy")
+    assert saved is not None and sorted(p.name for p in saved.iterdir()) == sorted(
+        p.name for p in training.out.iterdir()
+    )
+    assert window.teach.save_model_to(saved) is None and "already exists" in window.banner.text()
+
+
+def test_cancel_stops_the_training_and_keeps_the_model(window, qtbot, monkeypatch) -> None:
+    monkeypatch.setenv("TEACH_STAND_IN", "hang")
+    model = FakeModel()
+    replaying(window, qtbot, model)
+    two_actions(window, qtbot)
+    training = window.teach.panel.training
+    training.process.program = STAND_IN
+    with qtbot.waitSignal(training.process.progress, timeout=10000,
+                          check_params_cb=lambda p: p.stage == "training"):  # fmt: skip
+        training.train_button.click()
+    assert "about 2 s left" in training.stage.text()
+    with qtbot.waitSignal(training.process.cancelled, timeout=15000):
+        training.cancel_button.click()
+    assert window.session.model is model and not training.out.exists()
+    assert training.train_button.isEnabled() and "cancelled" in training.stage.text()
+
+
+def test_a_failed_training_keeps_the_model_and_says_why(window, qtbot, monkeypatch) -> None:
+    monkeypatch.setenv("TEACH_STAND_IN", "fail")
+    model = FakeModel()
+    replaying(window, qtbot, model)
+    two_actions(window, qtbot)
+    training = window.teach.panel.training
+    training.process.program = STAND_IN
+    with qtbot.waitSignal(training.process.failed, timeout=10000):
+        training.train_button.click()
+    why = "wave 01.jsonl: frame 3: expected a body, found none"
+    assert window.session.model is model
+    assert why in training.stage.text() and why in window.banner.text()
+    assert "\n" not in window.banner.text()
+
+
+def test_a_missing_teach_program_is_one_message(window, qtbot) -> None:
+    replaying(window, qtbot, FakeModel())
+    two_actions(window, qtbot)
+    training = window.teach.panel.training
+    training.process.program = (str(Path(window.settings.fileName()).with_name("no such program")),)
+    with qtbot.waitSignal(training.process.failed, timeout=10000):
+        training.train_button.click()
+    assert "Cannot start the training" in window.banner.text()
+
+
+def test_bad_input_gets_one_clear_message_and_nothing_recorded_is_lost(window, qtbot) -> None:
+    panel = window.teach.panel
+    replaying(window, qtbot, FakeModel())
+    save_span(window, qtbot, "wave", 0, 19)
+    files = {path: path.read_bytes() for path in panel.folder.folder.iterdir()}
+    panel.training.train_button.click()  # one action, one example
+    assert window.banner.text().startswith("Not ready to train: 'wave' has 1 example")
+    assert not panel.training.process.running
+    panel.name.setText("wave/left")
+    panel.record_button.click()
+    assert "'wave/left' cannot be an action name: it has '/'" in window.banner.text()
+    assert window.session.recording is None
+    panel.from_button.click()
+    panel.to_button.click()
+    panel.save_span_button.click()
+    assert "cannot be an action name" in window.banner.text()
+    panel.tree.select(next(iter(files)).with_suffix(""))
+    panel.rename_selected("what?")
+    assert "'?'" in window.banner.text()
+    assert {path: path.read_bytes() for path in panel.folder.folder.iterdir()} == files
+    assert panel.tree.counts() == {"wave": 1}
+
+
+def test_play_rename_and_delete_an_example(window, qtbot) -> None:
+    panel = window.teach.panel
+    replaying(window, qtbot, FakeModel())
+    save_span(window, qtbot, "wave", 0, 19)
+    save_span(window, qtbot, "wave", 20, 39)
+    panel.tree.select(panel.folder.folder / "wave 02")
+    assert panel.play_button.isEnabled()
+    with qtbot.waitSignal(window.session.source_changed, timeout=5000) as opened:
+        panel.play_button.click()
+    assert opened.args[0].num_frames == 20
+    panel.rename_selected("nothing")
+    assert panel.tree.counts() == {"nothing": 1, "wave": 1}
+    assert panel.tree.selected().name == "nothing 01"
+    panel.delete_button.click()
+    assert panel.tree.counts() == {"wave": 1}
+    assert sorted(p.name for p in panel.folder.folder.iterdir()) == [
+        "wave 01.jsonl", "wave 01.skeleton", "wave 01_rgb.avi",
+    ]  # fmt: skip
