@@ -4,6 +4,7 @@ fed from a video file (and can stop delivering, as an unplugged camera does); `F
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -30,9 +31,13 @@ class FakeCamera:
     """`cv2.VideoCapture`'s methods over a video file. `deliver`: frames it gives before it stops giving
     any (None: the whole file, then none); `opens=False`: a camera that is not there."""
 
-    def __init__(self, path: Path, *, deliver: int | None = None, opens: bool = True) -> None:
+    def __init__(
+        self, path: Path, *, deliver: int | None = None, opens: bool = True, fps: float | None = None
+    ) -> None:
         self._video = cv2.VideoCapture(str(path)) if opens else None
         self.deliver = deliver
+        self.period = None if fps is None else 1.0 / fps  # a real camera's pace: read() waits for the frame
+        self._due = time.perf_counter()
         self.delivered = 0
         self.settings: dict[int, float] = {}
         self.released = False
@@ -47,6 +52,9 @@ class FakeCamera:
             or (self.deliver is not None and self.delivered >= self.deliver)
         ):
             return False, None
+        if self.period is not None:
+            self._due = max(self._due + self.period, time.perf_counter() - self.period)
+            time.sleep(max(0.0, self._due - time.perf_counter()))
         ok, image = self._video.read()
         if not ok:
             return False, None
