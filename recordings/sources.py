@@ -110,6 +110,11 @@ def open_reader(
         raise
 
 
+def open_webcam(index: int, size: tuple[int, int] | None) -> Reader:
+    """Camera `index` through OpenCV (tests replace this with a fake camera's)."""
+    return Webcam(index, size)
+
+
 def recorded_bodies(reader: Reader) -> bool:
     """Whether `reader` has bodies of its own (a skeleton, a Kinect): a plain video and a webcam have not."""
     if isinstance(reader, NtuClip):
@@ -163,7 +168,7 @@ def _open(
     if spec in NAMED:
         return NAMED[spec](seed)
     if (index := camera_index(spec)) is not None:
-        return Webcam(index, camera_size)
+        return open_webcam(index, camera_size)
     path = Path(spec)
     if path.exists() or path.suffix.lower() in CLIP_SUFFIXES:  # a missing clip: its reader says what
         if path.is_dir():

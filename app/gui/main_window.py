@@ -29,7 +29,7 @@ from app.gui.drawing import warm_up
 from app.gui.explain import ExplainDialog
 from app.gui.exporter import VideoExport
 from app.gui.hand_panel import HandPanel
-from app.gui.menus import add_action, add_provider_menu, install_shortcuts
+from app.gui.menus import add_action, add_provider_menu, add_source_menu, install_shortcuts
 from app.gui.session import Session
 from app.gui.status import LatencyMeter, RateMeter, Stats, StatusPanel
 from app.gui.teach_dock import TeachDock
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 POLL_MS = 15  # the timer polls the display ring at about twice a 30 fps source's rate; draws new frames only
 STATUS_EVERY = 16  # ticks between status-bar refreshes (about 4 per second)
 RECORD, STOP_RECORDING = "●  Record  (R)", "■  Stop recording  (R)"
-OPEN_FILTER = "Clips and recordings (*.skeleton *.avi *.jsonl *.xef);;All files (*)"
+OPEN_FILTER = "Clips, recordings and videos (*.skeleton *.avi *.jsonl *.xef *.mp4 *.mov *.mkv);;All files (*)"
 
 
 def default_recordings_folder() -> Path:
@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         self.cancel_export_action.setEnabled(False)
         file.addSeparator()
         add_action(file, "&Quit", self.close, QKeySequence.Quit)
+        add_source_menu(self, menus, self.open_spec, self.open_path, self.settings)
         model = menus.addMenu("&Model")
         add_action(model, "Open model &folder…", self.choose_model_folder)
         add_action(model, "Use the &bundled demo model", lambda: self._use_model_folder(""))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from PyQt5.QtCore import QSettings
 from PyQt5.QtGui import QKeySequence
-from PyQt5.QtWidgets import QAction, QActionGroup, QMenu, QShortcut, QWidget
+from PyQt5.QtWidgets import QAction, QActionGroup, QFileDialog, QMenu, QMenuBar, QShortcut, QWidget
 
 Shortcut = QKeySequence.StandardKey | str
 
@@ -40,6 +41,32 @@ def add_provider_menu(parent: QWidget, menu: QMenu, current: str, choose: Callab
         action.setChecked(key == current)
         group.addAction(action)
     return providers
+
+
+VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi);;All files (*)"
+WEBCAM_TIP = "The first camera; bodies are estimated from the image (sta-hands run webcam:N for another)"
+
+
+def add_source_menu(
+    parent: QWidget, menus: QMenuBar, open_spec: Callable[[str], None], open_path: Callable[[str], None],
+    settings: QSettings,
+) -> QMenu:  # fmt: skip
+    """ "Source": the webcam and any video file, their bodies estimated from the image where no skeleton
+    was recorded (`open_reader`'s pose "auto"); the file dialog starts in the settings' last folder."""
+    source = menus.addMenu("&Source")
+    source.setToolTipsVisible(True)
+    webcam = add_action(source, "&Webcam", lambda: open_spec("webcam"), "Ctrl+Shift+W")
+    webcam.setToolTip(WEBCAM_TIP)
+    webcam.setStatusTip(WEBCAM_TIP)
+
+    def choose_video() -> None:
+        folder = str(settings.value("last_folder", "") or "")
+        path, _ = QFileDialog.getOpenFileName(parent, "Open a video", folder, VIDEO_FILTER)
+        if path:
+            open_path(path)
+
+    add_action(source, "Open &video…", choose_video)
+    return source
 
 
 def install_shortcuts(widget: QWidget, keys: Mapping[int, Callable[[], object]]) -> list[QShortcut]:

@@ -111,7 +111,7 @@ def test_a_camera_that_cannot_be_opened_is_one_line_from_the_command(
 
     video, _drawn = camera_video
     absent = functools.partial(Webcam, capture_factory=lambda index: FakeCamera(video, opens=False))
-    monkeypatch.setattr(recordings.sources, "Webcam", absent)
+    monkeypatch.setattr(recordings.sources, "open_webcam", absent)
     assert main(["run", "webcam:2", "--headless"]) == EXIT_USER_ERROR
     err = capsys.readouterr().err.strip()
     assert err.startswith("sta-hands run: webcam 2: cannot open the camera") and "\n" not in err
