@@ -32,7 +32,7 @@ from app.gui.hand_panel import HandPanel
 from app.gui.menus import add_action, add_provider_menu, add_source_menu, install_shortcuts
 from app.gui.session import Session
 from app.gui.status import LatencyMeter, RateMeter, Stats, StatusPanel
-from app.gui.teach_dock import TeachDock
+from app.gui.teach_dock import TeachDock, not_sure_below
 from app.gui.temporal_curve import TemporalCurve
 from app.gui.top_classes import TopClasses
 from app.gui.transport import TransportBar
@@ -274,6 +274,7 @@ class MainWindow(QMainWindow):
         self.load_model(str(self.settings.value("model_folder", "") or "") or None, provider or None)
 
     def _on_model(self, model: OnnxModel | None) -> None:
+        self.top.set_threshold(not_sure_below(model))
         if model is not None:
             self.show_notice(f"Model {model.name} on {model.provider}")
         self._dirty = True

@@ -1,13 +1,20 @@
 """`TeachDock`: the Teach panel in a dock beside the window's panels, and File > Save model.
 
+`not_sure_below` says when a model names no action: a model taught by `sta-hands teach` (its files
+carry the `teach` metadata record) says "not sure" below `TAUGHT_NOT_SURE_BELOW`, or below the
+record's own `confidence_threshold` where it has one; other models always name their best class.
+
 The window connects the panel's requests (play an example, load a trained model, messages) to its
 own methods; the dock adds nothing else to the window.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import shutil
 from pathlib import Path
+from typing import Any
 
 from PyQt5.QtCore import QSettings, Qt
 from PyQt5.QtWidgets import QDockWidget, QFileDialog, QWidget
@@ -16,7 +23,34 @@ from app.gui.session import Session
 from app.gui.teach_examples import ExampleError
 from app.gui.teach_panel import TeachPanel
 
+log = logging.getLogger(__name__)
+
 DOCK_WIDTH = 430
+TEACH_METADATA_KEY = "teach"  # export.teach's record in a taught model's metadata_props
+TAUGHT_NOT_SURE_BELOW = 0.5  # a taught model has few classes (one for 'nothing'): under half is a guess
+
+
+def taught_record(model: Any) -> dict[str, Any] | None:
+    """The `teach` record of a model taught by `sta-hands teach` (examples, when, from what); else None."""
+    head = getattr(model, "head", None)  # an `OnnxModel`'s head session; test models have none
+    if head is None:
+        return None
+    text = head.get_modelmeta().custom_metadata_map.get(TEACH_METADATA_KEY)
+    try:
+        record = json.loads(text) if text else None
+    except ValueError:
+        log.warning("%s: its %r metadata is not JSON", getattr(model, "folder", "model"), TEACH_METADATA_KEY)
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def not_sure_below(model: Any) -> float | None:
+    """The probability under which the window says "not sure" for `model` (None: it always names one)."""
+    record = taught_record(model)
+    if record is None:
+        return None
+    threshold = record.get("confidence_threshold")
+    return float(threshold) if isinstance(threshold, int | float) else TAUGHT_NOT_SURE_BELOW
 
 
 def copy_model(folder: Path, destination: Path) -> Path:

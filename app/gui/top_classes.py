@@ -1,7 +1,10 @@
 """`TopClasses`: the winning class in large type and the top five as bars.
 
-A toggle adds, under each of the five, what the pose stream alone and the RGB (hands) stream alone
-give the same class (`Prediction.pose_probabilities` / `rgb_probabilities`).
+Below the model's confidence threshold (`threshold`, set for taught models) the large type says
+"not sure" and names the best class with its probability beside it, instead of naming it as the
+answer; the bars still show the five as they are. A toggle adds, under each of the five, what the
+pose stream alone and the RGB (hands) stream alone give the same class
+(`Prediction.pose_probabilities` / `rgb_probabilities`).
 """
 
 from __future__ import annotations
@@ -94,7 +97,15 @@ class TopClasses(QWidget):
         layout.addWidget(self.streams)
         layout.addStretch(1)
         self.prediction: Prediction | None = None
+        self.threshold: float | None = None  # below it, "not sure" (None: always name the best class)
         self._set_streams_visible(False)
+
+    def set_threshold(self, threshold: float | None) -> None:
+        """Say "not sure" when the best class is below `threshold` (None: never); redraws at once."""
+        if threshold != self.threshold:
+            self.threshold = threshold
+            prediction, self.prediction = self.prediction, None
+            self.display(prediction)
 
     def _set_streams_visible(self, visible: bool) -> None:
         for row in self.rows:
@@ -114,9 +125,15 @@ class TopClasses(QWidget):
             return
         top = prediction.top(TOP_K)
         name, probability = top[0]
-        self.winner.setText(name)
+        unsure = self.threshold is not None and probability < self.threshold
         remark = f"  ({prediction.remark})" if prediction.remark else ""
-        self.winner_probability.setText(f"{probability:.0%} sure{remark}")
+        self.winner.setText("not sure" if unsure else name)
+        self.winner.setStyleSheet("color:#b0b0b0;" if unsure else "color:#ff7a3d;")
+        self.winner_probability.setText(
+            f"best: {name} {probability:.0%} (below {self.threshold:.0%}){remark}"
+            if unsure
+            else f"{probability:.0%} sure{remark}"
+        )
         index = {class_name: i for i, class_name in enumerate(prediction.class_names)}
         for rank, row in enumerate(self.rows):
             if rank >= len(top):
@@ -125,4 +142,4 @@ class TopClasses(QWidget):
             name, p = top[rank]
             i = index[name]
             pose, rgb = float(prediction.pose_probabilities[i]), float(prediction.rgb_probabilities[i])
-            row.set_class(name, p, pose, rgb, rank == 0)
+            row.set_class(name, p, pose, rgb, rank == 0 and not unsure)

@@ -200,3 +200,30 @@ def test_play_rename_and_delete_an_example(window, qtbot) -> None:
     assert sorted(p.name for p in panel.folder.folder.iterdir()) == [
         "wave 01.jsonl", "wave 01.skeleton", "wave 01_rgb.avi",
     ]  # fmt: skip
+
+
+def test_below_the_threshold_the_window_is_not_sure_and_still_names_the_best(qtbot) -> None:
+    from app.gui.top_classes import TopClasses
+    from app.recognizer import StreamRecognizer
+
+    recognizer = StreamRecognizer(FakeModel(), lossless=True)
+    prediction = [p for frame in gui_source(40).frames(0) for p in recognizer.feed([frame])][-1]
+    best, probability = prediction.top(1)[0]
+    top = TopClasses()
+    qtbot.addWidget(top)
+    top.display(prediction)
+    assert top.winner.text() == best
+    top.set_threshold(min(1.0, probability + 0.01))
+    assert top.winner.text() == "not sure"
+    assert top.winner_probability.text().startswith(f"best: {best} {probability:.0%} (below ")
+    assert top.rows[0].name.text() == best  # the bars stay as they are
+    top.set_threshold(probability - 0.01)
+    assert top.winner.text() == best
+
+
+def test_only_a_taught_model_has_a_threshold() -> None:
+    from app.gui.teach_dock import not_sure_below
+    from app.runtime import OnnxModel
+
+    assert not_sure_below(OnnxModel(default_model_folder())) is None
+    assert not_sure_below(FakeModel()) is None and not_sure_below(None) is None
