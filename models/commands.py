@@ -29,7 +29,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     from models.feature_jobs import BackboneRecipe
     from models.features import compute_features
 
-    dataset = find_dataset(args.data, args.missing)
+    dataset = find_dataset(args.data, args.missing, pose=args.pose)
     print(dataset.summary())
     weights = str(args.backbone_weights) if args.backbone_weights else None
     recipe = BackboneRecipe(args.backbone, args.input_size, weights, args.download, not args.random_weights)
@@ -101,7 +101,17 @@ def _add_features(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--gpus-per-worker", type=float, default=0.0, help="ray: GPUs per CNN actor (e.g. 1, or 0.5)"
     )
+    _add_pose_option(p)
     p.set_defaults(func=cmd_features)
+
+
+def _add_pose_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--pose", choices=["kinect", "auto", "estimate"], default="kinect",
+        help="where bodies come from: kinect (the skeletons; videos without one are skipped; default), "
+        "auto (estimated from the image where there is no skeleton), estimate (always estimated); "
+        "train with the same --pose as the features",
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- train
@@ -124,7 +134,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from models.data import find_dataset
     from models.train import load_config_file, train_both, train_stream
 
-    dataset = find_dataset(args.data, args.missing)
+    dataset = find_dataset(args.data, args.missing, pose=args.pose)
     config, overrides = load_config_file(args.config) if args.config else (None, {})
     settings = _settings(args, overrides)
     split = None if args.split == "none" else args.split
@@ -192,6 +202,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--missing", help="the NTU list of samples with missing skeletons (default: the one in DATA)"
     )
+    _add_pose_option(p)
     p.set_defaults(func=cmd_train)
 
 

@@ -5,7 +5,9 @@ Torch-free. A dataset folder holds, at any depth:
   any other folder below (the download's `nturgb+d_rgb/` beside `nturgb+d_skeletons/`, NTU-120's
   extra folders). The label is the action in the name (A001 -> class 0), the class names
   `NTU60_CLASSES`. Samples named in the official lists of missing skeletons (`MISSING_LIST_NAMES`, in
-  the folder, or given) are skipped and counted; a video without a skeleton is skipped and counted.
+  the folder, or given) are skipped and counted; a video without a skeleton is skipped and counted,
+  unless `pose` estimates bodies from its images ("auto" or "estimate", `recordings.sources.open_reader`'s
+  choice: then `clip_inputs` reads estimated bodies and body-scaled hand crops).
 - the app's own recordings (a `.jsonl` sidecar beside `.skeleton` and `_rgb.avi`), synthetic clips
   included: the label is the header's `synthetic.class_index` (else the NTU name's action), the class
   names the header's `class_names` (else `NTU60_CLASSES`). Synthetic clips also carry, per frame, the
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,7 +55,7 @@ from recordings.ntu import (
 )
 from recordings.own import SIDECAR_SUFFIX, Recording, open_recording
 from recordings.reader import Reader, read
-from recordings.sources import open_reader
+from recordings.sources import open_reader, with_pose
 
 MISSING_LIST_NAME = "NTU_RGBD_samples_with_missing_skeletons.txt"  # NTU-60's 302 samples
 MISSING_LIST_NAMES = (MISSING_LIST_NAME, "NTU_RGBD120_samples_with_missing_skeletons.txt")  # + NTU-120's
@@ -84,6 +86,7 @@ class ClipRef:
     sample: SampleName | None  # None for a recording whose name is not an NTU sample name
     synthetic: bool = False  # a synthetic recording: per-frame active hands in its sidecar
     video: Path | None = None  # an NTU video kept in another folder than its skeleton (the download's)
+    pose: str = "kinect"  # where its bodies come from: open_reader's pose ("auto", "kinect", "estimate")
 
 
 @dataclass(frozen=True)
@@ -118,8 +121,9 @@ class Dataset:
         return text
 
 
-def find_dataset(folder: str | Path, missing_list: str | Path | None = None) -> Dataset:
-    """Index the clips under `folder` (see the module docstring)."""
+def find_dataset(folder: str | Path, missing_list: str | Path | None = None, pose: str = "kinect") -> Dataset:
+    """Index the clips under `folder` (see the module docstring); `pose` other than "kinect" also takes the
+    NTU-named videos without a skeleton, their bodies estimated."""
     root = Path(folder)
     if not root.is_dir():
         raise DataError(root, "dataset folder not found" if not root.exists() else "expected a folder")
@@ -128,6 +132,9 @@ def find_dataset(folder: str | Path, missing_list: str | Path | None = None) -> 
     skeletons = {n: s for n, s in _unique_stems(root, SKELETON_SUFFIX).items() if n not in recordings}
     videos = _unique_stems(root, VIDEO_SUFFIX)
     video_only = sorted(n for n in videos if n not in skeletons and n not in recordings)
+    if pose != "kinect":  # estimated bodies: a video alone is a clip (the skeleton path finds the video)
+        skeletons.update({n: videos[n] for n in video_only})
+        video_only = []
     clips: list[ClipRef] = []
     class_names: tuple[str, ...] | None = None
     skipped = []
@@ -136,6 +143,7 @@ def find_dataset(folder: str | Path, missing_list: str | Path | None = None) -> 
             skipped.append(name)
             continue
         clip, names = _recording_ref(stem) if name in recordings else _ntu_ref(stem, videos.get(name))
+        clip = replace(clip, pose=pose)
         class_names = _same_classes(class_names, names, clip)
         clips.append(clip)
     if not clips:
@@ -242,8 +250,8 @@ def clip_path(clip: ClipRef) -> Path:
 def open_clip(clip: ClipRef) -> Reader:
     """The clip's reader (its video found in another folder where the download keeps it there)."""
     if clip.video is not None:
-        return NtuClip(clip_path(clip), video=clip.video)
-    return open_reader(clip_path(clip), allow_empty=True)
+        return with_pose(NtuClip(clip_path(clip), video=clip.video), clip.pose)
+    return open_reader(clip_path(clip), allow_empty=True, pose=clip.pose)
 
 
 def read_frames(clip: ClipRef, wanted: Sequence[bool] | np.ndarray | None = None) -> Iterator[Frame]:
