@@ -227,3 +227,50 @@ def test_only_a_taught_model_has_a_threshold() -> None:
 
     assert not_sure_below(OnnxModel(default_model_folder())) is None
     assert not_sure_below(FakeModel()) is None and not_sure_below(None) is None
+
+
+# ------------------------------------------------------------------------------------------------------
+# The real `python -m app teach` (export, torch): the panel's default program, tiny settings.
+
+
+@pytest.fixture
+def real_teach(monkeypatch, tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="`teach` trains with PyTorch (pip install -e '.[train]')")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the command's feature cache
+
+
+@pytest.mark.slow
+def test_the_real_teach_command_trains_a_model_the_window_runs(window, qtbot, real_teach) -> None:
+    replaying(window, qtbot, FakeModel())
+    two_actions(window, qtbot)
+    training = window.teach.panel.training
+    training.tiny = True
+    stages = []
+    training.process.progress.connect(lambda p: stages.append(p.stage))
+    with qtbot.waitSignal(window.session.model_changed, timeout=300_000) as changed:
+        training.train_button.click()
+    model = changed.args[0]
+    assert model is not None and model.folder == training.out
+    assert model.info.class_names == ("drink", "wave")
+    assert {"features", "training", "export"} <= set(stages)
+    assert window.top.threshold == 0.5  # a taught model says when it is not sure
+    qtbot.waitUntil(
+        lambda: getattr(window.top.prediction, "class_names", None) == ("drink", "wave"), timeout=30000
+    )
+    assert window.top.winner.text() in ("drink", "wave", "not sure")
+
+
+def test_the_real_teach_command_refuses_an_example_with_no_body(window, qtbot, real_teach) -> None:
+    replaying(window, qtbot, FakeModel())
+    two_actions(window, qtbot)
+    panel = window.teach.panel
+    window.set_source(gui_source(30, people=0))  # an empty room
+    qtbot.waitUntil(lambda: window.session.position >= 0, timeout=5000)
+    window.session.pause()
+    save_span(window, qtbot, "wave", 0, 19)
+    with qtbot.waitSignal(panel.training.process.failed, timeout=120_000) as failed:
+        panel.training.train_button.click()
+    assert "wave 03" in failed.args[0] and "\n" not in failed.args[0]
+    assert failed.args[0] in window.banner.text() and failed.args[0] in panel.training.stage.text()
+    assert not panel.training.out.exists()
+    assert panel.tree.counts() == {"drink": 2, "wave": 3}  # nothing recorded is lost
