@@ -205,10 +205,10 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
     p.add_argument(
         "--idle-hand",
-        choices=("rest", "busy"),
+        choices=("rest", "busy", "mixed"),
         default="rest",
         help="busy: in one-hand actions the other hand scratches or gestures meanwhile, as fast as the"
-        " acting one (the harder case for attention; default: it rests)",
+        " acting one (the harder case for attention); mixed: every other clip busy (default: it rests)",
     )
     p.set_defaults(func=cmd_synth)
 

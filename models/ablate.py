@@ -261,13 +261,17 @@ def prepare_synthetic(
     frames: int | None = CLAIMS_FRAMES,
     input_size: int = CLAIMS_INPUT_SIZE,
     seed: int = CLAIMS_SEED,
+    idle_hand: str = "rest",
 ) -> tuple[Path, Path]:
-    """The synthetic clips in `out`/data and their features in `out`/features (both reused when there)."""
+    """The synthetic clips in `out`/data and their features in `out`/features (both reused when there);
+    `idle_hand`: `recordings.synthetic.plan_clips`'s ("mixed": every other clip's idle hand busy)."""
     from models.features import build_cache_backbone, compute_features
     from recordings.synthetic import ACTIONS, CAMERA_YAW_DEG, generate_dataset, plan_clips
 
     data, cache = out / "data", out / "features"
-    specs = plan_clips(performers * len(ACTIONS) * len(CAMERA_YAW_DEG), seed, frames=frames)
+    specs = plan_clips(
+        performers * len(ACTIONS) * len(CAMERA_YAW_DEG), seed, frames=frames, idle_hand=idle_hand
+    )
     todo = [spec for spec in specs if not (data / f"{spec.name}.jsonl").is_file()]
     if todo:
         generate_dataset(data, todo, seed, workers=2)

@@ -21,7 +21,7 @@ from recordings.errors import RecordingError
 from recordings.frame import TRACKED, Body, Frame
 from recordings.own import RecordingWriter
 from recordings.synthetic.camera import COLOR_C, COLOR_F, DEPTH_C, DEPTH_F, project
-from recordings.synthetic.plan import FPS, ClipSpec, IdleHand, plan_clips
+from recordings.synthetic.plan import FPS, ClipSpec, IdlePlan, plan_clips
 from recordings.synthetic.render import render_image
 from recordings.synthetic.scene import SimulatedClip, simulate_clip
 
@@ -89,7 +89,7 @@ def generate_dataset(
     progress: bool = True,
     *,
     frames: int | None = None,
-    idle_hand: IdleHand = "rest",
+    idle_hand: IdlePlan = "rest",
 ) -> list[Path]:
     """Write clips under `out_dir` and return their stems in plan order.
 

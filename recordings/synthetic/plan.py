@@ -19,7 +19,7 @@ LEFT, RIGHT = 0, 1  # hand sides; hand slot = 2 * person + side (left-1, right-1
 SIDE_NAMES = ("left", "right")
 OBJECTS: tuple[str, ...] = ("cup", "phone", "ball", "box")
 IdleHand = Literal["rest", "busy"]
-IDLE_HANDS: tuple[str, ...] = ("rest", "busy")
+IdlePlan = Literal["rest", "busy", "mixed"]  # mixed: every other clip of the plan busy
 
 
 # --------------------------------------------------------------------------------------- the classes
@@ -92,13 +92,15 @@ class ClipSpec:
 
 
 def plan_clips(
-    count: int, seed: int, *, frames: int | None = None, idle_hand: IdleHand = "rest"
+    count: int, seed: int, *, frames: int | None = None, idle_hand: IdlePlan = "rest"
 ) -> list[ClipSpec]:
     """`count` clips with unique NTU names: every class, then every camera, then the next performer.
 
     Each performer does all classes from all three cameras before the next one starts, so both the
     cross-subject and the cross-view splits have every class on both sides once a few performers
-    are in. After P040 the replication goes to R002, then the setup number grows.
+    are in. After P040 the replication goes to R002, then the setup number grows. `idle_hand`
+    "mixed" makes every odd-numbered clip busy (11 classes: each class, camera and performer gets
+    both kinds as the plan goes on).
     """
     classes, cameras = len(ACTIONS), len(CAMERA_YAW_DEG)
     specs = []
@@ -111,7 +113,8 @@ def plan_clips(
             ClipSpec(
                 index=index, seed=seed, class_index=class_index, setup=setup_slot + 1,
                 camera=camera_slot + 1, performer=performer_slot + 1,
-                replication=replication_slot + 1, frames=frames, idle_hand=idle_hand,
+                replication=replication_slot + 1, frames=frames,
+                idle_hand=("rest", "busy")[index % 2] if idle_hand == "mixed" else idle_hand,
             )
         )  # fmt: skip
     return specs

@@ -386,3 +386,10 @@ def test_two_person_and_body_motion_clips_have_no_busy_hand() -> None:
         rest = simulate_clip(spec_of(name, 0))
         busy = simulate_clip(dataclasses.replace(spec_of(name, 0), idle_hand="busy"))
         assert np.array_equal(busy.joints, rest.joints) and "idle_hand" not in busy.metadata["synthetic"]
+
+
+def test_a_mixed_plan_makes_every_other_clip_busy_and_every_class_gets_both() -> None:
+    specs = plan_clips(len(ACTIONS) * 6, seed=1, idle_hand="mixed")
+    assert [s.idle_hand for s in specs[:4]] == ["rest", "busy", "rest", "busy"]
+    for class_index in range(len(ACTIONS)):
+        assert {s.idle_hand for s in specs if s.class_index == class_index} == {"rest", "busy"}
