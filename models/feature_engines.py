@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from models.data import ClipRef
@@ -21,8 +20,8 @@ from models.feature_jobs import (
     BackboneRecipe,
     ClipResult,
     FeatureEngine,
-    PreparedClip,
     embed_clip,
+    in_order,
     prepare_clip,
 )
 
@@ -53,19 +52,8 @@ class LocalEngine:
 
     def results(self, clips: list[ClipRef]) -> Iterator[ClipResult]:
         """Each clip's result in the clips' order, the next ones decoded while the CNN runs."""
-        ahead = max(2, 2 * self.workers)
         with self._executor() as pool:
-            pending: deque[Future[PreparedClip]] = deque()
-            upcoming = iter(clips)
-            for clip in upcoming:
-                pending.append(pool.submit(prepare_clip, clip))
-                if len(pending) >= ahead:
-                    break
-            while pending:
-                prepared = pending.popleft().result()
-                following = next(upcoming, None)
-                if following is not None:
-                    pending.append(pool.submit(prepare_clip, following))
+            for prepared in in_order(pool, prepare_clip, clips, ahead=max(2, 2 * self.workers)):
                 yield embed_clip(prepared, self.backbone, self.batch)
 
 

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -37,6 +39,9 @@ from recordings.inputs import glimpse_batch
 if TYPE_CHECKING:
     from models.glimpse import GlimpseBackbone
 
+T = TypeVar("T")
+R = TypeVar("R")
+_END: Any = object()  # the end of an iterator
 NTU60_CLIPS = 56_880
 NTU120_CLIPS = 114_480
 NTU60_FRAMES = 4_800_000  # about: 56,880 clips of 84 frames on average (1920x1080, 30 fps)
@@ -97,6 +102,22 @@ class FeatureEngine(Protocol):
     """Runs the jobs of `clips` and yields their results as they finish (in any order)."""
 
     def results(self, clips: list[ClipRef]) -> Iterator[ClipResult]: ...
+
+
+def in_order(pool: Executor, function: Callable[[T], R], items: Iterable[T], ahead: int) -> Iterator[R]:
+    """`function` of each item, in order, run in `pool` with at most `ahead` items submitted at once."""
+    pending: deque[Future[R]] = deque()
+    upcoming = iter(items)
+    for item in upcoming:
+        pending.append(pool.submit(function, item))
+        if len(pending) >= ahead:
+            break
+    while pending:
+        ready = pending.popleft().result()
+        following = next(upcoming, _END)
+        if following is not _END:
+            pending.append(pool.submit(function, following))
+        yield ready
 
 
 # ------------------------------------------------------------------------------------ the CPU half

@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +43,7 @@ from models.feature_jobs import (
     BackboneRecipe,
     ClipTiming,
     FeatureEngine,
+    in_order,
 )
 from models.feature_jobs import clip_features as clip_features  # its home before the jobs had theirs
 
@@ -80,6 +84,10 @@ class CachedClip:
     @property
     def num_frames(self) -> int:
         return len(self.pose)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.features, self.pose, self.hand_mask, self.timestamps))
 
 
 @dataclass(frozen=True)
@@ -176,6 +184,16 @@ def load_clip(cache: str | Path, name: str) -> CachedClip:
             return CachedClip(
                 name, data["features"], data["pose"], data["hand_mask"], data["timestamps"], active
             )
+    except (OSError, ValueError, KeyError) as error:
+        raise DataError(path, f"unreadable cached clip: {error}") from None
+
+
+def load_timestamps(cache: str | Path, name: str) -> np.ndarray:
+    """One clip's frame times alone (the features stay on disk), or DataError naming the file."""
+    path = clip_path(cache, name)
+    try:
+        with np.load(path) as data:
+            return data["timestamps"]
     except (OSError, ValueError, KeyError) as error:
         raise DataError(path, f"unreadable cached clip: {error}") from None
 
@@ -286,20 +304,29 @@ def build_cache_backbone(
 
 
 class FeatureStore:
-    """The cached clips of a list of `ClipRef`s, read on first use and kept in memory up to a budget.
+    """The cached clips of a list of `ClipRef`s, read lazily: NTU's 56,880 clips need not fit in memory.
 
-    `batch(items)` assembles model inputs from (clip position, frame indices) pairs: features
-    B x T x 4 x D float32, hand_mask B x T x 4, pose B x T x 150, and active_hands B x T x 4 (zeros
-    for clips without ground truth).
+    A clip's file is read on first use and kept in a least-recently-used cache up to `memory_bytes`;
+    `timestamps` and `num_frames` read only the small timestamps array of a clip (and keep it), so
+    window draws and `window_seconds_of` never load the features. `batch(items)` assembles model
+    inputs from (clip position, frame indices) pairs: features B x T x 4 x D float32, hand_mask
+    B x T x 4, pose B x T x 150, and active_hands B x T x 4 (zeros for clips without ground truth);
+    `batches(item_lists)` does the same for a sequence of batches, `workers` threads reading the next
+    ones while the caller trains on this one. Thread-safe.
     """
 
-    def __init__(self, cache: str | Path, clips: Sequence[ClipRef], memory_bytes: int = 8 << 30) -> None:
+    def __init__(
+        self, cache: str | Path, clips: Sequence[ClipRef], memory_bytes: int = 8 << 30, workers: int = 2
+    ) -> None:
         self.cache = Path(cache)
         self.info = read_cache_info(self.cache)
         self.clips = list(clips)
         self.memory_bytes = memory_bytes
-        self._kept: dict[int, CachedClip] = {}
+        self.workers = workers
+        self._kept: OrderedDict[int, CachedClip] = OrderedDict()
+        self._times: dict[int, np.ndarray] = {}
         self._bytes = 0
+        self._lock = threading.Lock()
         missing = [clip.name for clip in self.clips if not has_clip(self.cache, clip.name)]
         if missing:
             raise DataError(
@@ -312,18 +339,43 @@ class FeatureStore:
         return len(self.clips)
 
     def clip(self, position: int) -> CachedClip:
-        kept = self._kept.get(position)
-        if kept is not None:
-            return kept
-        loaded = load_clip(self.cache, self.clips[position].name)
-        size = loaded.features.nbytes + loaded.pose.nbytes
-        if self._bytes + size <= self.memory_bytes:
-            self._kept[position] = loaded
-            self._bytes += size
+        with self._lock:
+            kept = self._kept.get(position)
+            if kept is not None:
+                self._kept.move_to_end(position)
+                return kept
+        loaded = load_clip(self.cache, self.clips[position].name)  # outside the lock: threads read at once
+        size = loaded.nbytes
+        with self._lock:
+            self._times.setdefault(position, loaded.timestamps)
+            if size <= self.memory_bytes and position not in self._kept:
+                self._kept[position] = loaded
+                self._bytes += size
+                while self._bytes > self.memory_bytes:
+                    _, dropped = self._kept.popitem(last=False)
+                    self._bytes -= dropped.nbytes
         return loaded
 
+    def timestamps(self, position: int) -> np.ndarray:
+        """The clip's frame times (seconds), read alone from its file the first time."""
+        times = self._times.get(position)
+        if times is None:
+            times = load_timestamps(self.cache, self.clips[position].name)
+            self._times[position] = times
+        return times
+
     def num_frames(self, position: int) -> int:
-        return self.clip(position).num_frames
+        return len(self.timestamps(position))
+
+    def batches(
+        self, item_lists: Sequence[Sequence[tuple[int, np.ndarray]]]
+    ) -> Iterator[dict[str, np.ndarray]]:
+        """`batch(items)` of each list in order, `workers` threads reading ahead (0: none)."""
+        if self.workers <= 0:
+            yield from (self.batch(items) for items in item_lists)
+            return
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            yield from in_order(pool, self.batch, item_lists, ahead=self.workers + 1)
 
     def labels(self, positions: Sequence[int]) -> np.ndarray:
         return np.array([self.clips[p].label for p in positions], dtype=np.int64)

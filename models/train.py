@@ -170,11 +170,12 @@ def _train_epoch(
     model.train()
     window = model.config.window
     order = positions[rng.permutation(len(positions))]
+    size = settings.batch_size
+    chunks = [order[start : start + size] for start in range(0, len(order), size)]
+    draws = [[(int(p), _draw(store, p, window, seconds, rng, settings.sampling)) for p in c] for c in chunks]
     total_loss, correct = 0.0, 0
-    for start in range(0, len(order), settings.batch_size):
-        chunk = order[start : start + settings.batch_size]
-        items = [(int(p), _draw(store, p, window, seconds, rng, settings.sampling)) for p in chunk]
-        inputs = to_tensors(store.batch(items), device)
+    for chunk, arrays in zip(chunks, store.batches(draws), strict=True):  # the next batches read meanwhile
+        inputs = to_tensors(arrays, device)
         labels = torch.from_numpy(store.labels(chunk)).to(device)
         outputs = training_logits(model, inputs) if settings.step_loss else logits_of(model, inputs)
         loss, logits = _loss_and_logits(outputs, labels)
@@ -197,7 +198,7 @@ def _loss_and_logits(outputs: torch.Tensor, labels: torch.Tensor) -> tuple[torch
 
 
 def _draw(store: FeatureStore, p: int, window: int, seconds: float, rng, sampling: Sampling) -> np.ndarray:
-    return draw_window(store.clip(int(p)).timestamps, window, seconds, rng, sampling)
+    return draw_window(store.timestamps(int(p)), window, seconds, rng, sampling)
 
 
 def _validate(
@@ -252,7 +253,7 @@ def train_stream(
     else:
         _check_fresh(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    seconds = window_seconds_of(store.clip(int(p)).timestamps for p in train_positions)  # live and drawn
+    seconds = window_seconds_of(store.timestamps(int(p)) for p in train_positions)  # live and drawn
     metadata = {
         "stream": stream,
         "class_names": list(dataset.class_names),
