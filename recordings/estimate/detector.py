@@ -70,7 +70,10 @@ def detector_input(image_bgr: np.ndarray) -> tuple[np.ndarray, Letterbox]:
     height, width = image_bgr.shape[:2]
     scale = DETECTOR_SIZE / max(height, width)
     new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
-    resized = cv2.resize(image_bgr, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    resized = image_bgr
+    if scale < 0.5:  # bilinear to twice the size, then 2x2 means: INTER_AREA at once costs 50x more (23 ms)
+        resized = cv2.resize(resized, (2 * new_w, 2 * new_h), interpolation=cv2.INTER_LINEAR)
+    resized = cv2.resize(resized, (new_w, new_h), interpolation=cv2.INTER_AREA)
     pad_x, pad_y = (DETECTOR_SIZE - new_w) // 2, (DETECTOR_SIZE - new_h) // 2
     tensor = np.full((DETECTOR_SIZE, DETECTOR_SIZE, 3), -1.0, dtype=np.float32)
     tensor[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized[..., ::-1] * np.float32(1 / 127.5) - 1
