@@ -11,7 +11,9 @@
 - end to end: a 30 fps 1920x1080 one-person clip replayed from disk (JPEG decoding included) through
   the app's recognizer, every due window classified: real-time factor (processing time / clip
   duration), latency from a frame's arrival to its prediction, and the peak memory of a fresh
-  interpreter that never imported torch (its own VmHWM: ru_maxrss would carry this process's).
+  interpreter that never imported torch (its own VmHWM: ru_maxrss would carry this process's);
+- pose_estimation: bodies estimated from the image, per frame and end to end with the first backbone
+  (`export.bench_pose`; skipped, saying why, without the estimator or the real NTU samples).
 
 Models are exported with random weights at the paper's head sizes: speed does not depend on weights.
 """
@@ -37,6 +39,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from app.recognizer import StreamRecognizer, classify_window
 from app.runtime import OnnxModel
+from export.bench_pose import bench_pose_estimation, format_pose
 from export.ceiling import MATMUL_SIZES, cpu_facts, measure_ceiling
 from export.onnx import ExportMetadata, example_head_inputs, export_model
 from export.quantize import calibration_crops, quantize_int8
@@ -212,6 +215,7 @@ def run_bench(
                 entry["stream_vs_recompute" + suffix] = bench_stream(model, clip)["speedup"]
                 entry["end_to_end" + suffix] = replay_in_fresh_process(path, clip)
             report["backbones"][f"{name}@{size}"] = entry
+        report["pose_estimation"] = bench_pose_estimation(Path(tmp) / "-".join(map(str, backbones[0])))
     ceiling = measure_ceiling(matmul_sizes, min_seconds / 2, earlier=ceiling)  # at the end too
     report.update(ceiling)
     report["machine"]["load_average_at_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
@@ -271,4 +275,6 @@ def format_report(report: dict[str, Any]) -> str:
                 f"| {e2e['latency_ms_p50']:.0f} / {e2e['latency_ms_p95']:.0f} | {e2e['peak_rss_mb']:.0f} |"
             )
     lines += ["", "int8 rows: share of the int8 ceiling; PyTorch is float32 eager throughout."]
+    if "pose_estimation" in report:
+        lines += ["", format_pose(report["pose_estimation"])]
     return "\n".join(lines)
