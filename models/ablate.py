@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,31 @@ def _train_and_evaluate(
     return report
 
 
+@dataclass(frozen=True)
+class Trial:
+    """One training run of an ablation: a stream, its variant's config, its run folder."""
+
+    stream: str
+    config: ModelConfig
+    folder: Path
+    dataset: Dataset
+    cache: Path
+    split: str
+    settings: Any  # models.train.TrainSettings
+
+
+def run_trial(trial: Trial) -> dict[str, Any]:
+    """Train (or resume, or reuse) the trial's run and evaluate it (`_train_and_evaluate`)."""
+    return _train_and_evaluate(
+        trial.stream, trial.dataset, trial.cache, trial.folder, trial.split, trial.config, trial.settings
+    )
+
+
+def run_trials_here(trials: Sequence[Trial]) -> list[dict[str, Any]]:
+    """The trials one after another in this process (`models.ray_ablate` runs them over a cluster)."""
+    return [run_trial(trial) for trial in trials]
+
+
 def _two_stream(
     dataset: Dataset, cache: Path, pose: Path, rgb: Path, out: Path, split: str
 ) -> dict[str, Any]:
@@ -148,9 +173,12 @@ def run_ablation(
     config: str | Path | ModelConfig | None = None,
     train: dict[str, Any] | None = None,
     variants: Sequence[tuple[str, str]] = TABLE2_VARIANTS,
+    run_trials: Callable[[Sequence[Trial]], list[dict[str, Any]]] = run_trials_here,
 ) -> str:
     """Train and evaluate the RGB `variants` (spatial, temporal), Deep GRU, and each variant with Deep
-    GRU (but Concat, which table 3 lacks); write and return `out`/table.md (and ablation.json)."""
+    GRU (but Concat, which table 3 lacks); write and return `out`/table.md (and ablation.json).
+    `run_trials` runs the training runs (one per stream and variant, independent of each other): here
+    one by one, or in parallel (`models.ray_ablate.ray_trials`); the two-stream ones follow here."""
     from models.train import TrainSettings
 
     dataset = find_dataset(data)
@@ -163,14 +191,18 @@ def run_ablation(
     }
     settings = TrainSettings.from_dict(overrides)
     folder, cache = Path(out), Path(features)
-    reports: dict[str, dict[str, Any]] = {}
-    reports["pose"] = _train_and_evaluate("pose", dataset, cache, folder / "pose", split, base, settings)
+    trials = {"pose": Trial("pose", base, folder / "pose", dataset, cache, split, settings)}
     for spatial, temporal in variants:
         variant = dataclasses.replace(
             base, rgb=dataclasses.replace(base.rgb, spatial=spatial, temporal=temporal)
         )
         name = variant_name(spatial, temporal)
-        reports[name] = _train_and_evaluate("rgb", dataset, cache, folder / name, split, variant, settings)
+        trials[name] = Trial("rgb", variant, folder / name, dataset, cache, split, settings)
+    trained = dict(zip(trials, run_trials(list(trials.values())), strict=True))
+    reports: dict[str, dict[str, Any]] = {"pose": trained["pose"]}
+    for spatial, temporal in variants:
+        name = variant_name(spatial, temporal)
+        reports[name] = trained[name]
         if spatial != "concat":
             two = two_stream_name(spatial, temporal)
             reports[two] = _two_stream(dataset, cache, folder / "pose", folder / name, folder / two, split)
@@ -249,6 +281,7 @@ def _clip_logits(
     model, config, _ = checkpoints.load(checkpoint)
     clips = dataset.split(split, "test")
     store = FeatureStore(cache, clips)
+    clips = store.clips  # less those whose files could not be read when the features were made
     windows = [evaluation_windows(c.name, store.num_frames(p), config.window) for p, c in enumerate(clips)]
     outputs = predict(model, store, list(range(len(clips))), windows, choose_device(None))
     return {

@@ -220,6 +220,13 @@ def cmd_ablate(args: argparse.Namespace) -> int:
         from models.data import DataError
 
         raise DataError(None, "ablate needs --data and --features (or --quick for the synthetic check)")
+    options: dict[str, Any] = {}
+    if args.engine == "ray":
+        from models.ray_ablate import ray_trials
+
+        options["run_trials"] = ray_trials(
+            args.address, cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial
+        )
     table = run_ablation(
         args.data,
         args.features,
@@ -227,6 +234,8 @@ def cmd_ablate(args: argparse.Namespace) -> int:
         split=args.split,
         epochs=args.epochs,
         config=args.config,
+        train={"seed": args.seed} if args.seed is not None else None,
+        **options,
     )
     print(table)
     return 0
@@ -248,6 +257,18 @@ def _add_ablate(sub: argparse._SubParsersAction) -> None:
         help="the paper's claims checked on a small synthetic set, "
         "made from scratch in --out (a few minutes on a CPU); exit 1 if a claim fails",
     )
+    p.add_argument("--seed", type=int, help="random seed of every trial (default 0)")
+    p.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local (default): the trials one by one; ray: all at once as Ray tasks (docs/ntu.md)",
+    )
+    p.add_argument(
+        "--address", help="ray: the cluster (auto, ray://HOST:10001; default: a new local Ray instance)"
+    )
+    p.add_argument("--cpus-per-trial", type=int, default=1, help="ray: CPUs per trial (default 1)")
+    p.add_argument("--gpus-per-trial", type=float, default=0.0, help="ray: GPUs per trial (e.g. 1, 0.25)")
     p.set_defaults(func=cmd_ablate)
 
 

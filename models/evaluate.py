@@ -328,6 +328,7 @@ def evaluate_checkpoint(
     if not clips:
         raise DataError(dataset.root, f"no test clips on the {split} split")
     store = FeatureStore(cache, clips)
+    clips = store.clips  # less those whose files could not be read when the features were made
     _check_compatible(Path(path), metadata, config.feature_dim, dataset, store.info.backbone.to_dict())
     torch_device = choose_device(device)
     model = model.to(torch_device)

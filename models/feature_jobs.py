@@ -120,6 +120,25 @@ def in_order(pool: Executor, function: Callable[[T], R], items: Iterable[T], ahe
         yield ready
 
 
+def estimate_text(clips: int, frames: int, seconds: float, remaining: int) -> str:
+    """The whole job's time at the rate of the first `clips` clips, and NTU-60's at the same rate."""
+    per_clip, per_frame = seconds / max(clips, 1), seconds / max(frames, 1)
+    return (
+        f"measured on the first {clips} clips: {clips / max(seconds, 1e-9):.2f} clips/s, "
+        f"{frames / max(seconds, 1e-9):.1f} frames/s; the {remaining} clips left: about "
+        f"{_duration(remaining * per_clip)}; NTU-60 ({NTU60_CLIPS:,} clips, about {NTU60_FRAMES / 1e6:.1f} "
+        f"million frames) at this rate: {_duration(NTU60_FRAMES * per_frame)} on this machine"
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} hours" if seconds < 3 * 86400 else f"{seconds / 86400:.1f} days"
+
+
 # ------------------------------------------------------------------------------------ the CPU half
 
 

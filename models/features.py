@@ -20,6 +20,7 @@ clips lazily for training and evaluation.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -35,14 +36,12 @@ from tqdm import tqdm
 
 from models.config import BackboneSpec
 from models.data import ClipInputs, ClipRef, DataError
-from models.data import clip_path as data_clip_path
 from models.feature_engines import LocalEngine
 from models.feature_jobs import (
-    NTU60_CLIPS,
-    NTU60_FRAMES,
     BackboneRecipe,
     ClipTiming,
     FeatureEngine,
+    estimate_text,
     in_order,
 )
 from models.feature_jobs import clip_features as clip_features  # its home before the jobs had theirs
@@ -52,7 +51,9 @@ if TYPE_CHECKING:
 
 CACHE_FORMAT = 1
 INFO_FILE = "cache.json"
+UNREADABLE_FILE = "unreadable.json"  # {clip: problem}: the clips `compute_features` could not read
 CLIP_SUFFIX = ".npz"
+log = logging.getLogger(__name__)
 ESTIMATE_AFTER = 5  # clips done before the whole job is estimated
 
 
@@ -259,33 +260,28 @@ def compute_features(
             bar.update()
             if done == min(ESTIMATE_AFTER, len(todo)) and progress:
                 bar.write(estimate_text(done, frames, seconds, len(todo) - done))
+    _record_unreadable(cache, computed, failed)
     return FeaturesReport(
         tuple(computed), skipped, tuple(failed), frames, crops, time.perf_counter() - started, timing
     )
 
 
-def estimate_text(clips: int, frames: int, seconds: float, remaining: int) -> str:
-    """The whole job's time at the rate of the first `clips` clips, and NTU-60's at the same rate."""
-    per_clip, per_frame = seconds / max(clips, 1), seconds / max(frames, 1)
-    return (
-        f"measured on the first {clips} clips: {clips / max(seconds, 1e-9):.2f} clips/s, "
-        f"{frames / max(seconds, 1e-9):.1f} frames/s; the {remaining} clips left: about "
-        f"{_duration(remaining * per_clip)}; NTU-60 ({NTU60_CLIPS:,} clips, about {NTU60_FRAMES / 1e6:.1f} "
-        f"million frames) at this rate: {_duration(NTU60_FRAMES * per_frame)} on this machine"
-    )
+def read_unreadable(cache: str | Path) -> dict[str, str]:
+    """{clip: problem} of the clips that `compute_features` could not read (a corrupt video)."""
+    path = Path(cache) / UNREADABLE_FILE
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else {}
+    except (OSError, ValueError, TypeError) as error:
+        raise DataError(path, f"unreadable list of unreadable clips: {error}") from None
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} hours" if seconds < 3 * 86400 else f"{seconds / 86400:.1f} days"
-
-
-def clip_source(clip: ClipRef) -> Path:
-    """The file a problem with the clip is most likely in: its video where it has one."""
-    return clip.video if clip.video is not None else data_clip_path(clip)
+def _record_unreadable(cache: str | Path, computed: Sequence[str], failed: Sequence[tuple[str, str]]) -> None:
+    known = read_unreadable(cache)
+    unreadable = {name: problem for name, problem in known.items() if name not in set(computed)}
+    unreadable.update(failed)
+    if unreadable or known:
+        text = json.dumps(dict(sorted(unreadable.items())), indent=2) + "\n"
+        _write_atomic(Path(cache) / UNREADABLE_FILE, lambda file: file.write(text.encode()))
 
 
 def build_cache_backbone(
@@ -305,6 +301,7 @@ def build_cache_backbone(
 
 class FeatureStore:
     """The cached clips of a list of `ClipRef`s, read lazily: NTU's 56,880 clips need not fit in memory.
+    `clips` leaves out (and `unreadable` names) those whose files `compute_features` could not read.
 
     A clip's file is read on first use and kept in a least-recently-used cache up to `memory_bytes`;
     `timestamps` and `num_frames` read only the small timestamps array of a clip (and keep it), so
@@ -320,7 +317,14 @@ class FeatureStore:
     ) -> None:
         self.cache = Path(cache)
         self.info = read_cache_info(self.cache)
-        self.clips = list(clips)
+        unreadable = read_unreadable(self.cache)
+        self.unreadable = tuple(c.name for c in clips if c.name in unreadable and not has_clip(cache, c.name))
+        self.clips = [clip for clip in clips if clip.name not in self.unreadable]
+        if self.unreadable:
+            log.warning(
+                "%s: %d of %d clips left out: their files could not be read when the features were made "
+                "(%s names them)", self.cache, len(self.unreadable), len(clips), UNREADABLE_FILE,
+            )  # fmt: skip
         self.memory_bytes = memory_bytes
         self.workers = workers
         self._kept: OrderedDict[int, CachedClip] = OrderedDict()

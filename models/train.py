@@ -237,6 +237,7 @@ def train_stream(
     folder = Path(out)
     clips = training_clips(dataset, split)
     store = FeatureStore(cache, clips)
+    clips = store.clips  # less those whose files could not be read when the features were made
     if resume and config is None and (folder / LAST).is_file():
         config = checkpoint.read_header(folder / LAST)[1]  # continue the run's own variant
     config = fit_config(config or ModelConfig(), dataset.class_names, store)
