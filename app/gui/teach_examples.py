@@ -3,8 +3,11 @@ sidecar header. Plain Python (no Qt), so every step is testable on its own.
 
 An example with stem ``<folder>/<action> <nn>`` is the three files of `recordings.own`
 (``.skeleton``, ``_rgb.avi``, ``.jsonl``); the file name only helps a person browsing the folder: the
-action is what the sidecar says (`sta-hands teach` reads the same key). Renaming an example changes
-its sidecar's action and renames its files; deleting removes its three files; nothing else is touched.
+action is what the sidecar says (`sta-hands teach` reads the same key). Examples are found at any
+depth, outside hidden folders, as `teach` finds them. Renaming an example changes its sidecar's action
+and renames its files; deleting removes its three files; nothing else is touched but ``teach.json``:
+``{"not_hand_specific": [action, ...]}``, the actions `teach` may also learn from mirrored examples
+(left and right hands swapped), which lists only actions that have examples.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from recordings.own_format import SIDECAR_SUFFIX, json_line, parse_sidecar
 from recordings.reader import Reader
 
 ACTION_KEY = "action"  # the sidecar header's key that names the example's action
+SETTINGS_FILE = "teach.json"  # in the examples folder: {NOT_HAND_SPECIFIC: [action, ...]}
+NOT_HAND_SPECIFIC = "not_hand_specific"
 IDLE_ACTION = "nothing"  # offered by the panel: standing still, no action, so the model can say so
 MIN_EXAMPLES = 2  # per action: one to learn from and one to check on, at the least
 MAX_NAME = 60
@@ -93,10 +98,16 @@ class ExamplesFolder:
         self.folder = Path(folder)
 
     def examples(self) -> list[Example]:
-        """Every recording in the folder, by file name (unreadable ones too, with their problem)."""
+        """Every recording under the folder, outside hidden folders, by path (unreadable ones too, with
+        their problem)."""
         if not self.folder.is_dir():
             return []
-        return [read_example(path) for path in sorted(self.folder.glob(f"*{SIDECAR_SUFFIX}"))]
+        sidecars = (
+            path
+            for path in sorted(self.folder.rglob(f"*{SIDECAR_SUFFIX}"))
+            if not any(part.startswith(".") for part in path.relative_to(self.folder).parts)
+        )
+        return [read_example(path) for path in sidecars]
 
     def actions(self) -> dict[str, list[Example]]:
         """Action name -> its examples, actions in alphabetical order (case-insensitive)."""
@@ -113,8 +124,11 @@ class ExamplesFolder:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise ExampleError(f"Cannot create the examples folder {self.folder}: {error}") from None
+        taken = {example.name for example in self.examples()}  # `teach` wants every name once
         number = 1
-        while any(path.exists() for path in RecordingPaths(self.folder / f"{action} {number:02d}").all()):
+        while f"{action} {number:02d}" in taken or any(
+            path.exists() for path in RecordingPaths(self.folder / f"{action} {number:02d}").all()
+        ):
             number += 1
         return self.folder / f"{action} {number:02d}"
 
@@ -128,12 +142,54 @@ class ExamplesFolder:
         for old, new in zip(RecordingPaths(example.stem).all(), RecordingPaths(stem).all(), strict=True):
             if old.exists():
                 old.rename(new)
+        self._prune_mirrored()
         return read_example(RecordingPaths(stem).sidecar)
 
     def delete(self, example: Example) -> None:
         """Remove the example's files (only those three)."""
         for path in RecordingPaths(example.stem).all():
             path.unlink(missing_ok=True)
+        self._prune_mirrored()
+
+    @property
+    def settings_file(self) -> Path:
+        return self.folder / SETTINGS_FILE
+
+    def mirrored(self) -> set[str]:
+        """The actions marked as not hand-specific (`teach` may learn them from mirrored examples)."""
+        try:
+            data = json.loads(self.settings_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return set()
+        except (OSError, ValueError) as error:
+            raise ExampleError(f"{self.settings_file}: not readable JSON ({error})") from None
+        names = data.get(NOT_HAND_SPECIFIC, []) if isinstance(data, dict) else None
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise ExampleError(f'{self.settings_file}: expected {{"{NOT_HAND_SPECIFIC}": ["action", ...]}}')
+        return set(names)
+
+    def set_mirrored(self, action: str, either_hand: bool) -> None:
+        """Mark `action` as not hand-specific (`either_hand`) or as hand-specific (the default)."""
+        names = self.mirrored() | {action} if either_hand else self.mirrored() - {action}
+        self._write_mirrored(names)
+
+    def _prune_mirrored(self) -> None:
+        """Keep only actions that still have examples (`teach` refuses a name it has no example of)."""
+        if self.settings_file.exists():
+            names = self.mirrored()
+            kept = names & set(self.actions())
+            if kept != names:
+                self._write_mirrored(kept)
+
+    def _write_mirrored(self, names: set[str]) -> None:
+        data: dict[str, Any] = {}
+        if self.settings_file.exists():
+            loaded = json.loads(self.settings_file.read_text(encoding="utf-8"))
+            data = loaded if isinstance(loaded, dict) else {}
+        data[NOT_HAND_SPECIFIC] = sorted(names, key=str.casefold)
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        replace_with(self.settings_file, lambda path: path.write_text(text, encoding="utf-8"))
 
     def readiness(self) -> list[str]:
         """Why the folder cannot be trained on yet, one line each; empty when it can."""

@@ -1,4 +1,5 @@
-"""`ExamplesTree`: the Teach panel's list, each action with its number of examples, its examples below."""
+"""`ExamplesTree`: the Teach panel's list, each action with its number of examples (and "either hand"
+when it may be learnt mirrored), its examples below."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from app.gui.teach_examples import Example
 from app.gui.widgets import font
 
 EXAMPLE_ROLE = Qt.UserRole  # an example row's data: its `Example`
+EITHER_HAND = "either hand"
 
 
 class ExamplesTree(QTreeWidget):
@@ -20,12 +22,15 @@ class ExamplesTree(QTreeWidget):
         self.setColumnWidth(0, 230)
         self.setFont(font(11))
 
-    def show_actions(self, actions: dict[str, list[Example]]) -> None:
-        """List `actions` (name -> examples), keeping the selected example selected."""
-        selected = self.selected()
+    def show_actions(
+        self, actions: dict[str, list[Example]], mirrored: set[str] | frozenset[str] = frozenset()
+    ) -> None:
+        """List `actions` (name -> examples), keeping the selected row selected."""
+        selected, selected_action = self.selected(), self.selected_action()
         self.clear()
         for action, examples in actions.items():
-            item = QTreeWidgetItem([action, str(len(examples))])
+            count = f"{len(examples)}  ({EITHER_HAND})" if action in mirrored else str(len(examples))
+            item = QTreeWidgetItem([action, count])
             item.setFont(0, font(12, bold=True))
             for example in examples:
                 child = QTreeWidgetItem([example.name, f"{example.seconds:.1f} s"])
@@ -33,13 +38,14 @@ class ExamplesTree(QTreeWidget):
                 item.addChild(child)
             self.addTopLevelItem(item)
             item.setExpanded(True)
+            item.setSelected(selected is None and action == selected_action)
         if selected is not None:
             self.select(selected.stem)
 
     def counts(self) -> dict[str, int]:
         """What the list shows: action -> number of examples."""
         items = [self.topLevelItem(i) for i in range(self.topLevelItemCount())]
-        return {item.text(0): int(item.text(1)) for item in items}
+        return {item.text(0): int(item.text(1).split()[0]) for item in items}
 
     def select(self, stem: str | Path) -> None:
         """Select the example with `stem` (if listed), and only it."""
@@ -52,3 +58,11 @@ class ExamplesTree(QTreeWidget):
     def selected(self) -> Example | None:
         items = [item for item in self.selectedItems() if item.data(0, EXAMPLE_ROLE) is not None]
         return items[0].data(0, EXAMPLE_ROLE) if items else None
+
+    def selected_action(self) -> str | None:
+        """The action of the selected row (an action or one of its examples)."""
+        items = self.selectedItems()
+        if not items:
+            return None
+        example = items[0].data(0, EXAMPLE_ROLE)
+        return example.action if example is not None else items[0].text(0)

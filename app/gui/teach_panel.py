@@ -14,8 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from PyQt5.QtCore import QSettings, QStandardPaths, QTimer, pyqtSignal
+from PyQt5.QtCore import QSettings, QStandardPaths, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -60,6 +61,7 @@ class TeachPanel(QWidget):
         self.span: list[int | None] = [None, None]  # first, last frame of the marked span
         self._recording_stem: Path | None = None
         self._saving: Worker | None = None
+        self._mirrored: set[str] = set()  # the actions marked "either hand" (teach.json)
         self._build()
         self.model_ready = self.training.model_ready  # str: a trained model folder, to load
         self._connect()
@@ -109,6 +111,11 @@ class TeachPanel(QWidget):
         self.play_button = button("▶ Play", "Replay the selected example")
         self.rename_button = button("Rename…", "Give the selected example another action name")
         self.delete_button = button("Delete", "Delete the selected example's files")
+        self.either_hand = QCheckBox("either hand: also learn it mirrored")
+        self.either_hand.setFont(font(10))
+        self.either_hand.setFocusPolicy(Qt.NoFocus)
+        self.either_hand.setToolTip("The selected action is the same with the left or the right hand, so "
+                                    "examples with the hands swapped teach it too (teach.json)")  # fmt: skip
         self.readiness = label(10)
         self.training = TrainingBox()
         grid = QGridLayout()
@@ -130,6 +137,7 @@ class TeachPanel(QWidget):
         layout.addLayout(grid)
         layout.addWidget(self.tree, 1)
         layout.addLayout(example_row)
+        layout.addWidget(self.either_hand)
         layout.addWidget(self.readiness)
         layout.addWidget(self.training)
         self._show_span()
@@ -144,6 +152,7 @@ class TeachPanel(QWidget):
         self.play_button.clicked.connect(self.play_selected)
         self.rename_button.clicked.connect(self.ask_rename)
         self.delete_button.clicked.connect(self.delete_selected)
+        self.either_hand.toggled.connect(self.set_either_hand)
         self.training.train_button.clicked.connect(self.train)
         self.training.problem.connect(self.problem)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
@@ -159,7 +168,8 @@ class TeachPanel(QWidget):
         folder = self.folder
         self.folder_label.setText(f"Examples: {folder.folder}")
         actions = folder.actions()
-        self.tree.show_actions(actions)
+        self._mirrored = self._attempt(folder.mirrored) or set()
+        self.tree.show_actions(actions, self._mirrored)
         problems = folder.readiness()
         total = sum(len(examples) for examples in actions.values())
         lines = problems or [f"Ready to train: {len(actions)} actions, {total} examples."]
@@ -168,6 +178,13 @@ class TeachPanel(QWidget):
         self.readiness.setText("\n".join(lines))
         self.readiness.setStyleSheet("color:#ffb347;" if problems else "")
         self._update_buttons()
+
+    def set_either_hand(self, either: bool) -> None:
+        """Mark the selected action as done with either hand (or not): `teach` may mirror its examples."""
+        action = self.tree.selected_action()
+        if action is not None:
+            self._attempt(lambda: self.folder.set_mirrored(action, either))
+            self.refresh()
 
     def play_selected(self) -> None:
         example = self.tree.selected()
@@ -344,4 +361,11 @@ class TeachPanel(QWidget):
         chosen = self.tree.selected() is not None
         for widget in (self.play_button, self.rename_button, self.delete_button):
             widget.setEnabled(chosen)
+        action = self.tree.selected_action()
+        self.either_hand.setEnabled(action is not None)
+        self.either_hand.blockSignals(True)
+        self.either_hand.setChecked(action is not None and action in self._mirrored)
+        self.either_hand.setText(f"'{action}' with either hand: also learn it mirrored" if action else
+                                 "either hand: also learn it mirrored (select an action)")  # fmt: skip
+        self.either_hand.blockSignals(False)
         self.save_span_button.setEnabled(self._saving is None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +143,33 @@ def test_a_span_that_fails_leaves_no_half_example_and_keeps_the_others(tmp_path:
     assert {path: path.read_bytes() for path in tmp_path.iterdir()} == kept
     with pytest.raises(ExampleError, match="frame 40: past its last frame"):
         save_span(gui_source(20), 40, 50, stem, "wave")
+
+
+def test_either_hand_actions_are_kept_in_teach_json_for_actions_that_have_examples(tmp_path: Path) -> None:
+    import json
+
+    folder = ExamplesFolder(tmp_path)
+    source = gui_source(20)
+    for action in ("clap", "clap", "wave"):
+        save_span(source, 0, 9, folder.new_stem(action), action)
+    folder.set_mirrored("clap", True)
+    folder.set_mirrored("wave", True)
+    folder.set_mirrored("wave", False)
+    assert json.loads((tmp_path / "teach.json").read_text()) == {"not_hand_specific": ["clap"]}
+    assert folder.mirrored() == {"clap"}
+    for example in folder.actions()["clap"]:  # the last example of 'clap' goes: so does its mark
+        folder.delete(example)
+    assert folder.mirrored() == set()
+    (tmp_path / "teach.json").write_text('{"not_hand_specific": "clap"}')
+    expected = re.escape('teach.json: expected {"not_hand_specific": ["action", ...]}')
+    with pytest.raises(ExampleError, match=expected):
+        folder.mirrored()
+
+
+def test_examples_in_subfolders_count_and_names_stay_unique(tmp_path: Path) -> None:
+    folder = ExamplesFolder(tmp_path)
+    source = gui_source(20)
+    save_span(source, 0, 9, tmp_path / "monday" / "wave 01", "wave")
+    save_span(source, 0, 9, tmp_path / ".trash" / "wave 02", "wave")  # hidden folders are not examples
+    assert [e.name for e in folder.examples()] == ["wave 01"]
+    assert folder.new_stem("wave") == tmp_path / "wave 02"  # not a second 'wave 01' (teach refuses those)

@@ -192,13 +192,17 @@ def test_play_rename_and_delete_an_example(window, qtbot) -> None:
     with qtbot.waitSignal(window.session.source_changed, timeout=5000) as opened:
         panel.play_button.click()
     assert opened.args[0].num_frames == 20
+    assert panel.either_hand.isEnabled() and not panel.either_hand.isChecked()
+    panel.either_hand.click()  # 'wave' is the same with either hand
+    assert panel.folder.mirrored() == {"wave"} and panel.either_hand.isChecked()
+    assert panel.tree.topLevelItem(0).text(1) == "2  (either hand)"
     panel.rename_selected("nothing")
     assert panel.tree.counts() == {"nothing": 1, "wave": 1}
     assert panel.tree.selected().name == "nothing 01"
     panel.delete_button.click()
     assert panel.tree.counts() == {"wave": 1}
     assert sorted(p.name for p in panel.folder.folder.iterdir()) == [
-        "wave 01.jsonl", "wave 01.skeleton", "wave 01_rgb.avi",
+        "teach.json", "wave 01.jsonl", "wave 01.skeleton", "wave 01_rgb.avi",
     ]  # fmt: skip
 
 
