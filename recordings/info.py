@@ -31,7 +31,7 @@ def format_info(info: dict[str, Any]) -> str:
     elif counts is None:  # an .xef: info reads its index only, not every body frame
         lines.append("  bodies:  not counted (read when the frames are played)")
     else:
-        lines.append("  bodies:  none (no skeleton)")
+        lines.append("  bodies:  none recorded (no skeleton)")
     lines.append(f"  bodies from: {info['bodies_from']}")
     if info.get("hand_crop"):
         lines.append(f"  hand crop: {info['hand_crop']}")
