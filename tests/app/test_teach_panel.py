@@ -4,6 +4,7 @@ failure, and bad input."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -240,6 +241,8 @@ def test_only_a_taught_model_has_a_threshold() -> None:
 @pytest.fixture
 def real_teach(monkeypatch, tmp_path: Path) -> None:
     pytest.importorskip("torch", reason="`teach` trains with PyTorch (pip install -e '.[train]')")
+    if importlib.util.find_spec("export.teach") is None:
+        pytest.skip("no `sta-hands teach` command here (export/teach.py)")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the command's feature cache
 
 
