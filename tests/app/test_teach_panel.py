@@ -281,3 +281,14 @@ def test_the_real_teach_command_refuses_an_example_with_no_body(window, qtbot, r
     assert failed.args[0] in window.banner.text() and failed.args[0] in panel.training.stage.text()
     assert not panel.training.out.exists()
     assert panel.tree.counts() == {"drink": 2, "wave": 3}  # nothing recorded is lost
+
+
+def test_typing_an_action_name_triggers_no_window_shortcut(window, qtbot) -> None:
+    """'r' records, 'e' explains and space plays in the window: not while the name field has the keys."""
+    replaying(window, qtbot, FakeModel())
+    window.activateWindow()
+    panel = window.teach.panel
+    panel.name.setFocus()
+    qtbot.keyClicks(panel.name, "pre ready")
+    assert panel.name.text() == "pre ready"
+    assert window.session.recording is None and window.explain_dialog is None and not window.session.playing
