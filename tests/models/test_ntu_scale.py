@@ -10,20 +10,23 @@ a skeleton under a name on the official missing-skeleton list, and a skeleton wh
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from app.cli import main
-from models.data import find_dataset
+from models.data import ClipRef, find_dataset
 from models.feature_jobs import BackboneRecipe
-from models.features import CLIP_SUFFIX, compute_features, load_clip
+from models.features import CLIP_SUFFIX, CacheInfo, FeatureStore, compute_features, load_clip
 
 INPUT_SIZE = 32  # EfficientNet-Lite0 on 32 px crops: the real CNN, cheap
 REAL_WITH_VIDEO = "S001C001P001R001A001"
@@ -148,21 +151,97 @@ def test_a_killed_run_restarted_finishes_with_the_same_cache(
     assert_same_cache(cache, local_cache[0])
 
 
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[Any]:
+    """A Ray instance on this machine with 2 CPUs, shut down after the module's tests."""
+    ray = pytest.importorskip("ray", reason="the Ray engines need the cluster extra")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
 @pytest.mark.slow
 def test_the_ray_engine_writes_the_same_cache_as_the_local_engine(
-    ntu_root: Path, local_cache: tuple[Path, str], tmp_path: Path
+    ntu_root: Path, local_cache: tuple[Path, str], tmp_path: Path, local_ray: Any
 ) -> None:
-    ray = pytest.importorskip("ray", reason="the Ray engine needs the cluster extra")
     from models.ray_engine import RayEngine
 
     recipe = BackboneRecipe("efficientnet_lite0", INPUT_SIZE)
     backbone, weights = recipe.build()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        clips = find_dataset(ntu_root).clips
-        engine = RayEngine(recipe)
-        report = compute_features(clips, tmp_path, backbone, weights, engine=engine, progress=False)
-    finally:
-        ray.shutdown()
+    clips = find_dataset(ntu_root).clips
+    report = compute_features(clips, tmp_path, backbone, weights, engine=RayEngine(recipe), progress=False)
     assert [name for name, _ in report.failed] == [CORRUPT]
     assert_same_cache(tmp_path, local_cache[0])
+
+
+@pytest.mark.slow
+def test_an_ablation_on_ray_gives_the_same_table_as_one_run_here(
+    ntu_root: Path, local_cache: tuple[Path, str], tmp_path: Path, local_ray: Any
+) -> None:
+    import torch
+
+    from models.ablate import run_ablation
+    from models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
+    from models.ray_ablate import ray_trials
+
+    config = ModelConfig(
+        pose=PoseStreamConfig(hidden_size=8), rgb=RgbStreamConfig(hidden_size=8, spatial_hidden=8)
+    )
+    options = {"epochs": 2, "config": config, "variants": [("sum", "mean"), ("pose", "motion")]}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in a one-CPU Ray task: the same sums in the same order
+    try:
+        here = run_ablation(ntu_root, local_cache[0], tmp_path / "here", **options)
+    finally:
+        torch.set_num_threads(threads)
+    on_ray = run_ablation(ntu_root, local_cache[0], tmp_path / "ray", run_trials=ray_trials(), **options)
+    assert on_ray == here
+    assert (tmp_path / "ray" / "rgb-pose-motion" / "best.safetensors").is_file()
+    assert "STA-Hands" in on_ray
+
+
+def _small_cache(folder: Path, lengths: Sequence[int], unreadable: str | None = None) -> list[ClipRef]:
+    """A cache of clips with `lengths` frames and 8 features per hand (values = clip number), and a
+    clip the features run could not read (named in the cache's unreadable list)."""
+    from models.config import backbone_spec
+    from models.data import ClipInputs
+    from models.features import _record_unreadable, open_cache, write_clip
+
+    spec = dataclasses.replace(backbone_spec("efficientnet_lite0", INPUT_SIZE), feature_dim=8)
+    open_cache(folder, CacheInfo(spec, "test"))
+    clips = []
+    for number, length in enumerate(lengths):
+        name = f"S001C001P001R001A{number + 1:03d}"
+        inputs = ClipInputs(
+            pose=np.full((length, 150), number, np.float32),
+            hand_mask=np.ones((length, 4), np.float32),
+            timestamps=np.arange(length) / 30.0,
+            crops=None,
+            active_hands=None,
+            body_ids=(1,),
+        )
+        write_clip(folder, name, inputs, np.full((length, 4, 8), number, np.float16))
+        clips.append(ClipRef(name, folder / name, "ntu", number, None))
+    if unreadable is not None:
+        _record_unreadable(folder, [], [(unreadable, "cannot open the video")])
+        clips.append(ClipRef(unreadable, folder / unreadable, "ntu", 0, None))
+    return clips
+
+
+def test_the_store_reads_lazily_within_its_memory_bound_and_leaves_out_unreadable_clips(
+    tmp_path: Path,
+) -> None:
+    clips = _small_cache(tmp_path, [30, 40, 50, 60], unreadable="S001C001P001R001A099")
+    one_clip = 50 * (4 * 8 * 2 + 150 * 4 + 4 * 4 + 8)  # the 50-frame clip's bytes
+    store = FeatureStore(tmp_path, clips, memory_bytes=2 * one_clip)
+    assert store.unreadable == ("S001C001P001R001A099",) and len(store) == 4
+    assert [store.num_frames(p) for p in range(4)] == [30, 40, 50, 60]
+    assert store._bytes == 0  # the frame counts came from the timestamps alone
+    for position in (0, 1, 2, 3, 0):
+        store.clip(position)
+        assert store._bytes <= store.memory_bytes
+    assert list(store._kept) == [3, 0]  # the least recently used went first (clip 3 alone is > half)
+    draws = [[(p, np.arange(p, p + 20)) for p in (3, 1)], [(2, np.arange(20))], [(0, np.zeros(20, int))]]
+    batches = list(store.batches(draws))
+    assert [b["features"][:, 0, 0, 0].tolist() for b in batches] == [[3.0, 1.0], [2.0], [0.0]]
+    assert batches[0]["pose"].shape == (2, 20, 150)
