@@ -32,7 +32,8 @@ def format_info(info: dict[str, Any]) -> str:
         lines.append("  bodies:  not counted (read when the frames are played)")
     else:
         lines.append("  bodies:  none recorded (no skeleton)")
-    lines.append(f"  bodies from: {info['bodies_from']}")
+    if info.get("bodies_from"):  # set by `describe` (a reader's own describe() may not know)
+        lines.append(f"  bodies from: {info['bodies_from']}")
     if info.get("hand_crop"):
         lines.append(f"  hand crop: {info['hand_crop']}")
     video = info["video"]
