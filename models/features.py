@@ -250,7 +250,8 @@ def compute_features(
         for done, result in enumerate(engine.results(todo), start=1):
             if result.problem is not None or result.inputs is None or result.features is None:
                 failed.append((result.clip.name, result.problem or "no result"))
-                bar.write(f"{result.clip.name}: skipped: {result.problem}")
+                if progress:
+                    bar.write(f"{result.clip.name}: skipped: {result.problem}")
             else:
                 write_clip(cache, result.clip.name, result.inputs, result.features)
                 computed.append(result.clip.name)

@@ -36,8 +36,9 @@ SYNTHETIC = 2
 FEATURES = ["features", "--input-size", str(INPUT_SIZE)]
 
 
-def build_layout(root: Path, samples: Path) -> Path:
-    """NTU's download layout under `root` (module docstring)."""
+def build_layout(root: Path, samples: Path, synthetic: int = SYNTHETIC, frames: int | None = 14) -> Path:
+    """NTU's download layout under `root` (module docstring), with `synthetic` clips of `frames` frames
+    (None: the generator's own lengths). scripts/features_throughput.py measures on it too."""
     from recordings.synthetic import generate_dataset
     from recordings.synthetic.plan import ClipSpec
 
@@ -53,7 +54,7 @@ def build_layout(root: Path, samples: Path) -> Path:
     (skeletons / f"{LISTED_MISSING}.skeleton").symlink_to(samples / "S002C001P003R001A003.skeleton")
     (skeletons / f"{CORRUPT}.skeleton").symlink_to(samples / "S004C002P003R001A017.skeleton")
     (videos / f"{CORRUPT}_rgb.avi").write_bytes(b"RIFF" + bytes(range(256)) * 40)
-    specs = [ClipSpec(index=i, seed=0, class_index=i, setup=30, frames=14) for i in range(SYNTHETIC)]
+    specs = [ClipSpec(index=i, seed=0, class_index=i, setup=30, frames=frames) for i in range(synthetic)]
     made = root / "made"
     generate_dataset(made, specs, 0, workers=1, progress=False)
     for spec in specs:
