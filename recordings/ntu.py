@@ -98,6 +98,17 @@ class NtuClip(Reader):
             self._open_video(self._video_path)
         self._num_frames = self._count_frames()
 
+    @classmethod
+    def find(cls, name: str | SampleName, root: str | Path) -> NtuClip:
+        """The sample `name` under `root`: its files side by side in `root`, or in its subfolders as
+        NTU's download keeps them (`nturgb+d_skeletons/` beside `nturgb+d_rgb/`, NTU-120's too)."""
+        folder, stem = Path(root), str(name)
+        skeleton = _file_in(folder, stem + SKELETON_SUFFIX)
+        video = _file_in(folder, stem + VIDEO_SUFFIX)
+        if skeleton is None and video is None:
+            return cls(stem, folder)  # says which files it looked for
+        return cls(skeleton or video or stem, video=video)
+
     # video ---------------------------------------------------------------
     def _open_video(self, path: Path) -> None:
         capture = _open_capture(path)
@@ -257,6 +268,13 @@ class NtuClip(Reader):
     def __repr__(self) -> str:
         where = self._skeleton_path or self._video_path
         return f"NtuClip({str(where)!r}, frames={self._num_frames})"
+
+
+def _file_in(root: Path, name: str) -> Path | None:
+    """`root/name`, else the first `root/*/name`, else None."""
+    if (root / name).is_file():
+        return root / name
+    return next(iter(sorted(root.glob(f"*/{name}"))), None)
 
 
 def _open_capture(path: Path) -> cv2.VideoCapture:

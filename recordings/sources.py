@@ -177,7 +177,7 @@ def _open(
             )
         return _file_reader(path)
     if SAMPLE_NAME.match(spec):
-        return NtuClip(spec, Path(data_folder or os.environ.get("STA_HANDS_NTU_ROOT", ".")))
+        return NtuClip.find(spec, Path(data_folder or os.environ.get("STA_HANDS_NTU_ROOT", ".")))
     raise UserError(
         f"{spec}: no such file, and not an NTU sample name, 'demo', 'synthetic', 'kinect' or 'webcam[:N]'"
     )

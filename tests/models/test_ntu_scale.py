@@ -114,6 +114,15 @@ def test_the_download_layout_pairs_each_skeleton_with_its_video_in_the_other_fol
     assert len(dataset.video_only) == 3  # the real videos without their skeletons
 
 
+def test_a_sample_name_opens_from_the_download_layout_with_its_video(ntu_root: Path) -> None:
+    from recordings.sources import open_reader
+
+    with open_reader(REAL_WITH_VIDEO, ntu_root) as reader:
+        assert reader.skeleton_path == ntu_root / "nturgb+d_skeletons" / f"{REAL_WITH_VIDEO}.skeleton"
+        assert reader.video_path == ntu_root / "nturgb+d_rgb" / f"{REAL_WITH_VIDEO}_rgb.avi"
+        assert reader.num_frames == 103
+
+
 def test_local_engine_skips_counts_and_names_the_listed_sample_and_the_corrupt_video(
     ntu_root: Path, local_cache: tuple[Path, str]
 ) -> None:
