@@ -1,22 +1,21 @@
-"""Estimated bodies against the Kinect's on a real NTU clip: colour-pixel error per joint, and speed.
+"""Estimated bodies against the Kinect's on a real NTU clip: colour-pixel error per joint.
 
     python scripts/pose_vs_kinect.py                          # S001C001P001R001A001 in ../shared/samples/ntu
-    python scripts/pose_vs_kinect.py PATH/NAME_rgb.avi --threads 2 --markdown
+    python scripts/pose_vs_kinect.py PATH/NAME_rgb.avi --max-people 1
 
 For every frame where the Kinect has a body, the estimated body nearest to it (by the mean distance of
 their joints in pixels) is compared joint by joint: per joint group the median and 90th percentile of
 the pixel distance and the share within 25 px (for the hands: the hand crop centre on the Kinect's
 hand), over all frames and over the frames where the Kinect itself tracked the joint (state 2; it marks
 a joint it guesses as inferred). A frame where nothing was estimated counts as infinitely far. The
-estimator runs over the clip in order, as it would live (tracking, smoothing); the time per frame
-includes everything from the decoded BGR image to the bodies.
+estimator runs over the clip in order, as it would live (tracking, smoothing). Speed is
+scripts/pose_speed.py's.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -54,16 +53,14 @@ def nearest(kinect: Body, estimated: tuple[Body, ...]) -> Body | None:
 
 def compare(clip_path: Path, threads: int, max_people: int) -> dict:
     """Per joint, the pixel error (NaN where nothing was estimated) and the Kinect's tracking state of every
-    Kinect body of every frame; the estimator's median time per frame."""
+    Kinect body of every frame."""
     estimator = PoseEstimator(max_people=max_people, threads=threads)
     errors: dict[str, list[float]] = {name: [] for name in JOINT}
     states: dict[str, list[int]] = {name: [] for name in JOINT}
-    times, frames = [], 0
+    frames = 0
     with NtuClip(clip_path) as clip:
         for frame in clip.frames():
-            start = time.perf_counter()
             estimated = estimator.estimate(frame.image, frame.timestamp)
-            times.append(time.perf_counter() - start)
             frames += 1
             for kinect in frame.bodies:
                 body = nearest(kinect, estimated)
@@ -78,7 +75,6 @@ def compare(clip_path: Path, threads: int, max_people: int) -> dict:
         "clip": clip_path.name, "frames": frames, "estimator": estimator.describe(),
         "errors": {name: np.array(values) for name, values in errors.items()},
         "states": {name: np.array(values) for name, values in states.items()},
-        "ms_per_frame": 1000 * float(np.median(times[1:] or times)),
     }  # fmt: skip
 
 
@@ -102,10 +98,7 @@ def table(result: dict) -> str:
         errors = np.concatenate([result["errors"][name] for name in names])
         tracked = np.concatenate([result["states"][name] == TRACKED for name in names])
         lines.append(f"| {group} | {_cells(errors)} | {_cells(errors[tracked])} |")
-    lines.append(
-        f"\n{result['frames']} frames of {result['clip']}; {result['estimator']}; "
-        f"{result['ms_per_frame']:.1f} ms per frame (median, decoding excluded)."
-    )
+    lines.append(f"\n{result['frames']} frames of {result['clip']}; {result['estimator']}.")
     return "\n".join(lines)
 
 
