@@ -16,6 +16,7 @@ from recordings.hand_crop import BODY_SCALED_CROP, PAPER_CROP
 from recordings.info import describe, format_info
 from recordings.ntu import NtuClip
 from recordings.reader import read
+from recordings.skeleton import read_skeleton
 from recordings.sources import bodies_from, open_reader
 from tests.app.conftest import gui_frame
 from tests.recordings.fake_camera import FakeEstimator, write_video
@@ -78,7 +79,7 @@ def test_info_says_where_the_bodies_come_from(plain_mp4: Path, two_people: list,
 
 
 def test_auto_keeps_a_recorded_skeleton_and_estimate_replaces_it(ntu_samples: Path) -> None:
-    skeleton_bodies = [frame.bodies for frame in NtuClip(A001, ntu_samples).frames(images=[False] * 103)]
+    skeleton_bodies = read_skeleton(ntu_samples / f"{A001}.skeleton").frames
     made, factory = _factory([()] * 5)
     with open_reader(ntu_samples / f"{A001}_rgb.avi", estimator_factory=factory) as auto:
         assert isinstance(auto, NtuClip) and not made  # auto: the Kinect's bodies, no estimator even made
