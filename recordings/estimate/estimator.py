@@ -11,7 +11,7 @@ from recordings.estimate.detector import detect_people
 from recordings.estimate.joint_map import kinect_body
 from recordings.estimate.landmarks import MIN_POSE_FLAG, read_landmarks
 from recordings.estimate.models_onnx import open_pose_sessions
-from recordings.estimate.tracker import REDETECT_EVERY, Track, new_regions, same_person
+from recordings.estimate.tracker import REDETECT_EVERY, Track, new_detections, same_person
 from recordings.frame import Body
 
 DEFAULT_FPS = 30.0  # the frame interval smoothing assumes when no timestamps are given
@@ -83,6 +83,6 @@ class PoseEstimator:
             return
         self._since_detection = 1
         detections = detect_people(self._sessions, image_bgr, self.max_people)
-        for roi in new_regions(detections, self._tracks, room):
-            self._tracks.append(Track(self._next_id, roi))
+        for detection in new_detections(detections, self._tracks, room):
+            self._tracks.append(Track(self._next_id, detection.roi()))
             self._next_id += 1
