@@ -1,9 +1,11 @@
 """The streaming recognizer: windows of frames -> `Prediction`, over the exported ONNX model.
 
 Each frame's hands are cropped once on arrival (`recordings.inputs.hand_frame`), and each crop
-goes through the glimpse CNN once: features are cached by (frame, body, hand), so a new window
-costs only the crops it has not seen, batched into one call. The window is 20 frames on a fixed
-time grid over the model's `window_seconds` (from its metadata); it slides one grid step at a time.
+goes through the glimpse CNN once, and through a split model's projection (the RGB GRU's input
+matrix, `app.runtime.OnnxModel.head_features`) once: what the head reads per hand is cached by
+(frame, body, hand), so a new window costs only the crops it has not seen, batched into one call.
+The window is 20 frames on a fixed time grid over the model's `window_seconds` (from its
+metadata); it slides one grid step at a time.
 Offline evaluation of a window calls the same `classify_window`, so the app and evaluation
 cannot drift apart.
 """
@@ -44,7 +46,7 @@ Status = Literal["ok", "partial", "no person"]
 @dataclass(frozen=True)
 class Timings:
     crop_ms: float  # assembling the window's inputs and preparing the new crops
-    glimpse_ms: float  # the glimpse CNN on the crops not cached yet
+    glimpse_ms: float  # the glimpse CNN (and a split model's projection) on the crops not cached yet
     head_ms: float  # the two-stream head
     age_ms: float  # from the moment the newest frame left its source to this prediction; 0 offline
     crops_computed: int  # crops that went through the CNN for this window
@@ -139,7 +141,8 @@ class Prediction:
 
 
 class GlimpseCache(LruCache[tuple[int, int, int], np.ndarray]):
-    """Glimpse features by (frame index, body id, hand joint), least recently used dropped first."""
+    """What the head reads per hand (a split model: the projected glimpse; else the glimpse features)
+    by (frame index, body id, hand joint), least recently used dropped first."""
 
     def __init__(self, capacity: int = 4096) -> None:
         super().__init__(capacity)
@@ -168,7 +171,7 @@ def classify_window(
     if all(body_id is None for body_id in inputs.body_ids):
         status = "no person"
     keys: list[tuple[int, int, int]] = []
-    features = np.zeros((len(frames), 4, info.feature_dim), dtype=np.float32)  # T x 4 x D
+    features = np.zeros((len(frames), 4, model.head_feature_dim), dtype=np.float32)  # T x 4 x P
     todo: list[tuple[int, int]] = []
     for t, h in zip(*np.nonzero(inputs.hand_mask), strict=True):
         body_id = inputs.body_ids[HAND_SLOTS[h][0]]
@@ -186,7 +189,7 @@ def classify_window(
         batch = glimpse_batch(crops, info.glimpse_input_size, info.mean, info.std)
     cropped = time.perf_counter()
     if batch is not None:
-        computed = model.glimpse_features(batch)
+        computed = model.head_features(batch)
         for (t, h), key, value in zip(todo, keys, computed, strict=True):
             features[t, h] = value
             if cache is not None:
@@ -202,7 +205,7 @@ def classify_window(
             "temporal_attention": np.zeros((1, steps), np.float32),
         }
     else:
-        out = model.run_head(features[None], inputs.hand_mask[None], inputs.pose[None])
+        out = model.run_head_projected(features[None], inputs.hand_mask[None], inputs.pose[None])
     done = time.perf_counter()
     with_rgb = bool(inputs.hand_mask.any())  # no hand image reached the model: the pose stream alone
     logits = out["logits"][0] if with_rgb else out["pose_logits"][0]

@@ -1,4 +1,8 @@
-"""ONNX Runtime sessions for the two exported files, their metadata, and the execution provider.
+"""ONNX Runtime sessions for the exported files, their metadata, and the execution provider.
+
+A split model (`recordings.onnx_contract`: glimpse.onnx, projection.onnx, head.onnx) caches each new
+crop's projected glimpse (`head_features`) and runs its head on those; an unsplit one (two files, as
+exported before the split) caches the glimpse features themselves and runs as before.
 
 The app reads everything it needs (class names, window, glimpse size, normalisation) from the
 files' `metadata_props`; nothing is re-derived from training code. No PyTorch here.
@@ -18,10 +22,12 @@ from recordings.onnx_contract import (
     GLIMPSE_FILE,
     GLIMPSE_INPUT,
     HEAD_FILE,
-    HEAD_INPUTS,
     HEAD_OUTPUTS,
+    PROJECTION_FILE,
+    PROJECTION_INPUT,
     ModelError,
     ModelInfo,
+    head_kind,
 )
 
 __all__ = ["GLIMPSE_FILE", "HEAD_FILE", "ModelError", "ModelInfo", "OnnxModel", "default_model_folder"]
@@ -114,7 +120,8 @@ class OnnxModel:
                 self.glimpse.get_modelmeta().custom_metadata_map, self.folder / GLIMPSE_FILE
             )
         )
-        self._check_head_io()
+        self.split = self._head_kind() == "split"
+        self.projection = self._open_projection(providers, threads) if self.split else None
         self.provider = self.head.get_providers()[0]  # what runs, not what is compiled in
         log.info("model %s on %s", self.folder, self.provider)
 
@@ -126,14 +133,49 @@ class OnnxModel:
         if glimpse_info != self.info:
             raise ModelError(f"{self.folder}: {GLIMPSE_FILE} and {HEAD_FILE} come from different exports")
 
-    def _check_head_io(self) -> None:
+    def _head_kind(self) -> str:
         inputs = tuple(i.name for i in self.head.get_inputs())
         outputs = tuple(o.name for o in self.head.get_outputs())
-        if inputs != HEAD_INPUTS or outputs != HEAD_OUTPUTS:
+        return head_kind(inputs, outputs, self.folder / HEAD_FILE)
+
+    def _open_projection(self, providers: Sequence[str], threads: int):  # -> InferenceSession
+        path = self.folder / PROJECTION_FILE
+        if not path.is_file():
             raise ModelError(
-                f"{self.folder / HEAD_FILE}: inputs {inputs} and outputs {outputs}, "
-                f"expected {HEAD_INPUTS} -> {HEAD_OUTPUTS}"
+                f"{self.folder / HEAD_FILE}: reads projected glimpses, but {PROJECTION_FILE} is missing "
+                "from its folder; copy the whole exported folder, or export it again (sta-hands export)"
             )
+        session = open_session(path, providers, threads)
+        info = ModelInfo.from_metadata(session.get_modelmeta().custom_metadata_map, path)
+        if info != self.info:
+            raise ModelError(f"{self.folder}: {PROJECTION_FILE} and {HEAD_FILE} come from different exports")
+        width = session.get_outputs()[0].shape[-1]
+        if width != self.head_feature_dim:
+            raise ModelError(
+                f"{path}: projects to {width} values, {HEAD_FILE} reads {self.head_feature_dim}; "
+                "they come from different exports"
+            )
+        return session
+
+    @property
+    def head_feature_dim(self) -> int:
+        """What the head reads per hand: the projected glimpse (split) or the glimpse features."""
+        return int(self.head.get_inputs()[0].shape[-1])
+
+    def project(self, features: np.ndarray) -> np.ndarray:
+        """Glimpse features N x D -> what the head reads per hand, N x `head_feature_dim` (split: the
+        RGB GRU's input projection, projection.onnx; unsplit: the features themselves)."""
+        if self.projection is None:
+            return features
+        if len(features) == 0:
+            return np.zeros((0, self.head_feature_dim), np.float32)
+        feeds = {PROJECTION_INPUT: np.ascontiguousarray(features, dtype=np.float32)}
+        return self.projection.run(None, feeds)[0]
+
+    def head_features(self, crops: np.ndarray) -> np.ndarray:
+        """N crops -> what the head reads per hand, N x `head_feature_dim`: computed once per crop and
+        cached by the recognizer."""
+        return self.project(self.glimpse_features(crops))
 
     def glimpse_features(self, crops: np.ndarray) -> np.ndarray:
         """N x 3 x S x S float32 -> N x D float32, in calls of at most GLIMPSE_BATCH crops.
@@ -157,15 +199,34 @@ class OnnxModel:
     def run_head(
         self, features: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray
     ) -> dict[str, np.ndarray]:
-        """B x T x 4 x D, B x T x 4, B x T x 150 -> the five outputs by name."""
-        t, d = self.info.window_length, self.info.feature_dim
-        expected = {"features": (t, 4, d), "hand_mask": (t, 4), "pose": (t, 150)}
-        arrays = {"features": features, "hand_mask": hand_mask, "pose": pose}
+        """Glimpse features B x T x 4 x D, B x T x 4, B x T x 150 -> the five outputs by name (a split
+        head's projections computed here; the recognizer caches them: `run_head_projected`)."""
+        self._check_shapes({"features": features}, self.info.feature_dim)
+        if self.split:
+            features = self.project(features.reshape(-1, features.shape[-1])).reshape(
+                (*features.shape[:-1], self.head_feature_dim)
+            )
+        return self.run_head_projected(features, hand_mask, pose)
+
+    def run_head_projected(
+        self, head_features: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """B x T x 4 x `head_feature_dim` (from `head_features`), B x T x 4, B x T x 150 -> the five
+        outputs by name."""
+        arrays = {"features": head_features, "hand_mask": hand_mask, "pose": pose}
+        self._check_shapes(arrays, self.head_feature_dim)
+        names = (i.name for i in self.head.get_inputs())  # "projected" or "features", "hand_mask", "pose"
+        feeds = {
+            name: np.ascontiguousarray(a, np.float32) for name, a in zip(names, arrays.values(), strict=True)
+        }
+        return dict(zip(HEAD_OUTPUTS, self.head.run(list(HEAD_OUTPUTS), feeds), strict=True))
+
+    def _check_shapes(self, arrays: dict[str, np.ndarray], width: int) -> None:
+        t = self.info.window_length
+        expected = {"features": (t, 4, width), "hand_mask": (t, 4), "pose": (t, 150)}
         for name, array in arrays.items():
             if array.shape[1:] != expected[name]:
                 shape = " x ".join(map(str, expected[name]))
                 raise ModelError(
                     f"{self.folder / HEAD_FILE}: input {name} of shape {array.shape}, expected B x {shape}"
                 )
-        feeds = {name: np.ascontiguousarray(array, dtype=np.float32) for name, array in arrays.items()}
-        return dict(zip(HEAD_OUTPUTS, self.head.run(list(HEAD_OUTPUTS), feeds), strict=True))

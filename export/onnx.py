@@ -1,14 +1,17 @@
-"""Export a trained model to the two ONNX files the app runs, with metadata and a parity check.
+"""Export a trained model to the ONNX files the app runs, with metadata and a parity check.
 
 - `glimpse.onnx`: crops N x 3 x S x S -> features N x D (dynamic N).
-- `head.onnx`: features B x T x 4 x D, hand_mask B x T x 4, pose B x T x 150 -> logits,
-  spatial_attention, temporal_attention, pose_logits, rgb_logits (dynamic B). The pose-derived
-  features (centring, velocity, acceleration, motion) are inside this graph.
+- `projection.onnx`: features N x D -> projected N x 3H, the RGB GRU's input projection per crop
+  (`export.projected_head`; dynamic N); absent from an unsplit export (`split_head=False`, or a
+  "concat" model, which has no per-hand projection).
+- `head.onnx`: projected B x T x 4 x 3H (unsplit: features B x T x 4 x D), hand_mask B x T x 4,
+  pose B x T x 150 -> logits, spatial_attention, temporal_attention, pose_logits, rgb_logits
+  (dynamic B). The pose-derived features (centring, velocity, acceleration, motion) are inside it.
 
-Both carry the same `metadata_props` (design.md, "ONNX contract": `recordings.onnx_contract`, which the
+All carry the same `metadata_props` (design.md, "ONNX contract": `recordings.onnx_contract`, which the
 app reads too): the app needs nothing else. The TorchScript exporter (`dynamo=False`) at opset 17 writes one
 self-contained file; torch 2.14's default dynamo exporter writes opset 18 with an external data
-file. Every export runs the ONNX files next to PyTorch and fails if they disagree.
+file. Every export runs the ONNX files next to PyTorch's unsplit model and fails if they disagree.
 """
 
 from __future__ import annotations
@@ -27,11 +30,22 @@ import onnxruntime as ort
 import torch
 from torch import Tensor, nn
 
+from export.projected_head import GlimpseProjection, ProjectedHead, splittable
 from models.config import BackboneSpec, ModelConfig
 from models.glimpse import GlimpseBackbone
 from models.two_stream import INPUT_NAMES, OUTPUT_NAMES, TwoStreamModel
 from recordings.errors import UserError
-from recordings.onnx_contract import GLIMPSE_FILE, GLIMPSE_INPUT, GLIMPSE_OUTPUT, HEAD_FILE, ModelInfo
+from recordings.onnx_contract import (
+    GLIMPSE_FILE,
+    GLIMPSE_INPUT,
+    GLIMPSE_OUTPUT,
+    HEAD_FILE,
+    PROJECTED_HEAD_INPUTS,
+    PROJECTION_FILE,
+    PROJECTION_INPUT,
+    PROJECTION_OUTPUT,
+    ModelInfo,
+)
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +174,13 @@ def check_parity(
     with torch.no_grad():
         expected = [o.numpy() for o in model(*(head_inputs[n] for n in INPUT_NAMES))]
         expected_features = backbone(crops).numpy()
-    got = _session(folder / HEAD_FILE).run(list(OUTPUT_NAMES), {n: v.numpy() for n, v in head_inputs.items()})
+    feeds = {n: v.numpy() for n, v in head_inputs.items()}
+    if (folder / PROJECTION_FILE).is_file():  # a split head reads each hand's projected glimpse
+        features = feeds.pop("features")
+        flat = features.reshape(-1, features.shape[-1])
+        projected = _session(folder / PROJECTION_FILE).run(None, {PROJECTION_INPUT: flat})[0]
+        feeds["projected"] = projected.reshape((*features.shape[:-1], projected.shape[-1]))
+    got = _session(folder / HEAD_FILE).run(list(OUTPUT_NAMES), feeds)
     got_features = _session(folder / GLIMPSE_FILE).run(None, {GLIMPSE_INPUT: crops.numpy()})[0]
     diff = {name: float(np.abs(e - g).max()) for name, e, g in zip(OUTPUT_NAMES, expected, got, strict=True)}
     scale = max(1.0, float(np.abs(expected_features).max()))  # random-weight CNNs give huge features
@@ -171,14 +191,32 @@ def check_parity(
     )
 
 
+def _export_split_head(model: TwoStreamModel, head_args: tuple[Tensor, ...], folder: Path) -> None:
+    """projection.onnx (features -> projected, per crop) and head.onnx on projected glimpses."""
+    projection = GlimpseProjection(model)
+    features = head_args[0]
+    _export(
+        projection, (features[0, 0],), folder / PROJECTION_FILE, [PROJECTION_INPUT], [PROJECTION_OUTPUT],
+        {PROJECTION_INPUT: {0: "N"}, PROJECTION_OUTPUT: {0: "N"}},
+    )  # fmt: skip
+    with torch.no_grad():
+        projected = projection(features)
+    dynamic = {name: {0: "B"} for name in (*PROJECTED_HEAD_INPUTS, *OUTPUT_NAMES)}
+    args = (projected, *head_args[1:])
+    _export(ProjectedHead(model), args, folder / HEAD_FILE, PROJECTED_HEAD_INPUTS, OUTPUT_NAMES, dynamic)
+
+
 def export_model(
     model: TwoStreamModel,
     backbone: GlimpseBackbone,
     metadata: ExportMetadata,
     out: str | Path,
     real_inputs: Mapping[str, Any] | None = None,
+    split_head: bool = True,
 ) -> ParityReport:
-    """Write glimpse.onnx and head.onnx into `out`, check them against PyTorch, return the parity.
+    """Write glimpse.onnx, projection.onnx and head.onnx into `out`, check them against PyTorch's
+    unsplit model, return the parity. `split_head=False` (and a "concat" model) writes the unsplit
+    two-file folder instead.
 
     `real_inputs` (optional): {"head": {features, hand_mask, pose}, "crops": N x 3 x S x S} from real
     clips, checked in addition to random inputs.
@@ -196,11 +234,17 @@ def export_model(
         backbone, (torch.zeros(2, 3, size, size),), folder / GLIMPSE_FILE, [GLIMPSE_INPUT], [GLIMPSE_OUTPUT],
         {GLIMPSE_INPUT: {0: "N"}, GLIMPSE_OUTPUT: {0: "N"}},
     )  # fmt: skip
+    (folder / PROJECTION_FILE).unlink(missing_ok=True)  # an earlier export into the same folder
     head_args = tuple(example_head_inputs(model)[n] for n in INPUT_NAMES)
-    dynamic = {name: {0: "B"} for name in (*INPUT_NAMES, *OUTPUT_NAMES)}
-    _export(_HeadGraph(model), head_args, folder / HEAD_FILE, INPUT_NAMES, OUTPUT_NAMES, dynamic)
+    if split_head and splittable(model):
+        _export_split_head(model, head_args, folder)
+        names: tuple[str, ...] = (GLIMPSE_FILE, PROJECTION_FILE, HEAD_FILE)
+    else:
+        dynamic = {name: {0: "B"} for name in (*INPUT_NAMES, *OUTPUT_NAMES)}
+        _export(_HeadGraph(model), head_args, folder / HEAD_FILE, INPUT_NAMES, OUTPUT_NAMES, dynamic)
+        names = (GLIMPSE_FILE, HEAD_FILE)
     props = metadata.props(model, backbone)
-    for name in (GLIMPSE_FILE, HEAD_FILE):
+    for name in names:
         _add_metadata(folder / name, props)
     reports = [check_parity(folder, model, backbone)]
     if real_inputs is not None:

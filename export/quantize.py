@@ -31,7 +31,7 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from onnxruntime.transformers.float16 import convert_float_to_float16
 
-from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE
+from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE, PROJECTION_FILE
 
 
 class _CropReader(CalibrationDataReader):
@@ -54,6 +54,16 @@ def _copy_metadata(source: Path, target: Path, variant: str) -> None:
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(proto, str(target))
+
+
+def _copy_head(source: Path, out: Path, variant: str) -> None:
+    """head.onnx, and a split model's projection.onnx, unchanged but for the variant's metadata."""
+    for name in (PROJECTION_FILE, HEAD_FILE):
+        if (source / name).is_file():
+            shutil.copyfile(source / name, out / name)
+            _copy_metadata(source / name, out / name, variant)
+        else:
+            (out / name).unlink(missing_ok=True)
 
 
 def calibration_crops(data: str | Path, spec, count: int = 256, clips: int = 16) -> np.ndarray:
@@ -100,8 +110,7 @@ def quantize_int8(source: str | Path, out: str | Path, calibration_crops: np.nda
     )
     prepared.unlink()
     _copy_metadata(source / GLIMPSE_FILE, out / GLIMPSE_FILE, "int8")
-    shutil.copyfile(source / HEAD_FILE, out / HEAD_FILE)
-    _copy_metadata(source / HEAD_FILE, out / HEAD_FILE, "int8")
+    _copy_head(source, out, "int8")
     return out
 
 
@@ -112,6 +121,5 @@ def convert_fp16(source: str | Path, out: str | Path) -> Path:
     half = convert_float_to_float16(onnx.load(str(source / GLIMPSE_FILE)), keep_io_types=True)
     onnx.save(half, str(out / GLIMPSE_FILE))
     _copy_metadata(source / GLIMPSE_FILE, out / GLIMPSE_FILE, "fp16")
-    shutil.copyfile(source / HEAD_FILE, out / HEAD_FILE)
-    _copy_metadata(source / HEAD_FILE, out / HEAD_FILE, "fp16")
+    _copy_head(source, out, "fp16")
     return out

@@ -1,11 +1,21 @@
 """The ONNX contract between `export` (which writes a model folder) and the app (which runs it), in one
 place both import (design.md, "ONNX contract"):
 
-- two files, `glimpse.onnx` (`crops` N x 3 x S x S float32 -> `features` N x D) and `head.onnx`
-  (`features` B x T x 4 x D, `hand_mask` B x T x 4, `pose` B x T x 150 -> `logits` B x C,
-  `spatial_attention` B x T x 4, `temporal_attention` B x T, `pose_logits`, `rgb_logits`);
-- both carry the same `metadata_props`: `ModelInfo`, written by `to_metadata` and read back by
-  `from_metadata`, every value a string (numbers as text, lists as JSON).
+- `glimpse.onnx`: `crops` N x 3 x S x S float32 -> `features` N x D (the CNN's features, so a model
+  taught later can reuse a base model's glimpse CNN);
+- `projection.onnx` (a split head): `features` N x D -> `projected` N x P, each hand crop's RGB-GRU
+  input projection (P = 3 x the GRU's units; W_ih x, no bias), run once per new crop and cached with it;
+- `head.onnx`: `projected` B x T x 4 x P (split) or `features` B x T x 4 x D (unsplit: a folder of
+  two files, as exported before the split, or a "concat" ablation, which has no per-hand projection),
+  `hand_mask` B x T x 4, `pose` B x T x 150 -> `logits` B x C, `spatial_attention` B x T x 4,
+  `temporal_attention` B x T, `pose_logits`, `rgb_logits`. The head's first input names its kind:
+  `head_kind` reads it, and a split head without its projection.onnx is refused;
+- every file carries the same `metadata_props`: `ModelInfo`, written by `to_metadata` and read back
+  by `from_metadata`, every value a string (numbers as text, lists as JSON).
+
+Why the split: the spatial attention's weighted sum of the four hands' features commutes with the
+GRU's input matrix (W_ih sum_k p_k v_k = sum_k p_k W_ih v_k), so a prediction never multiplies a
+glimpse by W_ih again; the head is the attention MLPs, the recurrence (W_hh) and the pose stream.
 
 It lives beside the inputs it describes (`recordings.inputs` makes `hand_mask`, `pose` and the crops),
 torch-free and ONNX-Runtime-free.
@@ -22,10 +32,13 @@ from recordings.errors import UserError
 from recordings.inputs import CROP_SIZE
 
 GLIMPSE_FILE = "glimpse.onnx"
+PROJECTION_FILE = "projection.onnx"
 HEAD_FILE = "head.onnx"
 FORMAT_VERSION = "1"
 GLIMPSE_INPUT, GLIMPSE_OUTPUT = "crops", "features"
-HEAD_INPUTS: tuple[str, ...] = ("features", "hand_mask", "pose")
+PROJECTION_INPUT, PROJECTION_OUTPUT = "features", "projected"
+HEAD_INPUTS: tuple[str, ...] = ("features", "hand_mask", "pose")  # an unsplit head
+PROJECTED_HEAD_INPUTS: tuple[str, ...] = ("projected", "hand_mask", "pose")  # a split head
 HEAD_OUTPUTS: tuple[str, ...] = (
     "logits",
     "spatial_attention",
@@ -38,6 +51,17 @@ FORMAT_KEY = "sta_hands_format"
 
 class ModelError(UserError):
     """A model file that is missing, unreadable, foreign or from another version."""
+
+
+def head_kind(inputs: tuple[str, ...], outputs: tuple[str, ...], path: Path) -> str:
+    """Whether the head is "split" (reads projected glimpses) or "unsplit" (glimpse features), from its
+    input and output names; anything else is a `ModelError`."""
+    if outputs == HEAD_OUTPUTS and inputs in (HEAD_INPUTS, PROJECTED_HEAD_INPUTS):
+        return "split" if inputs == PROJECTED_HEAD_INPUTS else "unsplit"
+    raise ModelError(
+        f"{path}: inputs {inputs} and outputs {outputs}, expected {HEAD_INPUTS} or "
+        f"{PROJECTED_HEAD_INPUTS} -> {HEAD_OUTPUTS}"
+    )
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,8 @@ _HAND_COLOURS = {(0, HAND_LEFT): (40, 40, 230), (0, HAND_RIGHT): (40, 200, 40),
 
 
 class FakeModel:
-    """Quacks like `app.runtime.OnnxModel`: `.info`, `.provider`, `.name`, `glimpse_features`, `run_head`.
+    """Quacks like `app.runtime.OnnxModel`: `.info`, `.provider`, `.name`, `glimpse_features`, `run_head`
+    (and an unsplit head's `head_features`, `run_head_projected`).
 
     Spatial attention favours the highest hand (a pose-driven softmax over present hands), temporal
     attention the frames with the most motion; the logits depend on the crops and the pose. `delay`
@@ -83,6 +84,12 @@ class FakeModel:
     def glimpse_features(self, crops: np.ndarray) -> np.ndarray:
         means = crops.mean(axis=(2, 3))  # N x 3
         return np.tile(means, 3)[:, :8].astype(np.float32)  # N x 8
+
+    head_feature_dim = 8  # an unsplit head: it reads the glimpse features themselves
+    head_features = glimpse_features
+
+    def run_head_projected(self, features: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray) -> dict:
+        return self.run_head(features, hand_mask, pose)
 
     def run_head(self, features: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray) -> dict:
         if self.fail:
