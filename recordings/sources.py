@@ -169,6 +169,8 @@ def _open(
         return NAMED[spec](seed)
     if (index := camera_index(spec)) is not None:
         return open_webcam(index, camera_size)
+    if camera_size is not None:
+        raise UserError(f"--size asks a camera for a resolution; {spec} is not a camera (webcam or webcam:N)")
     path = Path(spec)
     if path.exists() or path.suffix.lower() in CLIP_SUFFIXES:  # a missing clip: its reader says what
         if path.is_dir():

@@ -20,6 +20,7 @@ from recordings.hand_crop import BODY_SCALED_CROP
 from recordings.inputs import window_inputs
 from recordings.own import open_recording
 from recordings.reader import read
+from recordings.sources import bodies_from
 from recordings.webcam import Webcam
 from tests.app.conftest import FakeModel, gui_frame
 from tests.recordings.fake_camera import FakeCamera, FakeEstimator, write_video
@@ -97,6 +98,9 @@ def test_a_camera_drives_the_live_path_to_predictions_for_both_people(
     assert recording.num_frames == COUNT and recording.hand_crop == BODY_SCALED_CROP
     assert all(len(bodies) == 2 for bodies in recording.bodies)
     assert "bodies estimated" in recording.header["device"]
+    assert (
+        bodies_from(recording) == "recorded skeleton, estimated when recorded"
+    )  # replayed, not re-estimated
     inputs = window_inputs(list(recording.frames())[::2])  # as training reads it: pose, hands, crops
     assert inputs.hand_mask.all() and inputs.crops is not None and np.abs(inputs.pose).sum() > 0
 

@@ -114,6 +114,8 @@ def test_estimate_needs_images(ntu_samples: Path) -> None:
         assert isinstance(auto, NtuClip)  # auto: a skeleton alone is what it is
     with pytest.raises(UserError, match="--pose 'guess': expected one of auto, kinect, estimate"):
         open_reader(skeleton, pose="guess")
+    with pytest.raises(UserError, match=r"--size asks a camera for a resolution; .* is not a camera"):
+        open_reader(skeleton, camera_size=(640, 480))
 
 
 def test_an_estimator_that_cannot_run_is_a_warning_in_auto_and_an_error_in_estimate(
