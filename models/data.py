@@ -4,10 +4,12 @@ Torch-free. A dataset folder holds, at any depth:
 - NTU RGB+D clips: `SsssCcccPpppRrrrAaaa.skeleton`, with or without `..._rgb.avi` beside it or in
   any other folder below (the download's `nturgb+d_rgb/` beside `nturgb+d_skeletons/`, NTU-120's
   extra folders). The label is the action in the name (A001 -> class 0), the class names
-  `NTU60_CLASSES`. Samples named in the official lists of missing skeletons (`MISSING_LIST_NAMES`, in
-  the folder, or given) are skipped and counted; a video without a skeleton is skipped and counted,
-  unless `pose` estimates bodies from its images ("auto" or "estimate", `recordings.sources.open_reader`'s
-  choice: then `clip_inputs` reads estimated bodies and body-scaled hand crops).
+  `NTU60_CLASSES`, or `NTU120_CLASSES` where any clip is one of NTU-120's actions (A061-A120; its
+  own benchmarks are not implemented: `split` refuses them). Samples named in the official lists of
+  missing skeletons (`MISSING_LIST_NAMES`, in the folder, or given) are skipped and counted; a video
+  without a skeleton is skipped and counted, unless `pose` estimates bodies from its images ("auto"
+  or "estimate", `recordings.sources.open_reader`'s choice: then `clip_inputs` reads estimated
+  bodies and body-scaled hand crops).
 - the app's own recordings (a `.jsonl` sidecar beside `.skeleton` and `_rgb.avi`), synthetic clips
   included: the label is the header's `synthetic.class_index` (else the NTU name's action), the class
   names the header's `class_names` (else `NTU60_CLASSES`). Synthetic clips also carry, per frame, the
@@ -45,6 +47,7 @@ from recordings.inputs import (
 )
 from recordings.ntu import (
     NTU60_CLASSES,
+    SAMPLE_NAME,
     SKELETON_SUFFIX,
     VIDEO_SUFFIX,
     NtuClip,
@@ -53,6 +56,7 @@ from recordings.ntu import (
     read_missing_list,
     split_of,
 )
+from recordings.ntu_names import NTU120_CLASSES
 from recordings.own import SIDECAR_SUFFIX, Recording, open_recording
 from recordings.reader import Reader, read
 from recordings.sources import open_reader, with_pose
@@ -103,6 +107,12 @@ class Dataset:
         """The clips on `side` of the benchmark ("cs" or "cv"); every clip when `benchmark` is None."""
         if benchmark is None:
             return list(self.clips)
+        if self.class_names == NTU120_CLASSES:
+            raise DataError(
+                self.root,
+                f"NTU-120's benchmarks (its cross-subject and cross-setup splits) are not implemented, and "
+                f"{benchmark} is NTU-60's; use --split none, or a folder of NTU-60's samples (A001-A060)",
+            )
         unnamed = [clip for clip in self.clips if clip.sample is None]
         if unnamed:
             raise DataError(
@@ -138,11 +148,16 @@ def find_dataset(folder: str | Path, missing_list: str | Path | None = None, pos
     clips: list[ClipRef] = []
     class_names: tuple[str, ...] | None = None
     skipped = []
+    ntu120 = any(_action(name) > len(NTU60_CLASSES) for name in skeletons)
+    ntu_classes = NTU120_CLASSES if ntu120 else NTU60_CLASSES
     for name, stem in sorted({**skeletons, **recordings}.items()):
         if name in missing:
             skipped.append(name)
             continue
-        clip, names = _recording_ref(stem) if name in recordings else _ntu_ref(stem, videos.get(name))
+        if name in recordings:
+            clip, names = _recording_ref(stem)
+        else:
+            clip, names = _ntu_ref(stem, videos.get(name), ntu_classes)
         clip = replace(clip, pose=pose)
         class_names = _same_classes(class_names, names, clip)
         clips.append(clip)
@@ -172,20 +187,29 @@ def _unique_stems(root: Path, suffix: str) -> dict[str, Path]:
     return stems
 
 
-def _ntu_ref(stem: Path, video_stem: Path | None = None) -> tuple[ClipRef, tuple[str, ...]]:
+def _action(name: str) -> int:
+    """The action number of an NTU sample name (0 for another name)."""
+    match = SAMPLE_NAME.match(name)
+    return int(match.group(5)) if match else 0
+
+
+def _ntu_ref(
+    stem: Path, video_stem: Path | None = None, classes: tuple[str, ...] = NTU60_CLASSES
+) -> tuple[ClipRef, tuple[str, ...]]:
     """The clip of a skeleton; `video_stem` (<folder>/<name> of its `_rgb.avi`) where the video lies in
-    another folder, as in the download (`nturgb+d_rgb/` beside `nturgb+d_skeletons/`)."""
+    another folder, as in the download (`nturgb+d_rgb/` beside `nturgb+d_skeletons/`); `classes`:
+    NTU-60's, or NTU-120's where the folder holds any of its actions."""
     path = stem.with_name(stem.name + SKELETON_SUFFIX)
     try:
         sample = parse_sample_name(stem.name)
     except RecordingError:
         raise DataError(path, "not an NTU sample name (SsssCcccPpppRrrrAaaa), so it has no label") from None
-    if not 1 <= sample.action <= len(NTU60_CLASSES):
-        raise DataError(path, f"action A{sample.action:03d} is outside NTU RGB+D 60 (A001-A060)")
+    if not 1 <= sample.action <= len(classes):
+        raise DataError(path, f"action A{sample.action:03d} is outside NTU RGB+D (A001-A{len(classes):03d})")
     video = None
     if video_stem is not None and video_stem.parent != stem.parent:
         video = video_stem.with_name(video_stem.name + VIDEO_SUFFIX)
-    return ClipRef(stem.name, stem, "ntu", sample.action_index, sample, video=video), NTU60_CLASSES
+    return ClipRef(stem.name, stem, "ntu", sample.action_index, sample, video=video), classes
 
 
 def _recording_ref(stem: Path) -> tuple[ClipRef, tuple[str, ...]]:

@@ -33,6 +33,24 @@ NTU60_CLASSES: tuple[str, ...] = (
     "walking apart from each other",
 )  # fmt: skip
 FIRST_MUTUAL_ACTION = 50  # A050-A060 involve two people
+# NTU RGB+D 120 (Liu et al. 2019) adds A061-A120, as its authors name them ("hush (quite)" sic)
+NTU120_CLASSES: tuple[str, ...] = (
+    *NTU60_CLASSES,
+    "put on headphone", "take off headphone", "shoot at the basket", "bounce ball", "tennis bat swing",
+    "juggling table tennis balls", "hush (quite)", "flick hair", "thumb up", "thumb down", "make ok sign",
+    "make victory sign", "staple book", "counting money", "cutting nails", "cutting paper (using scissors)",
+    "snapping fingers", "open bottle", "sniff (smell)", "squat down", "toss a coin", "fold paper",
+    "ball up paper", "play magic cube", "apply cream on face", "apply cream on hand back", "put on bag",
+    "take off bag", "put something into a bag", "take something out of a bag", "open a box",
+    "move heavy objects", "shake fist", "throw up cap/hat", "hands up (both hands)", "cross arms",
+    "arm circles", "arm swings", "running on the spot", "butt kicks (kick backward)", "cross toe touch",
+    "side kick", "yawn", "stretch oneself", "blow nose", "hit other person with something",
+    "wield knife towards other person", "knock over other person (hit with body)",
+    "grab other person's stuff", "shoot at other person with a gun", "step on foot", "high-five",
+    "cheers and drink", "carry something with other person", "take a photo of other person",
+    "follow other person", "whisper in other person's ear", "exchange things with other person",
+    "support somebody with hand", "finger-guessing game (playing rock-paper-scissors)",
+)  # fmt: skip
 
 CROSS_SUBJECT_TRAIN_PERFORMERS: frozenset[int] = frozenset(
     (1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38)

@@ -114,6 +114,25 @@ def test_the_download_layout_pairs_each_skeleton_with_its_video_in_the_other_fol
     assert len(dataset.video_only) == 3  # the real videos without their skeletons
 
 
+def test_ntu120_actions_are_labelled_with_its_classes_and_its_benchmarks_are_refused(
+    ntu_samples: Path, tmp_path: Path
+) -> None:
+    from models.data import DataError
+    from recordings.ntu_names import NTU120_CLASSES
+
+    folder = tmp_path / "nturgb+d_skeletons"
+    folder.mkdir()
+    (folder / "S001C001P001R001A001.skeleton").symlink_to(ntu_samples / "S001C001P001R001A001.skeleton")
+    (folder / "S018C001P008R001A120.skeleton").symlink_to(ntu_samples / "S002C001P003R001A003.skeleton")
+    dataset = find_dataset(tmp_path)
+    assert dataset.class_names == NTU120_CLASSES
+    assert [clip.label for clip in dataset.clips] == [0, 119]
+    assert dataset.class_names[119] == "finger-guessing game (playing rock-paper-scissors)"
+    assert len(dataset.split(None, "train")) == 2
+    with pytest.raises(DataError, match="NTU-120's benchmarks"):
+        dataset.split("cs", "train")
+
+
 def test_a_sample_name_opens_from_the_download_layout_with_its_video(ntu_root: Path) -> None:
     from recordings.sources import open_reader
 
