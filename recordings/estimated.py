@@ -32,7 +32,7 @@ from recordings.reader import ImageFlags, Reader, read
 class Estimator(Protocol):
     """What is used of `recordings.estimate.PoseEstimator` (tests pass a fake with these methods)."""
 
-    def estimate(self, image_bgr: np.ndarray) -> tuple[Body, ...]: ...
+    def estimate(self, image_bgr: np.ndarray, timestamp: float | None = None) -> tuple[Body, ...]: ...
     def reset(self) -> None: ...
     def describe(self) -> str: ...
 
@@ -105,7 +105,8 @@ class EstimatedBodies(Reader):
         estimator = self._take()
         try:
             for frame in read(self.inner, start, images):
-                bodies = estimator.estimate(frame.image) if frame.image is not None else ()
+                image = frame.image  # its time too: the smoothing follows it over frames not decoded
+                bodies = estimator.estimate(image, frame.timestamp) if image is not None else ()
                 yield replace(frame, bodies=tuple(bodies), hand_crop=self.hand_crop)
         finally:
             self._give(estimator)

@@ -38,7 +38,9 @@ def test_a_video_without_skeleton_gets_both_people_crops_and_attention(
     both = [p for p in predictions if None not in p["body_ids"]]
     assert len(both) >= len(predictions) // 2, "the second person was not found in most windows"
     masks = np.array([p["hand_mask"] for p in both])  # windows x 20 x 4
-    assert (masks.sum(axis=1) >= 10).all(), "a hand crop was missing in more than half of a window's steps"
+    assert (masks[:, :, :2] == 1).all(), "the first person's hands were not in every step"
+    # the hug hides the second person from about frame 45: their hands are in the windows' earlier steps
+    assert (masks[:, :, 2:].sum(axis=1) >= 5).all() and (masks[0, :, 2:].sum(axis=0) >= 15).all()
     attention = np.array([p["spatial_attention"] for p in both])
     assert (attention.sum(axis=1)[:, 2:] > 0).all()  # the second person's hands draw attention too
     hands = [xy for p in both for step in p["hand_px"] for xy in step if xy is not None]

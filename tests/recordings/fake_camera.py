@@ -89,9 +89,11 @@ class FakeEstimator:
         self.calls = 0
         self.resets = 0
         self.images: list[tuple[int, int]] = []
+        self.timestamps: list[float | None] = []
 
-    def estimate(self, image_bgr: np.ndarray) -> tuple[Body, ...]:
+    def estimate(self, image_bgr: np.ndarray, timestamp: float | None = None) -> tuple[Body, ...]:
         self.images.append((image_bgr.shape[1], image_bgr.shape[0]))
+        self.timestamps.append(timestamp)
         bodies = self.bodies[min(self.calls, len(self.bodies) - 1)]
         self.calls += 1
         return tuple(replace(body, id=number) for number, body in enumerate(bodies, start=1))

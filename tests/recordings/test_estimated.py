@@ -92,7 +92,8 @@ def test_auto_keeps_a_recorded_skeleton_and_estimate_replaces_it(ntu_samples: Pa
     assert [bool(f.bodies) for f in frames] == [
         False
     ] * 103  # the fake finds no one: none of the Kinect's kept
-    assert made[0].calls == 2  # only the decoded images are estimated
+    assert made[0].calls == 2  # only the decoded images are estimated, each at its own time
+    assert made[0].timestamps == [pytest.approx(10 / 30), pytest.approx(20 / 30)]
     assert frames[10].hand_crop == BODY_SCALED_CROP
 
 
