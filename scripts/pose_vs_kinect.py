@@ -7,9 +7,10 @@ For every frame where the Kinect has a body, the estimated body nearest to it (b
 their joints in pixels) is compared joint by joint: per joint group the median and 90th percentile of
 the pixel distance and the share within 25 px (for the hands: the hand crop centre on the Kinect's
 hand), over all frames and over the frames where the Kinect itself tracked the joint (state 2; it marks
-a joint it guesses as inferred). A frame where nothing was estimated counts as infinitely far. The
-estimator runs over the clip in order, as it would live (tracking, smoothing). Speed is
-scripts/pose_speed.py's.
+a joint it guesses as inferred). A frame where nothing was estimated counts as infinitely far. Then the
+jitter of both sources: the median |second difference| of a joint over three frames (twice its distance
+from the midpoint of its neighbours in time). The estimator runs over the clip in order, as it would
+live (tracking, smoothing). Speed is scripts/pose_speed.py's.
 """
 
 from __future__ import annotations
@@ -58,12 +59,19 @@ def compare(clip_path: Path, threads: int, max_people: int) -> dict:
     errors: dict[str, list[float]] = {name: [] for name in JOINT}
     states: dict[str, list[int]] = {name: [] for name in JOINT}
     frames = 0
+    tracks: dict[str, dict[int, np.ndarray]] = {
+        "estimated": {},
+        "Kinect": {},
+    }  # first body's joints per frame
     with NtuClip(clip_path) as clip:
         for frame in clip.frames():
             estimated = estimator.estimate(frame.image, frame.timestamp)
             frames += 1
-            for kinect in frame.bodies:
+            for number, kinect in enumerate(frame.bodies):
                 body = nearest(kinect, estimated)
+                if number == 0 and body is not None:
+                    tracks["estimated"][frame.index] = body.color_px
+                    tracks["Kinect"][frame.index] = kinect.color_px
                 for name, index in JOINT.items():
                     missing = body is None
                     error = (
@@ -75,7 +83,18 @@ def compare(clip_path: Path, threads: int, max_people: int) -> dict:
         "clip": clip_path.name, "frames": frames, "estimator": estimator.describe(),
         "errors": {name: np.array(values) for name, values in errors.items()},
         "states": {name: np.array(values) for name, values in states.items()},
+        "jitter": {source: jitter(by_frame) for source, by_frame in tracks.items()},
     }  # fmt: skip
+
+
+def jitter(by_frame: dict[int, np.ndarray]) -> float:
+    """Median |second difference| of the joints' pixels over three consecutive frames: 0 for steady motion."""
+    steps = [
+        np.linalg.norm(by_frame[i + 1] - 2 * by_frame[i] + by_frame[i - 1], axis=1)
+        for i in by_frame
+        if i - 1 in by_frame and i + 1 in by_frame
+    ]
+    return float(np.median(np.concatenate(steps))) if steps else float("nan")
 
 
 def _cells(errors: np.ndarray) -> str:
@@ -99,6 +118,11 @@ def table(result: dict) -> str:
         tracked = np.concatenate([result["states"][name] == TRACKED for name in names])
         lines.append(f"| {group} | {_cells(errors)} | {_cells(errors[tracked])} |")
     lines.append(f"\n{result['frames']} frames of {result['clip']}; {result['estimator']}.")
+    lines.append(
+        "Frame-to-frame jitter (median |second difference| of the joints): "
+        + ", ".join(f"{source} {value:.2f} px" for source, value in result["jitter"].items())
+        + "."
+    )
     return "\n".join(lines)
 
 
