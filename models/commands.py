@@ -29,7 +29,9 @@ def cmd_features(args: argparse.Namespace) -> int:
     from models.feature_jobs import BackboneRecipe
     from models.features import compute_features
 
-    dataset = find_dataset(args.data, args.missing, pose=args.pose)
+    # absolute paths: Ray's workers on other nodes open the clips by these paths
+    data = Path(args.data).absolute() if args.engine == "ray" else args.data
+    dataset = find_dataset(data, args.missing, pose=args.pose)
     print(dataset.summary())
     weights = str(args.backbone_weights) if args.backbone_weights else None
     recipe = BackboneRecipe(args.backbone, args.input_size, weights, args.download, not args.random_weights)
@@ -227,10 +229,10 @@ def cmd_ablate(args: argparse.Namespace) -> int:
         options["run_trials"] = ray_trials(
             args.address, cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial
         )
-    table = run_ablation(
-        args.data,
-        args.features,
-        Path(args.out or "runs/ablation"),
+    table = run_ablation(  # absolute paths: Ray's tasks on other nodes read and write by these paths
+        Path(args.data).absolute(),
+        Path(args.features).absolute(),
+        Path(args.out or "runs/ablation").absolute(),
         split=args.split,
         epochs=args.epochs,
         config=args.config,

@@ -41,8 +41,12 @@ def connect(address: str | None) -> Any:
     """Ray, connected: to `address` ("auto", "ray://host:10001", "host:6379"), else to the instance
     this process runs already, else to a new local instance on this machine."""
     ray = import_ray()
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    if ray.is_initialized():
+        return ray
+    if address is None:
+        ray.init(include_dashboard=False, log_to_driver=False)
+    else:
+        ray.init(address=address)  # a cluster's own settings; a ray:// client passes nothing more
     return ray
 
 
