@@ -1,5 +1,5 @@
 """A model's predictions on one clip with the Kinect's bodies and with bodies estimated from the image,
-side by side (docs/any-camera.md).
+side by side (docs/any-camera.md), and how often each stream alone agrees.
 
     python scripts/kinect_vs_estimated_predictions.py            # S001C001P001R001A001, the demo model
     python scripts/kinect_vs_estimated_predictions.py PATH/NAME.skeleton --model FOLDER
@@ -75,6 +75,16 @@ def main(argv: list[str] | None = None) -> int:
         for k, e in zip(kinect, estimated, strict=False)
         if k.top(1) and e.top(1)
     ]
+    pairs = list(zip(kinect, estimated, strict=False))
+    for stream in ("pose", "rgb"):
+        agree = sum(
+            int(
+                getattr(k, f"{stream}_probabilities").argmax()
+                == getattr(e, f"{stream}_probabilities").argmax()
+            )
+            for k, e in pairs
+        )
+        print(f"{stream} stream alone: the same top class in {agree} of {len(pairs)} windows")
     k_mean = np.mean([p.probabilities for p in kinect], axis=0)
     e_mean = np.mean([p.probabilities for p in estimated], axis=0)
     names = model.info.class_names
