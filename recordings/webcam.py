@@ -115,7 +115,7 @@ class Webcam(Reader):
             capture.release()
             raise UserError(
                 f"{self.description}: cannot open the camera (no camera at index {self.index}, or it is in "
-                "use by another program; try webcam:1 for the next one)"
+                f"use by another program; try webcam:{self.index + 1} for the next one)"
             )
         if self.requested_size is not None:
             capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.requested_size[0])
@@ -130,8 +130,8 @@ class Webcam(Reader):
     # -- reading
 
     def frames(self, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
-        """Frames until `stop()` or `close()`: live, so there is no `start` to seek to and every image is
-        read. A camera that stops delivering is reported by `problem()` and reopened until it is back."""
+        """Frames until `stop()`: live, so there is no `start` to seek to and every image is read. A camera
+        that stops delivering is reported by `problem()` and reopened until it is back."""
         if not self._busy.acquire(blocking=False):
             raise RuntimeError(f"{self.description} is already being read")
         try:
