@@ -53,7 +53,8 @@ def test_the_demo_model_describes_itself(demo_model: OnnxModel) -> None:
 def test_the_shipped_metadata_is_what_make_demo_writes(demo_model: OnnxModel) -> None:
     expected = make_demo.demo_metadata()  # from make_demo's constants and the generator's plan
     shipped = make_demo.read_metadata(make_demo.DEMO_MODEL)
-    assert set(shipped) == {"glimpse.onnx", "head.onnx"}
+    split = {"projection.onnx"} if demo_model.split else set()  # a split head: its projection too
+    assert set(shipped) == {"glimpse.onnx", "head.onnx", *split}
     for name, props in shipped.items():
         assert props == expected, name
 

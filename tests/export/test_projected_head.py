@@ -200,3 +200,25 @@ def test_int8_variant_of_a_split_folder_keeps_its_projection_and_metadata(export
     assert len({tuple(sorted(p.items())) for p in props.values()}) == 1
     shutil.rmtree(tmp_path / "fp32")  # the variant stands alone
     assert int8.head_features(crops[:2]).shape == (2, int8.head_feature_dim)
+
+
+def test_int8_gru_matrices_move_the_logits_a_little_and_the_attention_not_at_all(exported, tmp_path) -> None:
+    """STA-Hands' attention reads the pose only: with the GRU's matrices in int8 it stays exact."""
+    import onnx
+
+    from export.quantize import quantize_gru_matrices
+
+    float32 = exported[0]
+    shutil.copytree(float32.folder, tmp_path / "int8")
+    quantize_gru_matrices(tmp_path / "int8")
+    for name in (PROJECTION_FILE, HEAD_FILE):
+        ops = [node.op_type for node in onnx.load(str(tmp_path / "int8" / name)).graph.node]
+        assert "MatMulInteger" in ops, name  # the RGB GRU's matrix is read as int8
+    int8 = OnnxModel(tmp_path / "int8", threads=1)
+    inputs = make_inputs(batch=3, seed=4, feature_dim=float32.info.feature_dim)
+    arrays = ((inputs.features * inputs.hand_mask[..., None]).numpy(), *(a.numpy() for a in inputs[1:]))
+    ours, theirs = float32.run_head(*arrays), int8.run_head(*arrays)
+    for name in ("spatial_attention", "temporal_attention", "pose_logits"):
+        assert np.allclose(ours[name], theirs[name], atol=1e-6), name
+    change = np.abs(ours["rgb_logits"] - theirs["rgb_logits"]).max()
+    assert 0 < change < 0.05 * np.abs(ours["rgb_logits"]).max(), change
