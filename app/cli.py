@@ -114,7 +114,7 @@ def _add_pose_option(p: argparse.ArgumentParser) -> None:
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="recognise actions in a clip, a recording, the demo or a synthetic clip")
+    p = sub.add_parser("run", help="recognise actions in a clip, a recording, a video, a camera or the demo")
     p.add_argument(
         "source",
         help="a path (a clip, a recording, any .mp4/.mov/.mkv/.avi video), an NTU sample name, "
