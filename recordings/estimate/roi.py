@@ -59,18 +59,3 @@ class Roi:
             image, matrix, (side, side), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
             borderMode=cv2.BORDER_CONSTANT, borderValue=0,
         )  # fmt: skip
-
-    def corners(self) -> np.ndarray:
-        """4 x 2 image pixels of the square's corners."""
-        return self.to_image(np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]))
-
-    def overlap(self, other: Roi) -> float:
-        """Intersection over union of the two squares' upright bounding boxes."""
-        a, b = self.corners(), other.corners()
-        (ax0, ay0), (ax1, ay1) = a.min(0), a.max(0)
-        (bx0, by0), (bx1, by1) = b.min(0), b.max(0)
-        width = max(0.0, min(ax1, bx1) - max(ax0, bx0))
-        height = max(0.0, min(ay1, by1) - max(ay0, by0))
-        inter = width * height
-        union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
-        return inter / union if union > 0 else 0.0
