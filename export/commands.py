@@ -1,5 +1,6 @@
-"""`sta-hands export CHECKPOINT --out DIR` and `sta-hands evaluate --model M --data D`: the argparse
-definitions and their thin handlers (evaluate takes a checkpoint or an exported folder, so it is here).
+"""`sta-hands export CHECKPOINT --out DIR`, `sta-hands evaluate --model M --data D` and `sta-hands
+teach EXAMPLES --out MODEL`: the argparse definitions and their thin handlers (evaluate takes a
+checkpoint or an exported folder, so it is here).
 
 Torch is imported only when the command runs, so building the command line stays light.
 """
@@ -161,9 +162,42 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 
 def add_subcommands(sub: argparse._SubParsersAction) -> None:
-    """Add export and evaluate to the `sta-hands` parser's subcommands."""
+    """Add export, evaluate and teach to the `sta-hands` parser's subcommands."""
     _add_export(sub)
     _add_evaluate(sub)
+    _add_teach(sub)
+
+
+def cmd_teach(args: argparse.Namespace) -> int:
+    from export.teach import run_teach
+
+    return run_teach(args)
+
+
+def _add_teach(sub: argparse._SubParsersAction) -> None:
+    """`sta-hands teach`: its options are the contract with the GUI's Teach panel (`export.teach`)."""
+    p = sub.add_parser("teach", help="teach a model your own actions from a few examples (a minute on a CPU)")
+    p.add_argument(
+        "examples", help="folder of examples: recordings with an 'action' in their sidecar, or NTU clips"
+    )
+    p.add_argument(
+        "--out", required=True, help="model folder to write (replaced only once the new one is whole)"
+    )
+    p.add_argument(
+        "--base", help="model whose glimpse CNN and pose/attention weights to start from (default: demo)"
+    )
+    p.add_argument(
+        "--seconds-budget", type=float, help="stop training early to finish in about this many seconds"
+    )
+    p.add_argument(
+        "--json", metavar="FILE", help="write classes, examples per class, seconds, validation accuracy"
+    )
+    p.add_argument(
+        "--progress-jsonl", action="store_true", help="progress as JSON lines on stdout (for the GUI)"
+    )
+    p.add_argument("--tiny", action="store_true", help="the smallest settings (tests)")
+    p.add_argument("--cache", help="feature cache folder (default: ~/.cache/sta-hands/teach)")
+    p.set_defaults(func=cmd_teach)
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:

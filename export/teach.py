@@ -1,0 +1,288 @@
+"""`sta-hands teach`: a model of the user's own actions, from a handful of examples, in about a minute on a
+laptop CPU (issue 13). The GUI's Teach panel runs this command as a subprocess and reads its progress.
+
+    sta-hands teach EXAMPLES --out MODEL [--base MODEL] [--seconds-budget S] [--json FILE]
+                    [--progress-jsonl] [--tiny] [--cache DIR]
+
+- EXAMPLES: a folder of the app's own recordings, each labelled by the `action` key of its sidecar
+  header, or of NTU clips labelled by their action code (`export.teach_examples`, which also reads
+  `EXAMPLES/teach.json`: ``{"not_hand_specific": ["clap", ...]}``, the actions that may also be learnt
+  from mirrored examples). Nothing is written into EXAMPLES.
+- MODEL: an ordinary exported model folder (`glimpse.onnx`, copied from the base, and the head from
+  `export.onnx.export_model`) that `run --model`, `evaluate --model` and the GUI open. It is written into a
+  temporary folder beside MODEL and renamed at the end, so an interrupted or failed run leaves no
+  half-written MODEL (and an existing model there stays until the new one is whole). Its metadata is the
+  contract's (`recordings.onnx_contract`: class names, window, `trained_on`) plus `teach`, a JSON object:
+  ``{"examples": {action: n}, "trained_at": ISO time, "base": folder, "base_version": ...,
+  "examples_folder": ..., "mirrored": [...], "validation_accuracy": a|null, "epochs": n, "notes": [...]}``.
+- --base: the model whose frozen glimpse CNN computes the features and whose pose stream and attention
+  MLPs the new model starts from (default: the bundled demo). --seconds-budget: training stops early
+  once the whole run has taken S seconds less the export's usual time. --cache: where features are
+  kept (`export.teach_features`). --tiny: the smallest settings, for tests.
+- --progress-jsonl: stdout gets one JSON object per line, flushed:
+  ``{"stage": "features"|"training"|"export", "done": int, "total": int, "eta_s": float|null,
+  "message": str}``, and finally ``{"stage": "done", "model": path, "classes": [...], "examples":
+  {name: n}, "seconds": s, "validation_accuracy": a|null, "message": str}``; on failure the exit code
+  is not 0 and the last line is ``{"stage": "error", "message": one clear line}`` (also for SIGTERM /
+  SIGINT, which stop the run cleanly: exit code 130).
+- --json FILE: ``{"classes": [...], "examples": {name: n}, "seconds": s, "validation_accuracy": a}``.
+
+How it learns fast: `export.teach_features` (features through the base's glimpse.onnx, cached),
+`export.teach_augment` (pose rotation, scale, jitter; mirroring), `export.teach_train` (both streams at
+once, early stopping on held-out examples), `export.teach_base` (the base's transferable weights).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import onnx
+
+from app.runtime import OnnxModel, default_model_folder
+from export.teach_base import base_config, base_weights_for
+from export.teach_examples import ExampleSet, TeachInputError, find_examples
+from export.teach_features import default_cache_root, example_features
+from export.teach_train import TINY, TeachOutcome, TeachSettings, config_for, teach_model
+from recordings.errors import UserError
+from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE
+
+MODEL_VERSION = "teach-1"
+EXPORT_SECONDS = 10.0  # kept for the export when --seconds-budget ends training early
+TEACH_KEY = "teach"
+
+
+class Progress:
+    """Where a run reports what it does: JSON lines on `stream` (--progress-jsonl), else short lines on
+    stderr at most every `every_s` seconds per stage."""
+
+    def __init__(self, jsonl: bool, stream: TextIO | None = None, every_s: float = 2.0) -> None:
+        self.jsonl, self.stream, self.every_s = jsonl, stream or sys.stdout, every_s
+        self._last: dict[str, float] = {}
+
+    def stage(self, stage: str, done: int, total: int, eta_s: float | None, message: str) -> None:
+        if self.jsonl:
+            eta = None if eta_s is None else round(eta_s, 1)
+            self.line({"stage": stage, "done": done, "total": total, "eta_s": eta, "message": message})
+            return
+        now = time.monotonic()
+        if done in (0, total) or now - self._last.get(stage, -1e9) >= self.every_s:
+            self._last[stage] = now
+            left = "" if eta_s is None else f", about {eta_s:.0f} s left"
+            print(f"{stage} {done}/{total}{left}: {message}", file=sys.stderr, flush=True)
+
+    def line(self, record: dict[str, Any]) -> None:
+        if self.jsonl:
+            print(json.dumps(record), file=self.stream, flush=True)
+
+
+class _Clock:
+    """Estimates of the time left in a stage, from its pace so far."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def eta(self, done: int, total: int) -> float | None:
+        if done <= 0:
+            return None
+        return (time.monotonic() - self.started) / done * (total - done)
+
+
+def teach(
+    examples: str | Path,
+    out: str | Path,
+    *,
+    base: str | Path | None = None,
+    seconds_budget: float | None = None,
+    settings: TeachSettings | None = None,
+    cache_root: str | Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Teach a model of the actions in `examples` and write it to `out`; the "done" record."""
+    started = time.monotonic()
+    settings = settings or TeachSettings()
+    progress = progress or Progress(jsonl=False)
+    out = Path(out)
+    _check_out(out, Path(examples))
+    found = find_examples(examples)
+    # one ONNX Runtime thread: the next example decodes in another meanwhile (measured on the shared
+    # 2 cores: 180 crops in 0.34 s with one thread, 0.62 s with the default pool)
+    base_model = OnnxModel(base if base is not None else default_model_folder(), provider="cpu", threads=1)
+    clock = _Clock()
+
+    def on_example(done: int, total: int) -> None:
+        progress.stage(
+            "features", done, total, clock.eta(done, total), f"glimpse features of {done} of {total} examples"
+        )
+
+    data = example_features(
+        found.examples, base_model, Path(cache_root or default_cache_root()), found.mirrored,
+        settings.frame_stride, on_example,
+    )  # fmt: skip
+    clock = _Clock()
+
+    def on_epoch(done: int, total: int, message: str) -> None:
+        progress.stage("training", done, total, clock.eta(done, total), message)
+
+    config = base_config(base_model)
+    deadline = None if seconds_budget is None else started + seconds_budget - EXPORT_SECONDS
+    outcome = teach_model(
+        data, config_for(config, len(found.class_names)), settings,
+        base=base_weights_for(base_model, config), deadline=deadline, on_epoch=on_epoch,
+    )  # fmt: skip
+    progress.stage("export", 0, 1, EXPORT_SECONDS, "writing the model folder")
+    record = _record(found, outcome, base_model, started)
+    with _staging(out) as staging:
+        write_model(outcome, found, base_model, record, staging)
+    record["seconds"] = round(time.monotonic() - started, 2)
+    progress.stage("export", 1, 1, 0.0, f"wrote {out}")
+    return {
+        "stage": "done",
+        "model": str(out),
+        "classes": list(found.class_names),
+        "examples": found.counts(),
+        "seconds": record["seconds"],
+        "validation_accuracy": outcome.validation_accuracy,
+        "message": "; ".join(
+            [f"taught {len(found.class_names)} actions in {record['seconds']:.0f} s", *outcome.notes]
+        ),
+    }
+
+
+def _record(found: ExampleSet, outcome: TeachOutcome, base: OnnxModel, started: float) -> dict[str, Any]:
+    return {
+        "examples": found.counts(),
+        "trained_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "base": str(base.folder),
+        "base_version": base.info.model_version,
+        "examples_folder": str(found.folder.resolve()),
+        "mirrored": sorted(found.mirrored),
+        "validation_accuracy": outcome.validation_accuracy,
+        "epochs": outcome.epochs,
+        "notes": outcome.notes,
+        "seconds": round(time.monotonic() - started, 2),
+    }
+
+
+def write_model(
+    outcome: TeachOutcome, found: ExampleSet, base: OnnxModel, record: dict[str, Any], folder: Path
+) -> None:
+    """The exported head (`export.onnx.export_model`, parity-checked) beside the base's own glimpse.onnx,
+    every file carrying the same metadata."""
+    from export.onnx import ExportMetadata, export_model
+    from models.glimpse import build_backbone
+
+    info = base.info
+    # export_model writes a glimpse CNN too: a random-weight one of the base's kind, replaced below by
+    # the base's own file (the features the model was taught on)
+    stand_in = build_backbone(info.backbone, info.glimpse_input_size, pretrained=False)
+    spec = stand_in.spec
+    if (spec.feature_dim, tuple(spec.mean), tuple(spec.std)) != (
+        info.feature_dim,
+        tuple(info.mean),
+        tuple(info.std),
+    ):
+        raise UserError(
+            f"{base.folder}: its glimpse CNN ({info.backbone}) is not the registered one of that name"
+        )
+    counts = ", ".join(f"{name} {n}" for name, n in record["examples"].items())
+    trained_on = (
+        f"taught by sta-hands teach on {record['trained_at']} from "
+        f"{sum(record['examples'].values())} examples in {record['examples_folder']} ({counts}); "
+        f"base model {base.folder} ({info.model_version})"
+    )
+    metadata = ExportMetadata(found.class_names, outcome.window_seconds, trained_on, MODEL_VERSION)
+    export_model(outcome.model, stand_in, metadata, folder)
+    props = {
+        p.key: p.value for p in onnx.load(str(folder / HEAD_FILE), load_external_data=False).metadata_props
+    }
+    props[TEACH_KEY] = json.dumps(record)
+    shutil.copyfile(base.folder / GLIMPSE_FILE, folder / GLIMPSE_FILE)
+    for path in sorted(folder.glob("*.onnx")):
+        _set_metadata(path, props)
+
+
+def _set_metadata(path: Path, props: dict[str, str]) -> None:
+    proto = onnx.load(str(path))
+    del proto.metadata_props[:]
+    for key, value in props.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(proto, str(path))
+
+
+def _check_out(out: Path, examples: Path) -> None:
+    if out.resolve() == examples.resolve() or examples.resolve() in out.resolve().parents:
+        raise TeachInputError(f"{out}: inside the examples folder {examples}; write the model elsewhere")
+    if out.is_file() or (out.is_dir() and any(out.iterdir()) and not (out / HEAD_FILE).is_file()):
+        raise TeachInputError(f"{out}: exists and is not a model folder; choose another --out")
+
+
+@contextlib.contextmanager
+def _staging(out: Path) -> Iterator[Path]:
+    """A temporary folder beside `out`, renamed to `out` when the block ends well, removed otherwise."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.with_name(f".{out.name}.teach-{os.getpid()}-{time.time_ns()}")
+    staging.mkdir()  # not mkdtemp: the model folder gets the user's usual permissions
+    try:
+        yield staging
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(old)
+            staging.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.rename(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------ the command
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def run_teach(args: argparse.Namespace) -> int:
+    """The command's body (`export.commands` holds its options): progress, errors and SIGTERM."""
+    progress = Progress(args.progress_jsonl)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        result = teach(
+            args.examples, args.out, base=args.base, seconds_budget=args.seconds_budget,
+            settings=TINY if args.tiny else None, cache_root=args.cache, progress=progress,
+        )  # fmt: skip
+    except KeyboardInterrupt as stop:
+        progress.line(
+            {"stage": "error", "message": f"stopped ({stop or 'interrupted'}); {args.out} was not written"}
+        )
+        raise
+    except UserError as error:
+        progress.line({"stage": "error", "message": str(error)})
+        raise
+    except Exception as error:
+        progress.line({"stage": "error", "message": f"{type(error).__name__}: {error}"})
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if args.json:
+        keys = ("classes", "examples", "seconds", "validation_accuracy")
+        Path(args.json).write_text(
+            json.dumps({k: result[k] for k in keys}, indent=2) + "\n", encoding="utf-8"
+        )
+    if args.progress_jsonl:
+        progress.line(result)
+    else:
+        print(f"wrote {result['model']}: {result['message']}")
+    return 0

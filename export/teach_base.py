@@ -1,0 +1,162 @@
+"""What a taught model keeps of its base model: the architecture, and the weights that do not depend on
+the classes (the pose stream's GRUs, the spatial and temporal attention MLPs), read back from the
+base's exported `head.onnx`.
+
+An exported head keeps its weights as ONNX initializers: a linear layer's under its PyTorch name, or
+transposed under a generated name when the exporter made it a MatMul; a GRU's as the ONNX GRU
+operator's W, R, B (gates z, r, h; PyTorch's order is r, z, n). The weights found are checked before
+they are used: a PyTorch model of the base's architecture holding them (and the base's pose classifier)
+must give the base head's pose logits and both attentions on the same window, else nothing is
+transferred (`BaseWeightsError`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+from torch import nn
+
+from app.runtime import OnnxModel
+from export.onnx import example_head_inputs
+from models.config import ModelConfig, RgbStreamConfig
+from models.two_stream import TwoStreamModel
+from recordings.errors import UserError
+from recordings.onnx_contract import HEAD_FILE
+
+TRANSFERRED = ("rgb_stream.spatial_attention", "rgb_stream.temporal_attention", "pose_stream.gru")
+PARITY = 1e-4
+RGB_HIDDEN_WITHOUT_CONFIG = 128  # a base that does not record its config: the demo's RGB GRU
+
+
+class BaseWeightsError(UserError):
+    """The base head's weights cannot be read back (another exporter, another architecture)."""
+
+
+def base_config(base: OnnxModel) -> ModelConfig:
+    """The base model's architecture, from the `model_config` its export records."""
+    recorded = base.head.get_modelmeta().custom_metadata_map.get("model_config")
+    if recorded is not None:
+        return ModelConfig.from_dict(json.loads(recorded))
+    info = base.info
+    return ModelConfig(
+        num_classes=len(info.class_names), window=info.window_length, feature_dim=info.feature_dim,
+        backbone=info.backbone, rgb=RgbStreamConfig(hidden_size=RGB_HIDDEN_WITHOUT_CONFIG),
+    )  # fmt: skip
+
+
+def read_base_weights(base: OnnxModel, config: ModelConfig) -> dict[str, torch.Tensor]:
+    """{parameter name: tensor} of the transferable weights and the base's pose classifier, checked
+    against the base head (module docstring)."""
+    graph = onnx.load(str(base.folder / HEAD_FILE)).graph
+    arrays = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    reference = TwoStreamModel(config)
+    weights: dict[str, torch.Tensor] = {}
+    for prefix in ("rgb_stream.spatial_attention", "rgb_stream.temporal_attention", "pose_stream.classifier"):
+        for name, parameter in reference.get_submodule(prefix).named_parameters():
+            weights[f"{prefix}.{name}"] = _linear_weight(arrays, f"{prefix}.{name}", tuple(parameter.shape))
+    weights.update(_pose_gru(graph, arrays, config))
+    missing = reference.load_state_dict(weights, strict=False).unexpected_keys
+    if missing:
+        raise BaseWeightsError(f"{base.folder / HEAD_FILE}: unexpected weights {missing}")
+    _check_against_base(base, reference)
+    return weights
+
+
+def transfer(model: TwoStreamModel, weights: Mapping[str, torch.Tensor]) -> list[str]:
+    """Copy the transferable weights into `model` (the classifiers stay fresh); the names copied."""
+    kept = {name: value for name, value in weights.items() if name.startswith(TRANSFERRED)}
+    model.load_state_dict(kept, strict=False)
+    return sorted(kept)
+
+
+def _linear_weight(arrays: Mapping[str, np.ndarray], name: str, shape: tuple[int, ...]) -> torch.Tensor:
+    """A linear layer's weight or bias: by its name, else the one generated MatMul initializer holding
+    its transpose."""
+    for key in (f"model.{name}", name):
+        if key in arrays and arrays[key].shape == shape:
+            return torch.from_numpy(arrays[key].copy())
+    if len(shape) == 2:
+        transposed = [k for k, v in arrays.items() if k.startswith("onnx::MatMul") and v.shape == shape[::-1]]
+        if len(transposed) == 1:
+            return torch.from_numpy(arrays[transposed[0]].T.copy())
+    raise BaseWeightsError(f"the base head has no single weight for {name} ({' x '.join(map(str, shape))})")
+
+
+def _gate_order(onnx_gates: np.ndarray, hidden: int) -> np.ndarray:
+    """ONNX's z, r, h blocks along the first axis -> PyTorch's r, z, n."""
+    z, r, h = onnx_gates[:hidden], onnx_gates[hidden : 2 * hidden], onnx_gates[2 * hidden :]
+    return np.concatenate([r, z, h])
+
+
+def _pose_gru(
+    graph: onnx.GraphProto, arrays: Mapping[str, np.ndarray], config: ModelConfig
+) -> dict[str, torch.Tensor]:
+    """The pose stream's GRU layers: the ONNX GRU nodes of its size, in graph (layer) order."""
+    hidden, layers = config.pose.hidden_size, config.pose.num_layers
+    inputs = {config.pose_dim, hidden}
+    nodes = [
+        node for node in graph.node
+        if node.op_type == "GRU" and node.input[1] in arrays
+        and arrays[node.input[1]].shape[1:] in {(3 * hidden, size) for size in inputs}
+        and arrays[node.input[1]].shape[2] != config.feature_dim
+    ]  # fmt: skip
+    if len(nodes) != layers:
+        raise BaseWeightsError(
+            f"the base head has {len(nodes)} GRU layers of the pose stream's size, not {layers}"
+        )
+    weights = {}
+    for layer, node in enumerate(nodes):
+        w, r, b = (arrays[node.input[k]][0] for k in (1, 2, 3))
+        weights[f"pose_stream.gru.weight_ih_l{layer}"] = _gate_order(w, hidden)
+        weights[f"pose_stream.gru.weight_hh_l{layer}"] = _gate_order(r, hidden)
+        weights[f"pose_stream.gru.bias_ih_l{layer}"] = _gate_order(b[: 3 * hidden], hidden)
+        weights[f"pose_stream.gru.bias_hh_l{layer}"] = _gate_order(b[3 * hidden :], hidden)
+    return {name: torch.from_numpy(np.ascontiguousarray(value)) for name, value in weights.items()}
+
+
+def _check_against_base(base: OnnxModel, reference: TwoStreamModel) -> None:
+    """The reference's pose logits and attentions equal the base head's on the same windows."""
+    reference.eval()
+    example = example_head_inputs(reference)
+    with torch.no_grad():
+        expected = reference(*(example[name] for name in ("features", "hand_mask", "pose")))
+    feeds = {}
+    for item in base.head.get_inputs():
+        if item.name in ("hand_mask", "pose"):
+            feeds[item.name] = example[item.name].numpy()
+        else:  # glimpse features or their projection: the compared outputs do not read them
+            shape = [2] + [int(d) if isinstance(d, int) else 1 for d in item.shape[1:]]
+            feeds[item.name] = np.zeros(shape, dtype=np.float32)
+    names = [o.name for o in base.head.get_outputs()]
+    got = dict(zip(names, base.head.run(names, feeds), strict=True))
+    for name in ("pose_logits", "spatial_attention", "temporal_attention"):
+        difference = float(np.abs(getattr(expected, name).numpy() - got[name]).max())
+        if difference > PARITY:
+            raise BaseWeightsError(
+                f"{base.folder / HEAD_FILE}: its weights, read back, give another {name} "
+                f"(off by {difference:.2g})"
+            )
+
+
+def describe(names: list[str], folder: Path) -> str:
+    return f"started from the pose stream GRUs and attention MLPs of {folder} ({len(names)} tensors)"
+
+
+def base_weights_for(base: OnnxModel, config: ModelConfig):
+    """A callable for `teach_model(base=...)`: loads the checked base weights into a new model, or
+    says why it trains from scratch."""
+
+    def load(model: nn.Module) -> str:
+        try:
+            weights = read_base_weights(base, config)
+        except BaseWeightsError as error:
+            return f"base weights not used: {error}"
+        return describe(transfer(model, weights), base.folder)
+
+    return load

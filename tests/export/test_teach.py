@@ -1,0 +1,235 @@
+"""`sta-hands teach`: a model taught on a small synthetic examples folder recognises other performers,
+its progress lines keep the contract the GUI reads, SIGTERM leaves no half-written model, and bad
+examples folders get one clear line each without anything recorded being lost."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch", reason="teach trains with PyTorch (the train extra)")
+
+from app.cli import main
+from app.runtime import OnnxModel, default_model_folder
+from export.teach_augment import PoseAugmentation, mirror_pose, rotate_scale_jitter
+from recordings.frame import NUM_JOINTS, Body, Frame
+from recordings.own import RecordingPaths, RecordingWriter
+from recordings.synthetic import SYNTHETIC_CLASSES, ClipSpec, generate_dataset
+
+ACTIONS = ("wave right hand", "squat")  # a hand and a whole-body motion: tiny settings learn them
+FRAMES = 45  # 1.5 s at 30 fps
+TRAIN_PERFORMERS, TEST_PERFORMERS = (1, 2, 3), (4, 5, 6)
+
+
+def _clips(folder: Path, performers: tuple[int, ...]) -> Path:
+    specs = [
+        ClipSpec(index=10 * p + c, seed=3, class_index=SYNTHETIC_CLASSES.index(a), performer=p, frames=FRAMES)
+        for p in performers
+        for c, a in enumerate(ACTIONS)
+    ]
+    generate_dataset(folder, specs, workers=1, progress=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def base_model() -> Path:
+    try:
+        return default_model_folder()
+    except Exception as error:  # the demo is built by python -m export.make_demo
+        pytest.skip(str(error))
+
+
+@pytest.fixture(scope="module")
+def taught(tmp_path_factory: pytest.TempPathFactory, base_model: Path) -> dict:
+    """The CLI run once on the training performers (tiny settings), with its progress lines."""
+    work = tmp_path_factory.mktemp("teach")
+    examples, test = _clips(work / "examples", TRAIN_PERFORMERS), _clips(work / "test", TEST_PERFORMERS)
+    out, report, cache = work / "model", work / "teach.json", work / "cache"
+    capture = work / "stdout.txt"
+    import contextlib
+
+    with open(capture, "w") as stdout, contextlib.redirect_stdout(stdout):
+        code = main(["teach", str(examples), "--out", str(out), "--tiny", "--cache", str(cache),
+                     "--progress-jsonl", "--json", str(report)])  # fmt: skip
+    lines = [json.loads(line) for line in capture.read_text().splitlines()]
+    return {"code": code, "out": out, "lines": lines, "report": report, "examples": examples, "test": test,
+            "cache": cache}  # fmt: skip
+
+
+def test_the_taught_model_recognises_other_performers(taught: dict) -> None:
+    from export.evaluate_onnx import evaluate_exported
+    from export.teach_examples import find_examples
+    from models.data import Dataset
+
+    assert taught["code"] == 0
+    model = OnnxModel(taught["out"])  # what run --model and the GUI open
+    assert model.info.class_names == tuple(sorted(ACTIONS, key=str.casefold))
+    teach_record = json.loads(model.head.get_modelmeta().custom_metadata_map["teach"])
+    assert teach_record["examples"] == {action: len(TRAIN_PERFORMERS) for action in ACTIONS}
+    found = find_examples(taught["test"])
+    assert found.class_names == model.info.class_names
+    dataset = Dataset(taught["test"], tuple(e.clip for e in found.examples), found.class_names)
+    report = evaluate_exported(taught["out"], dataset, progress=False)
+    assert report["clips"] == 6
+    assert report["accuracy"]["fused"] >= 5 / 6  # chance is 1/2
+
+
+def test_run_opens_the_taught_model(taught: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    clip = sorted(taught["test"].glob("*.jsonl"))[0]
+    assert main(["run", str(clip), "--model", str(taught["out"]), "--headless", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert lines[-1]["summary"]["windows_classified"] == len(lines) - 1 > 0
+    assert {top["class"] for line in lines[:-1] for top in line["top"]} == set(ACTIONS)
+
+
+def test_progress_lines_keep_the_contract(taught: dict) -> None:
+    lines = taught["lines"]
+    stages = [line["stage"] for line in lines]
+    assert stages[-1] == "done" and stages.count("done") == 1
+    order = ["features", "training", "export"]
+    assert [s for i, s in enumerate(stages[:-1]) if i == 0 or stages[i - 1] != s] == order
+    for line in lines[:-1]:
+        assert set(line) == {"stage", "done", "total", "eta_s", "message"}
+        assert 0 <= line["done"] <= line["total"] and isinstance(line["message"], str)
+        assert line["eta_s"] is None or line["eta_s"] >= 0
+    for stage in order:
+        done = [line["done"] for line in lines if line["stage"] == stage]
+        assert done == sorted(done) and done[-1] == [ln["total"] for ln in lines if ln["stage"] == stage][-1]
+    final = lines[-1]
+    assert final["model"] == str(taught["out"]) and final["classes"] == sorted(ACTIONS, key=str.casefold)
+    assert final["examples"] == {action: 3 for action in ACTIONS}
+    assert "too few examples to hold any out" in final["message"] and final["validation_accuracy"] is None
+    assert json.loads(taught["report"].read_text()) == {
+        key: final[key] for key in ("classes", "examples", "seconds", "validation_accuracy")
+    }
+
+
+def test_sigterm_stops_cleanly_and_keeps_the_previous_model(
+    taught: dict, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import shutil
+
+    from export import teach
+
+    out = tmp_path / "model"
+    shutil.copytree(taught["out"], out)
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    stage = teach.Progress.stage
+
+    def terminated_while_training(self, name, *args):  # the GUI's cancel button sends SIGTERM
+        stage(self, name, *args)
+        if name == "training":
+            signal.raise_signal(signal.SIGTERM)
+
+    monkeypatch.setattr(teach.Progress, "stage", terminated_while_training)
+    arguments = ["--tiny", "--cache", str(taught["cache"]), "--progress-jsonl"]
+    code = main(["teach", str(taught["examples"]), "--out", str(out), *arguments])
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 130 and last["stage"] == "error" and "SIGTERM" in last["message"]
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging folder left
+    assert signal.getsignal(signal.SIGTERM) is not teach._interrupt  # the handler is restored
+
+
+# ------------------------------------------------------------------------------------------ bad input
+
+
+def _example(stem: Path, action: str | None, bodies: bool = True, frames: int = 3) -> RecordingPaths:
+    """A tiny recording (64 x 48 px, one still body or none), labelled `action` in its sidecar."""
+    joints = np.column_stack([np.linspace(-0.3, 0.3, NUM_JOINTS), np.linspace(-0.8, 0.8, NUM_JOINTS),
+                              np.full(NUM_JOINTS, 3.0)])  # fmt: skip
+    body = Body(id=7, joints=joints, color_px=np.full((NUM_JOINTS, 2), 20.0), tracking=np.full(NUM_JOINTS, 2))
+    metadata = {} if action is None else {"action": action}
+    with RecordingWriter(stem, metadata=metadata, fsync_every=0, fsync_seconds=None) as writer:
+        for t in range(frames):
+            image = np.full((48, 64, 3), 40 * t, dtype=np.uint8)
+            writer.write(Frame(index=t, timestamp=t / 30.0, image=image, bodies=(body,) if bodies else ()))
+    return RecordingPaths(stem)
+
+
+def _teach_error(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, dict]:
+    snapshot = {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+    out = tmp_path / "model"
+    code = main(["teach", str(folder), "--out", str(out), "--tiny", "--progress-jsonl",
+                 "--cache", str(tmp_path / "cache")])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 2 and not out.exists()
+    assert {
+        path: path.read_bytes() for path in folder.rglob("*") if path.is_file()
+    } == snapshot  # nothing lost
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("sta-hands teach: ")
+    return errors[0], json.loads(captured.out.strip().splitlines()[-1])
+
+
+def test_an_action_with_one_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "examples"
+    (
+        _example(folder / "wave 01", "wave"),
+        _example(folder / "wave 02", "wave"),
+        _example(folder / "clap 01", "clap"),
+    )
+    error, last = _teach_error(folder, tmp_path, capsys)
+    assert "clap 01.jsonl" in error and "'clap' has 1 example;" in error and "at least 2" in error
+    assert last == {"stage": "error", "message": error.removeprefix("sta-hands teach: ")}
+
+
+def test_an_example_with_no_bodies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "examples"
+    for name in ("wave 01", "wave 02", "clap 01"):
+        _example(folder / name, name.split()[0])
+    _example(folder / "clap 02", "clap", bodies=False)
+    error, _ = _teach_error(folder, tmp_path, capsys)
+    assert "clap 02.jsonl" in error and "frames 0-2: no body in any frame" in error
+
+
+def test_an_empty_examples_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not an example")
+    error, last = _teach_error(folder, tmp_path, capsys)
+    assert f"{folder}: no examples in this folder" in error and last["stage"] == "error"
+
+
+@pytest.mark.parametrize("name", ["wave/left", "what?", "CON", ""])
+def test_an_action_name_that_is_not_a_file_name(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "examples"
+    for stem in ("a 01", "a 02", "b 01", "b 02"):
+        _example(folder / stem, name if stem.startswith("b") else "wave")
+    error, _ = _teach_error(folder, tmp_path, capsys)
+    assert "b 01.jsonl" in error and "action" in error
+
+
+def test_an_example_without_a_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "examples"
+    _example(folder / "recorded", None)
+    error, _ = _teach_error(folder, tmp_path, capsys)
+    assert "recorded.jsonl" in error and "no 'action' in the header" in error
+
+
+# ---------------------------------------------------------------------------------------- augmentation
+
+
+def test_mirroring_swaps_the_sides_and_keeps_absent_bodies_zero() -> None:
+    rng = np.random.default_rng(0)
+    pose = rng.normal(size=(2, 20, 150)).astype(np.float32)
+    pose[:, :, 75:] = 0.0  # no second person
+    mirrored = mirror_pose(pose)
+    xyz, back = pose.reshape(2, 20, 2, 25, 3), mirrored.reshape(2, 20, 2, 25, 3)
+    hand_left, hand_right, head = 7, 11, 3
+    np.testing.assert_array_equal(back[:, :, 0, hand_left], xyz[:, :, 0, hand_right] * [-1, 1, 1])
+    np.testing.assert_array_equal(back[:, :, 0, head], xyz[:, :, 0, head] * [-1, 1, 1])
+    np.testing.assert_array_equal(mirror_pose(mirrored), pose)
+    assert not back[:, :, 1].any()
+    turned = rotate_scale_jitter(pose, rng, PoseAugmentation(rotation_deg=30, scale=0.0, jitter_m=0.0))
+    assert not turned.reshape(2, 20, 2, 25, 3)[:, :, 1].any()
+    heights = turned.reshape(2, 20, 2, 25, 3)[..., 1]
+    np.testing.assert_allclose(heights, xyz[..., 1], atol=1e-6)  # about the vertical axis
+    np.testing.assert_allclose(np.linalg.norm(turned.reshape(2, 20, 2, 25, 3)[..., [0, 2]], axis=-1),
+                               np.linalg.norm(xyz[..., [0, 2]], axis=-1), atol=1e-5)  # fmt: skip
