@@ -45,9 +45,19 @@ class ClassRow:
         grid.addWidget(self.rgb_bar, first + 3, 0)
         grid.addWidget(self.rgb_value, first + 3, 1)
 
+        self.shown, self.streams_shown = True, True
+
     def set_streams_visible(self, visible: bool) -> None:
+        self.streams_shown = visible
+        self.set_shown(self.shown)
+
+    def set_shown(self, shown: bool) -> None:
+        """Show or hide the row (a model with fewer than five classes has no class for it)."""
+        self.shown = shown
+        for widget in (self.name, self.bar, self.value):
+            widget.setVisible(shown)
         for widget in (self.pose_bar, self.pose_value, self.rgb_bar, self.rgb_value):
-            widget.setVisible(visible)
+            widget.setVisible(shown and self.streams_shown)
 
     def set_class(self, name: str, fused: float, pose: float, rgb: float, winner: bool) -> None:
         self.name.setText(name)
@@ -136,6 +146,7 @@ class TopClasses(QWidget):
         )
         index = {class_name: i for i, class_name in enumerate(prediction.class_names)}
         for rank, row in enumerate(self.rows):
+            row.set_shown(rank < len(prediction.class_names))
             if rank >= len(top):
                 row.set_class("", 0.0, 0.0, 0.0, False)
                 continue

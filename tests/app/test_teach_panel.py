@@ -265,6 +265,7 @@ def test_the_real_teach_command_trains_a_model_the_window_runs(window, qtbot, re
         lambda: getattr(window.top.prediction, "class_names", None) == ("drink", "wave"), timeout=30000
     )
     assert window.top.winner.text() in ("drink", "wave", "not sure")
+    assert [row.shown for row in window.top.rows] == [True, True, False, False, False]  # no empty rows
 
 
 def test_the_real_teach_command_refuses_an_example_with_no_body(window, qtbot, real_teach) -> None:
