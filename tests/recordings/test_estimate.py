@@ -3,6 +3,7 @@ empty image, the 33 -> 25 mapping, tracking ids."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,21 @@ def test_missing_model_files_give_one_line_naming_the_file(tmp_path: Path) -> No
     assert not available and "pose_detection.onnx" in reason and "\n" not in reason
     with pytest.raises(EstimatorUnavailable, match=r"pose_detection\.onnx: pose model file not found"):
         PoseEstimator(tmp_path)
+
+
+def test_without_onnx_runtime_the_reason_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now raises ImportError
+    available, reason = estimator_available()
+    assert not available and "pip install 'sta-hands[cpu]'" in reason
+    with pytest.raises(EstimatorUnavailable, match="needs ONNX Runtime"):
+        PoseEstimator()
+
+
+def test_a_provider_this_onnx_runtime_lacks_is_one_line() -> None:
+    with pytest.raises(
+        EstimatorUnavailable, match=r"none of the providers \['NoSuchExecutionProvider'\] is in"
+    ):
+        PoseEstimator(providers=["NoSuchExecutionProvider"])
 
 
 def test_describe_names_the_model_and_the_provider(estimator: PoseEstimator) -> None:
