@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -134,6 +135,23 @@ def test_metres_match_the_kinects_scale(one_person) -> None:
     assert body.joints[JOINT["SpineBase"], 2] == pytest.approx(kinect.joints[JOINT["SpineBase"], 2], rel=0.3)
     head_up = body.joints[JOINT["Head"], 1] - body.joints[JOINT["SpineBase"], 1]
     assert head_up > 0.4, "camera space has +y up"
+
+
+def test_a_webcam_framed_person_is_found_and_legs_out_of_view_are_not_tracked(one_person) -> None:
+    """The upper body filling a 640 x 480 frame, as at a desk in front of a webcam (cut from the real clip
+    and enlarged 1.6 times): hands where the Kinect's are, knees and ankles below the frame not tracked."""
+    estimator = PoseEstimator(threads=2)
+    left, top, scale = 830, 250, 1.6
+    for frame, _ in one_person[:4]:
+        webcam = cv2.resize(frame.image[top : top + 300, left : left + 400], (640, 480))
+        (body,) = estimator.estimate(webcam)
+        kinect = frame.bodies[0]
+        for hand in ("HandLeft", "HandRight"):
+            in_full_frame = body.color_px[JOINT[hand]] / scale + (left, top)
+            assert np.linalg.norm(in_full_frame - kinect.color_px[JOINT[hand]]) < 25.0, (frame.index, hand)
+        legs = [JOINT[name] for name in ("KneeLeft", "KneeRight", "AnkleLeft", "AnkleRight")]
+        assert np.all(body.tracking[legs] == NOT_TRACKED)
+        assert body.tracking[JOINT["Head"]] == TRACKED
 
 
 def test_two_people_keep_their_ids(ntu_samples: Path) -> None:
