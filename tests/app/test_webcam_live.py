@@ -119,3 +119,25 @@ def test_a_camera_that_cannot_be_opened_is_one_line_from_the_command(
     assert main(["run", "webcam:2", "--headless"]) == EXIT_USER_ERROR
     err = capsys.readouterr().err.strip()
     assert err.startswith("sta-hands run: webcam 2: cannot open the camera") and "\n" not in err
+
+
+def test_info_on_a_webcam_says_its_size_and_that_bodies_are_estimated(
+    camera_video: tuple[Path, list[Frame]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import functools
+
+    import recordings.sources
+    from app.cli import main
+
+    video, drawn = camera_video
+    camera = functools.partial(Webcam, capture_factory=lambda index: FakeCamera(video))
+    monkeypatch.setattr(recordings.sources, "open_webcam", camera)
+    monkeypatch.setattr(
+        recordings.sources, "bundled_estimator", lambda: FakeEstimator([f.bodies for f in drawn])
+    )
+    assert main(["info", "webcam", "--pose", "auto"]) == 0
+    out = capsys.readouterr().out
+    assert "webcam 0  (webcam)" in out and "video:   320x180, 30.00 fps, live" in out
+    assert "bodies from: estimated (fake estimator (tests))" in out
+    assert main(["info", "webcam", "--pose", "kinect"]) == 0
+    assert "bodies from: none" in capsys.readouterr().out
