@@ -154,7 +154,7 @@ def bodies_from(reader: Reader) -> str:
     if isinstance(reader, EstimatedBodies):
         return reader.bodies_from
     if not recorded_bodies(reader):
-        return "none (no skeleton, and no estimate: see the warning)"
+        return "none (no skeleton, and not estimated: --pose auto or estimate does)"
     if isinstance(reader, Recording):
         return "recorded skeleton" + (", estimated when recorded" if reader.hand_crop.rule == "body" else "")
     if isinstance(reader, FunctionReader):
