@@ -6,12 +6,16 @@
 - glimpse: crops/s per backbone and input size, ONNX Runtime vs PyTorch eager, batch 1 / 4 / 8,
   and the effective GFLOP/s (FLOPs per crop counted by torch's FlopCounterMode) as a share of the
   ceiling;
-- head: ms per window, ONNX Runtime vs PyTorch eager; for the int8 folder too;
+- head: ms per prediction on the recognizer's path (cached projections), beside the unsplit head,
+  PyTorch eager and the time its weights take to stream from memory once (`export.bench_head`); for
+  the int8 folder too;
 - streaming: the recognizer's cached glimpses vs recomputing every crop of every window, per folder;
 - end to end: a 30 fps 1920x1080 one-person clip replayed from disk (JPEG decoding included) through
   the app's recognizer, every due window classified: real-time factor (processing time / clip
   duration), latency from a frame's arrival to its prediction, and the peak memory of a fresh
   interpreter that never imported torch (its own VmHWM: ru_maxrss would carry this process's);
+- GUI: `startup_s` (`sta-hands demo` to its first prediction on screen) and, per folder,
+  `gui_latency_ms_p95` (the window replaying the clip at real time; `export.gui_timing`);
 - pose_estimation: bodies estimated from the image, per frame and end to end with the first backbone
   (`export.bench_pose`; skipped, saying why, without the estimator or the real NTU samples).
 
@@ -39,13 +43,15 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from app.recognizer import StreamRecognizer, classify_window
 from app.runtime import OnnxModel
+from export.bench_head import bench_head, format_head, unsplit_head_file
 from export.bench_pose import bench_pose_estimation, format_pose
-from export.ceiling import MATMUL_SIZES, cpu_facts, measure_ceiling
-from export.onnx import ExportMetadata, example_head_inputs, export_model
+from export.ceiling import MATMUL_SIZES, cpu_facts, measure_ceiling, memory_read_gbs
+from export.gui_timing import measure_gui_latency, measure_startup
+from export.onnx import ExportMetadata, export_model
 from export.quantize import calibration_crops, quantize_int8
 from models.config import ModelConfig
 from models.glimpse import GlimpseBackbone, build_backbone
-from models.two_stream import INPUT_NAMES, TwoStreamModel
+from models.two_stream import TwoStreamModel
 from recordings.own import RecordingPaths, open_recording
 from recordings.synthetic import plan_clips, write_clip
 
@@ -104,16 +110,6 @@ def _torch_call(backbone: GlimpseBackbone) -> Callable[[np.ndarray], Any]:
             return backbone(torch.from_numpy(crops))
 
     return call
-
-
-def bench_head(model: OnnxModel, head: TwoStreamModel, min_seconds: float) -> dict[str, float]:
-    inputs = example_head_inputs(head, batch=1)
-    feeds = [inputs[name] for name in INPUT_NAMES]
-    arrays = [tensor.numpy() for tensor in feeds]
-    with torch.no_grad():
-        torch_s = seconds_per_call(lambda: head(*feeds), min_seconds)
-    ort_s = seconds_per_call(lambda: model.run_head(*arrays), min_seconds)
-    return {"onnxruntime": ort_s * 1e3, "pytorch": torch_s * 1e3, "speedup": torch_s / ort_s}
 
 
 def bench_stream(model: OnnxModel, clip_stem: Path, max_windows: int = 8) -> dict[str, float]:
@@ -175,8 +171,9 @@ def run_bench(
     min_seconds: float = 1.0,
     clip_frames: int = 240,
     matmul_sizes: tuple[int, ...] = MATMUL_SIZES,
+    gui_seconds: float = 20.0,
 ) -> dict[str, Any]:
-    """Every measurement above, as one JSON-able dict."""
+    """Every measurement above, as one JSON-able dict (`gui_seconds`: each folder's GUI replay)."""
     facts = cpu_facts()
     report: dict[str, Any] = {
         "machine": {
@@ -191,6 +188,9 @@ def run_bench(
         "backbones": {},
     }
     ceiling = measure_ceiling(matmul_sizes, min_seconds / 2)
+    report["memory_read_gbs"] = memory_read_gbs(min_seconds)
+    report["startup"] = measure_startup()
+    report["startup_s"] = report["startup"]["startup_s"]
     with tempfile.TemporaryDirectory(prefix="sta-hands-bench-") as tmp:
         clip = bench_clip(Path(tmp) / "clip", frames=clip_frames)
         for name, size in backbones:
@@ -205,15 +205,20 @@ def run_bench(
                 "pytorch": bench_glimpse(_torch_call(backbone), size, flops, min_seconds),
             }
             entry = {"backbone": name, "input_size": size, "glimpse": glimpse}
+            unsplit = unsplit_head_file(head, Path(tmp))
             for suffix, path in (("", folder), ("_int8", int8)):  # every figure from its own folder
                 model = OnnxModel(path, provider=None)
                 report["provider"] = model.provider
                 glimpse["onnxruntime" + suffix] = bench_glimpse(
                     model.glimpse_features, size, flops, min_seconds
                 )
-                entry["head_ms" + suffix] = bench_head(model, head, min_seconds)
+                entry["head_ms" + suffix] = bench_head(
+                    model, head, seconds_per_call, min_seconds, report["memory_read_gbs"], unsplit
+                )
                 entry["stream_vs_recompute" + suffix] = bench_stream(model, clip)["speedup"]
                 entry["end_to_end" + suffix] = replay_in_fresh_process(path, clip)
+                entry["gui" + suffix] = measure_gui_latency(path, clip, gui_seconds)
+                entry["gui_latency_ms_p95" + suffix] = entry["gui" + suffix]["gui_latency_ms_p95"]
             report["backbones"][f"{name}@{size}"] = entry
         report["pose_estimation"] = bench_pose_estimation(Path(tmp) / "-".join(map(str, backbones[0])))
     ceiling = measure_ceiling(matmul_sizes, min_seconds / 2, earlier=ceiling)  # at the end too
@@ -275,6 +280,7 @@ def format_report(report: dict[str, Any]) -> str:
                 f"| {e2e['latency_ms_p50']:.0f} / {e2e['latency_ms_p95']:.0f} | {e2e['peak_rss_mb']:.0f} |"
             )
     lines += ["", "int8 rows: share of the int8 ceiling; PyTorch is float32 eager throughout."]
+    lines += ["", format_head(report)]
     if "pose_estimation" in report:
         lines += ["", format_pose(report["pose_estimation"])]
     return "\n".join(lines)

@@ -6,6 +6,9 @@
   OPENBLAS_L2_SIZE) so that OpenBLAS picks its own kernels; this process's environment is left alone.
 - int8: ONNX Runtime's MatMulInteger (uint8 x int8, the kernels its quantised convolutions use), the
   ceiling of the int8 glimpse rows.
+- memory: the read bandwidth from main memory (GB/s): a float32 array far larger than the caches,
+  read by numpy's column sum and by BLAS's dot product, the fastest pass of either; the speed a
+  model's weights stream at when no cache holds them, the head's yardstick (`sta-hands bench`);
 - theoretical: cores x clock x float32 FLOPs per cycle (vector width / 32 lanes x 2 for a fused
   multiply-add x FMA units per core), from /proc/cpuinfo and lscpu; what could not be read is said.
 """
@@ -143,6 +146,16 @@ def onnxruntime_rates(
             seconds = fastest_call(lambda s=session, a=a: s.run(None, {"a": a}), min_seconds)
             rates[_key(size, count)] = 2 * size**3 / seconds / 1e9
     return rates
+
+
+MEMORY_PROBE_MB = 512  # far larger than any CPU's last-level cache
+
+
+def memory_read_gbs(min_seconds: float = 0.5, megabytes: int = MEMORY_PROBE_MB) -> float:
+    """GB/s read from main memory: a `megabytes` float32 array read whole, the fastest pass."""
+    values = np.ones(megabytes * 2**20 // 4, dtype=np.float32)  # written once: resident, not just reserved
+    reads = (lambda: values.reshape(-1, 4096).sum(axis=0), lambda: np.dot(values, values))
+    return max(values.nbytes / fastest_call(read, min_seconds / 2) / 1e9 for read in reads)
 
 
 def summarise(by_engine: dict[str, dict[str, float]]) -> dict[str, Any]:

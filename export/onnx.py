@@ -191,6 +191,14 @@ def check_parity(
     )
 
 
+def export_unsplit_head(model: TwoStreamModel, path: Path) -> None:
+    """The unsplit head graph alone at `path` (no metadata): what `sta-hands bench` sets the split
+    head against."""
+    head_args = tuple(example_head_inputs(model)[n] for n in INPUT_NAMES)
+    dynamic = {name: {0: "B"} for name in (*INPUT_NAMES, *OUTPUT_NAMES)}
+    _export(_HeadGraph(model.eval()), head_args, path, INPUT_NAMES, OUTPUT_NAMES, dynamic)
+
+
 def _export_split_head(model: TwoStreamModel, head_args: tuple[Tensor, ...], folder: Path) -> None:
     """projection.onnx (features -> projected, per crop) and head.onnx on projected glimpses."""
     projection = GlimpseProjection(model)

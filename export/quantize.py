@@ -22,6 +22,7 @@ accuracy change against float32 is measured by `sta-hands evaluate` on the same 
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,15 +98,19 @@ def quantize_gru_matrices(folder: Path) -> None:
     for name in (PROJECTION_FILE, HEAD_FILE):
         path, quantized = folder / name, folder / f"{name}.int8"
         nodes = _gru_matrix_nodes(onnx.load(str(path)).graph, gates)
-        quantize_dynamic(
-            str(path),
-            str(quantized),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            reduce_range=True,  # 7-bit weights: see the module's docstring
-            nodes_to_quantize=nodes,
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
+        logging.disable(logging.WARNING)  # its advice to pre-process: no convolutions here to fold
+        try:
+            quantize_dynamic(
+                str(path),
+                str(quantized),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                reduce_range=True,  # 7-bit weights: see the module's docstring
+                nodes_to_quantize=nodes,
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )
+        finally:
+            logging.disable(logging.NOTSET)
         _copy_metadata(path, quantized, "")
         quantized.replace(path)
 

@@ -1,0 +1,124 @@
+"""`bench --json`'s head figures (issue 14): the head's ms per prediction beside the time its weights take
+to stream from main memory once, and the window's startup and on-screen latency (`export.gui_timing`).
+
+- `head_ms` (per folder, so the int8 rows are their own): ONNX Runtime on the recognizer's path (each
+  hand's projection cached; a split head reads those), the same model's unsplit head (every glimpse
+  multiplied by W_ih again, as before the split), PyTorch eager (unsplit), the projection of one new
+  frame's four crops (the per-crop work the split moved out of the head), the head's weight bytes, and
+  `memory_ms` = those bytes / the measured memory bandwidth (`export.ceiling.memory_read_gbs`):
+  `vs_memory` = head ms / memory ms, 1.0 being a head that runs at the speed its weights stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+
+from app.runtime import OnnxModel, open_session
+from export.onnx import example_head_inputs, export_unsplit_head
+from models.two_stream import INPUT_NAMES, TwoStreamModel
+from recordings.onnx_contract import HEAD_FILE, HEAD_OUTPUTS
+
+
+def weight_bytes(path: Path) -> int:
+    """Bytes of a graph's weights: its initializers and constant tensors."""
+    graph = onnx.load(str(path)).graph
+    tensors = list(graph.initializer) + [
+        attribute.t for node in graph.node if node.op_type == "Constant" for attribute in node.attribute
+    ]
+    return sum(numpy_helper.to_array(tensor).nbytes for tensor in tensors)
+
+
+Timer = Callable[[Callable[[], Any], float], float]  # (call, min_seconds) -> seconds per call
+
+
+def bench_head(
+    model: OnnxModel,
+    head: TwoStreamModel,
+    seconds_per_call: Timer,
+    min_seconds: float,
+    memory_gbs: float,
+    unsplit_head: Path | None = None,
+) -> dict[str, Any]:
+    """The head's ms per prediction, engines side by side, and against its weights' memory time."""
+    inputs = example_head_inputs(head, batch=1)
+    feeds = [inputs[name] for name in INPUT_NAMES]
+    features, mask, pose = (tensor.numpy() for tensor in feeds)
+    flat = features.reshape(-1, features.shape[-1])
+    projected = model.project(flat).reshape((*features.shape[:-1], model.head_feature_dim))
+    with torch.no_grad():
+        torch_s = seconds_per_call(lambda: head(*feeds), min_seconds)
+    ort_s = seconds_per_call(lambda: model.run_head_projected(projected, mask, pose), min_seconds)
+    one_frame = np.ascontiguousarray(flat[:4])
+    projection_s = seconds_per_call(lambda: model.project(one_frame), min_seconds / 2)
+    memory_ms = weight_bytes(model.folder / HEAD_FILE) / (memory_gbs * 1e9) * 1e3
+    entry: dict[str, Any] = {
+        "onnxruntime": ort_s * 1e3,
+        "pytorch": torch_s * 1e3,
+        "speedup": torch_s / ort_s,
+        "split": model.split,
+        "projection_ms_per_frame": projection_s * 1e3 if model.split else 0.0,
+        "weights_mb": weight_bytes(model.folder / HEAD_FILE) / 1e6,
+        "memory_ms": memory_ms,
+        "vs_memory": ort_s * 1e3 / memory_ms,
+    }
+    if unsplit_head is not None:
+        session = open_session(unsplit_head, [model.provider])
+        arrays = dict(zip(INPUT_NAMES, (features, mask, pose), strict=True))
+        unsplit_s = seconds_per_call(lambda: session.run(list(HEAD_OUTPUTS), arrays), min_seconds)
+        entry["onnxruntime_unsplit"] = unsplit_s * 1e3
+        entry["split_speedup"] = unsplit_s / ort_s
+    return entry
+
+
+def unsplit_head_file(head: TwoStreamModel, folder: Path) -> Path:
+    """The unsplit head of `head` at folder/unsplit-head.onnx, for `bench_head` to set against."""
+    path = folder / "unsplit-head.onnx"
+    export_unsplit_head(head, path)
+    return path
+
+
+def format_head(report: dict[str, Any]) -> str:
+    """The head, startup and on-screen latency lines of the README's speed section."""
+    lines = [
+        f"Head (one prediction, batch 1) against its weights streamed once from memory "
+        f"({report.get('memory_read_gbs', float('nan')):.1f} GB/s measured):",
+        "",
+        "| backbone | head ms ORT | x memory time | unsplit head ms ORT | split speedup | PyTorch ms "
+        "| weights MB | projection ms per new frame | GUI p95 ms (p50) | drawn fps / source fps |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for key, entry in report["backbones"].items():
+        for suffix in ("", "_int8"):
+            head = entry.get("head_ms" + suffix)
+            if head is None:
+                continue
+            gui = entry.get("gui" + suffix) or {}
+            unsplit = head.get("onnxruntime_unsplit")
+            p95, p50 = gui.get("gui_latency_ms_p95"), gui.get("gui_latency_ms_p50")
+            lines.append(
+                f"| {key}{' int8' if suffix else ''} | {head['onnxruntime']:.2f} | {head['vs_memory']:.1f}x "
+                f"| {_number(unsplit)} | {_number(head.get('split_speedup'), 1, 'x')} "
+                f"| {head['pytorch']:.2f} | {head['weights_mb']:.1f} | {head['projection_ms_per_frame']:.2f} "
+                f"| {_number(p95, 0)} ({_number(p50, 0)}) "
+                f"| {_number(gui.get('display_fps'), 1)} / {_number(gui.get('source_fps'), 0)} |"
+            )
+    startup = report.get("startup")
+    if startup:
+        lines += [
+            "",
+            f"Startup: `sta-hands demo` to its first prediction on screen {startup['startup_s']:.2f} s "
+            f"(the model loaded at {_number(startup.get('model_loaded_s'))} s; a prediction needs "
+            f"{startup['window_seconds']:.1f} s of the clip played first).",
+        ]
+    return "\n".join(lines)
+
+
+def _number(value: float | None, digits: int = 2, unit: str = "") -> str:
+    return "–" if value is None else f"{value:.{digits}f}{unit}"
