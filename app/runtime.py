@@ -14,9 +14,18 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
+from app.glimpse_engine import (
+    EngineChoice,
+    OpenVinoGlimpse,
+    choose_engine,
+    cpu_flags,
+    openvino_failure,
+    openvino_installed,
+)
 from recordings.errors import UserError
 from recordings.onnx_contract import (
     GLIMPSE_FILE,
@@ -102,7 +111,9 @@ def open_session(path: Path, providers: Sequence[str], threads: int = 0):  # -> 
 class OnnxModel:
     """The glimpse CNN and the two-stream head of one exported model folder."""
 
-    def __init__(self, folder: str | Path, provider: str | None = None, threads: int = 0) -> None:
+    def __init__(
+        self, folder: str | Path, provider: str | None = None, threads: int = 0, engine: str | None = None
+    ) -> None:
         ort = import_onnxruntime()
         self.folder = Path(folder)
         if not self.folder.is_dir():
@@ -123,7 +134,8 @@ class OnnxModel:
         self.split = self._head_kind() == "split"
         self.projection = self._open_projection(providers, threads) if self.split else None
         self.provider = self.head.get_providers()[0]  # what runs, not what is compiled in
-        log.info("model %s on %s", self.folder, self.provider)
+        self.glimpse_engine, self._openvino = self._open_glimpse_engine(engine, threads)
+        log.info("model %s on %s, glimpses on %s", self.folder, self.provider, self.glimpse_engine)
 
     @property
     def name(self) -> str:
@@ -132,6 +144,21 @@ class OnnxModel:
     def _check_glimpse(self, glimpse_info: ModelInfo) -> None:
         if glimpse_info != self.info:
             raise ModelError(f"{self.folder}: {GLIMPSE_FILE} and {HEAD_FILE} come from different exports")
+
+    def _open_glimpse_engine(self, engine: str | None, threads: int) -> tuple[EngineChoice, Any]:
+        """`app.glimpse_engine`'s choice for a CPU run (a GPU provider keeps ONNX Runtime), and OpenVINO's
+        compiled glimpse when that is it; a glimpse OpenVINO cannot compile falls back, saying why."""
+        if self.provider != "CPUExecutionProvider" and engine in (None, "auto"):
+            return EngineChoice("onnxruntime", "f32", f"auto: {self.provider}"), None
+        choice = choose_engine(engine, cpu_flags(), openvino_installed())
+        if choice.engine != "openvino":
+            return choice, None
+        try:
+            return choice, OpenVinoGlimpse(self.folder / GLIMPSE_FILE, choice.precision, threads)
+        except Exception as error:  # OpenVINO raises its own types; the app keeps ONNX Runtime
+            why = openvino_failure(error)
+            log.warning("%s: OpenVINO cannot run it (%s); ONNX Runtime instead", GLIMPSE_FILE, why)
+            return EngineChoice("onnxruntime", "f32", f"OpenVINO failed: {why}"), None
 
     def _head_kind(self) -> str:
         inputs = tuple(i.name for i in self.head.get_inputs())
@@ -190,10 +217,12 @@ class OnnxModel:
                 f"expected N x 3 x {size} x {size}"
             )
         crops = np.ascontiguousarray(crops, dtype=np.float32)
-        parts = [
-            self.glimpse.run(None, {GLIMPSE_INPUT: crops[i : i + GLIMPSE_BATCH]})[0]
-            for i in range(0, len(crops), GLIMPSE_BATCH)
-        ]
+        run = (
+            self._openvino.run
+            if self._openvino is not None
+            else lambda batch: self.glimpse.run(None, {GLIMPSE_INPUT: batch})[0]
+        )
+        parts = [run(crops[i : i + GLIMPSE_BATCH]) for i in range(0, len(crops), GLIMPSE_BATCH)]
         return np.concatenate(parts) if parts else np.zeros((0, self.info.feature_dim), np.float32)
 
     def run_head(
