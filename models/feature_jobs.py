@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+import cv2
 import numpy as np
 
 from models.data import ClipInputs, ClipRef, clip_inputs, read_frames
@@ -162,7 +163,7 @@ def prepare_clip(clip: ClipRef) -> PreparedClip:
     decoding = [0.0]
     try:
         inputs = clip_inputs(clip, _timed(read_frames(clip), decoding))
-    except (UserError, OSError, ValueError) as error:  # a corrupt or cut file: named, counted, skipped
+    except (UserError, OSError, ValueError, cv2.error) as error:  # a corrupt or cut file: named, skipped
         elapsed = time.perf_counter() - started
         return PreparedClip(clip, None, ClipTiming(decoding[0], elapsed - decoding[0]), _one_line(error))
     elapsed = time.perf_counter() - started
