@@ -23,7 +23,7 @@ log = logging.getLogger("sta-hands")
 def cmd_info(args: argparse.Namespace) -> int:
     from recordings.info import describe, format_info
 
-    info = describe(args.path, pose=args.pose)
+    info = describe(args.path, pose=args.pose, mirror=args.mirror)
     print(json.dumps(info, indent=2) if args.json else format_info(info))
     return 0
 
@@ -57,7 +57,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from recordings.webcam import parse_size
 
     size = parse_size(args.size) if getattr(args, "size", None) else None
-    source = open_reader(args.source, args.data, seed=args.seed, pose=args.pose, camera_size=size)
+    source = open_reader(
+        args.source, args.data, seed=args.seed, pose=args.pose, camera_size=size, mirror=args.mirror
+    )
     if not args.headless and not display_available():
         print("sta-hands: no display ($DISPLAY is not set): running headless; for the window use a desktop "
               "session or xvfb-run", file=sys.stderr)  # fmt: skip
@@ -80,6 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     args.source, args.data, args.seed, args.model, args.pose = "demo", None, 0, None, "kinect"
+    args.mirror = "auto"
     args.realtime = args.realtime or not args.headless
     return cmd_run(args)
 
@@ -110,6 +113,11 @@ def _add_pose_option(p: argparse.ArgumentParser) -> None:
         "--pose", choices=["auto", "kinect", "estimate"], default="auto",
         help="where the bodies come from: auto (the recorded skeleton, else estimated from the image; "
         "default), kinect (recorded only), estimate (always estimated, to compare)",
+    )  # fmt: skip
+    p.add_argument(
+        "--mirror", choices=["auto", "yes", "no"], default="auto",
+        help="flip the images left-right as read, so sides follow the Kinect's mirror image: auto (the "
+        "webcam and videos not named NAME_rgb.avi; default), yes (any source), no (none)",
     )  # fmt: skip
 
 

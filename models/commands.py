@@ -31,7 +31,7 @@ def cmd_features(args: argparse.Namespace) -> int:
 
     # absolute paths: Ray's workers on other nodes open the clips by these paths
     data = Path(args.data).absolute() if args.engine == "ray" else args.data
-    dataset = find_dataset(data, args.missing, pose=args.pose)
+    dataset = find_dataset(data, args.missing, pose=args.pose, mirror=args.mirror)
     print(dataset.summary())
     weights = str(args.backbone_weights) if args.backbone_weights else None
     recipe = BackboneRecipe(args.backbone, args.input_size, weights, args.download, not args.random_weights)
@@ -114,6 +114,11 @@ def _add_pose_option(p: argparse.ArgumentParser) -> None:
         "auto (estimated from the image where there is no skeleton), estimate (always estimated); "
         "train with the same --pose as the features",
     )  # fmt: skip
+    p.add_argument(
+        "--mirror", choices=["auto", "yes", "no"], default="auto",
+        help="flip the images left-right as read (sides as in a Kinect's mirror image): auto (videos not "
+        "named NAME_rgb.avi; NTU's are not flipped; default), yes, no; train with the same --mirror",
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- train
@@ -136,7 +141,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from models.data import find_dataset
     from models.train import load_config_file, train_both, train_stream
 
-    dataset = find_dataset(args.data, args.missing, pose=args.pose)
+    dataset = find_dataset(args.data, args.missing, pose=args.pose, mirror=args.mirror)
     config, overrides = load_config_file(args.config) if args.config else (None, {})
     settings = _settings(args, overrides)
     split = None if args.split == "none" else args.split

@@ -59,7 +59,7 @@ from recordings.ntu import (
 from recordings.ntu_names import NTU120_CLASSES
 from recordings.own import SIDECAR_SUFFIX, Recording, open_recording
 from recordings.reader import Reader, read
-from recordings.sources import open_reader, with_pose
+from recordings.sources import open_reader, with_mirror, with_pose
 
 MISSING_LIST_NAME = "NTU_RGBD_samples_with_missing_skeletons.txt"  # NTU-60's 302 samples
 MISSING_LIST_NAMES = (MISSING_LIST_NAME, "NTU_RGBD120_samples_with_missing_skeletons.txt")  # + NTU-120's
@@ -91,6 +91,7 @@ class ClipRef:
     synthetic: bool = False  # a synthetic recording: per-frame active hands in its sidecar
     video: Path | None = None  # an NTU video kept in another folder than its skeleton (the download's)
     pose: str = "kinect"  # where its bodies come from: open_reader's pose ("auto", "kinect", "estimate")
+    mirror: str = "auto"  # whether its images are flipped: open_reader's mirror ("auto", "yes", "no")
 
 
 @dataclass(frozen=True)
@@ -131,9 +132,11 @@ class Dataset:
         return text
 
 
-def find_dataset(folder: str | Path, missing_list: str | Path | None = None, pose: str = "kinect") -> Dataset:
+def find_dataset(
+    folder: str | Path, missing_list: str | Path | None = None, pose: str = "kinect", mirror: str = "auto"
+) -> Dataset:
     """Index the clips under `folder` (see the module docstring); `pose` other than "kinect" also takes the
-    NTU-named videos without a skeleton, their bodies estimated."""
+    NTU-named videos without a skeleton, their bodies estimated; `mirror`: open_reader's, for every clip."""
     root = Path(folder)
     if not root.is_dir():
         raise DataError(root, "dataset folder not found" if not root.exists() else "expected a folder")
@@ -158,7 +161,7 @@ def find_dataset(folder: str | Path, missing_list: str | Path | None = None, pos
             clip, names = _recording_ref(stem)
         else:
             clip, names = _ntu_ref(stem, videos.get(name), ntu_classes)
-        clip = replace(clip, pose=pose)
+        clip = replace(clip, pose=pose, mirror=mirror)
         class_names = _same_classes(class_names, names, clip)
         clips.append(clip)
     if not clips:
@@ -274,8 +277,9 @@ def clip_path(clip: ClipRef) -> Path:
 def open_clip(clip: ClipRef) -> Reader:
     """The clip's reader (its video found in another folder where the download keeps it there)."""
     if clip.video is not None:
-        return with_pose(NtuClip(clip_path(clip), video=clip.video), clip.pose)
-    return open_reader(clip_path(clip), allow_empty=True, pose=clip.pose)
+        clip_reader = NtuClip(clip_path(clip), video=clip.video)
+        return with_pose(with_mirror(clip_reader, clip.mirror, clip.pose), clip.pose)
+    return open_reader(clip_path(clip), allow_empty=True, pose=clip.pose, mirror=clip.mirror)
 
 
 def read_frames(clip: ClipRef, wanted: Sequence[bool] | np.ndarray | None = None) -> Iterator[Frame]:

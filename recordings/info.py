@@ -8,10 +8,11 @@ from typing import Any
 from recordings.sources import bodies_from, open_reader
 
 
-def describe(path: str | Path, pose: str = "auto") -> dict[str, Any]:
+def describe(path: str | Path, pose: str = "auto", mirror: str = "auto") -> dict[str, Any]:
     """A JSON-able description of an NTU clip, a Kinect Studio .xef file, one of the app's recordings, a
-    video or a webcam, with where its bodies come from (`pose`, as `open_reader`'s)."""
-    with open_reader(path, allow_empty=True, pose=pose) as reader:
+    video or a webcam, with where its bodies come from (`pose`, as `open_reader`'s) and whether its
+    images are flipped (`mirror`, as `open_reader`'s)."""
+    with open_reader(path, allow_empty=True, pose=pose, mirror=mirror) as reader:
         info = reader.describe()
         info.setdefault("bodies_from", bodies_from(reader))
         return info
@@ -36,6 +37,8 @@ def format_info(info: dict[str, Any]) -> str:
         lines.append(f"  bodies from: {info['bodies_from']}")
     if info.get("hand_crop"):
         lines.append(f"  hand crop: {info['hand_crop']}")
+    if info.get("mirrored"):
+        lines.append(f"  image:   {info['mirrored']}")
     video = info["video"]
     if video is None:
         lines.append("  video:   none (skeleton only)")

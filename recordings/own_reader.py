@@ -147,6 +147,8 @@ class Recording(Reader):
             video = {"frames": self.num_frames, "width": width, "height": height, "fps": self.fps}
         info = clip_description(self.paths.sidecar, name, class_name, self.bodies, video, self.num_frames)
         info["kind"] = "recording"
+        if header.get("mirrored") is True:
+            info["mirrored"] = "flipped left-right when recorded (a camera or video), as a Kinect shows it"
         info["recording"] = {
             "device": header.get("device"),
             "app_version": header.get("app_version"),

@@ -9,7 +9,9 @@ is a module with a `Reader` and one entry in `NAMED` (a word) or `BY_SUFFIX` (a 
 
 Where the bodies come from is `pose`'s choice (`recordings.estimated`): "auto" keeps a recorded
 skeleton and estimates bodies from the image where there is none (a plain video, the webcam),
-"estimate" always estimates (to compare with the Kinect's), "kinect" never does.
+"estimate" always estimates (to compare with the Kinect's), "kinect" never does. Before that, `mirror`
+flips the images of sources that are not mirror images as a Kinect's are (`recordings.mirror`: "auto"
+flips the webcam and videos not named in the NTU layout), so that estimated sides follow the Kinect's.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from recordings.errors import RecordingError, UserError
 from recordings.estimated import EstimatedBodies, EstimatorFactory, bundled_estimator
 from recordings.frame import Frame
+from recordings.mirror import MirroredImages, should_mirror
 from recordings.ntu import SAMPLE_NAME, VIDEO_FILE_SUFFIXES, NtuClip
 from recordings.own import Recording, RecordingPaths, open_recording
 from recordings.reader import FunctionReader, ImageFlags, Reader
@@ -94,17 +97,19 @@ def open_reader(
     pose: str = "auto",
     camera_size: tuple[int, int] | None = None,
     estimator_factory: EstimatorFactory | None = None,
+    mirror: str = "auto",
 ) -> Reader:
-    """The reader of what `spec` names (module doc), its bodies from where `pose` says; a file with no
-    frame at all is refused, unless `allow_empty` (`info` describes it). `camera_size`: the (width, height)
-    asked of a webcam; `estimator_factory`: the pose estimator (default: the bundled one)."""
+    """The reader of what `spec` names (module doc), its images flipped where `mirror` says and its bodies
+    from where `pose` says; a file with no frame at all is refused, unless `allow_empty` (`info` describes
+    it). `camera_size`: the (width, height) asked of a webcam; `estimator_factory`: the pose estimator
+    (default: the bundled one)."""
     if pose not in POSE_MODES:
         raise UserError(f"--pose {pose!r}: expected one of {', '.join(POSE_MODES)}")
     reader = _open(str(spec), data_folder, seed, camera_size)
     if reader.num_frames == 0 and not allow_empty:
         raise RecordingError(reader.path or spec, "no frames (expected at least one colour or body frame)")
     try:
-        return with_pose(reader, pose, estimator_factory)
+        return with_pose(with_mirror(reader, mirror, pose), pose, estimator_factory)
     except BaseException:
         reader.close()
         raise
@@ -116,7 +121,10 @@ def open_webcam(index: int, size: tuple[int, int] | None) -> Reader:
 
 
 def recorded_bodies(reader: Reader) -> bool:
-    """Whether `reader` has bodies of its own (a skeleton, a Kinect): a plain video and a webcam have not."""
+    """Whether `reader` has bodies of its own (a skeleton, a Kinect): a plain video, a webcam and mirrored
+    images have not."""
+    if isinstance(reader, MirroredImages):
+        return False
     if isinstance(reader, NtuClip):
         return reader.skeleton is not None
     return not isinstance(reader, Webcam)
@@ -129,6 +137,19 @@ def has_images(reader: Reader) -> bool:
     if isinstance(reader, Recording):
         return reader.has_video
     return True
+
+
+def with_mirror(reader: Reader, mirror: str, pose: str) -> Reader:
+    """`reader` with its images flipped left-right where `mirror` says (`recordings.mirror`). A recorded
+    skeleton fits the images as they are: flipping a source that has one needs its bodies estimated."""
+    if not should_mirror(reader, mirror) or not has_images(reader):
+        return reader
+    if pose != "estimate" and recorded_bodies(reader):
+        raise UserError(
+            f"{reader.description}: --mirror {mirror} would flip the images away from its recorded "
+            "skeleton; add --pose estimate to estimate the bodies from the flipped images"
+        )
+    return MirroredImages(reader)
 
 
 def with_pose(reader: Reader, pose: str, estimator_factory: EstimatorFactory | None = None) -> Reader:

@@ -37,6 +37,7 @@ from app.ring import FrameRing
 from app.runtime import OnnxModel
 from app.worker import Worker
 from recordings.frame import Frame
+from recordings.mirror import mirror_metadata
 from recordings.reader import Reader, read
 
 log = logging.getLogger(__name__)
@@ -273,7 +274,8 @@ class Session(QObject):
             return
         recorder = RecorderThread(
             stem, self.source.fps, device=self.source.description,
-            metadata={"source": self.source.description, "recorded_by": "sta-hands gui", **(metadata or {})},
+            metadata={"source": self.source.description, "recorded_by": "sta-hands gui",
+                      **mirror_metadata(self.source), **(metadata or {})},
             on_error=lambda message: self._post(Session._recording_failed, recorder, message),
             on_done=lambda path, frames: self._post(Session._recording_done, str(path), frames),
         )  # fmt: skip

@@ -22,6 +22,7 @@ from typing import Any
 from recordings.append_file import replace_with
 from recordings.errors import RecordingError, UserError
 from recordings.frame import Frame
+from recordings.mirror import mirror_metadata
 from recordings.own import RecordingPaths, RecordingWriter
 from recordings.own_format import SIDECAR_SUFFIX, json_line, parse_sidecar
 from recordings.reader import Reader
@@ -227,7 +228,8 @@ def save_span(
     if source.num_frames is not None and first >= source.num_frames:
         last_frame = source.num_frames - 1
         raise ExampleError(f"{source.description}: frame {first}: past its last frame ({last_frame})")
-    header = {ACTION_KEY: check_action_name(action), "source": source.description, "span": [first, last]}
+    header = {ACTION_KEY: check_action_name(action), "source": source.description, "span": [first, last],
+              **mirror_metadata(source)}  # fmt: skip
     writer = RecordingWriter(  # refuses to replace an existing recording
         stem, fps=source.fps, device=source.description, metadata={**header, **(metadata or {})}
     )

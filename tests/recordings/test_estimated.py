@@ -49,7 +49,7 @@ def _factory(bodies: list) -> tuple[list[FakeEstimator], object]:
 
 def test_a_plain_mp4_opens_and_gets_estimated_bodies(plain_mp4: Path, two_people: list) -> None:
     made, factory = _factory([frame.bodies for frame in two_people])
-    with open_reader(plain_mp4, pose="kinect") as plain:
+    with open_reader(plain_mp4, pose="kinect", mirror="no") as plain:
         assert isinstance(plain, NtuClip) and plain.description == "video my holiday.mp4"
         assert plain.num_frames == COUNT and all(not f.bodies and f.image is not None for f in plain.frames())
         assert bodies_from(plain).startswith("none")
@@ -57,7 +57,7 @@ def test_a_plain_mp4_opens_and_gets_estimated_bodies(plain_mp4: Path, two_people
         plain_mp4, estimator_factory=factory
     ) as reader:  # pose="auto": no skeleton, so estimated
         assert isinstance(reader, EstimatedBodies)
-        assert reader.description == "video my holiday.mp4, bodies estimated (fake estimator (tests))"
+        assert reader.description == "video my holiday.mp4, mirrored, bodies estimated (fake estimator (tests))"
         frames = list(reader.frames())
     assert len(frames) == COUNT and all(len(f.bodies) == 2 for f in frames)
     assert all(f.hand_crop == BODY_SCALED_CROP for f in frames)
@@ -126,7 +126,7 @@ def test_an_estimator_that_cannot_run_is_a_warning_in_auto_and_an_error_in_estim
         raise UserError("cannot estimate bodies from the image: the model files are missing")
 
     with caplog.at_level(logging.WARNING), open_reader(plain_mp4, estimator_factory=missing) as reader:
-        assert isinstance(reader, NtuClip)
+        assert not isinstance(reader, EstimatedBodies) and reader.description.endswith(", mirrored")
     assert "the model files are missing" in caplog.text
     with pytest.raises(UserError, match="the model files are missing"):
         open_reader(plain_mp4, pose="estimate", estimator_factory=missing)

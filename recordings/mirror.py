@@ -1,0 +1,118 @@
+"""Which sources show a mirror image, and `MirroredImages`, which flips the others at the source.
+
+A Kinect v2's colour frames are mirror images (you see yourself as in a mirror), and everything built
+on them follows: NTU videos, Kinect Studio files, the synthetic clips, the model's training data, and
+the estimator's sides (`recordings.estimate.joint_map`: the hand on the image's left is `HandLeft`). A
+webcam's raw frames and an ordinary video (a phone's `.mp4`, a `.mov`, `.mkv`, a plain `.avi`) are not:
+unflipped, a webcam user's left hand would come out as the body's `HandRight`.
+
+One rule, `mirror="auto"`: the webcam and videos that are not in the NTU layout (any name but
+`..._rgb.avi`) are flipped left-right as they are read, as a Kinect and most video-call apps show you,
+so the image, the estimated joints, the hand crops and the sides all follow the Kinect's convention.
+NTU `_rgb.avi` videos (with or without their skeleton), the app's own recordings (stored as the app
+showed them, `"mirrored": true` in the sidecar of one made from a flipped source), `.xef`, the live
+Kinect and the synthetic clips are already Kinect-like and are left as they are. "yes" flips any
+source with images, "no" none. A recorded skeleton belongs to its images as they are, so flipping a
+source that has one is refused unless its bodies are estimated (`--pose estimate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from recordings.errors import UserError
+from recordings.frame import Frame
+from recordings.ntu import VIDEO_SUFFIX, NtuClip
+from recordings.reader import ImageFlags, Reader, read
+from recordings.webcam import Webcam
+
+MIRROR_MODES = ("auto", "yes", "no")
+MIRRORED = "mirrored (flipped left-right as read, as a Kinect shows it)"
+
+
+def unmirrored_by_nature(reader: Reader) -> bool:
+    """Whether `reader`'s images are the scene as it is, not a mirror image: a webcam, or a video whose
+    name is not the NTU layout's `_rgb.avi` (NTU's and the app's own videos are Kinect-like)."""
+    if isinstance(reader, Webcam):
+        return True
+    if isinstance(reader, NtuClip):
+        video = reader.video_path
+        return reader.skeleton is None and video is not None and not video.name.endswith(VIDEO_SUFFIX)
+    return False
+
+
+def should_mirror(reader: Reader, mode: str) -> bool:
+    """Whether `reader`'s images are to be flipped under `mode` (module doc)."""
+    if mode not in MIRROR_MODES:
+        raise UserError(f"--mirror {mode!r}: expected one of {', '.join(MIRROR_MODES)}")
+    return mode == "yes" or (mode == "auto" and unmirrored_by_nature(reader))
+
+
+class MirroredImages(Reader):
+    """`inner`'s frames with their images flipped left-right; bodies are dropped (a recorded skeleton
+    belongs to the unflipped images: `recordings.sources.with_mirror` estimates them from these)."""
+
+    def __init__(self, inner: Reader) -> None:
+        self.inner = inner
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        return f"{self.inner.description}, mirrored"
+
+    @property
+    def path(self) -> Path | None:  # type: ignore[override]
+        return self.inner.path
+
+    @property
+    def fps(self) -> float:  # type: ignore[override]
+        return self.inner.fps
+
+    @property
+    def num_frames(self) -> int | None:  # type: ignore[override]
+        return self.inner.num_frames
+
+    @property
+    def timestamps(self) -> np.ndarray | None:  # type: ignore[override]
+        return self.inner.timestamps
+
+    def frames(self, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
+        for frame in read(self.inner, start, images):
+            image = None if frame.image is None else cv2.flip(frame.image, 1)
+            yield replace(frame, image=image, bodies=())
+
+    def describe(self) -> dict[str, Any]:
+        info = dict(self.inner.describe())
+        info["mirrored"] = MIRRORED
+        return info
+
+    def stop(self) -> None:
+        self.inner.stop()
+
+    def problem(self) -> str | None:
+        return self.inner.problem()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def is_mirrored(reader: Reader) -> bool:
+    """Whether `reader` (or the reader it wraps) flips its images: what a recording of it says."""
+    while True:
+        if isinstance(reader, MirroredImages):
+            return True
+        inner = getattr(reader, "inner", None)
+        if not isinstance(inner, Reader):
+            return False
+        reader = inner
+
+
+def mirror_metadata(reader: Reader) -> dict[str, Any]:
+    """What a recording of `reader` adds to its sidecar's header: `{"mirrored": True}` when the app
+    flipped the images it stores (they are then Kinect-like, and replay does not flip them again)."""
+    return {"mirrored": True} if is_mirrored(reader) else {}
