@@ -43,7 +43,13 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from app.recognizer import StreamRecognizer, classify_window
 from app.runtime import OnnxModel
-from export.bench_head import bench_head, format_head, unsplit_head_file
+from export.bench_head import (
+    bench_head,
+    bench_openvino,
+    format_head,
+    glimpse_engine_choice,
+    unsplit_head_file,
+)
 from export.bench_pose import bench_pose_estimation, format_pose
 from export.ceiling import MATMUL_SIZES, cpu_facts, measure_ceiling, memory_read_gbs
 from export.gui_timing import measure_gui_latency, measure_startup
@@ -191,6 +197,7 @@ def run_bench(
     report["memory_read_gbs"] = memory_read_gbs(min_seconds)
     report["startup"] = measure_startup()
     report["startup_s"] = report["startup"]["startup_s"]
+    report["glimpse_engine"] = glimpse_engine_choice()
     with tempfile.TemporaryDirectory(prefix="sta-hands-bench-") as tmp:
         clip = bench_clip(Path(tmp) / "clip", frames=clip_frames)
         for name, size in backbones:
@@ -211,6 +218,9 @@ def run_bench(
                 report["provider"] = model.provider
                 glimpse["onnxruntime" + suffix] = bench_glimpse(
                     model.glimpse_features, size, flops, min_seconds
+                )
+                entry["openvino" + suffix] = bench_openvino(
+                    path, lambda run, s=size, f=flops: bench_glimpse(run, s, f, min_seconds)
                 )
                 entry["head_ms" + suffix] = bench_head(
                     model, head, seconds_per_call, min_seconds, report["memory_read_gbs"], unsplit

@@ -20,10 +20,11 @@ import onnx
 import torch
 from onnx import numpy_helper
 
+from app.glimpse_engine import OpenVinoGlimpse, choose_engine, cpu_flags, openvino_failure, openvino_installed
 from app.runtime import OnnxModel, open_session
 from export.onnx import example_head_inputs, export_unsplit_head
 from models.two_stream import INPUT_NAMES, TwoStreamModel
-from recordings.onnx_contract import HEAD_FILE, HEAD_OUTPUTS
+from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE, HEAD_OUTPUTS
 
 
 def weight_bytes(path: Path) -> int:
@@ -77,6 +78,27 @@ def bench_head(
     return entry
 
 
+def glimpse_engine_choice() -> dict[str, str]:
+    """What `OnnxModel`'s "auto" picks for the glimpses on this machine, and why."""
+    choice = choose_engine(None, cpu_flags(), openvino_installed())
+    return {"engine": choice.engine, "precision": choice.precision, "reason": choice.reason}
+
+
+def bench_openvino(folder: Path, measure: Callable[[Callable[[np.ndarray], Any]], dict[str, Any]]) -> dict:
+    """OpenVINO's glimpse rows beside ONNX Runtime's (`measure`: bench's crops/s per batch), float32
+    and with the bf16 hint: {"openvino_f32": row, "openvino_bf16": row} or {"skipped": why}."""
+    if not openvino_installed():
+        return {"skipped": "openvino is not installed (pip install 'sta-hands[openvino]')"}
+    rows: dict[str, Any] = {}
+    for precision in ("f32", "bf16"):
+        try:
+            engine = OpenVinoGlimpse(folder / GLIMPSE_FILE, precision)
+        except Exception as error:  # OpenVINO's own types: the row says why it is missing
+            return {"skipped": openvino_failure(error)}
+        rows[f"openvino_{precision}"] = measure(engine.run)
+    return rows
+
+
 def unsplit_head_file(head: TwoStreamModel, folder: Path) -> Path:
     """The unsplit head of `head` at folder/unsplit-head.onnx, for `bench_head` to set against."""
     path = folder / "unsplit-head.onnx"
@@ -109,6 +131,25 @@ def format_head(report: dict[str, Any]) -> str:
                 f"| {_number(p95, 0)} ({_number(p50, 0)}) "
                 f"| {_number(gui.get('display_fps'), 1)} / {_number(gui.get('source_fps'), 0)} |"
             )
+    choice, engines = report.get("glimpse_engine"), []
+    for key, entry in report["backbones"].items():
+        for suffix in ("", "_int8"):
+            rows = entry.get("openvino" + suffix) or {}
+            ort = entry["glimpse"].get("onnxruntime" + suffix, {}).get("crops_per_s")
+            cells = [
+                f"{k.removeprefix('openvino_')} {v['crops_per_s']:.1f}"
+                for k, v in rows.items()
+                if k != "skipped"
+            ]
+            said = ", ".join(cells) if cells else rows.get("skipped", "not measured")
+            engines.append(
+                f"{key}{' int8' if suffix else ''}: ONNX Runtime {_number(ort, 1)}, OpenVINO {said}"
+            )
+    if choice:
+        lines += [
+            "",
+            f"Glimpse engine: {choice['engine']} ({choice['reason']}). Crops/s: " + "; ".join(engines) + ".",
+        ]
     startup = report.get("startup")
     if startup:
         lines += [
