@@ -117,7 +117,7 @@ def _pose_gru(
         weights[f"pose_stream.gru.weight_hh_l{layer}"] = _gate_order(r, hidden)
         weights[f"pose_stream.gru.bias_ih_l{layer}"] = _gate_order(b[: 3 * hidden], hidden)
         weights[f"pose_stream.gru.bias_hh_l{layer}"] = _gate_order(b[3 * hidden :], hidden)
-    return {name: torch.from_numpy(np.ascontiguousarray(value)) for name, value in weights.items()}
+    return {name: torch.from_numpy(np.array(value)) for name, value in weights.items()}  # copies
 
 
 def _check_against_base(base: OnnxModel, reference: TwoStreamModel) -> None:

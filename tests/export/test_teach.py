@@ -135,6 +135,21 @@ def test_sigterm_stops_cleanly_and_keeps_the_previous_model(
     assert signal.getsignal(signal.SIGTERM) is not teach._interrupt  # the handler is restored
 
 
+def test_base_weights_are_read_back_from_an_exported_head_and_checked(
+    taught: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from export import teach_base
+
+    base = OnnxModel(taught["out"])  # a split head (projection.onnx), as export writes now
+    weights = teach_base.read_base_weights(base, teach_base.base_config(base))
+    assert {f"pose_stream.gru.weight_ih_l{k}" for k in range(3)} <= set(weights)
+    assert "rgb_stream.spatial_attention.0.weight" in weights
+    # read back wrongly (ONNX's GRU gate order taken as PyTorch's), the weights are refused
+    monkeypatch.setattr(teach_base, "_gate_order", lambda gates, hidden: gates)
+    with pytest.raises(teach_base.BaseWeightsError, match="pose_logits"):
+        teach_base.read_base_weights(base, teach_base.base_config(base))
+
+
 # ------------------------------------------------------------------------------------------ bad input
 
 
