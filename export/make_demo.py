@@ -7,9 +7,11 @@
 3. the pose stream and a small RGB stream (`RGB_HIDDEN` GRU units instead of the paper's 1024: a head
    of about 4 MB instead of about 33 MB) trained on the cross-subject training side on live windows
    (`models.windows`, the default), then combined;
-4. the export (`export.onnx.export_model`, parity-checked against PyTorch), its glimpse CNN quantised
-   to int8 (`export.quantize`, calibrated on the set's hand crops) into `models/demo/`, with the
-   metadata of `demo_metadata` (checked: the build fails if its files say anything else);
+4. the export (`export.onnx.export_model`, parity-checked against PyTorch: glimpse.onnx, the RGB GRU's
+   per-crop projection.onnx and head.onnx), its glimpse CNN quantised to int8 (`export.quantize`,
+   calibrated on the set's hand crops) and the GRU's two matrices too (dynamic int8) into
+   `models/demo/`, with the metadata of `demo_metadata` in every file (checked: the build fails if
+   its files say anything else);
 5. one short synthetic clip of the test side, written as the app's recording
    `recordings/samples/demo_clip` (`.jsonl`, `.skeleton`, `_rgb.avi`; JPEG quality `CLIP_JPEG_QUALITY`);
 6. the shipped files evaluated on the cross-subject test side, segment and streaming, and on the same
@@ -55,7 +57,7 @@ BACKBONE = "efficientnet_lite0"
 DEMO_CLASS = "give object"  # two people, an object changing hands: both attentions have work to do
 DEMO_PERFORMER = 3  # a cross-subject test performer: the model never saw this clip
 CLIP_JPEG_QUALITY = 70
-MODEL_VERSION = "demo-2"  # demo-1: trained on segment windows
+MODEL_VERSION = "demo-3"  # demo-1: segment windows; demo-2: live windows; demo-3: step loss, projection
 CHECK_TOLERANCE = 0.01  # --check: accuracies of the rebuilt and the shipped files may differ this much
 REPO = Path(__file__).resolve().parents[1]
 DEMO_MODEL = REPO / "models" / "demo"
@@ -172,7 +174,8 @@ def build_model(work: Path) -> tuple[Path, dict]:
 
 def export_demo(combined: Path, work: Path, out: Path = DEMO_MODEL) -> None:
     """Export the combined model with the backbone that made its features, then quantise its glimpse
-    CNN to int8 into `out` (13.5 MB -> 3.6 MB; the CPU-friendly variant; the head stays float32).
+    CNN (13.5 MB -> 3.6 MB) and its RGB GRU's matrices to int8 into `out` (`export.quantize`: the
+    CPU-friendly variant; the head's other weights stay float32, its attention exact).
     Fails when the files' metadata is not `demo_metadata()`."""
     from export.onnx import ExportMetadata, export_model
     from export.quantize import calibration_crops, quantize_int8
