@@ -58,10 +58,12 @@ class Prediction:
 
     Slot k of the hands (left-1, right-1, left-2, right-2) is hand k % 2 of the body `body_ids[k // 2]`:
     every view draws from these ids, never from the order a frame lists its bodies in. `crops` are
-    the very crops the glimpse CNN read. `status` is "ok" for a window that spans `window_seconds`,
-    "partial" for a shorter one (a source shorter than a window), "no person" when no body is in the
-    window (then no class: `top()` is empty). `streams` says which streams made `probabilities`:
-    ("pose", "rgb"), or ("pose",) alone when no hand image reached the model (a skeleton without video).
+    the very crops the glimpse CNN read, each resampled from a `hand_side_px` square of the colour image
+    around `hand_px` (50 px for Kinect bodies, scaled with the person for estimated ones). `status` is
+    "ok" for a window that spans `window_seconds`, "partial" for a shorter one (a source shorter than a
+    window), "no person" when no body is in the window (then no class: `top()` is empty). `streams` says
+    which streams made `probabilities`: ("pose", "rgb"), or ("pose",) alone when no hand image reached
+    the model (a skeleton without video).
     """
 
     frame_indices: np.ndarray  # T
@@ -78,6 +80,7 @@ class Prediction:
     timings: Timings
     body_ids: BodyIds = (None, None)  # the tracking id in each body slot (None: empty slot)
     crops: np.ndarray | None = None  # T x 4 x 50 x 50 x 3 uint8 BGR, None without images
+    hand_side_px: np.ndarray | None = None  # T x 4: the side in colour px of each crop's square (0: absent)
     status: Status = "ok"
     streams: tuple[str, ...] = ("pose", "rgb")
     captured_at: float = 0.0  # time.perf_counter() when the newest frame left its source (0: unknown)
@@ -124,6 +127,12 @@ class Prediction:
                     for (x, y), here in zip(step, mask, strict=True)
                 ]
                 for step, mask in zip(self.hand_px, present, strict=True)
+            ],
+            "hand_side_px": None
+            if self.hand_side_px is None
+            else [
+                [int(side) if here else None for side, here in zip(step, mask, strict=True)]
+                for step, mask in zip(self.hand_side_px, present, strict=True)
             ],
             "spatial_attention": np.round(self.spatial_attention, 5).tolist(),
             "temporal_attention": np.round(self.temporal_attention, 5).tolist(),
@@ -230,6 +239,7 @@ def classify_window(
         ),
         body_ids=inputs.body_ids,
         crops=inputs.crops,
+        hand_side_px=inputs.hand_side_px,
         status=status,
         streams=("pose", "rgb") if with_rgb else ("pose",),
     )

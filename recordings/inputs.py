@@ -57,6 +57,9 @@ class WindowInputs:
     hand_px: np.ndarray  # T x 4 x 2 float32, hand centres in colour pixels (0 where absent)
     crops: np.ndarray | None  # T x 4 x 50 x 50 x 3 uint8 BGR, None when the frames have no images
     body_ids: BodyIds  # tracking id of the body in each slot (None: empty), slot order
+    hand_side_px: (
+        np.ndarray
+    )  # T x 4 float32, the side in colour pixels of each crop's square (0 where absent)
 
 
 def segment_indices(num_frames: int, length: int, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -137,11 +140,13 @@ def hand_positions(
     slots: Sequence[Sequence[Body | None]],
     image_sizes: Sequence[tuple[int, int] | None],
     crop_sides: Sequence[Mapping[int, int]] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Hand centres (T x 4 x 2 colour px) and the hand mask (T x 4); image sizes are (width, height);
-    `crop_sides` per frame, body id -> the side of its hand crops (CROP_SIZE where not given)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hand centres (T x 4 x 2 colour px), the hand mask (T x 4) and each present hand's crop side (T x 4
+    colour px, 0 where absent); image sizes are (width, height); `crop_sides` per frame, body id -> the side
+    of its hand crops (CROP_SIZE where not given)."""
     centres = np.zeros((len(slots), NUM_HANDS, 2), dtype=np.float32)
     mask = np.zeros((len(slots), NUM_HANDS), dtype=np.float32)
+    sides = np.zeros((len(slots), NUM_HANDS), dtype=np.float32)
     for t, (frame_slots, image_size) in enumerate(zip(slots, image_sizes, strict=True)):
         for h, (b, joint) in enumerate(HAND_SLOTS):
             body = frame_slots[b] if b < len(frame_slots) else None
@@ -153,7 +158,8 @@ def hand_positions(
                 continue
             centres[t, h] = xy
             mask[t, h] = 1.0
-    return centres, mask
+            sides[t, h] = side
+    return centres, mask, sides
 
 
 def _crop_touches_image(xy: np.ndarray, image_size: tuple[int, int] | None, side: int = CROP_SIZE) -> bool:
@@ -262,7 +268,7 @@ def window_inputs(
         body_ids = select_main_bodies(bodies, count=NUM_BODIES)
     body_ids = padded(body_ids)
     slots = bodies_by_slot(bodies, body_ids)
-    centres, mask = hand_positions(
+    centres, mask, sides = hand_positions(
         slots, [frame.image_size for frame in hands], [frame.crop_sides for frame in hands]
     )
     has_images = all(frame.image_size is not None for frame in hands)
@@ -274,6 +280,12 @@ def window_inputs(
             crops[t, h] = hands[t].crops[(body.id, joint)]
     else:
         mask[:] = 0.0
+        sides[:] = 0.0
     return WindowInputs(
-        pose=pose_array(slots), hand_mask=mask, hand_px=centres, crops=crops, body_ids=body_ids
+        pose=pose_array(slots),
+        hand_mask=mask,
+        hand_px=centres,
+        crops=crops,
+        body_ids=body_ids,
+        hand_side_px=sides,
     )

@@ -3,6 +3,8 @@
 Everything here works on BGR uint8 images (OpenCV's order, as `Frame.image`) and needs no Qt:
 - `render_overlay`: the frame scaled to a size, the Kinect skeletons, and a box around each hand
   whose colour and thickness follow its spatial attention (grey and thin -> orange -> red and thick);
+  the box is the square the hand's crop is cut from (`recordings.inputs.crop_side`: 50 px for Kinect
+  bodies, scaled with the person for estimated ones), so what is drawn is what the model read;
 - `render_strip`: a band under the frame with the winning class and one attention bar per hand;
 - `render_annotated`: both stacked, one frame of the exported video.
 """
@@ -18,7 +20,7 @@ import numpy as np
 from app.recognizer import Prediction
 from recordings.body_slots import bodies_by_slot, padded, select_main_bodies
 from recordings.frame import BONES, COLOR_SIZE, NOT_TRACKED, TRACKED, Body, Frame
-from recordings.inputs import CROP_SIZE, HAND_SLOTS
+from recordings.inputs import CROP_SIZE, HAND_SLOTS, crop_side
 
 RGB = tuple[int, int, int]
 
@@ -73,11 +75,22 @@ def attention_at(prediction: Prediction | None, timestamp: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class HandView:
-    """One hand slot in the displayed frame: where it is (colour px) and how much attention it has."""
+    """One hand slot in the displayed frame: where it is (colour px), the side of the square its crop is cut
+    from (colour px) and how much attention it has."""
 
     slot: int
     centre: tuple[float, float] | None  # None when absent
     weight: float
+    side_px: int = CROP_SIZE
+
+    def box(self) -> tuple[int, int, int, int] | None:
+        """(x0, y0, x1, y1), end exclusive: the colour pixels the crop is cut from (as `crop_at` cuts them),
+        None when absent."""
+        if self.centre is None:
+            return None
+        x0 = round(self.centre[0]) - self.side_px // 2
+        y0 = round(self.centre[1]) - self.side_px // 2
+        return x0, y0, x0 + self.side_px, y0 + self.side_px
 
     @property
     def present(self) -> bool:
@@ -97,13 +110,14 @@ def frame_hands(frame: Frame, prediction: Prediction | None) -> list[HandView]:
     bodies = slot_bodies(frame, prediction)
     views = []
     for slot, (b, joint) in enumerate(HAND_SLOTS):
-        centre = None
+        centre, side = None, CROP_SIZE
         body = bodies[b]
         if body is not None:
             xy = body.color_px[joint]
+            side = crop_side(body, frame.hand_crop)
             if body.tracking[joint] != NOT_TRACKED and np.all(np.isfinite(xy)):
                 centre = (float(xy[0]), float(xy[1]))
-        views.append(HandView(slot, centre, float(weights[slot]) if centre is not None else 0.0))
+        views.append(HandView(slot, centre, float(weights[slot]) if centre is not None else 0.0, side))
     return views
 
 
@@ -158,15 +172,16 @@ def draw_skeleton(image: np.ndarray, body: Body, scale: float, colour: RGB, unit
 
 
 def draw_hand_boxes(image: np.ndarray, hands: Sequence[HandView], scale: float, unit: int = 1) -> None:
-    """A box around each present hand; the most attended one on top, labelled with its weight."""
+    """Around each present hand the square its crop is cut from (`HandView.box`), in the image scaled by
+    `scale`; the most attended one on top, labelled with its weight."""
     present = sorted((h for h in hands if h.centre is not None), key=lambda h: h.weight)
     present = [h for h in present if _drawable(np.array([h.centre], dtype=np.float64) * scale, image)[0]]
-    half = max(CROP_SIZE * scale / 2.0, 0.035 * image.shape[0])  # seen from across a room
     for rank, hand in enumerate(present):
-        assert hand.centre is not None
-        x, y = hand.centre[0] * scale, hand.centre[1] * scale
+        box = hand.box()
+        assert box is not None
         colour = bgr(attention_colour(hand.weight))
-        top_left, bottom_right = _point((x - half, y - half)), _point((x + half, y + half))
+        top_left = _point((box[0] * scale, box[1] * scale))
+        bottom_right = _point((box[2] * scale - 1, box[3] * scale - 1))  # cv2.rectangle: inclusive corners
         cv2.rectangle(
             image, top_left, bottom_right, colour, attention_thickness(hand.weight, unit), cv2.LINE_AA
         )

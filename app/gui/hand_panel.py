@@ -18,7 +18,7 @@ from app.gui.drawing import HAND_TITLES, attention_colour, frame_hands, nearest_
 from app.gui.widgets import Bar, bgr_to_pixmap, font
 from app.recognizer import Prediction
 from recordings.frame import Frame
-from recordings.inputs import CROP_SIZE, crop_at
+from recordings.inputs import hand_crop
 
 ABSENT_COLOUR = QColor(70, 70, 76)
 
@@ -108,4 +108,4 @@ class HandPanel(QWidget):
             if hand.centre is None or frame.image is None:
                 tile.show_hand(None, None)
             else:
-                tile.show_hand(crop_at(frame.image, np.asarray(hand.centre), CROP_SIZE), None)
+                tile.show_hand(hand_crop(frame.image, np.asarray(hand.centre), hand.side_px), None)
