@@ -190,9 +190,9 @@ def _teach(data, config, settings, base, deadline, on_epoch) -> TeachOutcome:
             on_epoch(epoch, epochs_at_most, message)
         stop = None
         if validation and since_best >= settings.patience:
-            stop = f"stopped early after {epoch} epochs (no better held-out loss for {since_best})"
+            stop = f"stopped early after {_epochs(epoch)} (no better held-out loss for {_epochs(since_best)})"
         elif deadline is not None and time.monotonic() > deadline and epoch < epochs_at_most:
-            stop = f"stopped after {epoch} epochs: the time budget was spent"
+            stop = f"stopped after {_epochs(epoch)}: the time budget was spent"
         if stop is not None:
             notes.append(stop)
             if on_epoch is not None:
@@ -252,3 +252,7 @@ def _accuracy(model, data, windows) -> float:
 def config_for(base_config: ModelConfig, classes: int) -> ModelConfig:
     """The base model's architecture with `classes` outputs."""
     return dataclasses.replace(base_config, num_classes=classes)
+
+
+def _epochs(count: int) -> str:
+    return f"{count} epoch{'s' * (count != 1)}"
