@@ -63,7 +63,7 @@ def test_the_webcam_plays_with_estimated_bodies_and_a_stop_is_one_line(
     window.session.prediction_ready.connect(predictions.append)
     _menu_action(window, "Source", "Webcam").trigger()
     qtbot.waitUntil(lambda: bool(predictions), timeout=10000)
-    assert "webcam 0, bodies estimated (fake estimator (tests))" in window.windowTitle()
+    assert "webcam 0, mirrored, bodies estimated (fake estimator (tests))" in window.windowTitle()
     assert set(predictions[-1].body_ids) == {1, 2} and predictions[-1].hand_mask.any()
     qtbot.waitUntil(lambda: "stopped delivering frames" in window.banner.text(), timeout=10000)
     assert window.banner.kind == "error" and window.isVisible()
