@@ -16,6 +16,7 @@ from app.replay import replay
 from app.ring import FrameRing
 from app.runtime import OnnxModel
 from recordings.errors import RecordingError
+from recordings.estimated import live_view
 from recordings.inputs import window_grid_frames
 from recordings.reader import Reader
 
@@ -133,9 +134,9 @@ def _run_live(
     ring: FrameRing = FrameRing(LIVE_RING_CAPACITY)
     errors: list[str] = []
     live = source.num_frames is None  # a device paces itself
-    capture = CaptureThread(
-        source.frames(0), ring, realtime=not live, speed=speed, on_stop=source.stop
-    ).start()
+    info = recognizer.model.info  # estimated bodies: only on the frames the windows sample (and the screen's)
+    frames = live_view(source, info.window_seconds, info.window_length).frames(0)
+    capture = CaptureThread(frames, ring, realtime=not live, speed=speed, on_stop=source.stop).start()
     worker = RecognizerThread(recognizer, ring, emit, on_error=errors.append).start()
     try:
         capture.join()

@@ -10,13 +10,21 @@ person's size in the image sets the crop, as it does when a recording of them is
 
 `open_reader(..., pose=...)` decides where bodies come from: "auto" estimates only where no skeleton
 was recorded, "estimate" always (to compare with the Kinect's), "kinect" never.
+
+Estimating less: a stream read whole (no `images` flags) estimates every frame, unless it is read with
+an `EstimationSchedule` (`live_view(reader, window_seconds, window_length)`, what the live recognizer's
+consumers read): then only the frames the recognizer's time grid will sample, and at least every
+`display_every`-th frame for the skeleton on screen, get a fresh estimate; the frames between keep the
+last estimate's bodies (the tracker's region carries over, so nothing is re-detected). A replay that
+passes `images` flags already estimates only the flagged frames; exports read every frame estimated.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,7 +34,9 @@ from recordings.errors import UserError
 from recordings.frame import Body, Frame
 from recordings.hand_crop import BODY_SCALED_CROP, HandCrop
 from recordings.ntu import NO_SKELETON
-from recordings.reader import ImageFlags, Reader, read
+from recordings.reader import FunctionReader, ImageFlags, Reader, read
+
+DISPLAY_EVERY = 3  # live: frames between fresh estimates at most, for the skeleton on screen (10 per s)
 
 
 class Estimator(Protocol):
@@ -52,6 +62,30 @@ def bundled_estimator() -> Estimator:
     if not available:
         raise UserError(f"cannot estimate bodies from the image: {reason}")
     return PoseEstimator(max_people=2)
+
+
+@dataclass(frozen=True)
+class EstimationSchedule:
+    """Which frames of a stream read whole get a fresh estimate: those a live window samples (the latest
+    frame at or before each point of a `grid_step` time grid, `recordings.inputs.time_window_indices`),
+    at least every `display_every`-th frame (1: every frame), and every frame while `every_frame()` says
+    so (a recording is being made: it stores every frame's own bodies)."""
+
+    grid_step: float  # seconds between the recognizer's samples: window_seconds / (window_length - 1)
+    display_every: int = DISPLAY_EVERY
+    every_frame: Callable[[], bool] = lambda: False
+
+    def __post_init__(self) -> None:
+        if not self.grid_step > 0 or self.display_every < 1:
+            raise ValueError(f"bad schedule: grid step {self.grid_step} s, every {self.display_every} frames")
+
+    def due(self, timestamp: float, next_timestamp: float, frames_since: int) -> bool:
+        """Whether the frame at `timestamp` gets an estimate, the next frame being (or expected) at
+        `next_timestamp`, `frames_since` frames after the last estimated one."""
+        if frames_since >= self.display_every or self.every_frame():
+            return True
+        grid_point = math.ceil(timestamp / self.grid_step - 1e-6) * self.grid_step
+        return grid_point < next_timestamp - 1e-9  # a grid point in [this frame, the next): it is sampled
 
 
 class EstimatedBodies(Reader):
@@ -100,16 +134,44 @@ class EstimatedBodies(Reader):
 
     # -- frames
 
-    def frames(self, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
-        """The inner frames from `start` with the bodies estimated in each decoded image."""
+    def frames(
+        self, start: int = 0, images: ImageFlags = None, schedule: EstimationSchedule | None = None
+    ) -> Iterator[Frame]:
+        """The inner frames from `start` with the bodies estimated in each decoded image (with `schedule`
+        and no `images` flags: in the frames it names, module doc)."""
         estimator = self._take()
+        schedule = schedule if images is None else None
         try:
-            for frame in read(self.inner, start, images):
-                image = frame.image  # its time too: the smoothing follows it over frames not decoded
-                bodies = estimator.estimate(image, frame.timestamp) if image is not None else ()
-                yield replace(frame, bodies=tuple(bodies), hand_crop=self.hand_crop)
+            if schedule is None:
+                for frame in read(self.inner, start, images):
+                    image = frame.image  # its time too: the smoothing follows it over frames not decoded
+                    bodies = estimator.estimate(image, frame.timestamp) if image is not None else ()
+                    yield replace(frame, bodies=tuple(bodies), hand_crop=self.hand_crop)
+            else:
+                yield from self._scheduled(estimator, schedule, start)
         finally:
             self._give(estimator)
+
+    def _scheduled(self, estimator: Estimator, schedule: EstimationSchedule, start: int) -> Iterator[Frame]:
+        """The frames from `start`, estimated where `schedule` says; the next frame's time is the file's
+        where known, else the last interval's (a live camera)."""
+        times = self.inner.timestamps
+        interval = 1.0 / self.fps if self.fps > 0 else 1.0 / 30
+        bodies: tuple[Body, ...] = ()
+        since = schedule.display_every  # the first frame is estimated
+        previous: float | None = None
+        for frame in read(self.inner, start):
+            if previous is not None and frame.timestamp > previous:
+                interval = frame.timestamp - previous
+            previous = frame.timestamp
+            known = times is not None and frame.index + 1 < len(times)
+            next_time = float(times[frame.index + 1]) if known else frame.timestamp + interval  # type: ignore[index]
+            if frame.image is None:
+                bodies = ()
+            elif schedule.due(frame.timestamp, next_time, since):
+                bodies, since = tuple(estimator.estimate(frame.image, frame.timestamp)), 0
+            since += 1
+            yield replace(frame, bodies=bodies, hand_crop=self.hand_crop)
 
     def _take(self) -> Estimator:
         with self._lock:
@@ -140,3 +202,23 @@ class EstimatedBodies(Reader):
 
     def close(self) -> None:
         self.inner.close()
+
+
+def live_view(
+    reader: Reader,
+    window_seconds: float,
+    window_length: int,
+    display_every: int = DISPLAY_EVERY,
+    every_frame: Callable[[], bool] = lambda: False,
+) -> Reader:
+    """`reader` as a live recognizer with that window reads it: for estimated bodies, a view whose frames
+    are estimated on the recognizer's samples and every `display_every`-th frame only (every frame while
+    `every_frame()`; module doc); any other reader as it is."""
+    if not isinstance(reader, EstimatedBodies):
+        return reader
+    schedule = EstimationSchedule(window_seconds / (window_length - 1), display_every, every_frame)
+    return FunctionReader(
+        reader.description, reader.num_frames, reader.fps,
+        lambda start, images: reader.frames(start, images, schedule),
+        timestamps=reader.timestamps, stop=reader.stop, problem=reader.problem,
+    )  # fmt: skip

@@ -36,6 +36,7 @@ from app.replay import replay
 from app.ring import FrameRing
 from app.runtime import OnnxModel
 from app.worker import Worker
+from recordings.estimated import live_view
 from recordings.frame import Frame
 from recordings.mirror import mirror_metadata
 from recordings.reader import Reader, read
@@ -397,8 +398,12 @@ class Session(QObject):
         self._recognizer, self._recognizer_thread = recognizer, thread
         if thread is not None:
             self._track(thread)
+        source = self.source  # estimated bodies: only where windows sample, for the screen, when recording
+        if recognizer is not None:
+            info, recording = recognizer.model.info, lambda: self._recorder is not None
+            source = live_view(source, info.window_seconds, info.window_length, every_frame=recording)
         capture = CaptureThread(
-            self._frames(self.source, start, generation), rings,
+            self._frames(source, start, generation), rings,
             realtime=self.speed is not None and self.source.num_frames is not None, speed=self.speed or 1.0,
             on_stop=self.source.stop,
         ).start()  # fmt: skip
