@@ -16,6 +16,8 @@ ImageNet weights).
 The stage shares are of the time summed over clips (decode: inside the video decoder and the skeleton
 parser; crop: bodies, hand crops and pose arrays; CNN: resizing the crops, normalising and the glimpse
 CNN); with several workers those stages overlap, so the wall time is less than their sum.
+`--per-cpu-second` adds each stage's rate per CPU-second on one thread (`--engines` may be left
+empty: `--engines --per-cpu-second`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from models.data import ClipRef, find_dataset  # noqa: E402
 from models.feature_engines import LocalEngine  # noqa: E402
-from models.feature_jobs import BackboneRecipe, FeatureEngine  # noqa: E402
+from models.feature_jobs import BackboneRecipe, FeatureEngine, prepare_clip  # noqa: E402
 from models.features import FeaturesReport, compute_features  # noqa: E402
 from recordings.ntu import VIDEO_SUFFIX  # noqa: E402
 
@@ -62,6 +65,35 @@ def measure(engine_name: str, data: Path, recipe: BackboneRecipe, cache: Path, a
         ray.shutdown()
 
 
+def per_cpu_second(data: Path, recipe: BackboneRecipe, args) -> list[str]:
+    """Rates per CPU-second on one thread (steadier than wall time on a busy machine): decoding and
+    cropping each clip with a video, and the CNN on 32 crops."""
+    import torch
+
+    torch.set_num_threads(1)
+    lines = []
+    for clip in [clip for clip in find_dataset(data).clips if _has_video(clip)][: args.clips]:
+        started = time.process_time()
+        prepared = prepare_clip(clip)
+        if prepared.inputs is not None:
+            frames = prepared.inputs.num_frames
+            rate = frames / (time.process_time() - started)
+            lines.append(
+                f"{clip.name}: decoding and cropping {rate:.1f} frames per CPU-second ({frames} frames)"
+            )
+    backbone, _ = recipe.build()
+    crops = torch.randn(32, 3, backbone.spec.input_size, backbone.spec.input_size)
+    with torch.inference_mode():
+        backbone(crops[:4])  # warm-up
+        started = time.process_time()
+        backbone(crops)
+        seconds = time.process_time() - started
+    lines.append(
+        f"{recipe.name}@{backbone.spec.input_size}: {32 / seconds:.1f} crops per CPU-second (one thread)"
+    )
+    return lines
+
+
 def _has_video(clip: ClipRef) -> bool:
     """Whether the clip has a video (NTU's all have; the samples' skeleton-only ones are left out)."""
     return clip.video is not None or clip.stem.with_name(clip.name + VIDEO_SUFFIX).is_file()
@@ -88,10 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input-size", type=int, help="crop side fed to the CNN (default: the backbone's)")
     parser.add_argument("--pretrained", action="store_true", help="ImageNet weights (default: random)")
     parser.add_argument("--batch", type=int, default=64, help="crops per CNN call")
-    parser.add_argument("--engines", nargs="+", default=["local:0", "local:1", "ray"])
+    parser.add_argument("--engines", nargs="*", default=["local:0", "local:1", "ray"])
     parser.add_argument("--ray-cpus", type=int, default=2, help="CPUs of the local Ray instance")
     parser.add_argument("--ray-actors", type=int, help="CNN actors (default: the engine's)")
     parser.add_argument("--progress", action="store_true", help="show each run's progress bar")
+    parser.add_argument(
+        "--per-cpu-second", action="store_true", help="also the rates per CPU-second on one thread"
+    )
     args = parser.parse_args(argv)
     recipe = BackboneRecipe(args.backbone, args.input_size, pretrained=args.pretrained)
     with tempfile.TemporaryDirectory(prefix="features-throughput-") as work:
@@ -106,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         for engine in args.engines:
             report = measure(engine, data, recipe, Path(work) / f"cache-{engine.replace(':', '-')}", args)
             print(row(engine, report), flush=True)
+        if args.per_cpu_second:
+            print("\n" + "\n".join(per_cpu_second(data, recipe, args)))
     return 0
 
 
