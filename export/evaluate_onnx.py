@@ -33,13 +33,12 @@ from models.data import (
     Dataset,
     active_hands,
     clip_hand_frames,
-    clip_path,
     evaluation_windows,
     num_frames,
+    open_clip,
 )
 from models.evaluate import SEED, VIEWS, ClipOutcome, build_report, outcome_from_views, streaming_summary
 from recordings.inputs import HandFrame, window_inputs
-from recordings.sources import open_reader
 
 
 def classify_frames(
@@ -80,7 +79,7 @@ def evaluate_clip(model: OnnxModel, clip: ClipRef, views: int = VIEWS, seed: int
 def stream_clip(model: OnnxModel, clip: ClipRef) -> list[Prediction]:
     """Every prediction of the app's lossless replay of the clip (`sta-hands run CLIP --headless`)."""
     predictions: list[Prediction] = []
-    summary = run_headless(open_reader(clip_path(clip)), model, predictions.append)
+    summary = run_headless(open_clip(clip), model, predictions.append)  # with its video wherever it is
     if summary.error is not None:
         raise DataError(clip.stem, f"the replay stopped: {summary.error}")
     return predictions
