@@ -293,3 +293,17 @@ def test_typing_an_action_name_triggers_no_window_shortcut(window, qtbot) -> Non
     qtbot.keyClicks(panel.name, "pre ready")
     assert panel.name.text() == "pre ready"
     assert window.session.recording is None and window.explain_dialog is None and not window.session.playing
+
+
+def test_cancel_stops_the_real_command_and_leaves_no_model_folder(window, qtbot, real_teach) -> None:
+    model = FakeModel()
+    replaying(window, qtbot, model)
+    two_actions(window, qtbot)
+    training = window.teach.panel.training
+    training.tiny = True
+    with qtbot.waitSignal(training.process.progress, timeout=120_000):  # it runs: cancel it now
+        training.train_button.click()
+    with qtbot.waitSignal(training.process.cancelled, timeout=60_000):
+        training.cancel_button.click()
+    assert window.session.model is model and training.train_button.isEnabled()
+    assert list(training.out.parent.iterdir()) == []  # neither the model nor its staging folder
