@@ -45,21 +45,21 @@ SPINNING = "session.intra_op.allow_spinning"
 
 @contextlib.contextmanager
 def sessions_spinning(spin: bool) -> Iterator[None]:
-    """Sessions made inside get ONNX Runtime's thread spinning on or off."""
+    """Sessions made inside get ONNX Runtime's thread spinning on or off, whatever their options say."""
     import onnxruntime
 
-    original = onnxruntime.SessionOptions
+    original = onnxruntime.InferenceSession
+    onnxruntime.set_default_logger_severity(3)  # not the warning that the app's own setting is replaced
 
-    def options() -> onnxruntime.SessionOptions:
-        made = original()
-        made.add_session_config_entry(SPINNING, "1" if spin else "0")
-        return made
+    def session(path: str, sess_options: onnxruntime.SessionOptions, **kwargs: object) -> object:
+        sess_options.add_session_config_entry(SPINNING, "1" if spin else "0")
+        return original(path, sess_options=sess_options, **kwargs)
 
-    onnxruntime.SessionOptions = options  # type: ignore[assignment]
+    onnxruntime.InferenceSession = session  # type: ignore[assignment,misc]
     try:
         yield
     finally:
-        onnxruntime.SessionOptions = original  # type: ignore[misc]
+        onnxruntime.InferenceSession = original  # type: ignore[misc]
 
 
 def main(argv: list[str] | None = None) -> int:
