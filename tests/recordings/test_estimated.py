@@ -57,7 +57,8 @@ def test_a_plain_mp4_opens_and_gets_estimated_bodies(plain_mp4: Path, two_people
         plain_mp4, estimator_factory=factory
     ) as reader:  # pose="auto": no skeleton, so estimated
         assert isinstance(reader, EstimatedBodies)
-        assert reader.description == "video my holiday.mp4, mirrored, bodies estimated (fake estimator (tests))"
+        expected = "video my holiday.mp4, mirrored, bodies estimated (fake estimator (tests))"
+        assert reader.description == expected
         frames = list(reader.frames())
     assert len(frames) == COUNT and all(len(f.bodies) == 2 for f in frames)
     assert all(f.hand_crop == BODY_SCALED_CROP for f in frames)
