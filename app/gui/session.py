@@ -339,10 +339,9 @@ class Session(QObject):
         if token == self._open_token:  # a source opened later wins
             self.set_source(source)
 
-    def _on_model_failed(self, why: str) -> None:
-        if self.model is not None:
-            self.set_model(None)
-        self.error.emit(f"No model loaded, so the video plays without predictions: {why}")
+    def _on_model_failed(self, why: str) -> None:  # the model in use, if any, stays: nothing is lost
+        kept = f"still using {self.model.name}" if self.model else "so the video plays without predictions"
+        self.error.emit(f"{'Model not loaded' if self.model else 'No model loaded'}, {kept}: {why}")
 
     def _on_recording_failed(self, recorder: RecorderThread, message: str) -> None:
         if recorder is self._recorder:  # it stopped by itself: not recording any more

@@ -276,6 +276,18 @@ def test_a_model_that_does_not_load_leaves_the_video_playing(window, qtbot, tmp_
     assert window.prediction is None and window.video.image_shape is not None
 
 
+def test_a_model_that_does_not_load_keeps_the_model_in_use(window, qtbot, tmp_path) -> None:
+    model = FakeModel()
+    playing(window, model, 60)
+    qtbot.waitUntil(lambda: window.prediction is not None, timeout=5000)
+    window.load_model(tmp_path / "taught model that is not there", None)
+    qtbot.waitUntil(lambda: "Model not loaded" in window.banner.text(), timeout=5000)
+    assert "still using fake (numpy test model)" in window.banner.text()
+    assert window.session.model is model
+    seen = window.prediction
+    qtbot.waitUntil(lambda: window.prediction is not seen, timeout=5000)  # and it goes on predicting
+
+
 def test_the_event_loop_stays_responsive_while_a_slow_model_runs(window, qtbot) -> None:
     session = playing(window, FakeModel(delay=0.15), 90, size=(1920, 1080)).session
     qtbot.waitUntil(lambda: session.position >= 3, timeout=5000)
