@@ -174,11 +174,14 @@ def run_ablation(
     train: dict[str, Any] | None = None,
     variants: Sequence[tuple[str, str]] = TABLE2_VARIANTS,
     run_trials: Callable[[Sequence[Trial]], list[dict[str, Any]]] = run_trials_here,
+    seeds: Sequence[int] = (),
 ) -> str:
     """Train and evaluate the RGB `variants` (spatial, temporal), Deep GRU, and each variant with Deep
     GRU (but Concat, which table 3 lacks); write and return `out`/table.md (and ablation.json).
-    `run_trials` runs the training runs (one per stream and variant, independent of each other): here
-    one by one, or in parallel (`models.ray_ablate.ray_trials`); the two-stream ones follow here."""
+    `run_trials` runs the training runs (one per stream, variant and seed, independent of each other):
+    here one by one, or in parallel (`models.ray_ablate.ray_trials`); the two-stream ones follow here.
+    With several `seeds`, each seed's runs are in `out`/seed-N and the table gives the mean over seeds
+    (ablation.json has each seed's figures too); else the one seed is the training settings'."""
     from models.train import TrainSettings
 
     dataset = find_dataset(data)
@@ -191,29 +194,61 @@ def run_ablation(
     }
     settings = TrainSettings.from_dict(overrides)
     folder, cache = Path(out), Path(features)
-    trials = {"pose": Trial("pose", base, folder / "pose", dataset, cache, split, settings)}
+    if len(seeds) == 1:
+        settings = dataclasses.replace(settings, seed=seeds[0])
+    runs = {seed: folder / f"seed-{seed}" for seed in seeds} if len(seeds) > 1 else {settings.seed: folder}
+    configs = {"pose": base}
     for spatial, temporal in variants:
-        variant = dataclasses.replace(
-            base, rgb=dataclasses.replace(base.rgb, spatial=spatial, temporal=temporal)
+        rgb = dataclasses.replace(base.rgb, spatial=spatial, temporal=temporal)
+        configs[variant_name(spatial, temporal)] = dataclasses.replace(base, rgb=rgb)
+    trials = {
+        (name, seed): Trial(
+            "pose" if name == "pose" else "rgb", config, runs[seed] / name, dataset, cache, split,
+            dataclasses.replace(settings, seed=seed),
         )
-        name = variant_name(spatial, temporal)
-        trials[name] = Trial("rgb", variant, folder / name, dataset, cache, split, settings)
+        for seed in runs for name, config in configs.items()
+    }  # fmt: skip
     trained = dict(zip(trials, run_trials(list(trials.values())), strict=True))
-    reports: dict[str, dict[str, Any]] = {"pose": trained["pose"]}
-    for spatial, temporal in variants:
-        name = variant_name(spatial, temporal)
-        reports[name] = trained[name]
-        if spatial != "concat":
-            two = two_stream_name(spatial, temporal)
-            reports[two] = _two_stream(dataset, cache, folder / "pose", folder / name, folder / two, split)
-    table = ablation_markdown(reports, split, dataset.root.name)
-    (folder / "table.md").write_text(table, encoding="utf-8")
-    summary = {
-        name: {"accuracy": r["accuracy"], "attention_score": r["attention_score"]}
-        for name, r in reports.items()
+    by_seed: dict[int, dict[str, dict[str, Any]]] = {}
+    for seed, run in runs.items():
+        reports = by_seed.setdefault(seed, {"pose": trained["pose", seed]})
+        for spatial, temporal in variants:
+            name = variant_name(spatial, temporal)
+            reports[name] = trained[name, seed]
+            if spatial != "concat":
+                two = two_stream_name(spatial, temporal)
+                reports[two] = _two_stream(dataset, cache, run / "pose", run / name, run / two, split)
+    summaries = {
+        seed: {
+            name: {"accuracy": r["accuracy"], "attention_score": r["attention_score"]}
+            for name, r in rs.items()
+        }
+        for seed, rs in by_seed.items()
     }
+    summary = _mean_summary(list(summaries.values()))
+    table = ablation_markdown(summary, split, dataset.root.name)
+    if len(runs) > 1:
+        table += f"\nMean over seeds {', '.join(str(seed) for seed in runs)}.\n"
+        summary = {**summary, "seeds": {str(seed): figures for seed, figures in summaries.items()}}
+    (folder / "table.md").write_text(table, encoding="utf-8")
     (folder / "ablation.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return table
+
+
+def _mean_summary(summaries: Sequence[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Each run's accuracies and attention score, the mean over seeds (None where a seed has none)."""
+
+    def mean(values: list[Any]) -> float | None:
+        return None if any(v is None for v in values) else float(np.mean(values))
+
+    first = summaries[0]
+    return {
+        name: {
+            "accuracy": {key: mean([s[name]["accuracy"][key] for s in summaries]) for key in run["accuracy"]},
+            "attention_score": mean([s[name]["attention_score"] for s in summaries]),
+        }
+        for name, run in first.items()
+    }
 
 
 # ---------------------------------------------------------------------------------- the claims check

@@ -241,7 +241,7 @@ def cmd_ablate(args: argparse.Namespace) -> int:
         split=args.split,
         epochs=args.epochs,
         config=args.config,
-        train={"seed": args.seed} if args.seed is not None else None,
+        seeds=args.seeds or (),
         **options,
     )
     print(table)
@@ -264,7 +264,13 @@ def _add_ablate(sub: argparse._SubParsersAction) -> None:
         help="the paper's claims checked on a small synthetic set, "
         "made from scratch in --out (a few minutes on a CPU); exit 1 if a claim fails",
     )
-    p.add_argument("--seed", type=int, help="random seed of every trial (default 0)")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        help="random seeds: one training run per variant and seed (in OUT/seed-N), the table gives the "
+        "mean over seeds (default: one run, seed 0)",
+    )
     p.add_argument(
         "--engine",
         choices=["local", "ray"],

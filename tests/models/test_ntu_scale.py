@@ -11,6 +11,7 @@ a skeleton under a name on the official missing-skeleton list, and a skeleton wh
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -203,7 +204,7 @@ def test_the_ray_engine_writes_the_same_cache_as_the_local_engine(
 
 
 @pytest.mark.slow
-def test_an_ablation_on_ray_gives_the_same_table_as_one_run_here(
+def test_an_ablation_on_ray_gives_the_same_table_as_one_run_here_one_trial_per_variant_and_seed(
     ntu_root: Path, local_cache: tuple[Path, str], tmp_path: Path, local_ray: Any
 ) -> None:
     import torch
@@ -215,7 +216,12 @@ def test_an_ablation_on_ray_gives_the_same_table_as_one_run_here(
     config = ModelConfig(
         pose=PoseStreamConfig(hidden_size=8), rgb=RgbStreamConfig(hidden_size=8, spatial_hidden=8)
     )
-    options = {"epochs": 2, "config": config, "variants": [("sum", "mean"), ("pose", "motion")]}
+    options = {
+        "epochs": 2,
+        "config": config,
+        "variants": [("sum", "mean"), ("pose", "motion")],
+        "seeds": (0, 1),
+    }
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as in a one-CPU Ray task: the same sums in the same order
     try:
@@ -224,8 +230,12 @@ def test_an_ablation_on_ray_gives_the_same_table_as_one_run_here(
         torch.set_num_threads(threads)
     on_ray = run_ablation(ntu_root, local_cache[0], tmp_path / "ray", run_trials=ray_trials(), **options)
     assert on_ray == here
-    assert (tmp_path / "ray" / "rgb-pose-motion" / "best.safetensors").is_file()
-    assert "STA-Hands" in on_ray
+    assert "STA-Hands" in on_ray and on_ray.endswith("Mean over seeds 0, 1.\n")
+    for seed in (0, 1):  # one trial per variant and seed
+        assert (tmp_path / "ray" / f"seed-{seed}" / "rgb-pose-motion" / "best.safetensors").is_file()
+    figures = json.loads((tmp_path / "ray" / "ablation.json").read_text())
+    seeds = [figures["seeds"][s]["rgb-pose-motion"]["accuracy"]["rgb"] for s in ("0", "1")]
+    assert figures["rgb-pose-motion"]["accuracy"]["rgb"] == pytest.approx(np.mean(seeds))
 
 
 def _small_cache(folder: Path, lengths: Sequence[int], unreadable: str | None = None) -> list[ClipRef]:
