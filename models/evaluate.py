@@ -367,7 +367,7 @@ def _streaming_checkpoint(
     seconds = metadata.get("window_seconds")
     if not isinstance(seconds, int | float) or not seconds > 0:
         raise DataError(path, "no window_seconds in its metadata: its live windows are unknown")
-    windows = [live_windows(store.clip(p).timestamps, seconds, length) for p in range(len(store))]
+    windows = [live_windows(store.timestamps(p), seconds, length) for p in range(len(store))]
     positions = [p for p, found in enumerate(windows) if found]
     outputs = predict(model, store, positions, [windows[p] for p in positions], device)
     rows = []
