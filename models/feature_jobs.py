@@ -44,7 +44,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 _END: Any = object()  # the end of an iterator
 NTU60_CLIPS = 56_880
-NTU120_CLIPS = 114_480
 NTU60_FRAMES = 4_800_000  # about: 56,880 clips of 84 frames on average (1920x1080, 30 fps)
 
 
@@ -89,14 +88,11 @@ class ClipResult:
     features: np.ndarray | None
     timing: ClipTiming
     problem: str | None = None
+    crops: int = 0  # hand crops that went through the CNN (none for a clip without a video)
 
     @property
     def frames(self) -> int:
         return 0 if self.inputs is None else self.inputs.num_frames
-
-    @property
-    def crops(self) -> int:
-        return 0 if self.inputs is None else int((self.inputs.hand_mask > 0).sum())
 
 
 class FeatureEngine(Protocol):
@@ -204,7 +200,9 @@ def embed_clip(prepared: PreparedClip, backbone: GlimpseBackbone, batch: int = 6
     started = time.perf_counter()
     features = clip_features(prepared.inputs, backbone, batch)
     timing = prepared.timing + ClipTiming(cnn=time.perf_counter() - started)
-    return ClipResult(prepared.clip, dataclasses.replace(prepared.inputs, crops=None), features, timing)
+    crops = 0 if prepared.inputs.crops is None else int((prepared.inputs.hand_mask > 0).sum())
+    inputs = dataclasses.replace(prepared.inputs, crops=None)
+    return ClipResult(prepared.clip, inputs, features, timing, crops=crops)
 
 
 # --------------------------------------------------------------------------------- the backbone
