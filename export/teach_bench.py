@@ -3,7 +3,8 @@
 1. Synthetic examples (`recordings.synthetic`, seed `SEED`, camera 1, `SECONDS` s each) of `ACTIONS`:
    "drink from cup" and "answer phone" share one motion and differ in the object in the hand (the RGB
    stream and its attention must tell them apart); "wave right hand" moves differently. Performers
-   1-5 give the examples; performers 6 to 5 + `TEST_PERFORMERS` give the test clips (other people).
+   1-5 give the examples; performers 6 to 5 + `TEST_PERFORMERS` give the test clips (other people);
+   half of them again from cameras 2 and 3 (the scene turned 45 degrees either way: other views).
 2. Time from the examples to a loaded model: `sta-hands teach` as a subprocess (the user's command,
    Python's start and imports included) with an empty feature cache, then `OnnxModel` opening the
    result. Target: 60 s on 2 cores. The command's own CPU seconds and the load average are printed
@@ -39,28 +40,38 @@ TRAIN_PERFORMERS = 5
 TEST_PERFORMERS = 8
 
 
-def make_examples(work: Path) -> tuple[Path, Path, Path]:
-    """(5-per-action folder, 3-per-action folder, test folder) under `work`, made once."""
+def make_examples(work: Path) -> tuple[Path, Path, Path, Path]:
+    """(5-per-action folder, 3-per-action folder, test folder, other-views test folder) under `work`,
+    made once."""
     from recordings.synthetic import FPS, SYNTHETIC_CLASSES, ClipSpec, generate_dataset
 
     classes = [SYNTHETIC_CLASSES.index(name) for name in ACTIONS]
     frames = round(SECONDS * FPS)
-    folders = {"five": work / "examples-5", "three": work / "examples-3", "test": work / "test"}
-    performers = {
-        "five": range(1, TRAIN_PERFORMERS + 1),
-        "three": range(1, 4),
-        "test": range(TRAIN_PERFORMERS + 1, TRAIN_PERFORMERS + 1 + TEST_PERFORMERS),
+    folders = {
+        "five": work / "examples-5", "three": work / "examples-3", "test": work / "test",
+        "views": work / "test-other-views",
+    }  # fmt: skip
+    test = range(TRAIN_PERFORMERS + 1, TRAIN_PERFORMERS + 1 + TEST_PERFORMERS)
+    plans = {  # performers, cameras
+        "five": (range(1, TRAIN_PERFORMERS + 1), (1,)),
+        "three": (range(1, 4), (1,)),
+        "test": (test, (1,)),
+        "views": (test[: TEST_PERFORMERS // 2], (2, 3)),  # the scene turned 45 degrees either way
     }
     for key, folder in folders.items():
         if folder.is_dir():
             continue
+        performers, cameras = plans[key]
         specs = [
-            ClipSpec(index=100 * p + c, seed=SEED, class_index=c, camera=1, performer=p, frames=frames)
-            for p in performers[key]
+            ClipSpec(
+                index=100 * p + 10 * k + c, seed=SEED, class_index=c, camera=k, performer=p, frames=frames
+            )
+            for p in performers
+            for k in cameras
             for c in classes
         ]
         generate_dataset(folder, specs, SEED, workers=2, progress=False)
-    return folders["five"], folders["three"], folders["test"]
+    return folders["five"], folders["three"], folders["test"], folders["views"]
 
 
 def timed_cli(examples: Path, out: Path, cache: Path) -> dict[str, Any]:
@@ -123,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     from export.teach_train import TeachSettings
 
     work = Path(args.work or tempfile.mkdtemp(prefix="sta-hands-teach-bench-"))
-    five, three, test = make_examples(work)
+    five, three, test, views = make_examples(work)
     results: dict[str, Any] = {"machine": f"{os.cpu_count()} cores", "work": str(work)}
     cold = work / f"cache-cold-{time.time_ns()}"
     results["time to a loaded model (5 per action)"] = timed_cli(five, work / "model-5-cli", cold)
@@ -137,9 +148,11 @@ def main(argv: list[str] | None = None) -> int:
             done = teach(folder, out, settings=settings, cache_root=work / "cache")
             runs[name] = {"teach": {k: done[k] for k in ("seconds", "validation_accuracy", "message")}}
             runs[name].update(figures(taught_report(out, test)))
+            runs[name]["other views (cameras 2, 3)"] = figures(taught_report(out, views))
             print(name, json.dumps(runs[name]), flush=True)
     results["runs"] = runs
     results["bundled model on the same clips"] = figures(bundled_report(test))
+    results["bundled model on the other views"] = figures(bundled_report(views))
     print(json.dumps(results, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
