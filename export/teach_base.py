@@ -13,7 +13,7 @@ transferred (`BaseWeightsError`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -148,7 +148,7 @@ def describe(names: list[str], folder: Path) -> str:
     return f"started from the pose stream GRUs and attention MLPs of {folder} ({len(names)} tensors)"
 
 
-def base_weights_for(base: OnnxModel, config: ModelConfig):
+def base_weights_for(base: OnnxModel, config: ModelConfig) -> Callable[[nn.Module], str]:
     """A callable for `teach_model(base=...)`: loads the checked base weights into a new model, or
     says why it trains from scratch."""
 

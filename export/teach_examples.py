@@ -35,7 +35,7 @@ from app.gui.teach_examples import (
 )
 from models.data import ClipRef
 from recordings.errors import RecordingError, UserError
-from recordings.ntu import NTU60_CLASSES, SKELETON_SUFFIX, parse_sample_name
+from recordings.ntu import NTU60_CLASSES, SKELETON_SUFFIX, SampleName, parse_sample_name
 from recordings.own import SIDECAR_SUFFIX, open_recording
 from recordings.reader import read
 from recordings.sources import open_reader
@@ -124,7 +124,7 @@ def _clip_files(root: Path) -> list[Path]:
     return sorted(names.values())
 
 
-def _sample(name: str):
+def _sample(name: str) -> SampleName | None:
     try:
         return parse_sample_name(name)
     except RecordingError:

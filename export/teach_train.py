@@ -32,7 +32,7 @@ from torch import nn
 from export.teach_augment import PoseAugmentation, mirror, rotate_scale_jitter
 from export.teach_features import FRAME_STRIDE, ExampleFeatures
 from models.config import ModelConfig
-from models.two_stream import TwoStreamModel
+from models.two_stream import ModelOutput, TwoStreamModel
 from models.windows import live_windows, time_window, window_seconds_of
 
 
@@ -113,7 +113,14 @@ def _batch(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[to
     )
 
 
-def _training_windows(data, positions, seconds, length, settings, rng) -> list[tuple[int, np.ndarray, bool]]:
+Data = Sequence[ExampleFeatures]
+Windows = Sequence[tuple[int, np.ndarray]]  # (position in the data, frame indices)
+
+
+def _training_windows(
+    data: Data, positions: Sequence[int], seconds: float, length: int, settings: TeachSettings,
+    rng: np.random.Generator,
+) -> list[tuple[int, np.ndarray, bool]]:  # fmt: skip
     drawn = []
     for p in positions:
         item = data[p]
@@ -153,7 +160,10 @@ def teach_model(
         torch.set_num_threads(threads)
 
 
-def _teach(data, config, settings, base, deadline, on_epoch) -> TeachOutcome:
+def _teach(
+    data: Data, config: ModelConfig, settings: TeachSettings, base: Callable[[TwoStreamModel], str] | None,
+    deadline: float | None, on_epoch: EpochCallback | None,
+) -> TeachOutcome:  # fmt: skip
     torch.manual_seed(settings.seed)
     torch.set_flush_denormal(True)
     rng = np.random.default_rng([settings.seed, 0x7EAC])
@@ -207,7 +217,10 @@ def _teach(data, config, settings, base, deadline, on_epoch) -> TeachOutcome:
     return TeachOutcome(model, seconds, epoch, accuracy, held_names, notes)
 
 
-def _train_epoch(model, optimizer, data, positions, seconds, length, settings, rng) -> float:
+def _train_epoch(
+    model: TwoStreamModel, optimizer: torch.optim.Optimizer, data: Data, positions: Sequence[int],
+    seconds: float, length: int, settings: TeachSettings, rng: np.random.Generator,
+) -> float:  # fmt: skip
     model.train()
     windows = _training_windows(data, positions, seconds, length, settings, rng)
     total = 0.0
@@ -229,14 +242,14 @@ def _train_epoch(model, optimizer, data, positions, seconds, length, settings, r
 
 
 @torch.no_grad()
-def _outputs(model: TwoStreamModel, data, windows) -> tuple:
+def _outputs(model: TwoStreamModel, data: Data, windows: Windows) -> tuple[ModelOutput, torch.Tensor]:
     model.eval()
     features, mask, pose = _batch([window_of(data[p], frames, False) for p, frames in windows])
     labels = torch.tensor([data[p].example.clip.label for p, _ in windows])
     return model(features, mask, pose), labels
 
 
-def _validation_losses(model, data, windows) -> dict[str, float]:
+def _validation_losses(model: TwoStreamModel, data: Data, windows: Windows) -> dict[str, float]:
     out, labels = _outputs(model, data, windows)
     return {
         "pose": float(nn.functional.cross_entropy(out.pose_logits, labels)),
@@ -244,7 +257,7 @@ def _validation_losses(model, data, windows) -> dict[str, float]:
     }
 
 
-def _accuracy(model, data, windows) -> float:
+def _accuracy(model: TwoStreamModel, data: Data, windows: Windows) -> float:
     out, labels = _outputs(model, data, windows)
     return float((out.logits.argmax(dim=1) == labels).float().mean())
 
