@@ -11,8 +11,10 @@ laptop CPU (issue 13). The GUI's Teach panel runs this command as a subprocess a
 - MODEL: an ordinary exported model folder (`glimpse.onnx`, copied from the base, and the head from
   `export.onnx.export_model`) that `run --model`, `evaluate --model` and the GUI open. It is written into a
   temporary folder beside MODEL and renamed at the end, so an interrupted or failed run leaves no
-  half-written MODEL (and an existing model there stays until the new one is whole). Its metadata is the
-  contract's (`recordings.onnx_contract`: class names, window, `trained_on`) plus `teach`, a JSON object:
+  half-written MODEL (and an existing model there stays until the new one is whole; a run killed
+  outright leaves a hidden ``.MODEL.teach-*`` folder, which the next run removes once an hour old).
+  Its metadata is the contract's (`recordings.onnx_contract`: class names, window, `trained_on`) plus
+  `teach`, a JSON object:
   ``{"examples": {action: n}, "trained_at": ISO time, "base": folder, "base_version": ...,
   "examples_folder": ..., "mirrored": [...], "validation_accuracy": a|null, "epochs": n, "notes": [...]}``.
 - --base: the model whose frozen glimpse CNN computes the features and whose pose stream and attention
@@ -60,6 +62,7 @@ from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE
 MODEL_VERSION = "teach-1"
 EXPORT_SECONDS = 10.0  # kept for the export when --seconds-budget ends training early
 TEACH_KEY = "teach"
+STALE_STAGING_S = 3600.0
 
 
 class Progress:
@@ -114,6 +117,7 @@ def teach(
     progress = progress or Progress(jsonl=False)
     out = Path(out)
     _check_out(out, Path(examples))
+    _remove_stale_staging(out)
     found = find_examples(examples)
     # one ONNX Runtime thread: the next example decodes in another meanwhile (measured on the shared
     # 2 cores: 180 crops in 0.34 s with one thread, 0.62 s with the default pool)
@@ -226,6 +230,16 @@ def _check_out(out: Path, examples: Path) -> None:
         raise TeachInputError(f"{out}: inside the examples folder {examples}; write the model elsewhere")
     if out.is_file() or (out.is_dir() and any(out.iterdir()) and not (out / HEAD_FILE).is_file()):
         raise TeachInputError(f"{out}: exists and is not a model folder; choose another --out")
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """The staging folders of runs killed outright (no SIGTERM, e.g. Windows' forced end of a process)
+    beside `out`, older than `STALE_STAGING_S`: a run takes minutes."""
+    for pattern in (f".{out.name}.teach-*", f".{out.name}.old-*"):
+        for folder in out.parent.glob(pattern):
+            with contextlib.suppress(OSError):
+                if folder.is_dir() and time.time() - folder.stat().st_mtime > STALE_STAGING_S:
+                    shutil.rmtree(folder)
 
 
 @contextlib.contextmanager

@@ -5,7 +5,9 @@ examples folders get one clear line each without anything recorded being lost.""
 from __future__ import annotations
 
 import json
+import os
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +120,9 @@ def test_sigterm_stops_cleanly_and_keeps_the_previous_model(
     out = tmp_path / "model"
     shutil.copytree(taught["out"], out)
     before = {path.name: path.read_bytes() for path in out.iterdir()}
+    killed = tmp_path / ".model.teach-1-2"  # a run killed outright yesterday left its staging folder
+    killed.mkdir()
+    os.utime(killed, (time.time() - 86400, time.time() - 86400))
     stage = teach.Progress.stage
 
     def terminated_while_training(self, name, *args):  # the GUI's cancel button sends SIGTERM
