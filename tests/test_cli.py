@@ -11,7 +11,20 @@ import pytest
 from app.cli import build_parser, main
 from tests.conftest import REPO
 
-COMMANDS = ("demo", "run", "info", "synth", "features", "train", "evaluate", "ablate", "export", "bench")
+COMMANDS = (
+    "demo",
+    "run",
+    "info",
+    "synth",
+    "features",
+    "train",
+    "evaluate",
+    "ablate",
+    "export",
+    "bench",
+    "teach",
+    "convert",
+)
 
 
 def test_help_lists_every_subcommand(capsys) -> None:
