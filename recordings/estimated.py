@@ -25,7 +25,6 @@ import math
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -34,7 +33,7 @@ from recordings.errors import UserError
 from recordings.frame import Body, Frame
 from recordings.hand_crop import BODY_SCALED_CROP, HandCrop
 from recordings.ntu import NO_SKELETON
-from recordings.reader import FunctionReader, ImageFlags, Reader, read
+from recordings.reader import FunctionReader, ImageFlags, Reader, WrappedReader, read
 
 DISPLAY_EVERY = 3  # live: frames between fresh estimates at most, for the skeleton on screen (10 per s)
 
@@ -88,7 +87,7 @@ class EstimationSchedule:
         return grid_point < next_timestamp - 1e-9  # a grid point in [this frame, the next): it is sampled
 
 
-class EstimatedBodies(Reader):
+class EstimatedBodies(WrappedReader):
     """`inner`'s frames with estimated bodies; the first estimator is made at once (a missing model is
     one line when the source opens, not at its first frame)."""
 
@@ -99,14 +98,14 @@ class EstimatedBodies(Reader):
         *,
         hand_crop: HandCrop = BODY_SCALED_CROP,
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.hand_crop = hand_crop
         self._factory = estimator_factory
         self._idle: list[Estimator] = [estimator_factory()]
         self._lock = threading.Lock()
         self.estimator = self._idle[0].describe()
 
-    # -- the inner reader's facts
+    # -- the inner reader's facts, with where the bodies come from
 
     @property
     def description(self) -> str:  # type: ignore[override]
@@ -115,22 +114,6 @@ class EstimatedBodies(Reader):
     @property
     def bodies_from(self) -> str:
         return f"estimated ({self.estimator})"
-
-    @property
-    def path(self) -> Path | None:  # type: ignore[override]
-        return self.inner.path
-
-    @property
-    def fps(self) -> float:  # type: ignore[override]
-        return self.inner.fps
-
-    @property
-    def num_frames(self) -> int | None:  # type: ignore[override]
-        return self.inner.num_frames
-
-    @property
-    def timestamps(self) -> np.ndarray | None:  # type: ignore[override]
-        return self.inner.timestamps
 
     # -- frames
 
@@ -185,23 +168,14 @@ class EstimatedBodies(Reader):
         with self._lock:
             self._idle.append(estimator)
 
-    # -- the rest of a Reader
+    # -- what `info` prints
 
     def describe(self) -> dict[str, Any]:
-        info = dict(self.inner.describe())
+        info = super().describe()
         info["problems"] = [p for p in info.get("problems", []) if p != NO_SKELETON]
         info["bodies_from"] = self.bodies_from
         info["hand_crop"] = self.hand_crop.describe()
         return info
-
-    def stop(self) -> None:
-        self.inner.stop()
-
-    def problem(self) -> str | None:
-        return self.inner.problem()
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def live_view(

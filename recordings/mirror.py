@@ -20,16 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 
 from recordings.errors import UserError
 from recordings.frame import Frame
 from recordings.ntu import VIDEO_SUFFIX, NtuClip
-from recordings.reader import ImageFlags, Reader, read
+from recordings.reader import ImageFlags, Reader, WrappedReader, read
 from recordings.webcam import Webcam
 
 MIRROR_MODES = ("auto", "yes", "no")
@@ -54,32 +52,13 @@ def should_mirror(reader: Reader, mode: str) -> bool:
     return mode == "yes" or (mode == "auto" and unmirrored_by_nature(reader))
 
 
-class MirroredImages(Reader):
+class MirroredImages(WrappedReader):
     """`inner`'s frames with their images flipped left-right; bodies are dropped (a recorded skeleton
     belongs to the unflipped images: `recordings.sources.with_mirror` estimates them from these)."""
-
-    def __init__(self, inner: Reader) -> None:
-        self.inner = inner
 
     @property
     def description(self) -> str:  # type: ignore[override]
         return f"{self.inner.description}, mirrored"
-
-    @property
-    def path(self) -> Path | None:  # type: ignore[override]
-        return self.inner.path
-
-    @property
-    def fps(self) -> float:  # type: ignore[override]
-        return self.inner.fps
-
-    @property
-    def num_frames(self) -> int | None:  # type: ignore[override]
-        return self.inner.num_frames
-
-    @property
-    def timestamps(self) -> np.ndarray | None:  # type: ignore[override]
-        return self.inner.timestamps
 
     def frames(self, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
         for frame in read(self.inner, start, images):
@@ -87,18 +66,9 @@ class MirroredImages(Reader):
             yield replace(frame, image=image, bodies=())
 
     def describe(self) -> dict[str, Any]:
-        info = dict(self.inner.describe())
+        info = super().describe()
         info["mirrored"] = MIRRORED
         return info
-
-    def stop(self) -> None:
-        self.inner.stop()
-
-    def problem(self) -> str | None:
-        return self.inner.problem()
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def is_mirrored(reader: Reader) -> bool:
@@ -106,10 +76,9 @@ def is_mirrored(reader: Reader) -> bool:
     while True:
         if isinstance(reader, MirroredImages):
             return True
-        inner = getattr(reader, "inner", None)
-        if not isinstance(inner, Reader):
+        if not isinstance(reader, WrappedReader):
             return False
-        reader = inner
+        reader = reader.inner
 
 
 def mirror_metadata(reader: Reader) -> dict[str, Any]:

@@ -10,6 +10,9 @@
   device's trouble now (a lost sensor), None when it is fine or for a file;
 - `close()`, and use as a context manager.
 
+`WrappedReader` is the base of a reader that changes another's frames (mirrored images, estimated
+bodies): it passes on everything else of its `inner` reader.
+
 `recordings.sources.open_reader` turns what a user names into a reader: a new source is one module
 with a `Reader` subclass and one line there.
 """
@@ -95,6 +98,50 @@ class FunctionReader(Reader):
 
     def problem(self) -> str | None:
         return None if self._problem is None else self._problem()
+
+
+class WrappedReader(Reader):
+    """A reader over another, `inner`: its facts (`description`, `path`, `fps`, `num_frames`,
+    `timestamps`), `describe()`, `stop`, `problem` and `close` are `inner`'s; a subclass changes its
+    `frames` and adds to its `description` and `describe()`."""
+
+    def __init__(self, inner: Reader) -> None:
+        self.inner = inner
+
+    @property
+    def description(self) -> str:  # type: ignore[override]
+        return self.inner.description
+
+    @property
+    def path(self) -> Path | None:  # type: ignore[override]
+        return self.inner.path
+
+    @property
+    def fps(self) -> float:  # type: ignore[override]
+        return self.inner.fps
+
+    @property
+    def num_frames(self) -> int | None:  # type: ignore[override]
+        return self.inner.num_frames
+
+    @property
+    def timestamps(self) -> np.ndarray | None:  # type: ignore[override]
+        return self.inner.timestamps
+
+    def frames(self, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
+        return read(self.inner, start, images)
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self.inner.describe())
+
+    def stop(self) -> None:
+        self.inner.stop()
+
+    def problem(self) -> str | None:
+        return self.inner.problem()
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def read(reader: Reader, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
