@@ -27,10 +27,9 @@ import numpy as np
 from app.runtime import OnnxModel
 from export.teach_examples import Example
 from models.config import BackboneSpec
-from models.data import ClipInputs, active_hands, num_frames, read_frames
+from models.data import ClipInputs, clip_inputs, num_frames, read_frames
 from models.features import CachedClip, CacheInfo, has_clip, load_clip, open_cache, write_clip
-from recordings.body_slots import select_main_bodies
-from recordings.inputs import NUM_BODIES, glimpse_batch, hand_frame, window_inputs
+from recordings.inputs import glimpse_batch
 from recordings.onnx_contract import GLIMPSE_FILE
 from recordings.own import RecordingPaths
 
@@ -75,17 +74,7 @@ def example_inputs(example: Example, stride: int) -> ClipInputs:
     wanted = np.zeros(num_frames(clip), dtype=bool)
     wanted[::stride] = True
     wanted[-1] = True
-    hands = [hand_frame(frame) for frame in read_frames(clip, wanted)]
-    body_ids = select_main_bodies([frame.bodies for frame in hands], count=NUM_BODIES)
-    inputs = window_inputs(hands, body_ids)
-    return ClipInputs(
-        pose=inputs.pose,
-        hand_mask=inputs.hand_mask,
-        timestamps=np.array([frame.timestamp for frame in hands], dtype=np.float64),
-        crops=inputs.crops,
-        active_hands=active_hands(clip, hands, inputs.body_ids) if clip.synthetic else None,
-        body_ids=inputs.body_ids,
-    )
+    return clip_inputs(clip, read_frames(clip, wanted))
 
 
 def glimpse_features(model: OnnxModel, inputs: ClipInputs, flipped: bool = False) -> np.ndarray:

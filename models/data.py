@@ -298,7 +298,8 @@ def num_frames(clip: ClipRef) -> int:
 
 def clip_inputs(clip: ClipRef, frames: Iterable[Frame] | None = None) -> ClipInputs:
     """Read the clip once: pose, hand mask and crops of every frame, the main bodies chosen clip-wide.
-    `frames`: the clip's frames as `read_frames(clip)` gives them (a caller timing the decoding)."""
+    `frames`: the clip's frames to read instead of all of them, as `read_frames(clip, wanted)` gives them
+    (a caller timing the decoding; teaching reads every other frame)."""
     source = read_frames(clip) if frames is None else frames
     hands = [hand_frame(frame) for frame in source]  # each image dropped once cropped
     if not hands:
