@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import torch
 from torch import Tensor, nn
 
+from export.onnx_metadata import write_metadata
 from export.projected_head import GlimpseProjection, ProjectedHead, splittable
 from models.config import BackboneSpec, ModelConfig
 from models.glimpse import GlimpseBackbone
@@ -142,16 +142,6 @@ def _export(module: nn.Module, args: tuple[Tensor, ...], path: Path, inputs, out
         )
 
 
-def _add_metadata(path: Path, props: Mapping[str, str]) -> None:
-    proto = onnx.load(str(path))
-    del proto.metadata_props[:]
-    for key, value in props.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.checker.check_model(proto)
-    onnx.save(proto, str(path))
-
-
 def _session(path: Path) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.log_severity_level = 3
@@ -253,7 +243,7 @@ def export_model(
         names = (GLIMPSE_FILE, HEAD_FILE)
     props = metadata.props(model, backbone)
     for name in names:
-        _add_metadata(folder / name, props)
+        write_metadata(folder / name, props, check=True)
     reports = [check_parity(folder, model, backbone)]
     if real_inputs is not None:
         head = {k: torch.as_tensor(np.asarray(v, dtype=np.float32)) for k, v in real_inputs["head"].items()}

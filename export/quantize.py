@@ -40,6 +40,7 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from onnxruntime.transformers.float16 import convert_float_to_float16
 
+from export.onnx_metadata import read_metadata, write_metadata
 from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE, PROJECTION_FILE
 
 
@@ -56,15 +57,10 @@ class _CropReader(CalibrationDataReader):
 
 def _copy_metadata(source: Path, target: Path, variant: str) -> None:
     """`source`'s metadata onto `target`, its model_version marked "+variant" (none: unchanged)."""
-    props = {p.key: p.value for p in onnx.load(str(source), load_external_data=False).metadata_props}
+    props = read_metadata(source)
     if variant:
         props["model_version"] = f"{props.get('model_version', '?')}+{variant}"
-    proto = onnx.load(str(target))
-    del proto.metadata_props[:]
-    for key, value in props.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save(proto, str(target))
+    write_metadata(target, props)
 
 
 def _copy_head(source: Path, out: Path, variant: str) -> None:

@@ -49,9 +49,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-import onnx
-
 from app.runtime import OnnxModel, default_model_folder
+from export.onnx_metadata import read_metadata, write_metadata
 from export.teach_base import base_config, base_weights_for
 from export.teach_examples import ExampleSet, TeachInputError, find_examples
 from export.teach_features import default_cache_root, example_features
@@ -207,22 +206,11 @@ def write_model(
     )
     metadata = ExportMetadata(found.class_names, outcome.window_seconds, trained_on, MODEL_VERSION)
     export_model(outcome.model, stand_in, metadata, folder)
-    props = {
-        p.key: p.value for p in onnx.load(str(folder / HEAD_FILE), load_external_data=False).metadata_props
-    }
+    props = read_metadata(folder / HEAD_FILE)
     props[TEACH_KEY] = json.dumps(record)
     shutil.copyfile(base.folder / GLIMPSE_FILE, folder / GLIMPSE_FILE)
     for path in sorted(folder.glob("*.onnx")):
-        _set_metadata(path, props)
-
-
-def _set_metadata(path: Path, props: dict[str, str]) -> None:
-    proto = onnx.load(str(path))
-    del proto.metadata_props[:]
-    for key, value in props.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save(proto, str(path))
+        write_metadata(path, props)
 
 
 def _check_out(out: Path, examples: Path) -> None:
