@@ -1,12 +1,13 @@
 """`Session`: the controller between a source, the worker threads and the window. It draws nothing.
 
-It owns the `Reader`, a `CaptureThread` that feeds two `FrameRing`s (the display ring, capacity 2,
-newest wins; and the recognizer's ring), the `RecognizerThread`, the recent-frames cache for
-"explain", and the recorder. Results reach the GUI thread by Qt signals carrying the immutable
+It owns the `Reader`, a `CaptureThread` that feeds two `FrameRing`s (the display ring, newest wins; and
+the recognizer's ring), the `RecognizerThread`, the recent-frames cache for "explain", and the
+recorder. Results reach the GUI thread by Qt signals carrying the immutable
 `Frame` / `Prediction` objects: each kind of result a worker hands over has a typed signal of its
 own, which Qt queues to the thread the session lives in. Nothing here waits on a model or a file in
 the GUI thread: opening a source, loading a model, and recomputing the prediction after a seek all
-run in worker threads.
+run in worker threads. A stretch of playback is a `playback_run.PlaybackRun`, the recording a
+`session_recording.SessionRecording`, the recompute after a seek `recompute.recompute`.
 
 Replay generations: each seek, pause or new source starts a new generation; what a worker posts
 carries the generation it was started in, and anything from an older one is dropped, so a slow
@@ -17,34 +18,30 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import queue
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol
 
 from PyQt5.QtCore import QObject, pyqtSignal
 
-from app.capture import CaptureEvent, CaptureThread
+from app.capture import CaptureEvent
 from app.gui.frame_cache import FrameCache, ScaledFrames
+from app.gui.playback_run import PlaybackRun, start_run
+from app.gui.recompute import Recomputed, recompute
 from app.gui.recorder import RecorderThread
+from app.gui.session_recording import SessionRecording
+from app.gui.worker_signals import post
 from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
-from app.replay import replay
-from app.ring import FrameRing
 from app.runtime import OnnxModel
 from app.worker import Worker
 from recordings.estimated import live_view
 from recordings.frame import Frame
-from recordings.mirror import mirror_metadata
 from recordings.reader import Reader, read
 
 log = logging.getLogger(__name__)
 
-DISPLAY_RING_CAPACITY = 2  # the window draws the newest frame; older ones are not worth drawing
-RECOGNIZER_RING_CAPACITY = 8  # as `sta-hands run --realtime`: a slow model skips, never lags
 ANY_GENERATION = -1  # for what a worker posts that is not tied to a replay position
 
 
@@ -53,26 +50,6 @@ class Joinable(Protocol):
 
     @property
     def running(self) -> bool: ...
-
-
-@dataclass(frozen=True)
-class _Recomputed:
-    """What a recompute worker found: the frame to show, its window's prediction, the recognizer that
-    read up to it (to play on from there) and whether playback resumes."""
-
-    frame: Frame | None
-    prediction: Prediction | None
-    recognizer: StreamRecognizer | None
-    resume: bool
-
-
-@dataclass
-class _Run:
-    """One stretch of playback: a capture from some frame, its display ring and its recognizer."""
-
-    capture: CaptureThread
-    display: FrameRing[Frame]
-    recognizer: RecognizerThread | None
 
 
 class Session(QObject):
@@ -84,13 +61,11 @@ class Session(QObject):
     recording_finished = pyqtSignal(str, int)  # stem, frames written
     # from worker threads, queued by Qt to the session's thread; a generation of -1 is always current
     _prediction_posted = pyqtSignal(int, object)  # generation, Prediction
-    _recomputed_posted = pyqtSignal(int, object)  # generation, _Recomputed
+    _recomputed_posted = pyqtSignal(int, object)  # generation, Recomputed
     _error_posted = pyqtSignal(int, str)  # generation, one line for the user
     _source_opened = pyqtSignal(int, object)  # open token, Reader
     _model_loaded = pyqtSignal(object)  # OnnxModel
     _model_failed = pyqtSignal(str)  # why
-    _recording_done = pyqtSignal(str, int)  # stem, frames written
-    _recording_failed = pyqtSignal(object, str)  # the RecorderThread, why
 
     def __init__(self, parent: QObject | None = None, cache_capacity: int = 240) -> None:
         super().__init__(parent)
@@ -106,11 +81,11 @@ class Session(QObject):
         self.predictions_received = 0
         self._generation = 0
         self._open_token = 0
-        self._run: _Run | None = None
+        self._run: PlaybackRun | None = None
         self._recognizer: StreamRecognizer | None = None
         self._recognizer_thread: RecognizerThread | None = None
         self._pending_frame: Frame | None = None
-        self._recorder: RecorderThread | None = None
+        self._recording = SessionRecording(self)
         self._frames_in_done = 0
         self._threads: list[Joinable] = []  # every worker started and maybe still running
         self._prediction_posted.connect(self._on_prediction)
@@ -119,8 +94,8 @@ class Session(QObject):
         self._source_opened.connect(self._on_source_opened)
         self._model_loaded.connect(self.set_model)
         self._model_failed.connect(self._on_model_failed)
-        self._recording_done.connect(self.recording_finished)
-        self._recording_failed.connect(self._on_recording_failed)
+        self._recording.finished.connect(self.recording_finished)
+        self._recording.failed.connect(self.error)
 
     # ------------------------------------------------------------------------- sources and model
 
@@ -263,40 +238,28 @@ class Session(QObject):
 
     @property
     def recording(self) -> RecorderThread | None:
-        return self._recorder
+        """The recording in progress, if any."""
+        return self._recording.recorder
 
     def start_recording(self, stem: str | Path, metadata: dict | None = None) -> None:
         """Record the frames the source plays from now on to `stem` (the app's own format; `metadata`
         joins the sidecar's header, e.g. the Teach panel's action name)."""
-        if self._recorder is not None:
-            return
         if self.source is None:
-            self.error.emit("Nothing to record: open a source first")
+            if self._recording.recorder is None:
+                self.error.emit("Nothing to record: open a source first")
             return
-        recorder = RecorderThread(
-            stem, self.source.fps, device=self.source.description,
-            metadata={"source": self.source.description, "recorded_by": "sta-hands gui",
-                      **mirror_metadata(self.source), **(metadata or {})},
-            on_error=lambda message: self._post(Session._recording_failed, recorder, message),
-            on_done=lambda path, frames: self._post(Session._recording_done, str(path), frames),
-        )  # fmt: skip
-        self._recorder = recorder.start()
-        log.info("recording to %s", stem)
+        self._recording.start(self.source, stem, metadata)
 
     def stop_recording(self) -> None:
         """Stop taking frames; the writer finishes what is queued and closes the files (in its thread)."""
-        recorder, self._recorder = self._recorder, None
-        if recorder is not None:
-            recorder.stop(timeout=0)
+        self._recording.stop(timeout=0)
 
     def shutdown(self, timeout: float = 10.0, workers_timeout: float = 0.0) -> None:
         """Stop every thread. The recording, if any, is closed cleanly before this returns; the other
         workers are waited for up to `workers_timeout` s (at exit, so that none dies inside a model)."""
         self._cancel()
         self.playing = False
-        recorder, self._recorder = self._recorder, None
-        if recorder is not None:
-            recorder.stop(timeout)
+        self._recording.stop(timeout)
         deadline = time.monotonic() + workers_timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -310,14 +273,8 @@ class Session(QObject):
     # ---------------------------------------------------------------------------------- internals
 
     def _post(self, signal: Any, *args: Any) -> None:
-        """From any thread: emit one of the class's `signal`s (queued by Qt to the session's thread).
-
-        The signal is bound here, inside the guard: a session deleted meanwhile (the window closed while
-        a worker finished) raises on binding as on emitting, and the result is dropped."""
-        try:
-            signal.__get__(self, Session).emit(*args)
-        except RuntimeError:  # the session was deleted (window closed) while a worker finished
-            log.debug("dropped a worker's result: the session is gone")
+        """From any thread: emit one of the class's `signal`s (`worker_signals.post`)."""
+        post(self, signal, *args)
 
     def _current(self, generation: int) -> bool:
         """False for what a worker of a replay position the session has left posts."""
@@ -327,7 +284,7 @@ class Session(QObject):
         if self._current(generation):
             self._accept(prediction)
 
-    def _on_recomputed(self, generation: int, result: _Recomputed) -> None:
+    def _on_recomputed(self, generation: int, result: Recomputed) -> None:
         if self._current(generation):
             self._recomputed(result)
 
@@ -342,11 +299,6 @@ class Session(QObject):
     def _on_model_failed(self, why: str) -> None:  # the model in use, if any, stays: nothing is lost
         kept = f"still using {self.model.name}" if self.model else "so the video plays without predictions"
         self.error.emit(f"{'Model not loaded' if self.model else 'No model loaded'}, {kept}: {why}")
-
-    def _on_recording_failed(self, recorder: RecorderThread, message: str) -> None:
-        if recorder is self._recorder:  # it stopped by itself: not recording any more
-            self._recorder = None
-        self.error.emit(message)
 
     def _accept(self, prediction: Prediction) -> None:
         self.prediction = prediction
@@ -374,40 +326,26 @@ class Session(QObject):
             if generation == self._generation:
                 self.scaled.add(frame)
                 self.cache.add(frame)
-                recorder = self._recorder
-                if recorder is not None:
-                    recorder.push(frame)
+                self._recording.push(frame)
             yield frame
 
     def _start_run(self, start: int, recognizer: StreamRecognizer | None) -> None:
         assert self.source is not None
         generation = self._generation
-        display: FrameRing[Frame] = FrameRing(DISPLAY_RING_CAPACITY)
-        rings = [display]
-        thread = None
-        if recognizer is not None:
-            recognizer.lossless = False
-            ring: FrameRing[Frame] = FrameRing(RECOGNIZER_RING_CAPACITY)
-            rings.append(ring)
-            thread = RecognizerThread(
-                recognizer, ring,
-                on_prediction=lambda p: self._post(Session._prediction_posted, generation, p),
-                on_error=lambda message: self._post(Session._error_posted, generation, message),
-            ).start()  # fmt: skip
-        self._recognizer, self._recognizer_thread = recognizer, thread
-        if thread is not None:
-            self._track(thread)
         source = self.source  # estimated bodies: only where windows sample, for the screen, when recording
         if recognizer is not None:
-            info, recording = recognizer.model.info, lambda: self._recorder is not None
+            info, recording = recognizer.model.info, lambda: self._recording.recorder is not None
             source = live_view(source, info.window_seconds, info.window_length, every_frame=recording)
-        capture = CaptureThread(
-            self._frames(source, start, generation), rings,
-            realtime=self.speed is not None and self.source.num_frames is not None, speed=self.speed or 1.0,
-            on_stop=self.source.stop,
-        ).start()  # fmt: skip
-        self._track(capture)
-        self._run = _Run(capture, display, thread)
+        run = start_run(
+            self._frames(source, start, generation), self.source, recognizer, self.speed,
+            on_prediction=lambda p: self._post(Session._prediction_posted, generation, p),
+            on_error=lambda message: self._post(Session._error_posted, generation, message),
+        )  # fmt: skip
+        self._recognizer, self._recognizer_thread = recognizer, run.recognizer
+        for thread in (run.recognizer, run.capture):
+            if thread is not None:
+                self._track(thread)
+        self._run = run
 
     def _finish_run(self) -> None:
         """The capture ended by itself: its recognizer may still be working on the last frames."""
@@ -420,9 +358,7 @@ class Session(QObject):
         run, self._run = self._run, None
         if run is None:
             return
-        run.capture.stop(timeout=0)
-        if run.recognizer is not None:
-            run.recognizer.stop(timeout=0)
+        run.stop()
         self._frames_in_done += run.display.pushed
         self._generation += 1
 
@@ -448,50 +384,35 @@ class Session(QObject):
         self.playback_changed.emit()
 
     def _recompute(self, index: int, resume: bool) -> None:
-        """In a worker: show frame `index` and the prediction of the window ending there, computed by
-        a fresh lossless recognizer from the frames of the preceding `window_seconds`."""
+        """In a worker: show frame `index` and the prediction of the window ending there (`recompute`)."""
         assert self.source is not None
         source, model, cache, generation = self.source, self.model, self.cache, self._generation
-        before = math.ceil(model.info.window_seconds * source.fps) + 1 if model is not None else 0
-        first = max(0, index - before)
 
         def work() -> None:
-            recognizer = StreamRecognizer(model, lossless=True) if model is not None else None
-            shown: Frame | None = None
-            last: Prediction | None = None
             try:
-                for frame, predictions in islice(replay(source, recognizer, first), index - first + 1):
-                    if generation != self._generation:
-                        return
-                    cache.add(frame)
-                    shown = frame
-                    last = predictions[-1] if predictions else last
-                if recognizer is not None and last is None:
-                    last = next(iter(recognizer.flush()), None)
+                result = recompute(
+                    source, model, cache, index, resume, current=lambda: generation == self._generation
+                )
             except Exception as error:
                 debug = log.isEnabledFor(logging.DEBUG)
                 log.warning("recomputing frame %d failed: %s", index, error, exc_info=debug)
                 message = f"Cannot show frame {index} of {source.description}: {error}"
                 self._post(Session._error_posted, generation, message)
                 return
-            self._post(Session._recomputed_posted, generation, _Recomputed(shown, last, recognizer, resume))
+            if result is not None:
+                self._post(Session._recomputed_posted, generation, result)
 
         self._start_thread("recompute", work)
 
-    def _recomputed(self, result: _Recomputed) -> None:
-        frame, prediction, recognizer, resume = (
-            result.frame,
-            result.prediction,
-            result.recognizer,
-            result.resume,
-        )
+    def _recomputed(self, result: Recomputed) -> None:
+        frame, prediction, recognizer = result.frame, result.prediction, result.recognizer
         if frame is not None:
             self._pending_frame = frame
             self.position = frame.index
         if prediction is not None:
             self._accept(prediction)
         self._recognizer, self._recognizer_thread = recognizer, None
-        if resume and self.playing:
+        if result.resume and self.playing:
             if frame is None:
                 self.playing = False
                 self.playback_changed.emit()
