@@ -1,8 +1,6 @@
 """`MainWindow`: wires the panels to the `Session`. A `QTimer` pulls the newest frame and redraws.
 
-Layout (reads at 1280x720 and 1920x1080): the video with the replay controls and the four hand
-crops under it on the left; the top classes, the temporal attention curve and the Explain / Record
-buttons on the right; an error / notice banner across the top; the figures in the status bar.
+The central area's layout is `window_panels.WindowPanels`'s; the figures are in the status bar.
 """
 
 from __future__ import annotations
@@ -15,29 +13,16 @@ from pathlib import Path
 from PyQt5 import sip
 from PyQt5.QtCore import QByteArray, QSettings, Qt, QTimer
 from PyQt5.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PyQt5.QtWidgets import (
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PyQt5.QtWidgets import QFileDialog, QMainWindow
 
 from app.gui.drawing import warm_up
 from app.gui.explain import ExplainDialog
-from app.gui.exporter import VideoExport
-from app.gui.hand_panel import HandPanel
 from app.gui.menus import add_action, add_provider_menu, add_source_menu, install_shortcuts
 from app.gui.session import Session
 from app.gui.status import LatencyMeter, RateMeter, Stats, StatusPanel
 from app.gui.teach_dock import TeachDock, not_sure_below
-from app.gui.temporal_curve import TemporalCurve
-from app.gui.top_classes import TopClasses
-from app.gui.transport import TransportBar
-from app.gui.video_view import VideoView
-from app.gui.widgets import Banner, font
+from app.gui.window_exports import WindowExports
+from app.gui.window_panels import RECORD, STOP_RECORDING, WindowPanels
 from app.recognizer import Prediction
 from app.runtime import OnnxModel
 from recordings.frame import Frame
@@ -48,7 +33,6 @@ log = logging.getLogger(__name__)
 
 POLL_MS = 15  # the timer polls the display ring at about twice a 30 fps source's rate; draws new frames only
 STATUS_EVERY = 16  # ticks between status-bar refreshes (about 4 per second)
-RECORD, STOP_RECORDING = "●  Record  (R)", "■  Stop recording  (R)"
 OPEN_FILTER = "Clips, recordings and videos (*.skeleton *.avi *.jsonl *.xef *.mp4 *.mov *.mkv);;All files (*)"
 
 
@@ -64,7 +48,8 @@ class MainWindow(QMainWindow):
         self.frame: Frame | None = None
         self.prediction: Prediction | None = None
         self.explain_dialog: ExplainDialog | None = None
-        self.export = VideoExport(self)
+        self.exports = WindowExports(self, self.session, self.settings, self.show_notice, self.show_error)
+        self.export = self.exports.video
         self.export_finished = self.export.finished  # path, frames
         self.frame_meter, self.prediction_meter, self.latency = RateMeter(), RateMeter(), LatencyMeter()
         self.display_latency = LatencyMeter()
@@ -89,49 +74,12 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------ building
 
     def _build_panels(self) -> None:
-        self.banner = Banner()
-        self.video = VideoView()
-        self.transport = TransportBar()
-        self.hands = HandPanel(columns=4)
-        self.top = TopClasses()
-        self.curve = TemporalCurve()
-        self.explain_button = QPushButton("Explain this moment  (E)")
-        self.record_button = QPushButton(RECORD)
-        for button in (self.explain_button, self.record_button):
-            button.setFont(font(14, bold=True))
-            button.setFocusPolicy(Qt.NoFocus)
-            button.setMinimumHeight(44)
-        self.explain_button.setStyleSheet("background:#2d5d9b; color:white;")
-        self.record_button.setStyleSheet("color:#ff5050;")
-        self.rec_indicator = QLabel("")
-        self.rec_indicator.setFont(font(18, bold=True))
-        self.rec_indicator.setStyleSheet("color:#ff3030;")
-        self.rec_indicator.hide()
-        record_row = QHBoxLayout()
-        record_row.addWidget(self.record_button, 1)
-        record_row.addWidget(self.rec_indicator)
-        left = QVBoxLayout()
-        left.setSpacing(4)
-        left.addWidget(self.video, 1)
-        left.addWidget(self.transport)
-        left.addWidget(self.hands)
-        self.hands.setFixedHeight(170)
-        right = QVBoxLayout()
-        right.setSpacing(6)
-        right.addWidget(self.top, 3)
-        right.addWidget(self.curve, 3)
-        right.addWidget(self.explain_button)
-        right.addLayout(record_row)
-        columns = QHBoxLayout()
-        columns.addLayout(left, 13)
-        columns.addLayout(right, 6)
-        body = QVBoxLayout()
-        body.setContentsMargins(6, 4, 6, 4)
-        body.addWidget(self.banner)
-        body.addLayout(columns, 1)
-        central = QWidget()
-        central.setLayout(body)
-        self.setCentralWidget(central)
+        panels = WindowPanels()
+        self.setCentralWidget(panels)
+        self.banner, self.video, self.transport = panels.banner, panels.video, panels.transport
+        self.hands = panels.hands
+        self.top, self.curve, self.explain_button = panels.top, panels.curve, panels.explain_button
+        self.record_button, self.rec_indicator = panels.record_button, panels.rec_indicator
         self.status = StatusPanel()
         self.statusBar().addPermanentWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.export.progress)
@@ -152,12 +100,12 @@ class MainWindow(QMainWindow):
         self.kinect_action.setToolTip(reason)
         self.kinect_action.setStatusTip(reason)
         file.addSeparator()
-        add_action(file, "Save &screenshot…", self.choose_screenshot, "Ctrl+Shift+S")
-        add_action(file, "Export annotated &video…", self.choose_video_export, "Ctrl+Shift+E")
+        add_action(file, "Save &screenshot…", self.exports.choose_screenshot, "Ctrl+Shift+S")
+        add_action(file, "Export annotated &video…", self.exports.choose_annotated_video, "Ctrl+Shift+E")
         add_action(file, "Open &model…", self.choose_model_folder)
         add_action(file, "Save model &as…", self.teach.save_model)
-        self.cancel_export_action = add_action(file, "Cancel export", self.cancel_export)
-        self.cancel_export_action.setEnabled(False)
+        self.cancel_export_action = self.exports.cancel_action
+        file.addAction(self.cancel_export_action)
         file.addSeparator()
         add_action(file, "&Quit", self.close, QKeySequence.Quit)
         add_source_menu(self, menus, self.open_spec, self.open_path, self.settings)
@@ -196,8 +144,6 @@ class MainWindow(QMainWindow):
         self.transport.loop_changed.connect(session.set_loop)
         self.explain_button.clicked.connect(self.explain)
         self.record_button.clicked.connect(self.toggle_recording)
-        self.export.finished.connect(self._on_exported)
-        self.export.failed.connect(self._on_export_failed)
         teach = self.teach.panel
         teach.play_requested.connect(self.open_spec)
         teach.model_ready.connect(self._use_model_folder)
@@ -426,54 +372,13 @@ class MainWindow(QMainWindow):
     # --------------------------------------------------------------------------------- exports
 
     def export_screenshot(self, path: str | Path) -> bool:
-        path = Path(path)
-        if not self.grab().save(str(path), "PNG"):
-            self.show_error(f"Cannot save the screenshot to {path}")
-            return False
-        self.show_notice(f"Screenshot saved: {path}")
-        return True
-
-    def choose_screenshot(self) -> None:
-        path = self._choose_save(
-            "Save a screenshot", f"sta-hands-{datetime.now():%Y%m%d-%H%M%S}.png", "PNG (*.png)"
-        )
-        if path:
-            self.export_screenshot(path)
+        return self.exports.screenshot(path)
 
     def export_video(self, path: str | Path) -> None:
-        """Export the replay with the overlays to an AVI in a worker thread (progress in the status bar)."""
-        source = self.session.source
-        if source is None:
-            self.show_error("Nothing to export: open a source first")
-            return
-        if self.export.running:
-            self.show_error("An export is already running")
-            return
-        self.cancel_export_action.setEnabled(True)
-        self.export.start(source, self.session.model, path)
-
-    def choose_video_export(self) -> None:
-        path = self._choose_save("Export the annotated video", "sta-hands-annotated.avi", "AVI (*.avi)")
-        if path:
-            self.export_video(path)
+        self.exports.annotated_video(path)
 
     def cancel_export(self) -> None:
         self.export.cancel()
-
-    def _on_exported(self, out: str, frames: int) -> None:
-        self.cancel_export_action.setEnabled(False)
-        self.show_notice(f"Annotated video saved: {out} ({frames} frames)")
-
-    def _on_export_failed(self, message: str) -> None:
-        self.cancel_export_action.setEnabled(False)
-        self.show_error(message)
-
-    def _choose_save(self, title: str, name: str, filter_: str) -> str:
-        folder = Path(str(self.settings.value("last_folder", "") or Path.home()))
-        path, _ = QFileDialog.getSaveFileName(self, title, str(folder / name), filter_)
-        if path:
-            self.settings.setValue("last_folder", str(Path(path).parent))
-        return path
 
     # ---------------------------------------------------------------------------- settings, close
 
