@@ -135,7 +135,7 @@ def format_head(report: dict[str, Any]) -> str:
     for key, entry in report["backbones"].items():
         for suffix in ("", "_int8"):
             rows = entry.get("openvino" + suffix) or {}
-            ort = entry["glimpse"].get("onnxruntime" + suffix, {}).get("crops_per_s")
+            ort = entry.get("glimpse", {}).get("onnxruntime" + suffix, {}).get("crops_per_s")
             cells = [
                 f"{k.removeprefix('openvino_')} {v['crops_per_s']:.1f}"
                 for k, v in rows.items()
@@ -155,8 +155,8 @@ def format_head(report: dict[str, Any]) -> str:
         lines += [
             "",
             f"Startup: `sta-hands demo` to its first prediction on screen {startup['startup_s']:.2f} s "
-            f"(the model loaded at {_number(startup.get('model_loaded_s'))} s; a prediction needs "
-            f"{startup['window_seconds']:.1f} s of the clip played first).",
+            f"(the model loaded at {_number(startup.get('model_loaded_s'))} s; its window spans "
+            f"{startup['window_seconds']:.1f} s of the clip).",
         ]
     return "\n".join(lines)
 

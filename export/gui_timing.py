@@ -1,9 +1,8 @@
 """Two figures of `sta-hands bench` that need the real window, each taken in a fresh interpreter that
 imports the app only (never torch), with Qt offscreen (or the display that is set, e.g. Xvfb):
 
-- startup: from starting `sta-hands demo` (the process's spawn) to its first prediction on screen. A
-  prediction needs a full window of the clip played at real time, so the model's `window_seconds` is
-  the floor of this figure; the report gives both.
+- startup: from starting `sta-hands demo` (the process's spawn) to its first prediction on screen,
+  with when the model had loaded and the model's `window_seconds` (the clip time a window spans).
 - GUI latency: `MainWindow` replaying a clip at real time (the soak's GUI run, `app.soak`) for some
   seconds: the latency from a frame leaving its source to its prediction drawn (the window's own
   on-screen meter, every value kept), and the frames drawn per second against the source's rate.
@@ -59,7 +58,7 @@ def measure_startup(timeout: float = STARTUP_TIMEOUT_S) -> dict[str, Any]:
     started, child = _run_child(["startup"], timeout)
     return {
         "startup_s": child["first_prediction_at"] - started,
-        "window_seconds": child["window_seconds"],  # the clip must play this long before a prediction
+        "window_seconds": child["window_seconds"],  # the clip time one window spans
         "model_loaded_s": child["model_loaded_at"] - started if child["model_loaded_at"] else None,
         "torch_imported": child["torch_imported"],
     }

@@ -87,5 +87,4 @@ def test_startup_is_measured_from_the_real_demo_command() -> None:
     startup = measure_startup()
     assert startup["torch_imported"] is False  # the app's own start, not the benchmark's
     assert startup["window_seconds"] > 0
-    assert startup["startup_s"] > startup["window_seconds"]  # a full window of the clip plays first
-    assert 0 < startup["model_loaded_s"] < startup["startup_s"]
+    assert 0 < startup["model_loaded_s"] < startup["startup_s"]  # no prediction without the model
