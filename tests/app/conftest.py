@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 
 from recordings.frame import HAND_LEFT, HAND_RIGHT, NUM_JOINTS, TRACKED, Body, Frame
 from recordings.reader import FunctionReader, Reader
+
+if TYPE_CHECKING:
+    from PyQt5.QtCore import QSettings
+
+    from app.gui.main_window import MainWindow
 
 
 def moving_frames(count: int, fps: float = 30.0, size: tuple[int, int] = (320, 240)) -> list[Frame]:
@@ -29,6 +38,30 @@ def moving_frames(count: int, fps: float = 30.0, size: tuple[int, int] = (320, 2
         body = Body(72057594037931101, joints, color, np.full(NUM_JOINTS, TRACKED))
         frames.append(Frame(i, i / fps, background.copy(), (body,)))
     return frames
+
+
+@contextlib.contextmanager
+def shown_window(
+    qtbot: Any, settings: QSettings | Path, size: tuple[int, int] = (1280, 720)
+) -> Iterator[MainWindow]:
+    """The real main window (Qt imported only here) on `settings` (a QSettings, or the path of an .ini
+    file to make one from), shown at `size` and exposed; closed and its workers joined afterwards."""
+    from PyQt5.QtCore import QSettings
+
+    from app.gui.main_window import MainWindow
+
+    if isinstance(settings, Path):
+        settings = QSettings(str(settings), QSettings.IniFormat)
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        yield window
+    finally:
+        window.close()
+        window.session.shutdown(workers_timeout=2.0)
 
 
 def list_source(frames: list[Frame], fps: float = 30.0) -> Reader:

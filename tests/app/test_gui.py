@@ -17,7 +17,7 @@ from app.gui.explain import explain_sentence
 from app.gui.main_window import MainWindow
 from app.recognizer import Prediction, StreamRecognizer
 from recordings.own import open_recording
-from tests.app.conftest import GUI_CLASSES, FakeModel, gui_source
+from tests.app.conftest import GUI_CLASSES, FakeModel, gui_source, shown_window
 
 pytestmark = pytest.mark.gui
 
@@ -29,15 +29,9 @@ def settings(tmp_path: Path) -> QSettings:
 
 @pytest.fixture
 def window(qtbot, settings: QSettings):
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
-    w.resize(1280, 720)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    yield w
-    w.close()
-    w.session.shutdown(workers_timeout=2.0)
+    with shown_window(qtbot, settings) as w:
+        w.activateWindow()
+        yield w
 
 
 def playing(window: MainWindow, model: FakeModel | None, count: int = 40, **kwargs) -> MainWindow:

@@ -8,12 +8,11 @@ import functools
 from pathlib import Path
 
 import pytest
-from PyQt5.QtCore import QSettings
 
 import recordings.sources
 from app.gui.main_window import MainWindow
 from recordings.webcam import Webcam
-from tests.app.conftest import gui_frame
+from tests.app.conftest import gui_frame, shown_window
 from tests.recordings.fake_camera import FakeCamera, FakeEstimator, write_video
 
 pytestmark = pytest.mark.gui
@@ -28,14 +27,8 @@ def drawn(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path):
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
-    qtbot.addWidget(w)
-    w.resize(1280, 720)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
-    w.session.shutdown(workers_timeout=2.0)
+    with shown_window(qtbot, tmp_path / "settings.ini") as w:
+        yield w
 
 
 def _menu_action(window: MainWindow, menu: str, text: str):  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from PyQt5.QtCore import QSettings
 from app.gui.main_window import MainWindow
 from app.gui.teach_process import TeachProgress, parse_line
 from app.runtime import default_model_folder
-from tests.app.conftest import FakeModel, gui_source
+from tests.app.conftest import FakeModel, gui_source, shown_window
 
 pytestmark = pytest.mark.gui
 STAND_IN = (sys.executable, str(Path(__file__).with_name("teach_stand_in.py")))
@@ -25,15 +25,9 @@ def window(qtbot, tmp_path: Path):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
     settings.setValue("teach_examples_folder", str(tmp_path / "examples"))
     settings.setValue("teach_models_folder", str(tmp_path / "models"))
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
-    w.resize(1600, 900)
-    w.show()
-    w.teach.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
-    w.session.shutdown(workers_timeout=2.0)
+    with shown_window(qtbot, settings, (1600, 900)) as w:
+        w.teach.show()
+        yield w
 
 
 def replaying(window: MainWindow, qtbot, model: FakeModel, count: int = 60) -> MainWindow:

@@ -25,7 +25,7 @@ from app.runtime import OnnxModel
 from recordings.own import RecordingWriter, open_recording, recover
 from recordings.reader import Reader
 from recordings.sources import open_reader
-from tests.app.conftest import FakeModel, gui_source
+from tests.app.conftest import FakeModel, gui_source, shown_window
 from tests.recordings.test_own import make_extra, make_frame
 from tests.robustness import crash_child
 from tests.robustness.registry import Cases
@@ -102,18 +102,8 @@ def test_a_source_that_dies_mid_way_keeps_its_predictions(
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path):
-    from PyQt5.QtCore import QSettings
-
-    from app.gui.main_window import MainWindow
-
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
-    qtbot.addWidget(w)
-    w.resize(1280, 720)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
-    w.session.shutdown(workers_timeout=2.0)
+    with shown_window(qtbot, tmp_path / "settings.ini") as w:
+        yield w
 
 
 @pytest.mark.gui
