@@ -13,6 +13,7 @@ from PyQt5.QtCore import QSettings
 
 from app.gui.main_window import MainWindow
 from app.gui.teach_process import TeachProgress, parse_line
+from app.gui.teach_training import TrainingBox
 from app.runtime import default_model_folder
 from tests.app.conftest import FakeModel, gui_source, shown_window
 
@@ -83,13 +84,20 @@ def test_progress_lines_are_read_as_the_contract_says() -> None:
     )
 
 
-def test_examples_from_a_replay_train_and_the_new_model_runs_at_once(window, qtbot, monkeypatch) -> None:
-    monkeypatch.setenv("TEACH_STAND_IN", "ok")
-    monkeypatch.setenv("TEACH_STAND_IN_MODEL", str(default_model_folder()))
-    replaying(window, qtbot, FakeModel())
+def stand_in_training(window: MainWindow, qtbot, monkeypatch, mode: str, model: FakeModel) -> TrainingBox:
+    """Two actions' examples recorded from a replay of `model`; Train runs the stand-in in `mode` ("ok",
+    "hang" or "fail"). The panel's training part is returned."""
+    monkeypatch.setenv("TEACH_STAND_IN", mode)
+    replaying(window, qtbot, model)
     two_actions(window, qtbot)
     training = window.teach.panel.training
     training.process.program = STAND_IN
+    return training
+
+
+def test_examples_from_a_replay_train_and_the_new_model_runs_at_once(window, qtbot, monkeypatch) -> None:
+    monkeypatch.setenv("TEACH_STAND_IN_MODEL", str(default_model_folder()))
+    training = stand_in_training(window, qtbot, monkeypatch, "ok", FakeModel())
     stages = []
     training.process.progress.connect(lambda p: stages.append(p.stage))
     with qtbot.waitSignal(window.session.model_changed, timeout=20000) as changed:
@@ -113,12 +121,8 @@ def test_examples_from_a_replay_train_and_the_new_model_runs_at_once(window, qtb
 
 
 def test_cancel_stops_the_training_and_keeps_the_model(window, qtbot, monkeypatch) -> None:
-    monkeypatch.setenv("TEACH_STAND_IN", "hang")
     model = FakeModel()
-    replaying(window, qtbot, model)
-    two_actions(window, qtbot)
-    training = window.teach.panel.training
-    training.process.program = STAND_IN
+    training = stand_in_training(window, qtbot, monkeypatch, "hang", model)
     with qtbot.waitSignal(training.process.progress, timeout=10000,
                           check_params_cb=lambda p: p.stage == "training"):  # fmt: skip
         training.train_button.click()
@@ -130,12 +134,8 @@ def test_cancel_stops_the_training_and_keeps_the_model(window, qtbot, monkeypatc
 
 
 def test_a_failed_training_keeps_the_model_and_says_why(window, qtbot, monkeypatch) -> None:
-    monkeypatch.setenv("TEACH_STAND_IN", "fail")
     model = FakeModel()
-    replaying(window, qtbot, model)
-    two_actions(window, qtbot)
-    training = window.teach.panel.training
-    training.process.program = STAND_IN
+    training = stand_in_training(window, qtbot, monkeypatch, "fail", model)
     with qtbot.waitSignal(training.process.failed, timeout=10000):
         training.train_button.click()
     why = "wave 01.jsonl: frame 3: expected a body, found none"
