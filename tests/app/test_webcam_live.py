@@ -4,7 +4,6 @@ camera that stops delivering is one line and the app stays up; recording it give
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from recordings.reader import read
 from recordings.sources import bodies_from
 from recordings.webcam import Webcam
 from tests.app.conftest import FakeModel, gui_frame
+from tests.polling import until
 from tests.recordings.fake_camera import FakeCamera, FakeEstimator, write_video
 
 COUNT = 45
@@ -33,15 +33,6 @@ SIZE = (320, 180)
 def camera_video(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Frame]]:
     frames = [gui_frame(i, COUNT, SIZE) for i in range(COUNT)]
     return write_video(tmp_path_factory.mktemp("live") / "camera.avi", frames), frames
-
-
-def _until(condition, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def test_a_camera_drives_the_live_path_to_predictions_for_both_people(
@@ -68,7 +59,7 @@ def test_a_camera_drives_the_live_path_to_predictions_for_both_people(
         StreamRecognizer(FakeModel(window_seconds=0.4)), ring, predictions.append, errors.append
     ).start()
     capture = CaptureThread(frames(), ring, realtime=True, on_stop=source.stop).start()
-    assert _until(lambda: source.problem() is not None), "the camera's end was never reported"
+    assert until(lambda: source.problem() is not None, seconds=10.0), "the camera's end was never reported"
     problem = source.problem()
     assert (
         problem is not None

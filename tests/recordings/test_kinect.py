@@ -17,6 +17,7 @@ from recordings.frame import Body, Frame
 from recordings.kinect import BodyPairer, KinectSource, KinectStatus
 from recordings.kinect_binding import NO_BINDING, NO_SDK, NO_SENSOR, NOT_WINDOWS, KinectUnavailable
 from recordings.own import RecordingWriter, open_recording
+from tests.polling import until
 from tests.recordings.fake_kinect import (
     FakeClock,
     FakeKinect,
@@ -277,7 +278,7 @@ def test_stop_from_another_thread_closes_the_runtime_in_the_capture_thread() -> 
     received: list[Frame] = []
     reader = threading.Thread(target=lambda: received.extend(source), name="kinect-test")
     reader.start()
-    _wait_for(lambda: len(received) >= 3)
+    assert until(lambda: len(received) >= 3), "timed out"
     source.stop()
     reader.join(5)
     assert not reader.is_alive()
@@ -295,7 +296,7 @@ def test_stop_ends_a_wait_for_the_sensor_to_come_back() -> None:
                           retry_every=0.05, connect_timeout=0.2)  # fmt: skip
     reader = threading.Thread(target=lambda: list(source))
     reader.start()
-    _wait_for(lambda: len(world.runtimes) >= 2)
+    assert until(lambda: len(world.runtimes) >= 2), "timed out"
     source.stop()
     reader.join(5)
     assert not reader.is_alive()
@@ -311,7 +312,7 @@ def test_capture_thread_runs_the_source_and_closes_it_in_its_thread() -> None:
     source = KinectSource(runtime_factory=world.factory)
     ring: FrameRing[Frame] = FrameRing(1000)
     capture = CaptureThread(source, ring, name="kinect-capture").start()
-    _wait_for(lambda: len(ring) >= 3)
+    assert until(lambda: len(ring) >= 3), "timed out"
     source.stop()
     capture.stop()
     assert not capture.running
@@ -328,13 +329,6 @@ def test_one_iteration_at_a_time() -> None:
     with pytest.raises(RuntimeError, match="already"):
         next(source.frames())
     first.close()
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
 
 
 # ------------------------------------------------------------------------------------ what is missing

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-import time
 from pathlib import Path
 
 import cv2
@@ -17,6 +16,7 @@ from recordings.errors import UserError
 from recordings.frame import Frame
 from recordings.reader import read
 from recordings.webcam import Webcam, camera_index, parse_size
+from tests.polling import until
 from tests.recordings.fake_camera import FakeCamera, write_video
 
 
@@ -25,15 +25,6 @@ def camera_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """40 frames of 320x240, each with its index drawn as a grey level (so frames can be told apart)."""
     frames = [Frame(i, i / 30.0, np.full((240, 320, 3), 5 * i, np.uint8)) for i in range(40)]
     return write_video(tmp_path_factory.mktemp("camera") / "camera.avi", frames)
-
-
-def _until(condition, seconds: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def test_specs_and_sizes() -> None:
@@ -104,14 +95,14 @@ def test_a_camera_that_stops_delivering_is_reported_and_comes_back(camera_video:
     got: list[Frame] = []
     reader = threading.Thread(target=lambda: got.extend(read(webcam)), daemon=True)
     reader.start()
-    assert _until(lambda: webcam.problem() is not None)
+    assert until(lambda: webcam.problem() is not None)
     assert (
         webcam.problem()
         == "webcam 0 stopped delivering frames (no frame for 0.1 s); waiting for it to come back…"
     )
     assert len(got) == 5 and made[0].released
     replugged.set()
-    assert _until(lambda: len(got) > 10), "frames did not come back after the camera was reopened"
+    assert until(lambda: len(got) > 10), "frames did not come back after the camera was reopened"
     assert webcam.problem() is None  # back: no trouble shown
     webcam.stop()
     reader.join(5)
@@ -131,10 +122,10 @@ def test_a_camera_gone_for_good_stays_reported_until_stopped(camera_video: Path)
     got: list[Frame] = []
     reader = threading.Thread(target=lambda: got.extend(read(webcam)), daemon=True)
     reader.start()
-    assert _until(lambda: webcam.problem() is not None)
+    assert until(lambda: webcam.problem() is not None)
     problem = webcam.problem()
     assert problem == "webcam 0 stopped delivering frames (no frame for 0.05 s); waiting for it to come back…"
-    assert _until(lambda: len(made) >= 3)  # it keeps trying to reopen
+    assert until(lambda: len(made) >= 3)  # it keeps trying to reopen
     assert reader.is_alive() and webcam.problem() == problem
     webcam.stop()
     reader.join(5)
