@@ -144,6 +144,11 @@ class VideoExport(QObject):
         if self.thread is not None:
             self.thread.cancel()
 
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for a running export to end (after `cancel`, at exit)."""
+        if self.thread is not None:
+            self.thread.join(timeout)
+
     def _post(self, signal: pyqtBoundSignal, *args: object) -> None:
         with contextlib.suppress(RuntimeError):  # the window is gone
             signal.emit(*args)
