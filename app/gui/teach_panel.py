@@ -32,6 +32,7 @@ from app.gui.teach_examples import IDLE_ACTION, Example, ExamplesFolder, check_a
 from app.gui.teach_list import ExamplesTree
 from app.gui.teach_training import TrainingBox, button, label
 from app.gui.widgets import font
+from app.gui.worker_signals import post
 from app.worker import Worker
 from recordings.errors import UserError
 
@@ -298,9 +299,9 @@ class TeachPanel(QWidget):
                 frames = save_span(source, first, last, stem, action)
             except Exception as error:  # a reader's failure becomes a message, never a crash
                 log.warning("saving the span as %s failed: %s", stem, error)
-                self._post("_span_failed", f"The span was not saved: {error}")
+                post(self, TeachPanel._span_failed, f"The span was not saved: {error}")
             else:
-                self._post("_span_saved", str(stem), frames)
+                post(self, TeachPanel._span_saved, str(stem), frames)
 
         self.save_span_button.setEnabled(False)
         self._saving = Worker("save-span", work).start()
@@ -309,13 +310,6 @@ class TeachPanel(QWidget):
         saving = self._saving
         if saving is not None:
             saving.join(timeout)
-
-    def _post(self, signal: str, *args: object) -> None:
-        """From the saving thread: emit `signal` (queued by Qt to the panel's thread)."""
-        try:
-            getattr(self, signal).emit(*args)
-        except RuntimeError:  # the panel was deleted meanwhile (the window closed)
-            log.debug("dropped a saved span's report: the panel is gone")
 
     def _on_span_saved(self, stem: str, frames: int) -> None:
         self._saving = None  # its thread has nothing left to do
