@@ -41,7 +41,7 @@ import numpy as np
 
 from models.config import ModelConfig, RgbStreamConfig, backbone_spec
 
-SEED = 2017
+SEED = 0  # the set of `sta-hands ablate --quick` (CLAIMS_SEED): one set, one feature cache
 PERFORMERS = 8  # x 11 classes x 3 cameras = 264 clips; cross-subject: P1, 2, 4, 5, 8 train, P3, 6, 7 test
 INPUT_SIZE = 64  # glimpse CNN input (px); the paper resizes its 50 px crops to 299 for Inception v3
 RGB_HIDDEN = 128  # RGB GRU units (paper: 1024, for NTU's 40k training clips)
