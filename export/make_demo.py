@@ -56,6 +56,7 @@ TRAIN = {
 BACKBONE = "efficientnet_lite0"
 DEMO_CLASS = "give object"  # two people, an object changing hands: both attentions have work to do
 DEMO_PERFORMER = 3  # a cross-subject test performer: the model never saw this clip
+DEMO_FRAMES = 75  # 2.5 s: longer than one live window (about 1.7 s), so the demo shows full windows
 CLIP_JPEG_QUALITY = 70
 MODEL_VERSION = "demo-3"  # demo-1: segment windows; demo-2: live windows; demo-3: step loss, projection
 CHECK_TOLERANCE = 0.01  # --check: accuracies of the rebuilt and the shipped files may differ this much
@@ -265,6 +266,7 @@ def write_demo_clip(stem: Path = DEMO_CLIP) -> Path:
         class_index=SYNTHETIC_CLASSES.index(DEMO_CLASS),
         camera=1,
         performer=DEMO_PERFORMER,
+        frames=DEMO_FRAMES,
     )
     with tempfile.TemporaryDirectory() as folder:
         written = RecordingPaths.of(write_clip(spec, folder, jpeg_quality=CLIP_JPEG_QUALITY))
