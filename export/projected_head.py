@@ -9,7 +9,7 @@ stream. Two graphs come out of one trained `TwoStreamModel`, reusing its submodu
 
 - `GlimpseProjection`: features N x D -> projected N x 3H (`projection.onnx`);
 - `ProjectedHead`: projected B x T x 4 x 3H, hand_mask, pose -> the head's five outputs
-  (`head.onnx`), the GRU written out step by step (PyTorch's gate order r, z, n).
+  (`head.onnx`), the GRU written out step by step (PyTorch's gate order r, z, n; `_gru_steps`).
 
 "concat" (the four features side by side, table 2's ablation) has no such split: its models keep
 the unsplit head (`splittable`).
@@ -72,12 +72,7 @@ class ProjectedHead(nn.Module):
             spatial = rgb._spatial_weights(hand_mask, derived.augmented_pose)  # B x T x 4
             weights = hand_mask if rgb.spatial == "sum" else spatial
             gates_in = (projected * weights[..., None]).sum(dim=2) + b_ih  # B x T x 3H
-            state = projected.new_zeros(projected.shape[0], w_hh.shape[1])
-            hiddens = []
-            for t in range(projected.shape[1]):
-                state = _gru_step(gates_in[:, t], state, w_hh, b_hh)
-                hiddens.append(state)
-            hidden = torch.stack(hiddens, dim=1)  # B x T x H
+            hidden = _gru_steps(gates_in, w_hh, b_hh)  # B x T x H
         temporal = rgb._temporal_weights(hidden, derived.motion)  # B x T
         pooled = (temporal[..., None] * hidden).sum(dim=1)  # B x H
         rgb_logits = rgb.classifier(pooled)  # eval: dropout is the identity
@@ -90,24 +85,46 @@ class ProjectedHead(nn.Module):
         """ "hidden" / "both": the attention reads h_{t-1}, so each step weighs its hands in turn."""
         rgb = self.model.rgb_stream
         assert rgb.spatial_attention is not None
-        state = projected.new_zeros(projected.shape[0], w_hh.shape[1])
+        hidden_size = w_hh.shape[1]
+        state = projected.new_zeros(projected.shape[0], hidden_size)
         hiddens, weights = [], []
         for t in range(projected.shape[1]):
             query = state if rgb.spatial == "hidden" else torch.cat([augmented_pose[:, t], state], dim=-1)
             p_t = masked_softmax(rgb.spatial_attention(query), hand_mask[:, t])  # B x 4
             gates_in = (projected[:, t] * p_t[..., None]).sum(dim=1) + b_ih  # B x 3H
-            state = _gru_step(gates_in, state, w_hh, b_hh)
+            in_rz, in_n = gates_in.split([2 * hidden_size, hidden_size], dim=-1)
+            state = _gru_step(in_rz, in_n, state, w_hh.t(), b_hh)
             hiddens.append(state)
             weights.append(p_t)
         return torch.stack(hiddens, dim=1), torch.stack(weights, dim=1)
 
 
-def _gru_step(gates_in: Tensor, state: Tensor, w_hh: Tensor, b_hh: Tensor) -> Tensor:
-    """One GRU step from the input's gate pre-activations (PyTorch's r, z, n order) and h_{t-1}."""
-    gates_h = state @ w_hh.t() + b_hh  # B x 3H
-    in_r, in_z, in_n = gates_in.chunk(3, dim=-1)
-    h_r, h_z, h_n = gates_h.chunk(3, dim=-1)
-    reset = torch.sigmoid(in_r + h_r)
-    update = torch.sigmoid(in_z + h_z)
+def _gru_steps(gates_in: Tensor, w_hh: Tensor, b_hh: Tensor) -> Tensor:
+    """The GRU's T steps from every step's input gate pre-activations (B x T x 3H, PyTorch's r, z, n
+    order) -> the hidden states B x T x H.
+
+    Written for a short ONNX graph, since ONNX Runtime pays for every node it runs (`python
+    scripts/head_profile.py`): the input side is cut into steps before the loop and the states are
+    kept B x 1 x H and joined by one Concat, every size is a constant (no shape arithmetic for the free
+    batch), and a step is 11 nodes after ONNX Runtime's fusions (22 with int8 GRU matrices before,
+    782 -> 364 nodes in the whole 1024-unit head)."""
+    hidden_size = w_hh.shape[1]
+    in_rz, in_n = gates_in.split([2 * hidden_size, hidden_size], dim=-1)  # B x T x 2H, B x T x H
+    w_hh_t = w_hh.t()  # H x 3H, a constant in the export
+    state = gates_in.new_zeros(gates_in.shape[0], 1, hidden_size)  # B x 1 x H
+    hiddens = []
+    for step_rz, step_n in zip(in_rz.split(1, dim=1), in_n.split(1, dim=1), strict=True):
+        state = _gru_step(step_rz, step_n, state, w_hh_t, b_hh)
+        hiddens.append(state)
+    return torch.cat(hiddens, dim=1)
+
+
+def _gru_step(in_rz: Tensor, in_n: Tensor, state: Tensor, w_hh_t: Tensor, b_hh: Tensor) -> Tensor:
+    """One GRU step (PyTorch's equations) from the input side's r, z and n pre-activations and h_{t-1}
+    (any leading shape): one product, one Sigmoid over r and z together, and
+    h_t = n + z (h_{t-1} - n), which is (1 - z) n + z h_{t-1} with one node less."""
+    hidden_size = w_hh_t.shape[0]  # from the weight, a constant: the state's shape would be traced
+    h_rz, h_n = (state @ w_hh_t + b_hh).split([2 * hidden_size, hidden_size], dim=-1)
+    reset, update = torch.sigmoid(in_rz + h_rz).split([hidden_size, hidden_size], dim=-1)
     candidate = torch.tanh(in_n + reset * h_n)
-    return (1.0 - update) * candidate + update * state
+    return candidate + update * (state - candidate)
