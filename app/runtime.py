@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -39,7 +40,15 @@ from recordings.onnx_contract import (
     head_kind,
 )
 
-__all__ = ["GLIMPSE_FILE", "HEAD_FILE", "ModelError", "ModelInfo", "OnnxModel", "default_model_folder"]
+__all__ = [
+    "GLIMPSE_FILE",
+    "HEAD_FILE",
+    "HeadSettings",
+    "ModelError",
+    "ModelInfo",
+    "OnnxModel",
+    "default_model_folder",
+]
 
 log = logging.getLogger(__name__)
 
@@ -93,18 +102,46 @@ def choose_providers(available: Sequence[str], forced: str | None = None) -> lis
     return [p for p in PROVIDER_PREFERENCE if p in available]
 
 
-def open_session(path: Path, providers: Sequence[str], threads: int = 0):  # -> InferenceSession
-    """An InferenceSession for `path`, with a clear error for a missing, truncated or foreign file."""
-    ort = import_onnxruntime()
-    if not path.is_file():
-        raise ModelError(f"{path}: model file not found" + (" (a folder)" if path.is_dir() else ""))
+@dataclass(frozen=True)
+class HeadSettings:
+    """How head.onnx's session runs (`OnnxModel(head_settings=...)`; `sta-hands bench`'s `head_ms` times
+    the app's session). The split head is about 360 small nodes run one after another (20 recurrent
+    steps), so what ONNX Runtime does between nodes is a large share of its time
+    (`python scripts/head_profile.py`, docs/speed.md "Where the head's time goes").
+
+    - `threads`: intra-op threads (0: one per core). One by default: measured on 2 shared cores,
+      1024 units, one thread 2.38 ms (int8 GRU matrices) and 6.23 ms (float32) fastest per prediction
+      against 2.77 and 6.53 with two sleeping threads, which are woken for each node's few microseconds.
+    - `spinning`: pool threads spin between nodes while a prediction runs (never after it returns:
+      `session.force_spinning_stop`). Off by default: with two threads it was as fast at best
+      (2.49 ms) and slowest by far under load (median 11.8 ms against 3.9 ms for one thread).
+    """
+
+    threads: int = 1
+    spinning: bool = False
+
+
+def session_options(ort: ModuleType, threads: int = 0, spinning: bool = False):
+    """SessionOptions with `threads` intra-op threads, spinning only while a run is in flight or never."""
     options = ort.SessionOptions()
     options.log_severity_level = 3  # ORT's own warnings (e.g. no CUDA) go to our log, not the user
     options.intra_op_num_threads = threads
     # Idle pool threads sleep instead of spinning: the sessions share the cores with decoding, the pose
     # estimator and the GUI. Live pipeline with estimated bodies, 2 busy cores (scripts/live_pose_speed.py):
     # CPU seconds per video second 0.47 -> 0.28 (640x480) and 0.66 -> 0.53 (1920x1080, two people).
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+    if spinning:
+        options.add_session_config_entry("session.force_spinning_stop", "1")  # none between runs
+    return options
+
+
+def open_session(path: Path, providers: Sequence[str], threads: int = 0, spinning: bool = False):
+    """An InferenceSession for `path` (`session_options`), with a clear error for a missing, truncated
+    or foreign file."""
+    ort = import_onnxruntime()
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found" + (" (a folder)" if path.is_dir() else ""))
+    options = session_options(ort, threads, spinning)
     try:
         return ort.InferenceSession(str(path), sess_options=options, providers=list(providers))
     except Exception as error:  # ORT raises its own Fail/InvalidProtobuf/RuntimeException types
@@ -116,8 +153,15 @@ class OnnxModel:
     """The glimpse CNN and the two-stream head of one exported model folder."""
 
     def __init__(
-        self, folder: str | Path, provider: str | None = None, threads: int = 0, engine: str | None = None
+        self,
+        folder: str | Path,
+        provider: str | None = None,
+        threads: int = 0,
+        engine: str | None = None,
+        head_settings: HeadSettings = HeadSettings(),
     ) -> None:
+        """`threads`: the glimpse and projection sessions' (0: one per core); the head's are
+        `head_settings.threads` (see `HeadSettings`)."""
         ort = import_onnxruntime()
         self.folder = Path(folder)
         if not self.folder.is_dir():
@@ -126,7 +170,10 @@ class OnnxModel:
             )
         providers = choose_providers(ort.get_available_providers(), provider)
         self.glimpse = open_session(self.folder / GLIMPSE_FILE, providers, threads)
-        self.head = open_session(self.folder / HEAD_FILE, providers, threads)
+        self.head_settings = head_settings
+        self.head = open_session(
+            self.folder / HEAD_FILE, providers, head_settings.threads, head_settings.spinning
+        )
         self.info = ModelInfo.from_metadata(
             self.head.get_modelmeta().custom_metadata_map, self.folder / HEAD_FILE
         )
