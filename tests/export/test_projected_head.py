@@ -6,9 +6,11 @@ head without its projection is refused in one line."""
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 torch = pytest.importorskip("torch", reason="the export needs the train extra")
@@ -20,7 +22,12 @@ from export.projected_head import GlimpseProjection, ProjectedHead, splittable  
 from export.quantize import quantize_int8  # noqa: E402
 from models.glimpse import build_backbone  # noqa: E402
 from models.two_stream import TwoStreamModel  # noqa: E402
-from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE, PROJECTION_FILE  # noqa: E402
+from recordings.onnx_contract import (  # noqa: E402
+    GLIMPSE_FILE,
+    HEAD_FILE,
+    PROJECTED_HEAD_INPUTS,
+    PROJECTION_FILE,
+)
 from tests.app.conftest import moving_frames  # noqa: E402
 from tests.models.conftest import NUM_CLASSES, make_inputs, randomise_attention, tiny_config  # noqa: E402
 
@@ -222,3 +229,60 @@ def test_int8_gru_matrices_move_the_logits_a_little_and_the_attention_not_at_all
         assert np.allclose(ours[name], theirs[name], atol=1e-6), name
     change = np.abs(ours["rgb_logits"] - theirs["rgb_logits"]).max()
     assert 0 < change < 0.05 * np.abs(ours["rgb_logits"]).max(), change
+
+
+def _optimised_head_nodes(window: int, folder: Path) -> int:
+    """Nodes ONNX Runtime runs for a tiny STA-Hands head of `window` steps (after its fusions)."""
+    import dataclasses
+
+    import onnxruntime as ort
+
+    from export.onnx import OPSET
+
+    torch.manual_seed(0)
+    model = TwoStreamModel(dataclasses.replace(tiny_config(), window=window)).eval()
+    features, mask, pose = (tensor[:, :window] for tensor in make_inputs(batch=2, seed=1))
+    with torch.no_grad():
+        projected = GlimpseProjection(model)(features)
+    path, optimised = folder / f"head-{window}.onnx", folder / f"optimised-{window}.onnx"
+    names = list(PROJECTED_HEAD_INPUTS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's, and the pose GRU's note on batch sizes
+        torch.onnx.export(
+            ProjectedHead(model), (projected, mask, pose), str(path), input_names=names,
+            output_names=list(OUTPUTS), dynamic_axes={name: {0: "B"} for name in names},
+            opset_version=OPSET, dynamo=False,
+        )  # fmt: skip
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # its note that an optimised file is for this machine only
+    options.optimized_model_filepath = str(optimised)
+    ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return len(onnx.load(str(optimised)).graph.node)
+
+
+def test_each_recurrent_step_costs_at_most_12_nodes(tmp_path: Path) -> None:
+    """ONNX Runtime pays for every node (a 1024-unit head's step is a few dozen microseconds of work):
+    a step is one product, its bias, two splits, one Sigmoid over r and z, and six element-wise ops,
+    with no shape arithmetic for the free batch (the first export form took 32 per step here)."""
+    per_step = (_optimised_head_nodes(20, tmp_path) - _optimised_head_nodes(10, tmp_path)) / 10
+    assert 10 <= per_step <= 12, per_step
+
+
+def test_the_head_session_has_its_own_settings_and_computes_the_same(exported) -> None:
+    from app.runtime import HeadSettings
+
+    default = exported[0]
+    options = default.head.get_session_options()
+    assert options.intra_op_num_threads == 1  # HeadSettings(): one thread, whatever `threads` says
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    spinning = OnnxModel(default.folder, threads=1, head_settings=HeadSettings(threads=2, spinning=True))
+    options = spinning.head.get_session_options()
+    assert options.intra_op_num_threads == 2
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+    assert options.get_session_config_entry("session.force_spinning_stop") == "1"  # not between runs
+    assert spinning.glimpse.get_session_options().intra_op_num_threads == 1
+    inputs = make_inputs(batch=2, seed=6, feature_dim=default.info.feature_dim)
+    arrays = ((inputs.features * inputs.hand_mask[..., None]).numpy(), *(a.numpy() for a in inputs[1:]))
+    ours, theirs = default.run_head(*arrays), spinning.run_head(*arrays)
+    for name in OUTPUTS:
+        assert np.allclose(ours[name], theirs[name], atol=1e-6), name
