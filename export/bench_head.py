@@ -2,9 +2,11 @@
 to stream from main memory once, and the window's startup and on-screen latency (`export.gui_timing`).
 
 - `head_ms` (per folder, so the int8 rows are their own): ONNX Runtime on the recognizer's path (each
-  hand's projection cached; a split head reads those), the same model's unsplit head (every glimpse
-  multiplied by W_ih again, as before the split), PyTorch eager (unsplit), the projection of one new
-  frame's four crops (the per-crop work the split moved out of the head), the head's weight bytes, and
+  hand's projection cached; a split head reads those) in the app's head session (`OnnxModel`'s
+  default `HeadSettings`, recorded as `head_session`), the same model's unsplit head in a session of
+  the same settings (every glimpse multiplied by W_ih again, as before the split), PyTorch eager
+  (unsplit), the projection of one new frame's four crops (the per-crop work the split moved out of
+  the head), the head's weight bytes, and
   `memory_ms` = those bytes / the measured memory bandwidth (`export.ceiling.memory_read_gbs`):
   `vs_memory` = head ms / memory ms, 1.0 being a head that runs at the speed its weights stream.
 """
@@ -64,13 +66,15 @@ def bench_head(
         "pytorch": torch_s * 1e3,
         "speedup": torch_s / ort_s,
         "split": model.split,
+        "head_session": {"threads": model.head_settings.threads, "spinning": model.head_settings.spinning},
         "projection_ms_per_frame": projection_s * 1e3 if model.split else 0.0,
         "weights_mb": weight_bytes(model.folder / HEAD_FILE) / 1e6,
         "memory_ms": memory_ms,
         "vs_memory": ort_s * 1e3 / memory_ms,
     }
     if unsplit_head is not None:
-        session = open_session(unsplit_head, [model.provider])
+        settings = model.head_settings  # the app's head session, as the split head's above
+        session = open_session(unsplit_head, [model.provider], settings.threads, settings.spinning)
         arrays = dict(zip(INPUT_NAMES, (features, mask, pose), strict=True))
         unsplit_s = seconds_per_call(lambda: session.run(list(HEAD_OUTPUTS), arrays), min_seconds)
         entry["onnxruntime_unsplit"] = unsplit_s * 1e3
