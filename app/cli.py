@@ -75,6 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         lambda p: print(prediction_line(p, args.json), flush=True),
         realtime=args.realtime,
         speed=args.speed,
+        still_threshold=args.still_crops,
     )
     print(summary_json(summary) if args.json else summary.to_text())
     return 0 if summary.error is None else 1
@@ -93,6 +94,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="with --headless: JSON lines and a JSON summary")
     p.add_argument("--realtime", action="store_true", help="with --headless: replay at the recorded pace")
     p.add_argument("--speed", type=float, default=1.0, help="replay speed (default 1)")
+    _add_still_option(p)
     p.add_argument(
         "--provider", choices=["cpu", "cuda", "tensorrt", "directml"], help="force an execution provider"
     )
@@ -106,6 +108,16 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--provider", choices=["cpu", "cuda", "tensorrt", "directml"], help="force an execution provider"
     )
+
+
+def _add_still_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--still-crops", type=float, metavar="GREY",
+        help="with --headless: a still hand's crop reuses its features while it differs from the last "
+        "computed one by at most GREY grey levels; 0 computes every crop (default: 4, measured not to move "
+        "predictions, for a camera or Kinect; 0 for a file, so a replay's predictions never depend on "
+        "where it started)",
+    )  # fmt: skip
 
 
 def _add_pose_option(p: argparse.ArgumentParser) -> None:
@@ -139,6 +151,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     )
     _add_pose_option(p)
     _add_model_options(p)
+    _add_still_option(p)
     p.set_defaults(func=cmd_run)
 
 

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from app.capture import CaptureThread
+from app.hand_glimpses import still_threshold_for
 from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
 from app.replay import replay
 from app.ring import FrameRing
@@ -68,6 +69,7 @@ def run_headless(
     *,
     realtime: bool = False,
     speed: float = 1.0,
+    still_threshold: float | None = None,
 ) -> RunSummary:
     """Classify `source` through the streaming recognizer and summarise the run.
 
@@ -81,7 +83,9 @@ def run_headless(
         latencies.append(prediction.timings.age_ms)
         emit(prediction)
 
-    recognizer = StreamRecognizer(model, lossless=not realtime)
+    if still_threshold is None:
+        still_threshold = still_threshold_for(live=source.num_frames is None)
+    recognizer = StreamRecognizer(model, lossless=not realtime, still_threshold=still_threshold)
     started = time.perf_counter()
     error = (
         _run_live(source, recognizer, record, speed)

@@ -3,7 +3,8 @@
 Each frame's hands are cropped once on arrival (`recordings.inputs.hand_frame`), and each crop
 goes through the glimpse CNN once, and through a split model's projection (the RGB GRU's input
 matrix, `app.runtime.OnnxModel.head_features`) once: what the head reads per hand is cached by
-(frame, body, hand), so a new window costs only the crops it has not seen, batched into one call.
+(frame, body, hand), so a new window costs only the crops it has not seen, batched into one call, and a
+still hand's new crop reuses its last computed crop's features (`app.hand_glimpses`).
 The window is 20 frames on a fixed time grid over the model's `window_seconds` (from its
 metadata); it slides one grid step at a time.
 Offline evaluation of a window calls the same `classify_window`, so the app and evaluation
@@ -21,14 +22,13 @@ from typing import Literal
 
 import numpy as np
 
-from app.lru import LruCache
+from app.hand_glimpses import GlimpseCache, StillCrops, gather_hand_glimpses
 from app.ring import FrameRing
 from app.runtime import OnnxModel
 from app.worker import Worker
 from recordings.body_slots import BodyIds, BodySlots
 from recordings.frame import Frame
 from recordings.inputs import (
-    HAND_SLOTS,
     HandFrame,
     glimpse_batch,
     hand_frame,
@@ -45,11 +45,12 @@ Status = Literal["ok", "partial", "no person"]
 
 @dataclass(frozen=True)
 class Timings:
-    crop_ms: float  # assembling the window's inputs and preparing the new crops
+    crop_ms: float  # assembling the window's inputs (cropping new frames' hands)
     glimpse_ms: float  # the glimpse CNN (and a split model's projection) on the crops not cached yet
     head_ms: float  # the two-stream head
     age_ms: float  # from the moment the newest frame left its source to this prediction; 0 offline
     crops_computed: int  # crops that went through the CNN for this window
+    crops_reused: int = 0  # new crops of still hands that reused an earlier crop's features instead
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,7 +60,8 @@ class Prediction:
     Slot k of the hands (left-1, right-1, left-2, right-2) is hand k % 2 of the body `body_ids[k // 2]`:
     every view draws from these ids, never from the order a frame lists its bodies in. `crops` are
     the very crops the glimpse CNN read, each resampled from a `hand_side_px` square of the colour image
-    around `hand_px` (50 px for Kinect bodies, scaled with the person for estimated ones). `status` is
+    around `hand_px` (50 px for Kinect bodies, scaled with the person for estimated ones); a still hand's
+    crop is the earlier one whose features it reused, cut from frame `crop_frames[t, k]`. `status` is
     "ok" for a window that spans `window_seconds`, "partial" for a shorter one (a source shorter than a
     window), "no person" when no body is in the window (then no class: `top()` is empty). `streams` says
     which streams made `probabilities`: ("pose", "rgb"), or ("pose",) alone when no hand image reached
@@ -80,6 +82,7 @@ class Prediction:
     timings: Timings
     body_ids: BodyIds = (None, None)  # the tracking id in each body slot (None: empty slot)
     crops: np.ndarray | None = None  # T x 4 x 50 x 50 x 3 uint8 BGR, None without images
+    crop_frames: np.ndarray | None = None  # T x 4: the frame each crop was cut from (-1: no crop)
     hand_side_px: np.ndarray | None = None  # T x 4: the side in colour px of each crop's square (0: absent)
     status: Status = "ok"
     streams: tuple[str, ...] = ("pose", "rgb")
@@ -91,6 +94,13 @@ class Prediction:
         for value in vars(self).values():
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)  # handed between threads: nobody may change it
+
+    @property
+    def crops_reused(self) -> np.ndarray:
+        """T x 4: True where a still hand's features (and crop) come from an earlier frame."""
+        if self.crop_frames is None:
+            return np.zeros(self.hand_mask.shape, dtype=bool)
+        return (self.crop_frames >= 0) & (self.crop_frames != self.frame_indices[:, None])
 
     @property
     def classified(self) -> bool:
@@ -144,17 +154,11 @@ class Prediction:
                 "age": round(self.timings.age_ms, 2),
             },
             "crops_computed": self.timings.crops_computed,
+            "crops_reused": self.timings.crops_reused,
+            "crop_frames": None if self.crop_frames is None else self.crop_frames.tolist(),
             "frames_dropped": self.frames_dropped,
             "windows_skipped": self.windows_skipped,
         }
-
-
-class GlimpseCache(LruCache[tuple[int, int, int], np.ndarray]):
-    """What the head reads per hand (a split model: the projected glimpse; else the glimpse features)
-    by (frame index, body id, hand joint), least recently used dropped first."""
-
-    def __init__(self, capacity: int = 4096) -> None:
-        super().__init__(capacity)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -168,41 +172,29 @@ def classify_window(
     cache: GlimpseCache | None = None,
     body_ids: Sequence[int | None] | None = None,
     status: Status = "ok",
+    still: StillCrops | None = None,
 ) -> Prediction:
     """Classify one window of `window_length` frames (already sampled), reusing cached glimpses.
 
     `body_ids`: the body of each slot (a live `BodySlots` decides them); by default the main bodies
-    of these frames. A window with no body in it is not classified (status "no person").
+    of these frames. A window with no body in it is not classified (status "no person"). With
+    `still`, a still hand's new crop reuses the features of the crop it barely differs from
+    (`app.hand_glimpses`); frames must then come in time order, as a stream's windows do.
     """
     info = model.info
     started = time.perf_counter()
     inputs = window_inputs(frames, body_ids)
     if all(body_id is None for body_id in inputs.body_ids):
         status = "no person"
-    keys: list[tuple[int, int, int]] = []
-    features = np.zeros((len(frames), 4, model.head_feature_dim), dtype=np.float32)  # T x 4 x P
-    todo: list[tuple[int, int]] = []
-    for t, h in zip(*np.nonzero(inputs.hand_mask), strict=True):
-        body_id = inputs.body_ids[HAND_SLOTS[h][0]]
-        assert body_id is not None  # a present hand belongs to a body in its slot
-        key = (frames[t].index, body_id, HAND_SLOTS[h][1])
-        cached = cache.get(key) if cache is not None else None
-        if cached is None:
-            todo.append((t, h))
-            keys.append(key)
-        else:
-            features[t, h] = cached
-    batch = None
-    if todo and inputs.crops is not None:
-        crops = np.stack([inputs.crops[t, h] for t, h in todo])
-        batch = glimpse_batch(crops, info.glimpse_input_size, info.mean, info.std)
     cropped = time.perf_counter()
-    if batch is not None:
-        computed = model.head_features(batch)
-        for (t, h), key, value in zip(todo, keys, computed, strict=True):
-            features[t, h] = value
-            if cache is not None:
-                cache.put(key, value)
+    glimpses = gather_hand_glimpses(
+        [frame.index for frame in frames],
+        inputs,
+        model.head_feature_dim,
+        lambda crops: model.head_features(glimpse_batch(crops, info.glimpse_input_size, info.mean, info.std)),
+        cache,
+        still,
+    )
     glimpsed = time.perf_counter()
     if status == "no person":
         num_classes, steps = len(info.class_names), len(frames)
@@ -214,7 +206,7 @@ def classify_window(
             "temporal_attention": np.zeros((1, steps), np.float32),
         }
     else:
-        out = model.run_head_projected(features[None], inputs.hand_mask[None], inputs.pose[None])
+        out = model.run_head_projected(glimpses.values[None], inputs.hand_mask[None], inputs.pose[None])
     done = time.perf_counter()
     with_rgb = bool(inputs.hand_mask.any())  # no hand image reached the model: the pose stream alone
     logits = out["logits"][0] if with_rgb else out["pose_logits"][0]
@@ -235,10 +227,12 @@ def classify_window(
             glimpse_ms=(glimpsed - cropped) * 1e3,
             head_ms=(done - glimpsed) * 1e3,
             age_ms=0.0,
-            crops_computed=0 if batch is None else len(batch),
+            crops_computed=glimpses.computed,
+            crops_reused=glimpses.reused,
         ),
         body_ids=inputs.body_ids,
-        crops=inputs.crops,
+        crops=glimpses.crops,
+        crop_frames=glimpses.crop_frames,
         hand_side_px=inputs.hand_side_px,
         status=status,
         streams=("pose", "rgb") if with_rgb else ("pose",),
@@ -298,15 +292,27 @@ class StreamRecognizer:
     `feed` takes the frames that arrived together. Lossless (replay as fast as possible, evaluation,
     benchmarks), it classifies at every due point; live, only the newest, and counts the due
     points it skipped, so a slow model never builds a backlog. The body slots are kept across
-    windows (`recordings.body_slots.BodySlots`): a person keeps their slot while in view.
+    windows (`recordings.body_slots.BodySlots`): a person keeps their slot while in view. With a
+    `still_threshold` (grey levels; `app.hand_glimpses.StillCrops`), a still hand's new crop reuses the
+    features of its last computed crop while they differ by at most that much; the default 0 computes
+    every crop, so a replay gives the same predictions wherever it was started
+    (`app.hand_glimpses.still_threshold_for` chooses per source).
     """
 
-    def __init__(self, model: OnnxModel, *, stride: int = 1, lossless: bool = False) -> None:
+    def __init__(
+        self,
+        model: OnnxModel,
+        *,
+        stride: int = 1,
+        lossless: bool = False,
+        still_threshold: float = 0.0,
+    ) -> None:
         self.model = model
         self.lossless = lossless
         self.windows = StreamWindows(model.info.window_length, model.info.window_seconds, stride)
         self.slots = BodySlots()
         self.cache = GlimpseCache()
+        self.still = StillCrops(still_threshold)
         self.predictions = 0
         self.frames_seen = 0
         self.frames_dropped = 0  # by the ring in front of this recognizer (set by its owner)
@@ -339,7 +345,7 @@ class StreamRecognizer:
         window = self.windows.take()
         captured_at = window[-1].captured_at
         body_ids = self.slots.assign([frame.bodies for frame in window])
-        prediction = classify_window(self.model, window, self.cache, body_ids, status)
+        prediction = classify_window(self.model, window, self.cache, body_ids, status, self.still)
         timings = replace(prediction.timings, age_ms=(time.perf_counter() - captured_at) * 1e3)
         self.predictions += 1
         return replace(

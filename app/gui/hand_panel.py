@@ -2,7 +2,8 @@
 
 Slots follow the model's order (left-1, right-1, left-2, right-2; the persons are the prediction's
 `body_ids`). With a prediction, each tile is the very crop the glimpse CNN read at the window step
-nearest the displayed frame's time, with that step's spatial attention; before the first prediction,
+nearest the displayed frame's time, with that step's spatial attention (a still hand's crop is the earlier
+one whose features the model reused: the tile says from which frame); before the first prediction,
 the displayed frame's crops (slots by the same rule, `drawing.slot_bodies`) without a weight. A hand
 that is not there (no such person, joint not tracked, no image) is greyed.
 """
@@ -42,6 +43,10 @@ class HandTile(QFrame):
         self.value.setFont(font(13, bold=True))
         self.value.setMinimumWidth(52)
         self.value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.note = QLabel("")  # a still hand: which frame's crop the model reused
+        self.note.setFont(font(9))
+        self.note.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.note.setVisible(False)
         bar_row = QHBoxLayout()
         bar_row.addWidget(self.bar, 1)
         bar_row.addWidget(self.value)
@@ -50,13 +55,19 @@ class HandTile(QFrame):
         layout.setSpacing(3)
         layout.addWidget(self.title)
         layout.addWidget(self.image, 1)
+        layout.addWidget(self.note)
         layout.addLayout(bar_row)
         self.weight: float | None = None
         self.crop: np.ndarray | None = None  # what the tile shows, enlarged
         self.present = False
 
-    def show_hand(self, crop: np.ndarray | None, weight: float | None) -> None:
-        """A crop (BGR) and its attention weight; crop None greys the tile."""
+    def show_hand(
+        self, crop: np.ndarray | None, weight: float | None, reused_from: int | None = None
+    ) -> None:
+        """A crop (BGR) and its attention weight; crop None greys the tile. `reused_from`: the frame of a
+        still hand's crop whose features the model reused."""
+        self.note.setText("" if reused_from is None else f"still: crop of frame {reused_from}")
+        self.note.setVisible(reused_from is not None and crop is not None)
         self.crop = crop
         self.present = crop is not None
         self.weight = weight if self.present else None
@@ -99,10 +110,12 @@ class HandPanel(QWidget):
         if prediction is not None:
             step = nearest_step(prediction, frame.timestamp)
             weights = prediction.spatial_attention[step]
+            reused = prediction.crops_reused[step]
             for slot, tile in enumerate(self.tiles):
                 present = prediction.crops is not None and prediction.hand_mask[step, slot] > 0
                 crop = prediction.crops[step, slot] if present else None  # type: ignore[index]
-                tile.show_hand(crop, float(weights[slot]))
+                source = int(prediction.crop_frames[step, slot]) if reused[slot] else None  # type: ignore[index]
+                tile.show_hand(crop, float(weights[slot]), source)
             return
         for tile, hand in zip(self.tiles, frame_hands(frame, None), strict=True):
             if hand.centre is None or frame.image is None:

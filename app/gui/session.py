@@ -33,6 +33,7 @@ from app.gui.recompute import Recomputed, recompute
 from app.gui.recorder import RecorderThread
 from app.gui.session_recording import SessionRecording
 from app.gui.worker_signals import post
+from app.hand_glimpses import still_threshold_for
 from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
 from app.runtime import OnnxModel
 from app.worker import Worker
@@ -306,7 +307,10 @@ class Session(QObject):
         self.prediction_ready.emit(prediction)
 
     def _fresh_recognizer(self) -> StreamRecognizer | None:
-        return None if self.model is None else StreamRecognizer(self.model)
+        if self.model is None:
+            return None
+        live = self.source is not None and self.source.num_frames is None  # a camera: still hands reuse
+        return StreamRecognizer(self.model, still_threshold=still_threshold_for(live))
 
     def _reusable_recognizer(self, start: int) -> StreamRecognizer | None:
         """The paused recognizer, if its thread is done and its history ends just before `start`."""

@@ -74,3 +74,16 @@ def test_decoding_only_sampled_images_gives_the_same_predictions(tiny_model_fold
     for a, b in zip(skipping, full, strict=True):
         assert list(a.frame_indices) == list(b.frame_indices)
         assert abs(a.logits - b.logits).max() <= 1e-5
+
+
+def test_a_live_source_reuses_still_hands_and_a_file_computes_every_crop(tiny_model_folder) -> None:
+    from recordings.reader import FunctionReader
+
+    model = OnnxModel(tiny_model_folder)
+    frames = moving_frames(45)  # the left hand is still
+    live = FunctionReader("a camera", None, 30.0, lambda start, images=None: iter(frames[start:]))
+    for source, reused in ((live, True), (list_source(frames), False)):
+        predictions = []
+        run_headless(source, model, predictions.append)
+        assert predictions and any(p.timings.crops_reused for p in predictions) == reused
+        assert all(not p.crops_reused[:, 1].any() for p in predictions)  # the rising hand: always computed

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from app.hand_glimpses import STILL_CROP_THRESHOLD
 from app.recognizer import GlimpseCache, Prediction, RecognizerThread, StreamRecognizer, classify_window
 from app.ring import FrameRing
 from app.runtime import OnnxModel
@@ -42,6 +43,21 @@ def test_windows_span_the_model_seconds_and_reuse_cached_glimpses(tiny_model_fol
     )
     assert first.timings.crops_computed == 2 * 20  # two hands present in every frame
     assert second.timings.crops_computed == 2  # only the new frame's two hands
+    assert first.timings.crops_reused == 0 and not second.crops_reused.any()  # a file: every crop computed
+
+
+def test_a_still_hand_reuses_its_first_crop_and_the_tiles_show_that_crop(tiny_model_folder) -> None:
+    model = OnnxModel(tiny_model_folder)
+    recognizer = StreamRecognizer(model, lossless=True, still_threshold=STILL_CROP_THRESHOLD)
+    first, second = [p for frame in moving_frames(40) for p in recognizer.feed([frame])][:2]
+    # the right hand rises a pixel a frame over texture: every crop new; the left hand is still
+    assert (first.timings.crops_computed, first.timings.crops_reused) == (20 + 1, 19)
+    assert (second.timings.crops_computed, second.timings.crops_reused) == (1, 1)  # the new frame's
+    assert list(second.crop_frames[:, 0]) == [0] * 20
+    assert list(second.crop_frames[:, 1]) == list(second.frame_indices)
+    assert second.crops_reused[:, 0].all() and not second.crops_reused[:, 1:].any()  # frame 0 left the window
+    assert np.array_equal(second.crops[:, 0], np.repeat(first.crops[:1, 0], 20, axis=0))
+    assert second.to_json()["crops_reused"] == 1 and second.to_json()["crop_frames"][5][0] == 0
 
 
 def test_prediction_contents(tiny_model_folder) -> None:

@@ -153,7 +153,7 @@ class WidthsCache(GlimpseCache):
         self.widths: set[int] = set()
 
     def put(self, key, value) -> None:
-        self.widths.add(len(value))
+        self.widths.add(len(value.value))
         super().put(key, value)
 
 
