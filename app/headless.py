@@ -159,8 +159,9 @@ def summary_json(summary: RunSummary) -> str:
     return json.dumps({"summary": asdict(summary)})
 
 
-def measure_replay(model_folder: str, clip: str) -> dict[str, float | bool | str]:
-    """Replay a clip from disk as fast as possible, every due window classified: the end-to-end figures.
+def measure_replay(model_folder: str, clip: str, still_threshold: str = "0") -> dict[str, float | bool | str]:
+    """Replay a clip from disk as fast as possible, every due window classified: the end-to-end figures;
+    `still_threshold` (a string: it comes from the command line) as `StillCrops`', 0 as for any file.
 
     Meant to run in a fresh interpreter that imports the app only (the benchmark starts one), so that
     the peak memory is the torch-free app's own; `torch_imported` says whether that held.
@@ -171,7 +172,13 @@ def measure_replay(model_folder: str, clip: str) -> dict[str, float | bool | str
     from recordings.sources import open_reader
 
     source = open_reader(clip)
-    summary = run_headless(source, OnnxModel(model_folder), lambda prediction: None)
+    crops = {"computed": 0, "reused": 0}
+
+    def count(prediction: Prediction) -> None:
+        crops["computed"] += prediction.timings.crops_computed
+        crops["reused"] += prediction.timings.crops_reused
+
+    summary = run_headless(source, OnnxModel(model_folder), count, still_threshold=float(still_threshold))
     duration = summary.frames_read / source.fps
     # VmHWM: this address space's own high-water mark, fresh after exec. ru_maxrss is not: on Linux
     # it survives fork and execve, so a child started by a large parent reports the parent's size.
@@ -188,6 +195,9 @@ def measure_replay(model_folder: str, clip: str) -> dict[str, float | bool | str
         "processing_seconds": summary.seconds,
         "realtime_factor": summary.seconds / duration,
         "windows": summary.windows_classified,
+        "still_threshold": float(still_threshold),
+        "crops_computed": crops["computed"],
+        "crops_reused": crops["reused"],
         "latency_ms_p50": summary.latency_ms_p50,
         "latency_ms_p95": summary.latency_ms_p95,
         "peak_rss_mb": peak_kb / 1024.0,

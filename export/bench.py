@@ -13,7 +13,9 @@
 - end to end: a 30 fps 1920x1080 one-person clip replayed from disk (JPEG decoding included) through
   the app's recognizer, every due window classified: real-time factor (processing time / clip
   duration), latency from a frame's arrival to its prediction, and the peak memory of a fresh
-  interpreter that never imported torch (its own VmHWM: ru_maxrss would carry this process's);
+  interpreter that never imported torch (its own VmHWM: ru_maxrss would carry this process's); again
+  as a camera's frames are treated (`end_to_end_live`: still hands reuse their features), with the
+  crops computed and reused;
 - GUI: `startup_s` (`sta-hands demo` to its first prediction on screen) and, per folder,
   `gui_latency_ms_p95` (the window replaying the clip at real time; `export.gui_timing`);
 - pose_estimation: bodies estimated from the image, per frame and end to end with the first backbone
@@ -41,6 +43,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from app.hand_glimpses import STILL_CROP_THRESHOLD
 from app.recognizer import StreamRecognizer, classify_window
 from app.runtime import OnnxModel
 from export.bench_head import (
@@ -141,13 +144,17 @@ def bench_stream(model: OnnxModel, clip_stem: Path, max_windows: int = 8) -> dic
     }
 
 
-def replay_in_fresh_process(model_folder: str | Path, clip: str | Path) -> dict[str, Any]:
+def replay_in_fresh_process(
+    model_folder: str | Path, clip: str | Path, still_threshold: float = 0.0
+) -> dict[str, Any]:
     """`app.headless.measure_replay` in a new interpreter that imports the app only (never torch)."""
     code = (
         "import json, sys; from app.headless import measure_replay as m; print(json.dumps(m(*sys.argv[1:])))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, str(model_folder), str(clip)], capture_output=True, text=True
+        [sys.executable, "-c", code, str(model_folder), str(clip), str(still_threshold)],
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         raise RuntimeError(f"replay of {clip} in a child process failed: {done.stderr[-2000:]}")
@@ -227,6 +234,8 @@ def run_bench(
                 )
                 entry["stream_vs_recompute" + suffix] = bench_stream(model, clip)["speedup"]
                 entry["end_to_end" + suffix] = replay_in_fresh_process(path, clip)
+                # as a camera's frames would be: still hands reuse their features (`app.hand_glimpses`)
+                entry["end_to_end_live" + suffix] = replay_in_fresh_process(path, clip, STILL_CROP_THRESHOLD)
                 entry["gui" + suffix] = measure_gui_latency(path, clip, gui_seconds)
                 entry["gui_latency_ms_p95" + suffix] = entry["gui" + suffix]["gui_latency_ms_p95"]
             report["backbones"][f"{name}@{size}"] = entry
@@ -290,7 +299,29 @@ def format_report(report: dict[str, Any]) -> str:
                 f"| {e2e['latency_ms_p50']:.0f} / {e2e['latency_ms_p95']:.0f} | {e2e['peak_rss_mb']:.0f} |"
             )
     lines += ["", "int8 rows: share of the int8 ceiling; PyTorch is float32 eager throughout."]
+    lines += ["", format_live(report)]
     lines += ["", format_head(report)]
     if "pose_estimation" in report:
         lines += ["", format_pose(report["pose_estimation"])]
+    return "\n".join(lines)
+
+
+def format_live(report: dict[str, Any]) -> str:
+    """The same replay with every crop computed (a file) and as a camera's frames (still hands reuse)."""
+    lines = [
+        "| backbone | real-time factor, every crop / still hands reused | crops reused | latency p95 ms |",
+        "| --- | --- | --- | --- |",
+    ]
+    for key, entry in report["backbones"].items():
+        for suffix in ("", "_int8"):
+            every, live = entry["end_to_end" + suffix], entry.get("end_to_end_live" + suffix)
+            if live is None:
+                continue
+            total = max(1, live["crops_computed"] + live["crops_reused"])
+            lines.append(
+                f"| {key}{' int8' if suffix else ''} "
+                f"| {every['realtime_factor']:.2f} / {live['realtime_factor']:.2f} "
+                f"| {live['crops_reused'] / total:.1%} of {total} "
+                f"| {every['latency_ms_p95']:.0f} / {live['latency_ms_p95']:.0f} |"
+            )
     return "\n".join(lines)

@@ -142,6 +142,10 @@ def test_bench_report_has_the_ceiling_and_each_variants_own_figures() -> None:
         assert {"realtime_factor", "latency_ms_p50", "latency_ms_p95"} <= set(e2e)
         assert e2e["torch_imported"] is False
         assert 0 < e2e["peak_rss_mb"] < 1024  # the app's own: about 100-200 MB, not torch's GBs
+        live = entry["end_to_end_live" + suffix]
+        assert e2e["crops_reused"] == 0 and e2e["still_threshold"] == 0  # a file computes every crop
+        assert live["still_threshold"] > 0 and live["windows"] == e2e["windows"]
+        assert live["crops_computed"] + live["crops_reused"] == e2e["crops_computed"]  # the same crops
     text = bench.format_report(report)
-    assert "efficientnet_lite0@64 int8" in text and "Ceiling" in text
+    assert "efficientnet_lite0@64 int8" in text and "Ceiling" in text and "still hands reused" in text
     assert "floor" not in (text + json.dumps(report)).lower()
