@@ -43,10 +43,9 @@ class HandTile(QFrame):
         self.value.setFont(font(13, bold=True))
         self.value.setMinimumWidth(52)
         self.value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        self.note = QLabel("")  # a still hand: which frame's crop the model reused
+        self.note = QLabel("")  # a still hand: which frame's crop the model reused (else empty)
         self.note.setFont(font(9))
         self.note.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.note.setVisible(False)
         bar_row = QHBoxLayout()
         bar_row.addWidget(self.bar, 1)
         bar_row.addWidget(self.value)
@@ -66,8 +65,8 @@ class HandTile(QFrame):
     ) -> None:
         """A crop (BGR) and its attention weight; crop None greys the tile. `reused_from`: the frame of a
         still hand's crop whose features the model reused."""
-        self.note.setText("" if reused_from is None else f"still: crop of frame {reused_from}")
-        self.note.setVisible(reused_from is not None and crop is not None)
+        still = reused_from is not None and crop is not None  # the line stays, empty, so tiles stay equal
+        self.note.setText(f"still: crop of frame {reused_from}" if still else "")
         self.crop = crop
         self.present = crop is not None
         self.weight = weight if self.present else None
