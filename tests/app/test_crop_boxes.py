@@ -91,3 +91,23 @@ def test_the_hand_panel_before_a_prediction_shows_the_crop_the_model_reads(qtbot
     for slot, tile in enumerate(panel.tiles):
         assert hands[slot].side_px != CROP_SIZE
         assert tile.crop is not None and np.array_equal(tile.crop, prediction.crops[0, slot]), f"slot {slot}"
+
+
+def test_a_still_hands_tile_shows_the_earlier_crop_the_model_read_and_says_from_which_frame(qtbot) -> None:
+    from app.gui.hand_panel import HandPanel
+    from app.hand_glimpses import STILL_CROP_THRESHOLD
+    from app.recognizer import StreamRecognizer
+    from tests.app.conftest import moving_frames
+
+    frames = moving_frames(60)  # the left hand is still, the right one rises
+    recognizer = StreamRecognizer(
+        FakeModel(window_seconds=1.0), lossless=True, still_threshold=STILL_CROP_THRESHOLD
+    )
+    prediction = [p for frame in frames for p in recognizer.feed([frame])][5]
+    panel = HandPanel()
+    qtbot.addWidget(panel)
+    shown = frames[int(prediction.frame_indices[-1])]
+    panel.display(shown, prediction)
+    left, right = panel.tiles[:2]
+    assert left.note.text() == "still: crop of frame 0" and right.note.text() == ""
+    assert np.array_equal(left.crop, prediction.crops[-1, 0])  # frame 0's crop, as the model read it
