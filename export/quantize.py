@@ -1,10 +1,18 @@
 """Smaller, faster variants of an exported model: int8 glimpses for CPUs, float16 for GPUs.
 
 - `--int8`: ONNX Runtime static quantisation of glimpse.onnx, calibrated on real hand crops, after
-  ONNX Runtime's pre-processing (shape inference, graph optimisation), in the QOperator format with
-  per-channel weights: measured here about 3x the float32 speed for Inception v3, against 2x for
-  the QDQ format without pre-processing. A split model's two big matrices go to int8 too, dynamic
-  (the activation's scale taken per call, no calibration): the RGB GRU's input projection
+  ONNX Runtime's pre-processing (shape inference, graph optimisation), in the QOperator format
+  (QLinearConv) with u8 activations and per-channel s8 weights (`Int8Form`). On a CPU without VNNI
+  (`default_int8_form`, from the exporting CPU's flags) the weights are 7-bit (`reduce_range`):
+  AVX2's u8 x s8 multiply-add (`vpmaddubsw`) saturates a pair of 8-bit products at int16. Measured on
+  an AVX2 EPYC, one run (`scripts/glimpse_int8_forms.py`; docs/speed.md "int8 forms on this CPU"):
+  7-bit weights ran as fast as 8-bit ones (Inception v3@299: 24.0 vs 23.7 crops/s, float32 13.2),
+  cut the feature change against float32 on real NTU crops (median 13% -> 6% for Inception v3, 21% ->
+  2% for EfficientNet-Lite0@224) and, on a trained model, brought the RGB stream's accuracy from
+  0.727 to 0.768 (float32 0.788). u8 x u8 weights (no saturation) were as close but slower than float32
+  here; QDQ graphs become the same QLinearConv kernels once ONNX Runtime fuses them.
+  A split model's two big matrices go to int8 too, dynamic (the activation's scale taken per call,
+  no calibration): the RGB GRU's input projection
   (projection.onnx, per new crop) and its recurrent matrix W_hh in head.onnx, read 20 times per
   prediction; a quarter of the bytes, so the recurrence runs near the cache's speed instead of
   streaming 12 MB (1024 units) per step. Every other head weight stays float32: STA-Hands' attention
@@ -24,7 +32,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +49,39 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from onnxruntime.transformers.float16 import convert_float_to_float16
 
+from app.glimpse_engine import cpu_flags
 from export.onnx_metadata import read_metadata, write_metadata
 from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE, PROJECTION_FILE
+
+
+@dataclass(frozen=True)
+class Int8Form:
+    """How the glimpse CNN is quantised: graph format, activation and weight types, scale granularity."""
+
+    quant_format: QuantFormat = QuantFormat.QOperator
+    activation_type: QuantType = QuantType.QUInt8
+    weight_type: QuantType = QuantType.QInt8
+    per_channel: bool = True
+    reduce_range: bool = False  # 7-bit weights
+
+    @property
+    def name(self) -> str:
+        weights = "u8" if self.weight_type == QuantType.QUInt8 else "s8"
+        activations = "u8" if self.activation_type == QuantType.QUInt8 else "s8"
+        fmt = "qdq" if self.quant_format == QuantFormat.QDQ else "qop"
+        return f"{fmt}-{activations}{weights}-{'pc' if self.per_channel else 'pt'}" + (
+            "-rr" if self.reduce_range else ""
+        )
+
+
+VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")  # u8 x s8 dot products summed in int32
+
+
+def default_int8_form(flags: Set[str]) -> Int8Form:
+    """The glimpse's int8 form for a CPU with these /proc/cpuinfo `flags` (see the module docstring)."""
+    if any(flag in flags for flag in VNNI_FLAGS):
+        return Int8Form()
+    return Int8Form(reduce_range=True)
 
 
 class _CropReader(CalibrationDataReader):
@@ -135,25 +175,37 @@ def calibration_crops(data: str | Path, spec, count: int = 256, clips: int = 16)
     return glimpse_batch(picked, spec.input_size, spec.mean, spec.std)
 
 
-def quantize_int8(source: str | Path, out: str | Path, calibration_crops: np.ndarray) -> Path:
-    """`out`/glimpse.onnx quantised to int8 on `calibration_crops` (real crops, N x 3 x S x S)."""
-    source, out = Path(source), Path(out)
+def quantize_glimpse(source: Path, target: Path, calibration_crops: np.ndarray, form: Int8Form) -> None:
+    """glimpse.onnx `source` quantised statically to `target` in `form`, calibrated on real crops."""
     if len(calibration_crops) == 0:
         raise ValueError("int8 calibration needs at least one real hand crop")
+    prepared = target.with_name(f"{target.stem}.prepared.onnx")
+    quant_pre_process(str(source), str(prepared))
+    try:
+        quantize_static(
+            str(prepared),
+            str(target),
+            _CropReader(calibration_crops),
+            quant_format=form.quant_format,
+            per_channel=form.per_channel,
+            reduce_range=form.reduce_range,
+            activation_type=form.activation_type,
+            weight_type=form.weight_type,
+            calibrate_method=CalibrationMethod.MinMax,
+        )
+    finally:
+        prepared.unlink(missing_ok=True)
+
+
+def quantize_int8(
+    source: str | Path, out: str | Path, calibration_crops: np.ndarray, form: Int8Form | None = None
+) -> Path:
+    """`out`/glimpse.onnx quantised to int8 on `calibration_crops` (real crops, N x 3 x S x S), in
+    `form` (default: the one for this CPU's flags)."""
+    source, out = Path(source), Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    prepared = out / "glimpse.prepared.onnx"
-    quant_pre_process(str(source / GLIMPSE_FILE), str(prepared))
-    quantize_static(
-        str(prepared),
-        str(out / GLIMPSE_FILE),
-        _CropReader(calibration_crops),
-        quant_format=QuantFormat.QOperator,
-        per_channel=True,
-        activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8,
-        calibrate_method=CalibrationMethod.MinMax,
-    )
-    prepared.unlink()
+    form = form or default_int8_form(cpu_flags())
+    quantize_glimpse(source / GLIMPSE_FILE, out / GLIMPSE_FILE, calibration_crops, form)
     _copy_metadata(source / GLIMPSE_FILE, out / GLIMPSE_FILE, "int8")
     _copy_head(source, out, "int8")
     quantize_gru_matrices(out)
