@@ -109,15 +109,19 @@ class HeadSettings:
     steps), so what ONNX Runtime does between nodes is a large share of its time
     (`python scripts/head_profile.py`, docs/speed.md "Where the head's time goes").
 
-    - `threads`: intra-op threads (0: one per core). One by default: measured on 2 shared cores,
-      1024 units, one thread 2.38 ms (int8 GRU matrices) and 6.23 ms (float32) fastest per prediction
-      against 2.77 and 6.53 with two sleeping threads, which are woken for each node's few microseconds.
+    - `threads`: intra-op threads (0: one per core). One by default: with int8 GRU matrices (the
+      shipped demo's) one thread was the faster in every run on 2 shared cores, 1024 units (2.32 ms
+      fastest, 3.24 median, against 2.57 and 4.10 with two sleeping threads woken for each node).
+      A float32 head's 12.6 MB product per step streams faster on two free cores (4.88 against
+      6.00 ms fastest, medians 8.25 and 8.99): `HeadSettings(threads=0)` for it on an idle machine.
     - `spinning`: pool threads spin between nodes while a prediction runs (never after it returns:
-      `session.force_spinning_stop`). Off by default: with two threads it was as fast at best
-      (2.49 ms) and slowest by far under load (median 11.8 ms against 3.9 ms for one thread).
+      `session.force_spinning_stop`). Off by default: two spinning threads were the fastest at best
+      (1.93 ms int8) but not at median (3.42 ms), and they hold the second core for the whole
+      prediction, which the live pipeline needs (see `session_options`).
     - `batch_one`: the session is told the batch is 1 (the recognizer's), so ONNX Runtime folds the
-      shape arithmetic an export keeps for a free batch (int8: 2.31 -> 2.22 ms fastest, median
-      2.97 -> 2.68); a call with another batch size runs in a second session, opened when first needed.
+      shape arithmetic an export keeps for a free batch (median 3.58 -> 3.24 ms; fastest 2.56 -> 2.33
+      for a head exported before the compact recurrent steps, as the shipped demo's); a call with
+      another batch size runs in a second session, opened when first needed.
     """
 
     threads: int = 1
