@@ -43,6 +43,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from app.glimpse_engine import cpu_flags
 from app.hand_glimpses import STILL_CROP_THRESHOLD
 from app.recognizer import StreamRecognizer, classify_window
 from app.runtime import OnnxModel
@@ -57,7 +58,7 @@ from export.bench_pose import bench_pose_estimation, format_pose
 from export.ceiling import MATMUL_SIZES, cpu_facts, measure_ceiling, memory_read_gbs
 from export.gui_timing import measure_gui_latency, measure_startup
 from export.onnx import ExportMetadata, export_model
-from export.quantize import calibration_crops, quantize_int8
+from export.quantize import calibration_crops, default_int8_form, quantize_int8
 from models.config import ModelConfig
 from models.glimpse import GlimpseBackbone, build_backbone
 from models.two_stream import TwoStreamModel
@@ -205,6 +206,7 @@ def run_bench(
     report["startup"] = measure_startup()
     report["startup_s"] = report["startup"]["startup_s"]
     report["glimpse_engine"] = glimpse_engine_choice()
+    report["int8_form"] = default_int8_form(cpu_flags()).name  # what quantize_int8 writes here
     with tempfile.TemporaryDirectory(prefix="sta-hands-bench-") as tmp:
         clip = bench_clip(Path(tmp) / "clip", frames=clip_frames)
         for name, size in backbones:
