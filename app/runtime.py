@@ -118,20 +118,14 @@ class HeadSettings:
       `session.force_spinning_stop`). Off by default: two spinning threads were the fastest at best
       (1.93 ms int8) but not at median (3.42 ms), and they hold the second core for the whole
       prediction, which the live pipeline needs (see `session_options`).
-    - `batch_one`: the session is told the batch is 1 (the recognizer's), so ONNX Runtime folds the
-      shape arithmetic an export keeps for a free batch (median 3.58 -> 3.24 ms; fastest 2.56 -> 2.33
-      for a head exported before the compact recurrent steps, as the shipped demo's); a call with
-      another batch size runs in a second session, opened when first needed.
     """
 
     threads: int = 1
     spinning: bool = False
-    batch_one: bool = True
 
 
-def session_options(ort: ModuleType, threads: int = 0, spinning: bool = False, batch_one: bool = False):
-    """SessionOptions with `threads` intra-op threads, spinning only while a run is in flight or never;
-    `batch_one`: the exports' free batch dimension "B" fixed at 1."""
+def session_options(ort: ModuleType, threads: int = 0, spinning: bool = False):
+    """SessionOptions with `threads` intra-op threads, spinning only while a run is in flight or never."""
     options = ort.SessionOptions()
     options.log_severity_level = 3  # ORT's own warnings (e.g. no CUDA) go to our log, not the user
     options.intra_op_num_threads = threads
@@ -141,20 +135,16 @@ def session_options(ort: ModuleType, threads: int = 0, spinning: bool = False, b
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     if spinning:
         options.add_session_config_entry("session.force_spinning_stop", "1")  # none between runs
-    if batch_one:
-        options.add_free_dimension_override_by_name("B", 1)
     return options
 
 
-def open_session(
-    path: Path, providers: Sequence[str], threads: int = 0, spinning: bool = False, batch_one: bool = False
-):
+def open_session(path: Path, providers: Sequence[str], threads: int = 0, spinning: bool = False):
     """An InferenceSession for `path` (`session_options`), with a clear error for a missing, truncated
     or foreign file."""
     ort = import_onnxruntime()
     if not path.is_file():
         raise ModelError(f"{path}: model file not found" + (" (a folder)" if path.is_dir() else ""))
-    options = session_options(ort, threads, spinning, batch_one)
+    options = session_options(ort, threads, spinning)
     try:
         return ort.InferenceSession(str(path), sess_options=options, providers=list(providers))
     except Exception as error:  # ORT raises its own Fail/InvalidProtobuf/RuntimeException types
@@ -183,9 +173,10 @@ class OnnxModel:
             )
         providers = choose_providers(ort.get_available_providers(), provider)
         self.glimpse = open_session(self.folder / GLIMPSE_FILE, providers, threads)
-        self.head_settings, self._providers = head_settings, providers
-        self.head = self._open_head(head_settings.batch_one)
-        self._any_batch_head = None if head_settings.batch_one else self.head
+        self.head_settings = head_settings
+        self.head = open_session(
+            self.folder / HEAD_FILE, providers, head_settings.threads, head_settings.spinning
+        )
         self.info = ModelInfo.from_metadata(
             self.head.get_modelmeta().custom_metadata_map, self.folder / HEAD_FILE
         )
@@ -246,21 +237,6 @@ class OnnxModel:
                 "they come from different exports"
             )
         return session
-
-    def _open_head(self, batch_one: bool):  # -> InferenceSession
-        settings = self.head_settings
-        return open_session(
-            self.folder / HEAD_FILE, self._providers, settings.threads, settings.spinning, batch_one
-        )
-
-    def _head_session(self, batch: int):  # -> InferenceSession
-        """The head's session for `batch` windows: `self.head` for one (`HeadSettings.batch_one`), a
-        second session of the same settings with a free batch for more, opened when first needed."""
-        if batch == 1:
-            return self.head
-        if self._any_batch_head is None:
-            self._any_batch_head = self._open_head(batch_one=False)
-        return self._any_batch_head
 
     @property
     def head_feature_dim(self) -> int:
@@ -326,8 +302,7 @@ class OnnxModel:
         feeds = {
             name: np.ascontiguousarray(a, np.float32) for name, a in zip(names, arrays.values(), strict=True)
         }
-        session = self._head_session(len(head_features))
-        return dict(zip(HEAD_OUTPUTS, session.run(list(HEAD_OUTPUTS), feeds), strict=True))
+        return dict(zip(HEAD_OUTPUTS, self.head.run(list(HEAD_OUTPUTS), feeds), strict=True))
 
     def _check_shapes(self, arrays: dict[str, np.ndarray], width: int) -> None:
         t = self.info.window_length

@@ -286,9 +286,3 @@ def test_the_head_session_has_its_own_settings_and_computes_the_same(exported) -
     ours, theirs = default.run_head(*arrays), spinning.run_head(*arrays)
     for name in OUTPUTS:
         assert np.allclose(ours[name], theirs[name], atol=1e-6), name
-    # batch 1 runs in the session told so (HeadSettings.batch_one), two windows in a second one
-    assert default.head.get_inputs()[0].shape[0] == 1 and spinning.head.get_inputs()[0].shape[0] == 1
-    for row in range(2):
-        alone = default.run_head(*(array[row : row + 1] for array in arrays))
-        for name in OUTPUTS:
-            assert np.allclose(alone[name][0], ours[name][row], atol=1e-6), name
