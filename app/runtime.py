@@ -110,14 +110,14 @@ class HeadSettings:
     (`python scripts/head_profile.py`, docs/speed.md "Where the head's time goes").
 
     - `threads`: intra-op threads (0: one per core). One by default: with int8 GRU matrices (the
-      shipped demo's) one thread was the faster in every run on 2 shared cores, 1024 units (2.32 ms
-      fastest, 3.24 median, against 2.57 and 4.10 with two sleeping threads woken for each node).
-      A float32 head's 12.6 MB product per step streams faster on two free cores (4.88 against
-      6.00 ms fastest, medians 8.25 and 8.99): `HeadSettings(threads=0)` for it on an idle machine.
+      shipped demo's) one thread was the faster in every run on 2 shared cores, 1024 units (2.25-2.33
+      ms fastest, 2.68-3.58 median, against 2.46-2.57 and 2.98-4.10 with two sleeping threads woken
+      for each node). A float32 head's 12.6 MB product per step streams faster on two cores (4.49-4.88
+      against 6.36-6.44 ms fastest): `HeadSettings(threads=0)` for it.
     - `spinning`: pool threads spin between nodes while a prediction runs (never after it returns:
       `session.force_spinning_stop`). Off by default: two spinning threads were the fastest at best
-      (1.93 ms int8) but not at median (3.42 ms), and they hold the second core for the whole
-      prediction, which the live pipeline needs (see `session_options`).
+      (int8 1.84-2.11 ms) but under load the slowest at median (float32 16 ms against 9), and they
+      hold both cores for the whole prediction, which the live pipeline needs (see `session_options`).
     """
 
     threads: int = 1
