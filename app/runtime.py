@@ -106,7 +106,7 @@ def choose_providers(available: Sequence[str], forced: str | None = None) -> lis
 class HeadSettings:
     """How head.onnx's session runs (`OnnxModel(head_settings=...)`; `sta-hands bench`'s `head_ms` times
     the app's session). The split head is about 360 small nodes run one after another (20 recurrent
-    steps), so what ONNX Runtime does between nodes is a large share of its time
+    steps), so how ONNX Runtime's threads hand each node over weighs on its time
     (`python scripts/head_profile.py`, docs/speed.md "Where the head's time goes").
 
     - `threads`: intra-op threads (0: one per core). One by default: with int8 GRU matrices (the
