@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -109,19 +109,26 @@ class HeadSettings:
     steps), so how ONNX Runtime's threads hand each node over weighs on its time
     (`python scripts/head_profile.py`, docs/speed.md "Where the head's time goes").
 
-    - `threads`: intra-op threads (0: one per core). One by default: with int8 GRU matrices (the
-      shipped demo's) one thread was the faster in every run on 2 shared cores, 1024 units (2.25-2.33
+    - `threads`: intra-op threads (0: one per core). By default (None) one for a head with int8 GRU
+      matrices (an `export --int8` folder, the shipped demo's), one per core for a float32 one: with
+      int8 matrices one thread was the faster in every run on 2 shared cores, 1024 units (2.25-2.33
       ms fastest, 2.68-3.58 median, against 2.46-2.57 and 2.98-4.10 with two sleeping threads woken
-      for each node). A float32 head's 12.6 MB product per step streams faster on two cores (4.49-4.88
-      against 6.36-6.44 ms fastest): `HeadSettings(threads=0)` for it.
+      for each node); a float32 head's 12.6 MB product per step streams faster on two cores (4.49-4.88
+      against 6.36-6.44 ms fastest).
     - `spinning`: pool threads spin between nodes while a prediction runs (never after it returns:
       `session.force_spinning_stop`). Off by default: two spinning threads were the fastest at best
       (int8 1.84-2.11 ms) but under load the slowest at median (float32 16 ms against 9), and they
       hold both cores for the whole prediction, which the live pipeline needs (see `session_options`).
     """
 
-    threads: int = 1
+    threads: int | None = None
     spinning: bool = False
+
+    def resolved(self, int8_matrices: bool) -> HeadSettings:
+        """These settings with the default thread count chosen for a head with(out) int8 GRU matrices."""
+        if self.threads is not None:
+            return self
+        return replace(self, threads=1 if int8_matrices else 0)
 
 
 def session_options(ort: ModuleType, threads: int = 0, spinning: bool = False):
@@ -173,18 +180,18 @@ class OnnxModel:
             )
         providers = choose_providers(ort.get_available_providers(), provider)
         self.glimpse = open_session(self.folder / GLIMPSE_FILE, providers, threads)
-        self.head_settings = head_settings
+        glimpse_info = ModelInfo.from_metadata(
+            self.glimpse.get_modelmeta().custom_metadata_map, self.folder / GLIMPSE_FILE
+        )
+        # `export --int8` marks its folders' files; it writes the split head's GRU matrices in int8
+        self.head_settings = head_settings.resolved(int8_matrices="+int8" in glimpse_info.model_version)
         self.head = open_session(
-            self.folder / HEAD_FILE, providers, head_settings.threads, head_settings.spinning
+            self.folder / HEAD_FILE, providers, self.head_settings.threads, self.head_settings.spinning
         )
         self.info = ModelInfo.from_metadata(
             self.head.get_modelmeta().custom_metadata_map, self.folder / HEAD_FILE
         )
-        self._check_glimpse(
-            ModelInfo.from_metadata(
-                self.glimpse.get_modelmeta().custom_metadata_map, self.folder / GLIMPSE_FILE
-            )
-        )
+        self._check_glimpse(glimpse_info)
         self.split = self._head_kind() == "split"
         self.projection = self._open_projection(providers, threads) if self.split else None
         self.provider = self.head.get_providers()[0]  # what runs, not what is compiled in

@@ -89,7 +89,10 @@ def fastest_ms(path: Path, hidden: int, threads: int, spinning: bool = False, ca
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hidden", type=int, default=1024)
-    parser.add_argument("--threads", type=int, default=HeadSettings().threads)
+    parser.add_argument(
+        "--threads", type=int, default=HeadSettings().resolved(int8_matrices=True).threads,
+        help="intra-op threads (default: the app's head session with int8 GRU matrices)",
+    )  # fmt: skip
     parser.add_argument("--spinning", action="store_true", help="pool threads spin during a run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:

@@ -273,7 +273,10 @@ def test_the_head_session_has_its_own_settings_and_computes_the_same(exported) -
 
     default = exported[0]
     options = default.head.get_session_options()
-    assert options.intra_op_num_threads == 1  # HeadSettings(): one thread, whatever `threads` says
+    assert "+int8" not in default.info.model_version  # float32 GRU matrices: one thread per core
+    assert options.intra_op_num_threads == 0 and default.head_settings.threads == 0
+    assert HeadSettings().resolved(int8_matrices=True).threads == 1  # int8 ones: one thread
+    assert HeadSettings(threads=2).resolved(int8_matrices=True).threads == 2
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     spinning = OnnxModel(default.folder, threads=1, head_settings=HeadSettings(threads=2, spinning=True))
     options = spinning.head.get_session_options()
