@@ -21,29 +21,48 @@ def ntu_samples() -> Path:
     return NTU_SAMPLES
 
 
-@pytest.fixture(scope="session")
-def tiny_model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny exported model (random weights, small glimpse input) for runtime and GUI tests."""
-    torch = pytest.importorskip("torch", reason="exporting a test model needs the train extra")
+def export_random_model(
+    folder: Path,
+    *,
+    input_size: int = 32,
+    classes: int = 5,
+    rgb: tuple[int, int, int] = (24, 16, 8),
+    pose_hidden: int = 16,
+    spread: float | None = 0.2,
+):
+    """Export a model with random weights (seed 0) to `folder`: EfficientNet-Lite0 at `input_size` px
+    with its own initialisation, `rgb` = (GRU, spatial, temporal) units; `spread`: every weight drawn
+    from N(0, spread) (attention away from uniform), None: PyTorch's initialisation. Its backbone spec."""
+    import torch
+
     from export.onnx import ExportMetadata, export_model
     from models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
     from models.glimpse import build_backbone
     from models.two_stream import TwoStreamModel
 
     torch.manual_seed(0)
-    backbone = build_backbone("efficientnet_lite0", input_size=32, pretrained=False)
+    backbone = build_backbone("efficientnet_lite0", input_size=input_size, pretrained=False)
     config = ModelConfig(
-        num_classes=5,
+        num_classes=classes,
         feature_dim=backbone.spec.feature_dim,
         backbone=backbone.spec.name,
-        rgb=RgbStreamConfig(hidden_size=24, spatial_hidden=16, temporal_hidden=8),
-        pose=PoseStreamConfig(hidden_size=16),
+        rgb=RgbStreamConfig(hidden_size=rgb[0], spatial_hidden=rgb[1], temporal_hidden=rgb[2]),
+        pose=PoseStreamConfig(hidden_size=pose_hidden),
     )
     model = TwoStreamModel(config)
-    with torch.no_grad():  # attention away from uniform, so tests can see it move
-        for parameter in model.parameters():
-            parameter.normal_(0.0, 0.2)
+    if spread is not None:
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter.normal_(0.0, spread)
+    names = tuple(f"class {i}" for i in range(classes))
+    export_model(model.eval(), backbone, ExportMetadata(names, 1.0, "random weights (tests)", "test"), folder)
+    return backbone.spec
+
+
+@pytest.fixture(scope="session")
+def tiny_model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny exported model (random weights, small glimpse input) for runtime and GUI tests."""
+    pytest.importorskip("torch", reason="exporting a test model needs the train extra")
     folder = tmp_path_factory.mktemp("tiny_model")
-    metadata = ExportMetadata(tuple(f"class {i}" for i in range(5)), 1.0, "random weights (tests)", "test")
-    export_model(model, backbone, metadata, folder)
+    export_random_model(folder)
     return folder

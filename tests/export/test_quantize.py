@@ -14,11 +14,8 @@ from onnxruntime.quantization import QuantFormat, QuantType  # noqa: E402
 
 from app.glimpse_engine import cpu_flags  # noqa: E402
 from app.runtime import OnnxModel  # noqa: E402
-from export.onnx import ExportMetadata, export_model  # noqa: E402
 from export.quantize import Int8Form, calibration_crops, default_int8_form, quantize_int8  # noqa: E402
-from models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig  # noqa: E402
-from models.glimpse import build_backbone  # noqa: E402
-from models.two_stream import TwoStreamModel  # noqa: E402
+from tests.conftest import export_random_model  # noqa: E402
 
 NTU_CLIP = "S001C001P001R001A001.skeleton"  # with its _rgb.avi: real hand crops
 
@@ -26,19 +23,9 @@ NTU_CLIP = "S001C001P001R001A001.skeleton"  # with its _rgb.avi: real hand crops
 @pytest.fixture(scope="module")
 def float32_folder(tmp_path_factory: pytest.TempPathFactory):
     """A small float32 export: EfficientNet-Lite0 at 64 px with its own initialisation, a tiny head."""
-    torch.manual_seed(0)
-    backbone = build_backbone("efficientnet_lite0", input_size=64, pretrained=False)
-    config = ModelConfig(
-        num_classes=3,
-        feature_dim=backbone.spec.feature_dim,
-        backbone=backbone.spec.name,
-        rgb=RgbStreamConfig(hidden_size=16, spatial_hidden=8, temporal_hidden=8),
-        pose=PoseStreamConfig(hidden_size=8),
-    )
     folder = tmp_path_factory.mktemp("float32")
-    metadata = ExportMetadata(("a", "b", "c"), 1.0, "random weights (tests)", "test")
-    export_model(TwoStreamModel(config).eval(), backbone, metadata, folder)
-    return folder, backbone.spec
+    spec = export_random_model(folder, input_size=64, classes=3, rgb=(16, 8, 8), pose_hidden=8, spread=None)
+    return folder, spec
 
 
 def relative_change(reference: np.ndarray, other: np.ndarray) -> np.ndarray:
