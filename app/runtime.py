@@ -180,18 +180,17 @@ class OnnxModel:
             )
         providers = choose_providers(ort.get_available_providers(), provider)
         self.glimpse = open_session(self.folder / GLIMPSE_FILE, providers, threads)
-        glimpse_info = ModelInfo.from_metadata(
-            self.glimpse.get_modelmeta().custom_metadata_map, self.folder / GLIMPSE_FILE
-        )
+        glimpse_metadata = self.glimpse.get_modelmeta().custom_metadata_map
         # `export --int8` marks its folders' files; it writes the split head's GRU matrices in int8
-        self.head_settings = head_settings.resolved(int8_matrices="+int8" in glimpse_info.model_version)
+        int8 = "+int8" in glimpse_metadata.get("model_version", "")
+        self.head_settings = head_settings.resolved(int8_matrices=int8)
         self.head = open_session(
             self.folder / HEAD_FILE, providers, self.head_settings.threads, self.head_settings.spinning
         )
         self.info = ModelInfo.from_metadata(
             self.head.get_modelmeta().custom_metadata_map, self.folder / HEAD_FILE
         )
-        self._check_glimpse(glimpse_info)
+        self._check_glimpse(ModelInfo.from_metadata(glimpse_metadata, self.folder / GLIMPSE_FILE))
         self.split = self._head_kind() == "split"
         self.projection = self._open_projection(providers, threads) if self.split else None
         self.provider = self.head.get_providers()[0]  # what runs, not what is compiled in
