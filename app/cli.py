@@ -114,7 +114,7 @@ def _add_still_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--still-crops", type=float, metavar="GREY",
         help="with --headless: a still hand's crop reuses its features while it differs from the last "
-        "computed one by at most GREY grey levels; 0 computes every crop (default: 2, measured not to move "
+        "computed one by at most GREY grey levels; 0 computes every crop (default: 3, measured not to move "
         "predictions, for a camera or Kinect; 0 for a file, so a replay's predictions never depend on "
         "where it started)",
     )  # fmt: skip
