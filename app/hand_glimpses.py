@@ -59,9 +59,13 @@ def _reduced(crop: np.ndarray) -> np.ndarray:
     return blocks.mean(axis=(1, 3))
 
 
+def _change(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a - b).mean())
+
+
 def crop_change(a: np.ndarray, b: np.ndarray) -> float:
     """Mean absolute difference of two crops' 2x2 averages, in grey levels (0-255)."""
-    return float(np.abs(_reduced(a) - _reduced(b)).mean())
+    return _change(_reduced(a), _reduced(b))
 
 
 @dataclass(eq=False)
@@ -83,22 +87,18 @@ class StillCrops:
         self.threshold = threshold
         self._computed: LruCache[tuple[int, int], _Computed] = LruCache(capacity)
 
-    def match(self, body_id: int, hand: int, crop: np.ndarray) -> _Computed | None:
-        """The computed crop of this hand that `crop` may reuse, if any."""
+    def match(self, body_id: int, hand: int, reduced: np.ndarray) -> _Computed | None:
+        """The computed crop of this hand that a new crop (its `_reduced` form) may reuse, if any."""
         if self.threshold <= 0:
             return None
         last = self._computed.get((body_id, hand))
-        if last is None or last.crop.shape != crop.shape:
+        if last is None or last.reduced.shape != reduced.shape:
             return None
-        change = float(np.abs(_reduced(crop) - last.reduced).mean())
-        return last if change <= self.threshold else None
+        return last if _change(reduced, last.reduced) <= self.threshold else None
 
     def remember(self, body_id: int, hand: int, computed: _Computed) -> None:
         if self.threshold > 0:
             self._computed.put((body_id, hand), computed)
-
-    def clear(self) -> None:
-        self._computed.clear()
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,7 +126,7 @@ def gather_hand_glimpses(
     values = np.zeros((steps, 4, feature_dim), dtype=np.float32)
     crop_frames = np.full((steps, 4), NO_CROP, dtype=np.int64)
     crops = inputs.crops
-    shown = crops
+    earlier: dict[tuple[int, int], np.ndarray] = {}  # (t, h) -> another frame's crop, the one read
     assigned: list[tuple[int, int, tuple[int, int, int], _Computed]] = []
     this_window: dict[tuple[int, int, int], _Computed] = {}
     to_compute: list[_Computed] = []
@@ -140,19 +140,20 @@ def gather_hand_glimpses(
         if hit is not None:
             values[t, h], crop_frames[t, h] = hit.value, hit.crop_frame
             if hit.crop is not None:
-                shown = shown.copy() if shown is crops else shown
-                shown[t, h] = hit.crop
+                earlier[t, h] = hit.crop
             continue
         if crops is None:  # a skeleton without video: no image reaches the model, its value stays 0
             continue
-        source = this_window.get(key) or (still.match(body_id, key[2], crops[t, h]) if still else None)
+        source = this_window.get(key)
         if source is None:
-            source = _Computed(crops[t, h].copy(), frame, _reduced(crops[t, h]))
-            to_compute.append(source)
-            if still is not None:
-                still.remember(body_id, key[2], source)
-        elif source.frame != frame:
-            reused += 1
+            reduced = _reduced(crops[t, h])
+            source = still.match(body_id, key[2], reduced) if still is not None else None
+            if source is None:
+                source = _Computed(crops[t, h].copy(), frame, reduced)
+                to_compute.append(source)
+                if still is not None:
+                    still.remember(body_id, key[2], source)
+        reused += source.frame != frame
         this_window[key] = source
         assigned.append((t, h, key, source))
     if to_compute:
@@ -161,11 +162,14 @@ def gather_hand_glimpses(
     for t, h, key, source in assigned:
         assert source.value is not None
         values[t, h], crop_frames[t, h] = source.value, source.frame
-        earlier = source.frame != key[0]
-        if earlier:
-            shown = shown.copy() if shown is crops else shown
-            assert shown is not None
-            shown[t, h] = source.crop
+        from_earlier = source.frame != key[0]
+        if from_earlier:
+            earlier[t, h] = source.crop
         if cache is not None:
-            cache.put(key, CachedGlimpse(source.value, source.frame, source.crop if earlier else None))
+            cache.put(key, CachedGlimpse(source.value, source.frame, source.crop if from_earlier else None))
+    shown = crops
+    if earlier and crops is not None:
+        shown = crops.copy()
+        for (t, h), crop in earlier.items():
+            shown[t, h] = crop
     return HandGlimpses(values, shown, crop_frames, len(to_compute), reused)
