@@ -1,0 +1,121 @@
+"""The ONNX contract of a pose-only model folder: a pretrained skeleton network (Shift-GCN, design.md
+"Model kinds and what explains them") that names actions from the 3D joints alone.
+
+A pose model folder holds one file, `pose_model.onnx`:
+
+- input `joints`: B x 3 x T x 25 x 2 float32, camera-space metres, Kinect v2 / NTU joint order, the
+  model's two people in the app's slot order (person 1, person 2); a missing person, or a frame a
+  person is missing from, is zeros. Raw joints: the model's own input pipeline (centring on the first
+  person's SpineMid, the two rotations of the Shift-GCN authors' preprocessing) is inside the graph, so
+  the file alone defines it. B and T are dynamic; the app feeds `window_length` frames;
+- outputs:
+  - `logits`: B x K;
+  - `class_activation`: B x K x T' x 25 x 2, the classifier's weights applied to the last layer's
+    features at each (time step, joint, person) before pooling (T' = the last layer's time steps,
+    about T / 4). Its mean over time, joints and people plus the classifier's bias is `logits`;
+  - `pooled_features`: B x F, the features the classifier reads (mean over time, joints, people),
+    for a small head taught on top of the frozen network.
+- `metadata_props`: `PoseModelInfo`, every value a string.
+
+A folder's kind is read from its files (`folder_kind`): `pose_model.onnx` makes a pose model, a
+`head.onnx` the paper's two-stream model (`recordings.onnx_contract`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from recordings.onnx_contract import FORMAT_KEY, FORMAT_VERSION, HEAD_FILE, ModelError
+
+POSE_MODEL_FILE = "pose_model.onnx"
+POSE_MODEL_INPUT = "joints"
+POSE_MODEL_OUTPUTS: tuple[str, ...] = ("logits", "class_activation", "pooled_features")
+MODEL_KIND_KEY = "model_kind"
+POSE_MODEL_KIND = "pose-gcn"
+TWO_STREAM_KIND = "two-stream"
+JOINTS = 25
+PEOPLE = 2
+
+
+def folder_kind(folder: Path) -> str:
+    """`POSE_MODEL_KIND` or `TWO_STREAM_KIND`, from the files in the folder; neither is a `ModelError`."""
+    if (folder / POSE_MODEL_FILE).is_file():
+        return POSE_MODEL_KIND
+    if (folder / HEAD_FILE).is_file():
+        return TWO_STREAM_KIND
+    raise ModelError(f"{folder}: neither {POSE_MODEL_FILE} nor {HEAD_FILE}; is this a model folder?")
+
+
+@dataclass(frozen=True)
+class PoseModelInfo:
+    """What a pose model's file says about itself.
+
+    - `window_length`: frames the app feeds per prediction; `window_seconds`: the time they cover
+      (the live window resamples the last `window_seconds` of bodies to `window_length` frames).
+    - `input_pipeline`: the version of the in-graph preprocessing, e.g. "shift-gcn-ntu/1".
+    - `reported_accuracy`: the authors' figure and its benchmark, as text ("80.9 top-1, NTU RGB+D 120
+      cross-subject").
+    - `licence`, `source`: the weights' licence and where they came from (repository, commit, file).
+    """
+
+    class_names: tuple[str, ...]
+    window_length: int
+    window_seconds: float
+    input_pipeline: str
+    model_version: str
+    trained_on: str
+    reported_accuracy: str
+    licence: str
+    source: str
+
+    def to_metadata(self) -> dict[str, str]:
+        return {
+            FORMAT_KEY: FORMAT_VERSION,
+            MODEL_KIND_KEY: POSE_MODEL_KIND,
+            "class_names": json.dumps(list(self.class_names)),
+            "window_length": str(self.window_length),
+            "window_seconds": repr(float(self.window_seconds)),
+            "input_pipeline": self.input_pipeline,
+            "model_version": self.model_version,
+            "trained_on": self.trained_on,
+            "reported_accuracy": self.reported_accuracy,
+            "licence": self.licence,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_metadata(cls, metadata: Mapping[str, str], path: Path) -> PoseModelInfo:
+        """Read back what `to_metadata` wrote; anything foreign or out of range is a `ModelError` naming
+        the file and the entry."""
+        if metadata.get(FORMAT_KEY) != FORMAT_VERSION or metadata.get(MODEL_KIND_KEY) != POSE_MODEL_KIND:
+            raise ModelError(
+                f"{path}: not a sta-hands pose model (expected {FORMAT_KEY}={FORMAT_VERSION} and "
+                f"{MODEL_KIND_KEY}={POSE_MODEL_KIND} in its metadata)"
+            )
+        try:
+            info = cls(
+                class_names=tuple(json.loads(metadata["class_names"])),
+                window_length=int(metadata["window_length"]),
+                window_seconds=float(metadata["window_seconds"]),
+                input_pipeline=metadata["input_pipeline"],
+                model_version=metadata["model_version"],
+                trained_on=metadata["trained_on"],
+                reported_accuracy=metadata.get("reported_accuracy", ""),
+                licence=metadata.get("licence", ""),
+                source=metadata.get("source", ""),
+            )
+        except (KeyError, ValueError, TypeError) as error:
+            raise ModelError(f"{path}: bad or missing metadata entry {error}") from error
+        if not info.class_names or not all(isinstance(name, str) for name in info.class_names):
+            raise ModelError(f"{path}: metadata entry class_names: expected a non-empty list of names")
+        if info.window_length < 1:
+            raise ModelError(f"{path}: metadata entry window_length: expected >= 1, found {info.window_length}")
+        if not info.window_seconds > 0 or info.window_seconds == float("inf"):
+            raise ModelError(
+                f"{path}: metadata entry window_seconds: expected a finite number > 0, "
+                f"found {info.window_seconds}"
+            )
+        return info
