@@ -112,7 +112,9 @@ class PoseModelInfo:
         if not info.class_names or not all(isinstance(name, str) for name in info.class_names):
             raise ModelError(f"{path}: metadata entry class_names: expected a non-empty list of names")
         if info.window_length < 1:
-            raise ModelError(f"{path}: metadata entry window_length: expected >= 1, found {info.window_length}")
+            raise ModelError(
+                f"{path}: metadata entry window_length: expected >= 1, found {info.window_length}"
+            )
         if not info.window_seconds > 0 or info.window_seconds == float("inf"):
             raise ModelError(
                 f"{path}: metadata entry window_seconds: expected a finite number > 0, "
