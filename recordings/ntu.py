@@ -256,6 +256,10 @@ class NtuClip(Reader):
         )
         if self._skeleton_path is None:
             info["problems"].append(NO_SKELETON)
+        elif self._skeleton is not None and self._skeleton.unprojected_joints:
+            info["problems"].append(
+                f"{self._skeleton.unprojected_joints} joints have NaN image coordinates: read as not tracked"
+            )
         info["kind"] = "ntu"
         return info
 

@@ -84,8 +84,8 @@ class SampleName:
 
     @property
     def class_name(self) -> str | None:
-        """The NTU-60 class name, or None for an action outside A001-A060."""
-        return NTU60_CLASSES[self.action_index] if 1 <= self.action <= len(NTU60_CLASSES) else None
+        """The NTU RGB+D 120 class name (A001-A060 are NTU-60's), or None for an action outside A001-A120."""
+        return NTU120_CLASSES[self.action_index] if 1 <= self.action <= len(NTU120_CLASSES) else None
 
     @property
     def is_mutual(self) -> bool:

@@ -32,6 +32,7 @@ _INFO_FIELDS = (
     "body ID", "clippedEdges", "handLeftConfidence", "handLeftState", "handRightConfidence",
     "handRightState", "isRestricted", "leanX", "leanY", "lean trackingState",
 )  # fmt: skip
+_PROJECTED_COLUMNS = slice(3, 7)  # depthX, depthY, colorX, colorY: NaN where Kinect could not project
 _JOINT_FIELDS = (
     "x", "y", "z", "depthX", "depthY", "colorX", "colorY",
     "orientationW", "orientationX", "orientationY", "orientationZ", "trackingState",
@@ -44,6 +45,9 @@ class SkeletonFile:
 
     `declared_frames` is the count on line 1; `truncated` is True when a crash-tolerant read
     (``allow_truncated=True``) stopped before that many whole frames or dropped a partial frame.
+    `unprojected_joints` counts the joint lines whose image coordinates (depthX ... colorY) are NaN, as
+    the official NTU-120 files have for some untracked joints: those joints are read as not tracked
+    (trackingState 0), their values kept as written.
     """
 
     frames: tuple[tuple[Body, ...], ...]
@@ -51,6 +55,7 @@ class SkeletonFile:
     path: Path | None = None
     declared_frames: int | None = None
     truncated: bool = False
+    unprojected_joints: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "frames", tuple(tuple(bodies) for bodies in self.frames))
@@ -140,6 +145,7 @@ class _Parser:
         self.allow_nan = allow_nan
         self.newline = _newline_of(text)
         self.partial_tail = False
+        self.unprojected_joints = 0
         if allow_truncated:
             text = text.rstrip("\x00")  # a crash can leave the unwritten tail zero-filled
         self.lines = text.split("\n")
@@ -178,6 +184,7 @@ class _Parser:
             path=self.path,
             declared_frames=declared,
             truncated=truncated or len(frames) < declared,
+            unprojected_joints=self.unprojected_joints,
         )
 
     def frames(self, declared: int) -> tuple[list[tuple[Body, ...]], bool]:
@@ -320,6 +327,10 @@ class _Parser:
             values = self.checked_numbers(rows, start)
         values = values.reshape(NUM_JOINTS, JOINT_VALUES)
         self.check_tracking(values[:, 11], rows, start)
+        unprojected = ~np.isfinite(values[:, _PROJECTED_COLUMNS]).all(axis=1)
+        if unprojected.any():
+            values[unprojected, 11] = 0
+            self.unprojected_joints += int(unprojected.sum())
         return values
 
     def fast_numbers(self, flat: list[str]) -> np.ndarray | None:
@@ -333,9 +344,13 @@ class _Parser:
         return values if np.isfinite(values).all() else None
 
     def checked_numbers(self, rows: list[list[str]], start: int) -> np.ndarray:
-        """Token-by-token conversion that names the first bad value."""
+        """Token-by-token conversion that names the first bad value; a NaN image coordinate is kept (the
+        joint is read as not tracked)."""
+        projected = range(JOINT_VALUES)[_PROJECTED_COLUMNS]
         values = [
-            self.number(start + offset, token, f"{_JOINT_FIELDS[column]} of a joint line")
+            float(token)
+            if column in projected and token.lstrip("+-").lower() == "nan"
+            else self.number(start + offset, token, f"{_JOINT_FIELDS[column]} of a joint line")
             for offset, row in enumerate(rows)
             for column, token in enumerate(row)
         ]

@@ -46,7 +46,11 @@ def test_sample_name_fields() -> None:
     assert name.action_index == 54 and name.class_name == "hugging other person" and name.is_mutual
     assert str(name) == "S017C003P020R002A055" and len(str(name)) == 20
     assert not parse_sample_name("S001C002P003R002A013").is_mutual
-    assert parse_sample_name("S020C001P050R001A120").class_name is None  # an NTU-120 class
+    assert parse_sample_name("S020C001P050R001A061").class_name == "put on headphone"  # NTU-120's first
+    assert parse_sample_name("S020C001P050R001A120").class_name == (
+        "finger-guessing game (playing rock-paper-scissors)"
+    )
+    assert parse_sample_name("S020C001P050R001A121").class_name is None
 
 
 @pytest.mark.parametrize(
@@ -274,3 +278,29 @@ def test_bad_skeleton_in_a_clip_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(RecordingError, match=r"\.skeleton:line 2: frame 1 declares 1 body ") as caught:
         NtuClip(path)
     assert caught.value.position == "line 2"
+
+
+@pytest.mark.parametrize(
+    ("name", "joints"),
+    [("S018C001P008R002A116", 9), ("S018C001P045R001A116", 14), ("S018C001P045R001A119", 4)],
+)
+def test_real_ntu120_files_with_nan_image_coordinates_play(ntu_samples: Path, name: str, joints: int) -> None:
+    """Three official NTU-120 files write NaN pixels for untracked joints; they were refused whole."""
+    path = ntu_samples.parent / "ntu-more" / f"{name}.skeleton"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    with NtuClip(path) as clip:
+        frames = list(clip.frames())
+        info = clip.describe()
+    assert len(frames) == info["frames"] > 0
+    assert f"{joints} joints have NaN image coordinates: read as not tracked" in info["problems"]
+    assert info["class_name"] == parse_sample_name(name).class_name is not None
+    untracked = sum(
+        int(np.isnan(body.color_px).any(axis=1).sum()) for frame in frames for body in frame.bodies
+    )
+    assert untracked == joints
+    assert all(
+        (body.tracking[np.isnan(body.color_px).any(axis=1)] == 0).all()
+        for frame in frames
+        for body in frame.bodies
+    )

@@ -402,3 +402,27 @@ def test_nan_is_accepted_only_when_asked() -> None:
     with pytest.raises(RecordingError, match="NaN"):
         parse_skeleton_text(text, allow_truncated=True, allow_nan=False)
     assert format_skeleton([[body]]).splitlines()[4].startswith("NaN ")
+
+
+def test_nan_image_coordinates_read_as_an_untracked_joint() -> None:
+    """The official NTU-120 files write NaN depth/colour pixels for some untracked joints (x y z are 0):
+    strict reading keeps the file, marks the joint not tracked, counts it and writes it back as read."""
+    joint = "0 0 0 NaN NaN NaN NaN 0 1 0 0 2"
+    text = _with(5, joint)
+    skeleton = parse_skeleton_text(text)
+    body = skeleton.frames[0][0]
+    assert skeleton.unprojected_joints == 1
+    plain = parse_skeleton_text("\n".join(one_body_lines()) + "\n")
+    assert body.tracking[0] == 0 and body.tracking[1:].tolist() == plain.frames[0][0].tracking[1:].tolist()
+    assert np.isnan(body.color_px[0]).all() and np.isnan(body.depth_px[0]).all()
+    assert (body.joints[0] == 0).all()
+    assert format_skeleton(skeleton.frames).splitlines()[4] == joint[:-1] + "0"
+    assert plain.unprojected_joints == 0
+
+
+@pytest.mark.parametrize("column", [0, 1, 2, 7, 11])
+def test_nan_outside_the_image_coordinates_is_still_refused(column: int) -> None:
+    values = GOOD_JOINT.split()
+    values[column] = "NaN"
+    with pytest.raises(RecordingError, match="line 5: expected a"):
+        parse_skeleton_text(_with(5, " ".join(values)))
