@@ -301,3 +301,26 @@ def test_cancel_stops_the_real_command_and_leaves_no_model_folder(window, qtbot,
         training.cancel_button.click()
     assert window.session.model is model and training.train_button.isEnabled()
     assert list(training.out.parent.iterdir()) == []  # neither the model nor its staging folder
+
+
+def test_the_child_runs_this_app_not_one_in_the_current_folder(
+    qtbot, real_teach, tmp_path, monkeypatch
+) -> None:
+    """`python -m app` would run an `app.py` of the current folder (issue 23): the child must not."""
+    from app.gui.teach_process import TeachProcess, teach_arguments
+
+    here, marker = tmp_path / "downloads", tmp_path / "foreign ran"
+    here.mkdir()
+    (here / "app.py").write_text(
+        f"import json, pathlib\npathlib.Path({str(marker)!r}).write_text('yes')\n"
+        "print(json.dumps({'stage': 'done', 'model': 'elsewhere', 'message': 'foreign'}))\n"
+    )
+    (tmp_path / "examples").mkdir()
+    monkeypatch.chdir(here)
+    process, outcomes = TeachProcess(), []
+    process.finished.connect(outcomes.append)
+    process.failed.connect(outcomes.append)
+    process.start(teach_arguments(tmp_path / "examples", tmp_path / "model"))
+    qtbot.waitUntil(lambda: bool(outcomes), timeout=120_000)
+    assert not marker.exists()
+    assert "no examples in this folder" in outcomes[0]  # the real command's line
