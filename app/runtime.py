@@ -27,6 +27,8 @@ from app.glimpse_engine import (
     openvino_failure,
     openvino_installed,
 )
+from app.model import summary_line
+from app.two_stream_window import TwoStreamWindows
 from recordings.errors import UserError
 from recordings.onnx_contract import (
     GLIMPSE_FILE,
@@ -39,6 +41,7 @@ from recordings.onnx_contract import (
     ModelInfo,
     head_kind,
 )
+from recordings.pose_model_contract import TWO_STREAM_KIND
 
 __all__ = [
     "GLIMPSE_FILE",
@@ -200,6 +203,18 @@ class OnnxModel:
     @property
     def name(self) -> str:
         return f"{self.folder.name} ({self.info.backbone}, {len(self.info.class_names)} classes)"
+
+    # `app.model.Model`: the paper's two-stream model
+    kind = TWO_STREAM_KIND
+    streams = ("pose", "rgb")
+    explanation = "attention"
+    prediction_stride = 1  # a prediction at every grid step of the window
+
+    def describe(self) -> str:
+        return summary_line(self.folder.name, len(self.info.class_names), ("pose", "hand crops"), "attention")
+
+    def window_classifier(self, still_threshold: float = 0.0) -> TwoStreamWindows:
+        return TwoStreamWindows(self, still_threshold)
 
     def _check_glimpse(self, glimpse_info: ModelInfo) -> None:
         if glimpse_info != self.info:

@@ -121,6 +121,21 @@ class FakeModel:
     head_feature_dim = 8  # an unsplit head: it reads the glimpse features themselves
     head_features = glimpse_features
 
+    # `app.model.Model`, as `OnnxModel` gives it
+    folder = Path("fake")
+    kind = "two-stream"
+    streams = ("pose", "rgb")
+    explanation = "attention"
+    prediction_stride = 1
+
+    def describe(self) -> str:
+        return self.name
+
+    def window_classifier(self, still_threshold: float = 0.0):
+        from app.two_stream_window import TwoStreamWindows
+
+        return TwoStreamWindows(self, still_threshold)
+
     def run_head_projected(self, features: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray) -> dict:
         return self.run_head(features, hand_mask, pose)
 
