@@ -21,10 +21,12 @@ log = logging.getLogger("sta-hands")
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from app.model_choice import default_model_line
     from recordings.info import describe, format_info
 
     info = describe(args.path, pose=args.pose, mirror=args.mirror)
-    print(json.dumps(info, indent=2) if args.json else format_info(info))
+    info["model"] = default_model_line(args.path, pose=args.pose, mirror=args.mirror)
+    print(json.dumps(info, indent=2) if args.json else f"{format_info(info)}\n  model:   {info['model']}")
     return 0
 
 
@@ -45,10 +47,12 @@ def display_available() -> bool:
     return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
-def _open_model(args: argparse.Namespace):
-    from app.runtime import OnnxModel, default_model_folder
+def _open_model(args: argparse.Namespace, source=None):
+    """`--model`, else the default for `source` (`app.model_choice`: the demo model for synthetic clips, the
+    pretrained pose model for real sources)."""
+    from app.model_choice import default_model_folder_for, open_model
 
-    return OnnxModel(args.model or default_model_folder(), provider=args.provider)
+    return open_model(args.model or default_model_folder_for(source), provider=args.provider)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -68,11 +72,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         from app.gui.launch import launch_gui
 
         return launch_gui(args.source, model_folder=args.model, provider=args.provider, source=source)
-    model = _open_model(args)
+    model = _open_model(args, source)
     summary = run_headless(
         source,
         model,
-        lambda p: print(prediction_line(p, args.json), flush=True),
+        lambda p: print(prediction_line(p, args.json, model), flush=True),
         realtime=args.realtime,
         speed=args.speed,
         still_threshold=args.still_crops,
@@ -103,7 +107,9 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--model", help="exported model folder (glimpse.onnx + head.onnx); default: the bundled demo"
+        "--model",
+        help="model folder (two-stream: glimpse.onnx + head.onnx; pose only: pose_model.onnx); default: the "
+        "bundled demo for the demo and synthetic clips, the pretrained pose model for real sources",
     )
     p.add_argument(
         "--provider", choices=["cpu", "cuda", "tensorrt", "directml"], help="force an execution provider"

@@ -12,10 +12,10 @@ import numpy as np
 
 from app.capture import CaptureThread
 from app.hand_glimpses import still_threshold_for
+from app.model import Model
 from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
 from app.replay import replay
 from app.ring import FrameRing
-from app.runtime import OnnxModel
 from recordings.errors import RecordingError
 from recordings.estimated import live_view
 from recordings.inputs import window_grid_frames
@@ -48,10 +48,12 @@ class RunSummary:
         return text if self.error is None else f"{text}; stopped by an error: {self.error}"
 
 
-def prediction_line(prediction: Prediction, as_json: bool) -> str:
-    """One line per prediction: JSON, or words (the class, or why there is none, and what it rests on)."""
+def prediction_line(prediction: Prediction, as_json: bool, model: Model | None = None) -> str:
+    """One line per prediction: JSON (which `model` and kind made it first), or words (the class, or why
+    there is none, and what it rests on)."""
     if as_json:
-        return json.dumps(prediction.to_json())
+        made_by = {} if model is None else model_json(model)
+        return json.dumps({**made_by, **prediction.to_json()})
     last = int(prediction.frame_indices[-1])
     age = f"{prediction.timings.age_ms:.0f} ms"
     if not prediction.classified:
@@ -62,9 +64,14 @@ def prediction_line(prediction: Prediction, as_json: bool) -> str:
     return f"frame {last:6d}  {best} {p:.2f}  ({others})  {age}{remark}"
 
 
+def model_json(model: Model) -> dict[str, str]:
+    """Which model made a `run --json` line: its folder's name, version and kind."""
+    return {"model": model.folder.name, "model_version": model.info.model_version, "kind": model.kind}
+
+
 def run_headless(
     source: Reader,
-    model: OnnxModel,
+    model: Model,
     emit: Callable[[Prediction], None],
     *,
     realtime: bool = False,
@@ -178,7 +185,10 @@ def measure_replay(model_folder: str, clip: str, still_threshold: str = "0") -> 
         crops["computed"] += prediction.timings.crops_computed
         crops["reused"] += prediction.timings.crops_reused
 
-    summary = run_headless(source, OnnxModel(model_folder), count, still_threshold=float(still_threshold))
+    from app.model_choice import open_model
+
+    model = open_model(model_folder)
+    summary = run_headless(source, model, count, still_threshold=float(still_threshold))
     duration = summary.frames_read / source.fps
     # VmHWM: this address space's own high-water mark, fresh after exec. ru_maxrss is not: on Linux
     # it survives fork and execve, so a child started by a large parent reports the parent's size.

@@ -81,6 +81,6 @@ class Model(Protocol):
 
 
 def summary_line(title: str, classes: int, streams: Sequence[str], explanation: str) -> str:
-    """"Shift-GCN NTU RGB+D 120 (120 actions, pose only, relevance)": a model's `describe()`."""
+    """A model's `describe()` line: "Shift-GCN NTU RGB+D 120 (120 actions, pose only, relevance)"."""
     what = "pose only" if tuple(streams) == ("pose",) else " + ".join(streams)
     return f"{title} ({classes} actions, {what}, {explanation})"
