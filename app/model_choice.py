@@ -18,8 +18,9 @@ from app.model import Model
 from app.pose_model import PoseModel
 from app.runtime import OnnxModel, default_model_folder
 from recordings.onnx_contract import ModelError
+from recordings.own_reader import Recording
 from recordings.pose_model_contract import POSE_MODEL_KIND, TWO_STREAM_KIND, folder_kind
-from recordings.reader import Reader
+from recordings.reader import Reader, WrappedReader
 from recordings.sources import bodies_from
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,11 @@ def bundled_folder(name: str) -> Path:
 def synthetic_source(reader: Reader) -> bool:
     """Whether `reader` plays a synthetic clip: the demo clip or one `synth` wrote (a recording whose device
     is "synthetic"), or the `synthetic` source."""
-    recorded_by = (reader.describe().get("recording") or {}).get("device")
-    return recorded_by == SYNTHETIC_DEVICE or bodies_from(reader).startswith("synthetic")
+    while isinstance(reader, WrappedReader):  # mirrored images, estimated bodies: the clip underneath
+        reader = reader.inner
+    if isinstance(reader, Recording):
+        return reader.header.get("device") == SYNTHETIC_DEVICE
+    return bodies_from(reader).startswith("synthetic")
 
 
 def default_model_folder_for(reader: Reader | None) -> Path:

@@ -128,7 +128,7 @@ class PoseModel:
             rgb_probabilities=np.zeros(num_classes, np.float32),
             spatial_attention=relevance.hands,
             temporal_attention=relevance.over_time,
-            hand_mask=inputs.hand_mask,
+            hand_mask=np.repeat(present, 2, axis=1).astype(np.float32),  # its hand joints reached it
             hand_px=inputs.hand_px,
             logits=logits,
             timings=Timings(

@@ -49,7 +49,7 @@ class Prediction:
     rgb_probabilities: np.ndarray  # C
     spatial_attention: np.ndarray  # T x 4 (left-1, right-1, left-2, right-2)
     temporal_attention: np.ndarray  # T
-    hand_mask: np.ndarray  # T x 4
+    hand_mask: np.ndarray  # T x 4: the hand reached the model (its crop; a pose model: its person's joints)
     hand_px: np.ndarray  # T x 4 x 2 colour pixels
     logits: np.ndarray  # C, of `streams`
     timings: Timings

@@ -5,6 +5,7 @@ Everything here works on BGR uint8 images (OpenCV's order, as `Frame.image`) and
   whose colour and thickness follow its spatial attention (grey and thin -> orange -> red and thick);
   the box is the square the hand's crop is cut from (`recordings.inputs.crop_side`: 50 px for Kinect
   bodies, scaled with the person for estimated ones), so what is drawn is what the model read;
+- with a pose model's prediction, the joints of the model's people tinted by their class relevance;
 - `render_strip`: a band under the frame with the winning class and one attention bar per hand;
 - `render_annotated`: both stacked, one frame of the exported video.
 """
@@ -171,6 +172,29 @@ def draw_skeleton(image: np.ndarray, body: Body, scale: float, colour: RGB, unit
             cv2.polylines(image, segments, False, bgr_colour, width, cv2.LINE_AA)
 
 
+def joint_relevance_at(prediction: Prediction | None, timestamp: float) -> np.ndarray | None:
+    """A pose model's relevance per joint (2 slots x 25) at the window step nearest `timestamp`, scaled so
+    the window's most relevant joint is 1; None for a prediction without relevance."""
+    if prediction is None or prediction.joint_relevance is None or not prediction.classified:
+        return None
+    top = float(prediction.joint_relevance.max())
+    return prediction.joint_relevance[nearest_step(prediction, timestamp)] / top if top > 0 else None
+
+
+def draw_joint_relevance(
+    image: np.ndarray, body: Body, scale: float, weights: np.ndarray, unit: int = 1
+) -> None:
+    """Each joint of `body` tinted and sized by its relevance (`joint_relevance_at`, 25 values in [0, 1]):
+    grey and small -> orange -> red and large, as the hand boxes are for attention; the least not at all."""
+    px = body.color_px * scale
+    shown = _drawable(px, image) & (body.tracking != NOT_TRACKED) & (weights >= 0.05)
+    for joint in np.argsort(weights):  # the most relevant on top
+        if shown[joint]:
+            weight = float(weights[joint])
+            radius = round(unit * (3 + 8 * weight))
+            cv2.circle(image, _point(px[joint]), radius, bgr(attention_colour(weight)), -1, cv2.LINE_AA)
+
+
 def draw_hand_boxes(image: np.ndarray, hands: Sequence[HandView], scale: float, unit: int = 1) -> None:
     """Around each present hand the square its crop is cut from (`HandView.box`), in the image scaled by
     `scale`; the most attended one on top, labelled with its weight."""
@@ -204,9 +228,12 @@ def render_overlay(
     scale = out_size[0] / source_size(frame)[0]
     unit = max(1, round(out_size[1] / 400))
     slots = slot_bodies(frame, prediction)
+    relevance = joint_relevance_at(prediction, frame.timestamp)
     for body in frame.bodies:  # the model's people in their slot's colour, anyone else in grey
         slot = next((b for b, used in enumerate(slots) if used is body), None)
         draw_skeleton(image, body, scale, _OTHER_BODY if slot is None else BODY_COLOURS[slot], unit)
+        if relevance is not None and slot is not None:
+            draw_joint_relevance(image, body, scale, relevance[slot], unit)
     draw_hand_boxes(image, frame_hands(frame, prediction), scale, unit)
     return image
 
@@ -226,6 +253,9 @@ def render_strip(frame: Frame, prediction: Prediction | None, width: int) -> np.
         _text(strip, remark, (12, int(height * 0.9)), font_scale * 0.5, (200, 200, 200))
     weights = attention_at(prediction, frame.timestamp)
     bars_left, bar_width = int(width * 0.55), int(width * 0.45 / 4)
+    if prediction.explanation != "attention":  # the bars are not the paper's attention: say what they are
+        _text(strip, f"hands' {prediction.explanation}", (bars_left - int(width * 0.14), int(height * 0.9)),
+              font_scale * 0.5, (200, 200, 200))  # fmt: skip
     for slot, weight in enumerate(weights):
         x0 = bars_left + slot * bar_width + 6
         x1 = x0 + bar_width - 12

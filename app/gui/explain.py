@@ -27,6 +27,7 @@ from app.gui.drawing import HAND_SHORT_NAMES, attention_colour, bgr
 from app.gui.frame_cache import FrameCache, Thumbnail
 from app.gui.widgets import Bar, bgr_to_pixmap, font
 from app.recognizer import Prediction
+from app.relevance import relevance_sentence
 from recordings.inputs import CROP_SIZE, HAND_NAMES
 
 CELL_COLUMNS = 10
@@ -63,6 +64,10 @@ def explain_sentence(prediction: Prediction) -> str:
     name, probability = prediction.top(1)[0]
     where = focus(prediction)
     said = f"The model said '{name}' ({probability:.0%})."
+    if prediction.joint_relevance is not None:  # a pose model: its class relevance, not attention
+        where_when = relevance_sentence(prediction.joint_relevance, prediction.temporal_attention,
+                                        prediction.timestamps)  # fmt: skip
+        return f"{said} Its relevance for that class was {where_when}."
     if where.hand is None:
         return f"{said} It saw no hands, so it went by the body's movement, mostly around {where.time:.1f} s."
     return f"{said} It looked mostly at the {HAND_NAMES[where.hand]}, around {where.time:.1f} s."
@@ -73,6 +78,8 @@ def streams_sentence(prediction: Prediction) -> str:
     if not prediction.classified:
         return "Nothing to read: no body in these frames."
     pose = int(np.argmax(prediction.pose_probabilities))
+    if prediction.model_streams == ("pose",):
+        return "A pose-only model: it read the body joints alone, not the hand images."
     if prediction.streams == ("pose",):
         missing = "There was no video" if prediction.crops is None else "No hand was in view"
         return (
@@ -161,10 +168,12 @@ class ExplainDialog(QDialog):
         self.streams.setWordWrap(True)
         self.streams.setFont(font(13))
         hands = ", ".join(f"{HAND_SHORT_NAMES[h]} {w:.0%}" for h, w in enumerate(where.hand_weights))
+        what = prediction.explanation  # "attention", or a pose model's "relevance"
         legend = QLabel(
             f"Below: the {len(prediction.timestamps)} frames the model read, left to right. "
-            "The bar is how much each frame counted (temporal attention); the box and the close-up show "
-            f"the hand it looked at in that frame. Attention per hand over the window: {hands}."
+            f"The bar is how much each frame counted (temporal {what}); the box and the close-up show "
+            f"the hand with the most {what} in that frame. {what.capitalize()} per hand over the window: "
+            f"{hands}."
         )
         legend.setWordWrap(True)
         legend.setFont(font(11))

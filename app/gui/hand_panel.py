@@ -61,14 +61,16 @@ class HandTile(QFrame):
         self.present = False
 
     def show_hand(
-        self, crop: np.ndarray | None, weight: float | None, reused_from: int | None = None
+        self, crop: np.ndarray | None, weight: float | None, reused_from: int | None = None, caption: str = ""
     ) -> None:
-        """A crop (BGR) and its attention weight; crop None greys the tile. `reused_from`: the frame of a
-        still hand's crop whose features the model reused."""
+        """A crop (BGR) and its attention weight; crop None greys the tile, and without a weight too says
+        the hand is absent (a pose model's hand relevance shows without a crop: a skeleton without video).
+        `reused_from`: the frame of a still hand's crop whose features the model reused; `caption`: what
+        the bar is, where it is not the paper's attention ("relevance share")."""
         still = reused_from is not None and crop is not None  # the line stays, empty, so tiles stay equal
-        self.note.setText(f"still: crop of frame {reused_from}" if still else "")
+        self.note.setText(f"still: crop of frame {reused_from}" if still else caption)
         self.crop = crop
-        self.present = crop is not None
+        self.present = crop is not None or weight is not None
         self.weight = weight if self.present else None
         self.setEnabled(self.present)
         side = max(16, min(self.image.width(), self.image.height()))
@@ -77,10 +79,12 @@ class HandTile(QFrame):
             blank.fill(ABSENT_COLOUR)
             self.image.setPixmap(blank)
             self.image.setText("")
-            self.bar.set_value(0.0)
-            self.value.setText("absent")
-            return
-        self.image.setPixmap(bgr_to_pixmap(crop, QSize(side, side), smooth=False))
+            if weight is None:
+                self.bar.set_value(0.0)
+                self.value.setText("absent")
+                return
+        else:
+            self.image.setPixmap(bgr_to_pixmap(crop, QSize(side, side), smooth=False))
         if weight is None:
             self.bar.set_value(0.0)
             self.value.setText("–")
@@ -110,11 +114,12 @@ class HandPanel(QWidget):
             step = nearest_step(prediction, frame.timestamp)
             weights = prediction.spatial_attention[step]
             reused = prediction.crops_reused[step]
+            caption = "" if prediction.explanation == "attention" else f"{prediction.explanation} share"
             for slot, tile in enumerate(self.tiles):
-                present = prediction.crops is not None and prediction.hand_mask[step, slot] > 0
-                crop = prediction.crops[step, slot] if present else None  # type: ignore[index]
+                read = prediction.hand_mask[step, slot] > 0
+                crop = prediction.crops[step, slot] if read and prediction.crops is not None else None
                 source = int(prediction.crop_frames[step, slot]) if reused[slot] else None  # type: ignore[index]
-                tile.show_hand(crop, float(weights[slot]), source)
+                tile.show_hand(crop, float(weights[slot]) if read else None, source, caption)
             return
         for tile, hand in zip(self.tiles, frame_hands(frame, None), strict=True):
             if hand.centre is None or frame.image is None:

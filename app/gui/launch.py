@@ -37,10 +37,10 @@ def launch_gui(
     window.show()
     folder = model_folder or str(remembered.value("model_folder", "") or "") or None
     chosen_provider = provider or str(remembered.value("provider", "") or "") or None
-    window.load_model(folder, chosen_provider)
-    if source is not None:
+    if source is not None:  # first, so that with no model named the source's default loads (app.model_choice)
         window.set_source(source)
-    elif source_spec:
+    window.load_model(folder, chosen_provider)
+    if source is None and source_spec:
         window.open_spec(source_spec)
     code = app.exec_()
     window.session.shutdown(workers_timeout=3.0)  # let no worker die inside the model at exit

@@ -17,14 +17,15 @@ from PyQt5.QtWidgets import QFileDialog, QMainWindow
 
 from app.gui.drawing import warm_up
 from app.gui.explain import ExplainDialog
-from app.gui.menus import add_action, add_provider_menu, add_source_menu, install_shortcuts
+from app.gui.menus import add_action, add_model_list, add_provider_menu, add_source_menu, install_shortcuts
 from app.gui.session import Session
 from app.gui.status import LatencyMeter, RateMeter, Stats, StatusPanel
 from app.gui.teach_dock import TeachDock, not_sure_below
 from app.gui.window_exports import WindowExports
 from app.gui.window_panels import RECORD, STOP_RECORDING, WindowPanels
+from app.model import Model
+from app.model_choice import bundled_models, model_folders
 from app.recognizer import Prediction
-from app.runtime import OnnxModel
 from recordings.frame import Frame
 from recordings.kinect_binding import kinect_status
 from recordings.reader import Reader
@@ -111,7 +112,8 @@ class MainWindow(QMainWindow):
         add_source_menu(self, menus, self.open_spec, self.open_path, self.settings)
         model = menus.addMenu("&Model")
         add_action(model, "Open model &folder…", self.choose_model_folder)
-        add_action(model, "Use the &bundled demo model", lambda: self._use_model_folder(""))
+        add_action(model, "Use the &default model for the source", lambda: self._use_model_folder(""))
+        add_model_list(self, model, self._model_groups, self._use_model_folder)
         model.addAction(self.teach.toggleViewAction())
         add_provider_menu(self, model, str(self.settings.value("provider", "") or ""), self._use_provider)
         view = menus.addMenu("&Replay")
@@ -190,7 +192,7 @@ class MainWindow(QMainWindow):
         self.display_latency.reset()
         self._source_problem = None
         self._frames_in_seen = self.session.frames_in
-        self.setWindowTitle(f"sta-hands: {source.description}")
+        self._update_title()
         self.video.set_placeholder("")
         self._dirty = True
         self._update_transport()
@@ -201,7 +203,7 @@ class MainWindow(QMainWindow):
         """Load a model in the background; until then (or if it fails) the video plays without predictions."""
         self.session.load_model(folder, provider)
 
-    def set_model(self, model: OnnxModel | None) -> None:
+    def set_model(self, model: Model | None) -> None:
         self.session.set_model(model)
 
     def choose_model_folder(self) -> None:
@@ -211,6 +213,16 @@ class MainWindow(QMainWindow):
         if folder:
             self._use_model_folder(folder)
 
+    def _update_title(self) -> None:
+        """The window's title: the source, and which model runs and what it knows."""
+        source, model = self.session.source, self.session.model
+        named = [text for text in (source and source.description, model and model.describe()) if text]
+        self.setWindowTitle(f"sta-hands: {' · '.join(named)}" if named else "sta-hands: which hand, and when")
+
+    def _model_groups(self) -> list[tuple[str, list[Path]]]:
+        """The Models menu: the bundled models, and the user's taught ones (the Teach panel's folder)."""
+        return [("Bundled", bundled_models()), ("Taught", model_folders(self.teach.panel.models_folder))]
+
     def _use_model_folder(self, folder: str) -> None:
         self.settings.setValue("model_folder", folder)
         self.load_model(folder or None, str(self.settings.value("provider", "") or "") or None)
@@ -219,10 +231,11 @@ class MainWindow(QMainWindow):
         self.settings.setValue("provider", provider)
         self.load_model(str(self.settings.value("model_folder", "") or "") or None, provider or None)
 
-    def _on_model(self, model: OnnxModel | None) -> None:
+    def _on_model(self, model: Model | None) -> None:
         self.top.set_threshold(not_sure_below(model))
         if model is not None:
-            self.show_notice(f"Model {model.name} on {model.provider}")
+            self.show_notice(f"Model {model.describe()} on {model.provider}")
+            self._update_title()
         self._dirty = True
 
     # ------------------------------------------------------------------------------- the timer
@@ -284,7 +297,7 @@ class MainWindow(QMainWindow):
                 frames_dropped=prediction.frames_dropped if prediction is not None else 0,
                 windows_skipped=prediction.windows_skipped if prediction is not None else 0,
                 provider=model.provider if model is not None else "",
-                model=model.name if model is not None else "no model (video only)",
+                model=model.describe() if model is not None else "no model (video only)",
                 source_problem=self._source_problem,
             )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from PyQt5.QtCore import QSettings
 from PyQt5.QtGui import QKeySequence
@@ -41,6 +42,30 @@ def add_provider_menu(parent: QWidget, menu: QMenu, current: str, choose: Callab
         action.setChecked(key == current)
         group.addAction(action)
     return providers
+
+
+def add_model_list(
+    parent: QWidget,
+    menu: QMenu,
+    groups: Callable[[], list[tuple[str, list[Path]]]],
+    choose: Callable[[str], None],
+) -> QMenu:
+    """ "Models": the model folders there are (`groups()`: a heading and its folders, e.g. the bundled ones
+    and the user's taught ones), listed afresh each time the menu opens; `choose(folder)` on a pick."""
+    models = QMenu("&Models", parent)
+    menu.addMenu(models)
+
+    def fill() -> None:
+        models.clear()
+        for heading, folders in groups():
+            models.addSection(heading)
+            if not folders:
+                models.addAction("(none yet)").setEnabled(False)
+            for folder in folders:
+                add_action(models, folder.name, lambda folder=folder: choose(str(folder)))
+
+    models.aboutToShow.connect(fill)
+    return models
 
 
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi);;All files (*)"

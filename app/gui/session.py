@@ -34,8 +34,8 @@ from app.gui.recorder import RecorderThread
 from app.gui.session_recording import SessionRecording
 from app.gui.worker_signals import post
 from app.hand_glimpses import still_threshold_for
+from app.model import Model
 from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
-from app.runtime import OnnxModel
 from app.worker import Worker
 from recordings.estimated import live_view
 from recordings.frame import Frame
@@ -65,13 +65,16 @@ class Session(QObject):
     _recomputed_posted = pyqtSignal(int, object)  # generation, Recomputed
     _error_posted = pyqtSignal(int, str)  # generation, one line for the user
     _source_opened = pyqtSignal(int, object)  # open token, Reader
-    _model_loaded = pyqtSignal(object)  # OnnxModel
+    _model_loaded = pyqtSignal(object)  # an `app.model.Model`
     _model_failed = pyqtSignal(str)  # why
 
     def __init__(self, parent: QObject | None = None, cache_capacity: int = 240) -> None:
         super().__init__(parent)
         self.source: Reader | None = None
-        self.model: OnnxModel | None = None
+        self.model: Model | None = None
+        self.default_model = True  # no model chosen: the default for each source (`load_model(None)`)
+        self.model_folder: Path | None = None  # the folder loaded last (or loading)
+        self._provider: str | None = None
         self.playing = False
         self.speed: float | None = 1.0  # None: as fast as possible
         self.loop = False
@@ -126,6 +129,7 @@ class Session(QObject):
         self.position = -1
         self.prediction = None
         self._recognizer = None
+        self._default_model_for(source)
         self.cache.clear()
         self.scaled.clear()
         self.source_changed.emit(source)
@@ -133,13 +137,20 @@ class Session(QObject):
         self.play()
 
     def load_model(self, folder: str | Path | None, provider: str | None = None) -> None:
-        """Load an exported model folder (the bundled demo when None) in a worker thread."""
+        """Load a model folder of any kind in a worker thread; None: the default for the source
+        (`app.model_choice`), chosen again whenever another source opens."""
+        from app.model_choice import default_model_folder_for, open_model
+
+        self.default_model = folder is None
+        self._provider = provider
+        chosen = Path(folder or default_model_folder_for(self.source))
+        self.model_folder = chosen
 
         def work() -> None:
             try:
-                from app.runtime import default_model_folder
-
-                model = OnnxModel(folder or default_model_folder(), provider=provider)
+                model = open_model(chosen, provider=provider)
+                if chosen != self.model_folder:
+                    return  # another load_model came after this one: its model wins
             except Exception as error:
                 log.warning("model not loaded: %s", error, exc_info=log.isEnabledFor(logging.DEBUG))
                 self._post(Session._model_failed, str(error))
@@ -148,7 +159,15 @@ class Session(QObject):
 
         self._start_thread("load-model", work)
 
-    def set_model(self, model: OnnxModel | None) -> None:
+    def _default_model_for(self, source: Reader) -> None:
+        """With no model chosen by the user, the default for this source (the demo model for synthetic
+        clips, the pretrained pose model for real ones) replaces another source's default."""
+        from app.model_choice import default_model_folder_for
+
+        if self.default_model and self.model_folder not in (None, default_model_folder_for(source)):
+            self.load_model(None, self._provider)
+
+    def set_model(self, model: Model | None) -> None:
         """Use `model` from now on; the prediction where the replay stands is recomputed."""
         self.model = model
         self._recognizer = None

@@ -1,4 +1,5 @@
-"""`TemporalCurve`: the temporal attention over the window's frames, against their times in seconds.
+"""`TemporalCurve`: the temporal attention over the window's frames, against their times in seconds (a pose
+model's relevance over time, so named).
 
 A vertical marker stands at the displayed frame's time. The curve's data is replaced only when a
 new prediction arrives; the marker moves every frame.
@@ -13,6 +14,10 @@ from PyQt5.QtWidgets import QVBoxLayout, QWidget
 from app.recognizer import Prediction
 
 CURVE_COLOUR = (255, 165, 0)
+TITLES = {  # a prediction's `explanation` -> the title and axis ("relevance" is not the paper's attention)
+    "attention": ("When it looked: temporal attention", "attention"),
+    "relevance": ("When it mattered: relevance over time", "relevance"),
+}
 MARKER_COLOUR = (90, 200, 255)
 
 
@@ -23,9 +28,8 @@ class TemporalCurve(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
-        self.plot.setTitle("When it looked: temporal attention", color=(230, 230, 230), size="13pt")
+        self._name_axes("attention")
         self.plot.setLabel("bottom", "time (s)")
-        self.plot.setLabel("left", "attention")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         for axis in ("bottom", "left"):
             self.plot.getAxis(axis).setTickFont(self.font())
@@ -50,6 +54,7 @@ class TemporalCurve(QWidget):
             if prediction is None or not prediction.classified:  # no one in view: the model did not run
                 self.curve.setData([], [])
             else:
+                self._name_axes(prediction.explanation)
                 x, y = prediction.timestamps, prediction.temporal_attention
                 self.curve.setData(x, y)
                 self.plot.setYRange(0.0, max(2.0 / len(y), float(np.max(y)) * 1.15), padding=0)
@@ -59,6 +64,11 @@ class TemporalCurve(QWidget):
             self.marker.setValue(timestamp)
             self.marker.show()
         self._fit_x(timestamp)
+
+    def _name_axes(self, explanation: str) -> None:
+        title, axis = TITLES[explanation]
+        self.plot.setTitle(title, color=(230, 230, 230), size="13pt")
+        self.plot.setLabel("left", axis)
 
     def _fit_x(self, timestamp: float | None) -> None:
         """Fit the window and the marker; the axes move when the marker leaves the range, or with a new
