@@ -34,7 +34,7 @@ BODY_PARTS: dict[str, tuple[int, ...]] = {
     "left leg": (JOINT["HipLeft"], JOINT["KneeLeft"], JOINT["AnkleLeft"], JOINT["FootLeft"]),
     "right leg": (JOINT["HipRight"], JOINT["KneeRight"], JOINT["AnkleRight"], JOINT["FootRight"]),
 }
-ALSO_NAMED = 0.5  # a second body part is named when it holds at least half the first one's share
+ALSO_NAMED = 0.5  # a second body part is named when its relevance per joint is half the first's or more
 
 
 @dataclass(frozen=True)
@@ -73,14 +73,17 @@ def part_shares(joint_relevance: np.ndarray) -> dict[tuple[int, str], float]:
 
 
 def relevance_sentence(joint_relevance: np.ndarray, over_time: np.ndarray, timestamps: np.ndarray) -> str:
-    """The body parts of the person holding most of the relevance, and the moment (the frame's time in the
-    source) where it peaks: "mostly the right hand and arm of person 1, around 1.2 s"."""
+    """The body parts where the relevance is densest (per joint: a leg's four joints do not outweigh an
+    arm's two by number), a second part named when it has at least ALSO_NAMED of the first's density, and
+    the moment (the frame's time in the source) where it peaks: "mostly the right hand and arm of person
+    1, around 1.2 s"."""
     shares = part_shares(joint_relevance)
     if not shares or max(shares.values()) <= 0:
         return "no positive relevance in this window"
-    (person, first), top = max(shares.items(), key=lambda item: item[1])
+    density = {key: share / len(BODY_PARTS[key[1]]) for key, share in shares.items()}  # per joint
+    (person, first), top = max(density.items(), key=lambda item: item[1])
     others = sorted(
-        ((share, part) for (p, part), share in shares.items() if p == person and part != first), reverse=True
+        ((value, part) for (p, part), value in density.items() if p == person and part != first), reverse=True
     )
     named = first
     if others and others[0][0] >= ALSO_NAMED * top:
