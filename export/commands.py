@@ -118,8 +118,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise DataError(model, "no such checkpoint file or exported model folder")
     write_report(report, args.out, args.json)
     print(summary_text(report))
+    if args.save_faithfulness:
+        from export.evaluate_onnx import save_faithfulness
+
+        if not model.is_dir():
+            raise DataError(model, "--save-faithfulness writes into an exported folder, not a checkpoint")
+        print(f"wrote {save_faithfulness(model, report)}")
     if args.json is None and args.out is None:
-        keys = ("clips", "accuracy", "attention_score", "attention_baselines", "streaming")
+        keys = ("clips", "accuracy", "attention_score", "attention_baselines", "faithfulness", "streaming")
         print(json.dumps({key: report[key] for key in keys if key in report}, indent=2))
     return 0
 
@@ -157,6 +163,12 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--missing", help="the NTU list of samples with missing skeletons (default: the one in DATA)"
+    )
+    p.add_argument(
+        "--save-faithfulness",
+        action="store_true",
+        help="exported model: write the faithfulness figures into its folder (faithfulness.json), where "
+        "the explain dialog says them",
     )
     p.set_defaults(func=cmd_evaluate)
 

@@ -17,6 +17,7 @@ scored on its own: `report["streaming"]` (`models.evaluate.streaming_summary`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from app.faithfulness_note import FAITHFULNESS_FILE
+from app.hand_glimpses import gather_hand_glimpses
 from app.headless import run_headless
 from app.recognizer import GlimpseCache, Prediction, classify_window
 from app.runtime import OnnxModel
@@ -38,6 +41,7 @@ from models.data import (
     open_clip,
 )
 from models.evaluate import SEED, VIEWS, ClipOutcome, build_report, outcome_from_views, streaming_summary
+from models.faithfulness import RgbProbabilities, hand_removal_drops
 from recordings.inputs import HandFrame, window_inputs
 
 
@@ -57,8 +61,10 @@ def evaluate_clip(model: OnnxModel, clip: ClipRef, views: int = VIEWS, seed: int
     frames = clip_hand_frames(clip, np.unique(np.concatenate(windows)))
     cache = GlimpseCache()  # the clip's crops go through the CNN once, whatever the windows share
     outputs: dict[str, list[np.ndarray]] = {}
+    head_inputs: list[tuple[np.ndarray, ...]] = []  # per window, for the faithfulness drops
     for indices in windows:
         prediction = classify_frames(model, frames, indices, cache)
+        head_inputs.append(_head_inputs(model, frames, indices, cache, prediction))
         values = {
             "logits": prediction.logits,
             "pose_logits": np.log(np.maximum(prediction.pose_probabilities, 1e-30)),
@@ -73,7 +79,58 @@ def evaluate_clip(model: OnnxModel, clip: ClipRef, views: int = VIEWS, seed: int
             values["pose"] = inputs.pose  # for the attention baselines (`models.evaluate`)
         for key, value in values.items():
             outputs.setdefault(key, []).append(value)
-    return outcome_from_views(clip.name, clip.label, {key: np.stack(value) for key, value in outputs.items()})
+    features, hand_mask, pose, spatial = (np.stack(values) for values in zip(*head_inputs, strict=True))
+    drops = hand_removal_drops(_rgb_probabilities(model), features, hand_mask, pose, spatial)
+    views = {key: np.stack(value) for key, value in outputs.items()}
+    return outcome_from_views(clip.name, clip.label, views, drops)
+
+
+def _head_inputs(
+    model: OnnxModel,
+    frames: Mapping[int, HandFrame],
+    indices: np.ndarray,
+    cache: GlimpseCache,
+    prediction: Prediction,
+) -> tuple[np.ndarray, ...]:
+    """What the head read for `prediction`'s window (its glimpses, from `cache`, which the prediction
+    filled) and the attention it gave: features T x 4 x P, hand mask T x 4, pose T x 150, attention T x 4."""
+    inputs = window_inputs([frames[int(i)] for i in indices], prediction.body_ids)
+    glimpses = gather_hand_glimpses(
+        [int(i) for i in indices], inputs, model.head_feature_dim, _no_new_crop, cache
+    )
+    return glimpses.values, inputs.hand_mask, inputs.pose, prediction.spatial_attention
+
+
+def _no_new_crop(crops: np.ndarray) -> np.ndarray:
+    raise AssertionError(f"{len(crops)} crops missing from the window's glimpse cache")
+
+
+def _rgb_probabilities(model: OnnxModel) -> RgbProbabilities:
+    """The exported head's RGB probabilities on what it reads per hand (`models.faithfulness`)."""
+
+    def probabilities(features: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray) -> np.ndarray:
+        logits = model.run_head_projected(features, hand_mask, pose)["rgb_logits"]
+        shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        return shifted / shifted.sum(axis=-1, keepdims=True)
+
+    return probabilities
+
+
+def save_faithfulness(folder: str | Path, report: Mapping[str, Any], data: str | None = None) -> Path:
+    """The report's `faithfulness` into `folder`/faithfulness.json (`app.faithfulness_note`), with what it
+    was measured on (`data`: how to name the data, default the report's path); a report without it is
+    refused in one line."""
+    figures = report.get("faithfulness")
+    if not figures:
+        raise DataError(
+            Path(folder), "no faithfulness figures to save: no test window with two hands in view"
+        )
+    path = Path(folder) / FAITHFULNESS_FILE
+    measured_on = {key: report.get(key) for key in ("data", "split", "clips", "views", "seed")}
+    if data is not None:
+        measured_on["data"] = data
+    path.write_text(json.dumps({**figures, "measured_on": measured_on}, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def stream_clip(model: OnnxModel, clip: ClipRef) -> list[Prediction]:

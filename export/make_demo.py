@@ -56,9 +56,10 @@ TRAIN = {
 BACKBONE = "efficientnet_lite0"
 DEMO_CLASS = "give object"  # two people, an object changing hands: both attentions have work to do
 DEMO_PERFORMER = 3  # a cross-subject test performer: the model never saw this clip
-DEMO_FRAMES = 75  # 2.5 s: longer than one live window (about 1.7 s), so the demo shows full windows
+DEMO_FRAMES = 75  # 2.5 s: longer than one live window (1.83 s), so the demo shows full windows
 CLIP_JPEG_QUALITY = 70
 MODEL_VERSION = "demo-3"  # demo-1: segment windows; demo-2: live windows; demo-3: step loss, projection
+DEMO_DATA = f"python -m export.make_demo's synthetic set (seed {SEED}), its cross-subject test side"
 CHECK_TOLERANCE = 0.01  # --check: accuracies of the rebuilt and the shipped files may differ this much
 REPO = Path(__file__).resolve().parents[1]
 DEMO_MODEL = REPO / "models" / "demo"
@@ -288,6 +289,7 @@ def _figures_text(values: dict[str, float | None]) -> str:
 
 def build(work: Path, model_out: Path, clip_out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """The whole demo into `model_out` and `clip_out`: (checkpoint report, shipped files' report)."""
+    from export.evaluate_onnx import save_faithfulness
     from recordings.own import RecordingPaths
 
     combined, report = build_model(work)
@@ -295,6 +297,7 @@ def build(work: Path, model_out: Path, clip_out: Path) -> tuple[dict[str, Any], 
     export_demo(combined, work, model_out)
     write_demo_clip(clip_out)
     shipped = evaluate_demo(model_out, work)
+    save_faithfulness(model_out, shipped, DEMO_DATA)  # the explain dialog's sentence
     shipped["busy"] = evaluate_busy(model_out, work)
     print(
         f"demo model: {_sizes(sorted(model_out.glob('*.onnx')))}; "

@@ -7,15 +7,14 @@ are averaged over them. The report (JSON) holds at least:
 - `accuracy`: {`fused`, `pose`, `rgb`}: top-1 accuracy of each (null for a stream the model lacks);
 - `per_class`: {class name: {`clips`, `accuracy`}} of the fused prediction;
 - `confusion`: rows the true class, columns the predicted one (fused);
-- `attention_score` (synthetic clips, whose sidecars say which hands act): of the sampled frames with
-  exactly one active hand, the share where that hand has the highest spatial attention; null otherwise;
-- `attention_baselines`: rules without parameters scored on exactly those frames (null with the score):
-  `uniform`, a random pick among the present hands (in expectation: 1 / the number of present hands,
-  0 when the acting hand is absent); `same_slot`, always the slot that acts most often on these
-  frames (chosen on the evaluated frames themselves, so an optimistic constant; which slot:
-  `attention_same_slot`); `fastest_hand`, the present hand whose joint moved most in camera space
-  (metres, the raw pose) since the previous sampled frame (the first frame of a window takes the
-  second's move, as the model's velocity does; a body absent in either frame counts as still);
+- `attention_score`, `attention_frames`, `attention_baselines`, `attention_same_slot` and `attention`
+  (synthetic clips, whose sidecars say which hands act; null otherwise): of the sampled frames with an
+  acting hand, the share where the highest spatial attention sits on one, beside rules with no
+  parameters on exactly the same frames, over every frame, per class, and apart for frames with one and
+  with two or more acting hands (`models.attention_score`);
+- `faithfulness` (a model with a spatial attention over hands; null otherwise): per window, how much the
+  RGB stream's probability of its class drops when the most- and when the least-attended present hand
+  is removed (`models.faithfulness`);
 - with `streaming`, `streaming`: what the app sees live (design.md, "Windows in time"): every full
   live window (status "ok") of every test clip classified on its own, {`accuracy`: {`fused`, `pose`,
   `rgb`} per window, `windows`, `clips` (with at least one full window), `short_clips` (shorter than
@@ -37,11 +36,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from models.attention_score import AttentionFrames, attention_frames, attention_report, attention_text
 from models.config import BackboneSpec
 from models.data import DataError, Dataset, evaluation_windows
+from models.faithfulness import FaithfulnessTally, faithfulness_report, hand_removal_drops
 from models.windows import live_windows
-from recordings.body_slots import NUM_BODIES
-from recordings.inputs import HAND_NAMES, HAND_SLOTS, NUM_HANDS
 
 VIEWS = 5  # paper, experiments: 5 sub-sequences per test clip, logits averaged
 SEED = 0
@@ -51,14 +50,13 @@ REPORT_FILE, CONFUSION_FILE = "report.json", "confusion.png"
 
 @dataclass
 class ClipOutcome:
-    """One clip's averaged logits per stream and its attention hits."""
+    """One clip's averaged logits per stream, its attention frames and its faithfulness drops."""
 
     name: str
     label: int
     logits: dict[str, np.ndarray]  # stream ("fused", "pose", "rgb") -> C, averaged over the views
-    attention_hits: int = 0
-    attention_frames: int = 0  # sampled frames with exactly one active hand
-    baselines: AttentionBaselines | None = None  # the rules' hits on the same frames
+    attention: AttentionFrames | None = None  # sampled frames with an acting hand (`models.attention_score`)
+    faithfulness: FaithfulnessTally | None = None  # per window (`models.faithfulness`)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def predicted(self, stream: str) -> int | None:
@@ -66,76 +64,21 @@ class ClipOutcome:
         return None if logits is None else int(np.argmax(logits))
 
 
-def attention_hits(spatial: np.ndarray, active: np.ndarray) -> tuple[int, int]:
-    """(hits, frames) over ... x T x 4 arrays: frames with exactly one active hand, and of those the
-    ones where that hand has the highest spatial attention."""
-    spatial = spatial.reshape(-1, spatial.shape[-1])
-    active = active.reshape(-1, active.shape[-1]) > 0
-    single = active.sum(axis=1) == 1
-    if not single.any():
-        return 0, 0
-    hits = np.argmax(spatial[single], axis=1) == np.argmax(active[single], axis=1)
-    return int(hits.sum()), int(single.sum())
+ATTENTION_VIEWS = ("spatial_attention", "active_hands", "hand_mask", "pose")
 
 
-@dataclass(frozen=True)
-class AttentionBaselines:
-    """Hits of the rules without parameters on the attention score's frames (see the module docstring)."""
-
-    uniform: float = 0.0  # expected hits of a random present hand
-    fastest_hand: int = 0
-    acting_slots: tuple[int, ...] = (0,) * NUM_HANDS  # how often each slot is the acting hand
-
-    def __add__(self, other: AttentionBaselines) -> AttentionBaselines:
-        slots = tuple(a + b for a, b in zip(self.acting_slots, other.acting_slots, strict=True))
-        return AttentionBaselines(self.uniform + other.uniform, self.fastest_hand + other.fastest_hand, slots)
-
-
-def hand_moves(pose: np.ndarray) -> np.ndarray:
-    """... x T x 4: how far each hand joint moved (camera metres) since the previous sampled frame, from
-    ... x T x 150 raw poses; frame 0 takes frame 1's move; 0 for a body absent in either frame."""
-    joints = pose.reshape(*pose.shape[:-1], NUM_BODIES, -1, 3)  # ... x T x bodies x joints x 3
-    hands = np.stack([joints[..., b, j, :] for b, j in HAND_SLOTS], axis=-2)  # ... x T x 4 x 3
-    present = np.stack([np.abs(joints[..., b, :, :]).sum(axis=(-1, -2)) > 0 for b, _ in HAND_SLOTS], -1)
-    moves = np.linalg.norm(np.diff(hands, axis=-3), axis=-1)  # ... x T-1 x 4
-    moves = moves * (present[..., 1:, :] & present[..., :-1, :])
-    return np.concatenate([moves[..., :1, :], moves], axis=-2)
-
-
-def attention_baselines(active: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray) -> AttentionBaselines:
-    """The rules' hits over ... x T x 4 active hands and hand mask and ... x T x 150 raw poses, on the
-    frames `attention_hits` counts (exactly one active hand)."""
-    moves = hand_moves(pose).reshape(-1, NUM_HANDS)
-    active = active.reshape(-1, NUM_HANDS) > 0
-    present = hand_mask.reshape(-1, NUM_HANDS) > 0
-    single = active.sum(axis=1) == 1
-    if not single.any():
-        return AttentionBaselines()
-    acting = np.argmax(active[single], axis=1)
-    present, moves = present[single], moves[single]
-    rows = np.arange(len(acting))
-    count = present.sum(axis=1)
-    uniform = np.where(present[rows, acting], 1.0 / np.maximum(count, 1), 0.0)
-    fastest = np.argmax(np.where(present, moves, -np.inf), axis=1)
-    return AttentionBaselines(
-        float(uniform.sum()),
-        int((fastest == acting).sum()),
-        tuple(int(n) for n in np.bincount(acting, minlength=NUM_HANDS)),
-    )
-
-
-def outcome_from_views(name: str, label: int, views: Mapping[str, np.ndarray]) -> ClipOutcome:
+def outcome_from_views(
+    name: str, label: int, views: Mapping[str, np.ndarray], faithfulness: FaithfulnessTally | None = None
+) -> ClipOutcome:
     """Average the per-view outputs of a model ("logits", "pose_logits", "rgb_logits", attention...)."""
     logits = {"fused": views["logits"].mean(axis=0)}
     for stream in ("pose", "rgb"):
         if f"{stream}_logits" in views:
             logits[stream] = views[f"{stream}_logits"].mean(axis=0)
-    hits, frames, baselines = 0, 0, None
-    if "spatial_attention" in views and "active_hands" in views:
-        hits, frames = attention_hits(views["spatial_attention"], views["active_hands"])
-        if "hand_mask" in views and "pose" in views:
-            baselines = attention_baselines(views["active_hands"], views["hand_mask"], views["pose"])
-    return ClipOutcome(name, label, logits, hits, frames, baselines)
+    attention = None
+    if all(key in views for key in ATTENTION_VIEWS):
+        attention = attention_frames(*(views[key] for key in ATTENTION_VIEWS))
+    return ClipOutcome(name, label, logits, attention, faithfulness)
 
 
 # ------------------------------------------------------------------------------------------ the report
@@ -163,38 +106,21 @@ def build_report(
         }
         for c, name in enumerate(class_names)
     }
-    frames = sum(o.attention_frames for o in outcomes)
     return {
         **context,
         "clips": len(outcomes),
         "accuracy": accuracy,
         "per_class": per_class,
-        "attention_score": sum(o.attention_hits for o in outcomes) / frames if frames else None,
-        "attention_frames": frames,
-        **_baselines_report(outcomes, frames),
+        **attention_report([o.attention for o in outcomes], labels.tolist(), class_names),
+        "faithfulness": faithfulness_report(
+            FaithfulnessTally.join([o.faithfulness for o in outcomes if o.faithfulness is not None])
+        ),
         "class_names": list(class_names),
         "confusion": confusion.tolist(),
         "predictions": [
             {"clip": o.name, "label": o.label, **{s: o.predicted(s) for s in STREAMS if s in o.logits}}
             for o in outcomes
         ],
-    }
-
-
-def _baselines_report(outcomes: Sequence[ClipOutcome], frames: int) -> dict[str, Any]:
-    """`attention_baselines` and `attention_same_slot` of the report (null without the score or a pose)."""
-    counted = [o.baselines for o in outcomes if o.attention_frames]
-    if not frames or any(b is None for b in counted):
-        return {"attention_baselines": None, "attention_same_slot": None}
-    total = sum(counted, AttentionBaselines())  # type: ignore[arg-type]
-    slot = int(np.argmax(total.acting_slots))
-    return {
-        "attention_baselines": {
-            "uniform": total.uniform / frames,
-            "fastest_hand": total.fastest_hand / frames,
-            "same_slot": total.acting_slots[slot] / frames,
-        },
-        "attention_same_slot": HAND_NAMES[slot],
     }
 
 
@@ -221,15 +147,17 @@ def summary_text(report: Mapping[str, Any]) -> str:
     acc = report["accuracy"]
     parts = [f"{report['clips']} clips"]
     parts += [f"{s} {acc[s]:.3f}" for s in STREAMS if acc.get(s) is not None]
-    if report.get("attention_score") is not None:
-        score = f"attention score {report['attention_score']:.3f} ({report['attention_frames']} frames"
-        rules = report.get("attention_baselines")
-        if rules is not None:
-            score += (
-                f"; on the same frames: uniform {rules['uniform']:.3f}, same slot {rules['same_slot']:.3f},"
-                f" fastest hand {rules['fastest_hand']:.3f}"
-            )
-        parts.append(score + ")")
+    attention = attention_text(report)
+    if attention is not None:
+        parts.append(attention)
+    faithful = report.get("faithfulness")
+    if faithful:
+        parts.append(
+            f"faithfulness: removing the most-attended {faithful['removed'][:-1]} drops the "
+            f"{faithful['stream']} probability more in {faithful['attended_drop_larger']:.3f} of "
+            f"{faithful['windows']} windows"
+            f" (mean drop {faithful['mean_drop_attended']:.3f} vs {faithful['mean_drop_least_attended']:.3f})"
+        )
     live = report.get("streaming")
     if live is not None:
         scores = [f"{s} {live['accuracy'][s]:.3f}" for s in STREAMS if live["accuracy"].get(s) is not None]
@@ -338,7 +266,10 @@ def evaluate_checkpoint(
         for p, c in enumerate(clips)
     ]
     outputs = predict(model, store, positions, windows, torch_device)
-    outcomes = [outcome_from_views(c.name, c.label, o) for c, o in zip(clips, outputs, strict=True)]
+    drops = _faithfulness_checkpoint(model, store, windows, outputs, torch_device)
+    outcomes = [
+        outcome_from_views(c.name, c.label, o, d) for c, o, d in zip(clips, outputs, drops, strict=True)
+    ]
     extra = {}
     if streaming:
         extra["streaming"] = _streaming_checkpoint(
@@ -356,6 +287,24 @@ def evaluate_checkpoint(
         seed=seed,
         **extra,
     )
+
+
+def _faithfulness_checkpoint(
+    model: Any, store: Any, windows: Sequence[Sequence[np.ndarray]], outputs: Sequence[Mapping], device: Any
+) -> list[FaithfulnessTally | None]:
+    """Per clip of `store`, the faithfulness drops on its `windows` (None for a model without a spatial
+    attention over hands)."""
+    from models.inference import rgb_probabilities_of
+
+    probabilities = rgb_probabilities_of(model, device)
+    if probabilities is None:
+        return [None] * len(windows)
+    drops: list[FaithfulnessTally | None] = []
+    for position, (clip_windows, output) in enumerate(zip(windows, outputs, strict=True)):
+        arrays = store.batch([(position, frames) for frames in clip_windows])
+        inputs = (arrays["features"], arrays["hand_mask"], arrays["pose"], output["spatial_attention"])
+        drops.append(hand_removal_drops(probabilities, *inputs))
+    return drops
 
 
 def _streaming_checkpoint(

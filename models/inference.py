@@ -4,7 +4,7 @@ training (validation), evaluation and the ablations alike."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -104,3 +104,23 @@ def _outputs(model: nn.Module, inputs: Mapping[str, Tensor]) -> dict[str, np.nda
     if isinstance(model, STAHands):
         values["rgb_logits"] = values["logits"]
     return values
+
+
+def rgb_probabilities_of(
+    model: nn.Module, device: torch.device
+) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None:
+    """The RGB stream's B x C probabilities on numpy features, hand mask and pose (`models.faithfulness`),
+    or None for a model without a spatial attention over hands (Deep GRU; the "sum" and "concat"
+    variants weigh every hand alike)."""
+    rgb = model.rgb_stream if isinstance(model, TwoStreamModel) else model
+    if not isinstance(rgb, STAHands) or rgb.spatial_attention is None:
+        return None
+
+    @torch.no_grad()
+    def probabilities(features: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray) -> np.ndarray:
+        rgb.eval()
+        inputs = to_tensors({"features": features, "hand_mask": hand_mask, "pose": pose}, device)
+        logits = rgb(inputs["features"], inputs["hand_mask"].float(), inputs["pose"]).logits
+        return torch.softmax(logits, dim=-1).cpu().numpy()
+
+    return probabilities

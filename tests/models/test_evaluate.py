@@ -15,10 +15,9 @@ from app.recognizer import StreamRecognizer
 from app.runtime import OnnxModel
 from export.evaluate_onnx import classify_frames, evaluate_exported
 from models import checkpoint
+from models.attention_score import GROUPS
 from models.data import clip_hand_frames, find_dataset, read_frames
 from models.evaluate import (
-    attention_baselines,
-    attention_hits,
     build_report,
     confusion_image,
     evaluate_checkpoint,
@@ -76,6 +75,15 @@ def _check_schema(report: dict, clips: int) -> None:
     assert all(0.0 <= value <= 1.0 for value in rules.values())
     assert rules["same_slot"] >= 0.25 and report["attention_same_slot"].endswith("of person 1")
     assert "fastest hand" in summary_text(report)
+    groups = report["attention"]  # every frame with an acting hand: per class, by acting hands
+    assert groups["all"]["frames"] == report["attention_frames"]
+    assert sum(groups[g]["frames"] for g in GROUPS[1:] if groups[g]) == report["attention_frames"]
+    per_class = [groups["per_class"][name]["all"] for name in SYNTHETIC_CLASSES]
+    assert sum(entry["frames"] for entry in per_class if entry) == report["attention_frames"]
+    faithful = report["faithfulness"]  # removing the most- and the least-attended hand, per window
+    assert faithful["removed"] == "hands" and faithful["stream"] == "rgb" and faithful["windows"] > 0
+    assert 0.0 <= faithful["attended_drop_larger"] <= 1.0
+    assert all(-1.0 <= faithful[k] <= 1.0 for k in ("mean_drop_attended", "mean_drop_least_attended"))
     assert np.array(report["confusion"]).sum() == clips
     json.dumps(report)  # JSON-able as it is
 
@@ -99,6 +107,7 @@ def test_a_single_stream_checkpoint_reports_only_its_stream(tmp_path: Path) -> N
     report = evaluate_checkpoint(pose.best, dataset, tiny_cache(), split="cs")
     assert report["accuracy"]["rgb"] is None and report["accuracy"]["pose"] == report["accuracy"]["fused"]
     assert report["attention_score"] is None and report["attention_baselines"] is None
+    assert report["attention"] is None and report["faithfulness"] is None
 
 
 def test_an_exported_folder_is_evaluated_through_the_app_and_agrees_with_its_checkpoint() -> None:
@@ -117,6 +126,8 @@ def test_an_exported_folder_is_evaluated_through_the_app_and_agrees_with_its_che
     assert exported["attention_frames"] == offline["attention_frames"]
     assert exported["attention_baselines"] == pytest.approx(offline["attention_baselines"], abs=1e-9)
     assert exported["attention_same_slot"] == offline["attention_same_slot"]
+    # Faithfulness counts the windows with a step of two present hands: the same windows either way.
+    assert exported["faithfulness"]["windows"] == offline["faithfulness"]["windows"]
 
 
 def test_evaluate_streaming_scores_every_full_live_window_beside_the_segment_figures(
@@ -167,10 +178,44 @@ def test_the_live_recognizer_equals_offline_onnx_evaluation_of_the_same_windows(
         np.testing.assert_allclose(live.spatial_attention, offline.spatial_attention, rtol=0, atol=1e-4)
 
 
-def test_the_attention_score_counts_frames_with_one_active_hand() -> None:
-    spatial = np.array([[0.7, 0.3, 0, 0], [0.2, 0.8, 0, 0], [0.5, 0.5, 0, 0], [0.1, 0.9, 0, 0]])
+def _views(spatial: np.ndarray, active: np.ndarray, mask: np.ndarray, pose: np.ndarray) -> dict:
+    """One window's views of a clip, as a model's outputs and the clip's inputs give them."""
+    return {
+        "logits": np.zeros((1, 3)),
+        "spatial_attention": spatial[None],
+        "active_hands": active[None],
+        "hand_mask": mask[None],
+        "pose": pose[None],
+    }
+
+
+def test_the_attention_score_counts_every_frame_with_an_acting_hand() -> None:
+    # Frame 3 has two acting hands (a handshake): the attention on either is a hit. The former score
+    # counted only frames with exactly one acting hand: 1 of 2.
+    spatial = np.array([[0.7, 0.3, 0, 0], [0.2, 0.8, 0, 0], [0.5, 0.5, 0, 0], [0.1, 0.6, 0, 0.3]])
     active = np.array([[1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0], [0, 1, 0, 1]])
-    assert attention_hits(spatial, active) == (1, 2)  # frame 3: none active, frame 4: two
+    mask = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 1, 1]], dtype=np.float32)
+    pose = _pose_with_hands(np.zeros((4, 4, 3), np.float32))
+    report = build_report(
+        [outcome_from_views("clip", 1, _views(spatial, active, mask, pose))], ["a", "b", "c"]
+    )
+    assert report["attention_frames"] == 3 and report["attention_score"] == pytest.approx(2 / 3)
+    groups = report["attention"]
+    assert groups["one_acting_hand"]["frames"] == 2 and groups["one_acting_hand"]["score"] == 0.5
+    assert (
+        groups["two_or_more_acting_hands"]["frames"] == 1 and groups["two_or_more_acting_hands"]["score"] == 1
+    )
+    assert groups["per_class"]["b"]["all"]["score"] == pytest.approx(2 / 3)
+    assert groups["per_class"]["a"] == {group: None for group in GROUPS}  # no clip, no frame
+
+
+def test_an_attention_on_an_absent_hand_is_no_hit() -> None:
+    spatial = np.array([[0.0, 0.0, 0.0, 0.0]])  # no hand present: nothing was looked at
+    active, mask = np.array([[1, 0, 0, 0]]), np.zeros((1, 4), np.float32)
+    pose = _pose_with_hands(np.zeros((1, 4, 3), np.float32))
+    report = build_report([outcome_from_views("clip", 0, _views(spatial, active, mask, pose))], ["a"])
+    assert report["attention_frames"] == 1 and report["attention_score"] == 0.0
+    assert report["attention_baselines"] == {"uniform": 0.0, "fastest_hand": 0.0, "same_slot": 0.0}
 
 
 def _pose_with_hands(hands: np.ndarray) -> np.ndarray:
@@ -183,7 +228,7 @@ def _pose_with_hands(hands: np.ndarray) -> np.ndarray:
     return joints.reshape(len(hands), 150)
 
 
-def test_the_attention_baselines_are_scored_on_the_attention_scores_frames() -> None:
+def test_the_attention_rules_are_scored_on_the_attention_scores_frames() -> None:
     # Four frames; hands 0 and 1 of person 1 present, person 2 only in frames 0-1.
     hands = np.zeros((4, 4, 3), dtype=np.float32)
     hands[:, 0, 0] = [0.0, 0.5, 0.6, 0.7]  # hand 0 moves 0.5, then 0.1, then 0.1
@@ -194,27 +239,29 @@ def test_the_attention_baselines_are_scored_on_the_attention_scores_frames() -> 
     pose[2:, 75:] = 0.0  # person 2 absent in frames 2 and 3
     mask = np.array([[1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 0, 0], [1, 1, 0, 0]], dtype=np.float32)
     active = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0], [1, 1, 0, 0]])  # frame 3: two act
-    rules = attention_baselines(active, mask, pose)
-    # Frame 0 takes frame 1's moves (hand 2 fastest: miss), frame 1: hand 2 fastest (miss), frame 2:
-    # hand 1 fastest (hit; hand 2's body left, so it is neither present nor moving).
-    assert rules.fastest_hand == 1
-    assert rules.uniform == pytest.approx(1 / 4 + 1 / 4 + 1 / 2)
-    assert rules.acting_slots == (1, 2, 0, 0)
     spatial = np.tile([0.1, 0.6, 0.2, 0.1], (4, 1))  # the model: always hand 1
-    views = {
-        "logits": np.zeros((1, 3)),
-        "spatial_attention": spatial[None],
-        "active_hands": active[None],
-        "hand_mask": mask[None],
-        "pose": pose[None],
-    }
-    report = build_report([outcome_from_views("clip", 0, views)], ["a", "b", "c"])
-    assert report["attention_score"] == pytest.approx(2 / 3) and report["attention_frames"] == 3
+    # Frame 0 takes frame 1's moves (hand 2 fastest: miss), frame 1: hand 2 fastest (miss), frame 2:
+    # hand 1 fastest (hit; hand 2's body left, so it is neither present nor moving), frame 3: hand 1
+    # (hit: one of the two acting). The same slot: hand 1 acts on 3 frames, hand 0 on 2.
+    report = build_report([outcome_from_views("clip", 0, _views(spatial, active, mask, pose))], ["a", "b"])
+    assert report["attention_score"] == pytest.approx(3 / 4) and report["attention_frames"] == 4
     assert report["attention_baselines"] == pytest.approx(
+        {"uniform": (1 / 4 + 1 / 4 + 1 / 2 + 1) / 4, "fastest_hand": 2 / 4, "same_slot": 3 / 4}
+    )
+    one = report["attention"]["one_acting_hand"]
+    assert one["frames"] == 3 and one["score"] == pytest.approx(2 / 3)
+    assert one["rules"] == pytest.approx(
         {"uniform": (1 / 4 + 1 / 4 + 1 / 2) / 3, "fastest_hand": 1 / 3, "same_slot": 2 / 3}
     )
+    two = report["attention"]["two_or_more_acting_hands"]
+    assert two == {
+        "frames": 1,
+        "score": 1.0,
+        "rules": {"uniform": 1.0, "fastest_hand": 1.0, "same_slot": 1.0},
+    }
+    assert report["attention"]["per_class"]["a"]["all"] == report["attention"]["all"]
     assert report["attention_same_slot"] == "right hand of person 1"
-    assert "attention score 0.667 (3 frames; on the same frames: uniform 0.333, same slot 0.667, " in (
+    assert "attention score 0.750 (4 frames with an acting hand; on the same frames: uniform 0.500, " in (
         summary_text(report)
     )
 
