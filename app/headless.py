@@ -30,17 +30,19 @@ class RunSummary:
     source: str
     provider: str
     frames_read: int
-    windows_classified: int
+    windows_classified: int  # a class named ("ok" and "partial" windows)
     frames_dropped: int  # frames the recognizer never saw: it was busy (live only)
     windows_skipped: int  # windows due while the recognizer was busy, not classified (live only)
     latency_ms_p50: float
     latency_ms_p95: float
     seconds: float
     error: str | None = None
+    windows_no_person: int = 0  # windows with no one in view: no stream ran, not counted as classified
 
     def to_text(self) -> str:
         text = (
             f"{self.source}: {self.frames_read} frames read, {self.windows_classified} windows classified, "
+            f"{self.windows_no_person} with no one in view, "
             f"{self.frames_dropped} frames dropped, {self.windows_skipped} windows skipped, "
             f"latency median {self.latency_ms_p50:.1f} ms, "
             f"p95 {self.latency_ms_p95:.1f} ms, {self.seconds:.1f} s on {self.provider}"
@@ -107,7 +109,8 @@ def run_headless(
         source=source.description,
         provider=model.provider,
         frames_read=recognizer.frames_seen + recognizer.frames_dropped,
-        windows_classified=recognizer.predictions,
+        windows_classified=recognizer.predictions - recognizer.windows_no_person,
+        windows_no_person=recognizer.windows_no_person,
         frames_dropped=recognizer.frames_dropped,
         windows_skipped=recognizer.windows_skipped,
         latency_ms_p50=float(p50),

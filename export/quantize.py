@@ -127,7 +127,8 @@ def _gru_matrix_nodes(graph: onnx.GraphProto, gates: int) -> list[str]:
 
 def quantize_gru_matrices(folder: Path) -> None:
     """A split model's projection.onnx and head.onnx with the RGB GRU's matrices in int8 (dynamic,
-    per-tensor, signed weights), in place; the metadata is kept. No-op for an unsplit folder."""
+    per channel, signed 7-bit weights: `quantize_dynamic(per_channel=True, reduce_range=True)`), in
+    place; the metadata is kept. No-op for an unsplit folder."""
     if not (folder / PROJECTION_FILE).is_file():
         return
     gates = onnx.load(str(folder / PROJECTION_FILE)).graph.output[0].type.tensor_type.shape.dim[-1].dim_value

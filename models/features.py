@@ -24,6 +24,8 @@ import logging
 import os
 import threading
 import time
+import zipfile
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -51,9 +53,11 @@ if TYPE_CHECKING:
 
 CACHE_FORMAT = 1
 INFO_FILE = "cache.json"
+CLIP_ARRAYS = ("features", "pose", "hand_mask", "timestamps")  # in every clip's file
 UNREADABLE_FILE = "unreadable.json"  # {clip: problem}: the clips `compute_features` could not read
 CLIP_SUFFIX = ".npz"
 log = logging.getLogger(__name__)
+UNREADABLE_CACHED = "unreadable cached clip (delete it; `sta-hands features` computes it again)"
 ESTIMATE_AFTER = 5  # clips done before the whole job is estimated
 
 
@@ -159,6 +163,18 @@ def has_clip(cache: str | Path, name: str) -> bool:
     return clip_path(cache, name).is_file()
 
 
+def cached_clip_problem(cache: str | Path, name: str) -> str | None:
+    """Why the clip's cached file cannot be read (None: it can). Reads the file's zip directory only
+    (a small read at its end), so a file cut short or overwritten is found without reading its arrays."""
+    try:
+        with zipfile.ZipFile(clip_path(cache, name)) as archive:
+            stored = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile, ValueError) as error:
+        return f"{type(error).__name__}: {error}"
+    missing = [f"{key}.npy" for key in CLIP_ARRAYS if f"{key}.npy" not in stored]
+    return f"no {', '.join(missing)} in it" if missing else None
+
+
 def write_clip(cache: str | Path, name: str, inputs: ClipInputs, features: np.ndarray) -> Path:
     """Store one clip's arrays atomically (temporary file, then os.replace)."""
     arrays = {
@@ -185,8 +201,8 @@ def load_clip(cache: str | Path, name: str) -> CachedClip:
             return CachedClip(
                 name, data["features"], data["pose"], data["hand_mask"], data["timestamps"], active
             )
-    except (OSError, ValueError, KeyError) as error:
-        raise DataError(path, f"unreadable cached clip: {error}") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise DataError(path, f"{UNREADABLE_CACHED}: {type(error).__name__}: {error}") from None
 
 
 def load_timestamps(cache: str | Path, name: str) -> np.ndarray:
@@ -195,8 +211,8 @@ def load_timestamps(cache: str | Path, name: str) -> np.ndarray:
     try:
         with np.load(path) as data:
             return data["timestamps"]
-    except (OSError, ValueError, KeyError) as error:
-        raise DataError(path, f"unreadable cached clip: {error}") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise DataError(path, f"{UNREADABLE_CACHED}: {type(error).__name__}: {error}") from None
 
 
 def _write_atomic(path: Path, write: Callable[[Any], None]) -> None:
@@ -237,8 +253,9 @@ def compute_features(
 
     torch.set_flush_denormal(True)  # real crops give denormal activations: 10x slower on a CPU without this
     open_cache(cache, CacheInfo(backbone.spec, weights))
-    todo = [clip for clip in clips if not has_clip(cache, clip.name)]
-    skipped = tuple(clip.name for clip in clips if has_clip(cache, clip.name))
+    cached = {clip.name for clip in clips if _cached_and_readable(cache, clip.name)}
+    todo = [clip for clip in clips if clip.name not in cached]
+    skipped = tuple(clip.name for clip in clips if clip.name in cached)
     engine = engine or LocalEngine(backbone, batch)
     computed: list[str] = []
     failed: list[tuple[str, str]] = []
@@ -265,6 +282,17 @@ def compute_features(
     return FeaturesReport(
         tuple(computed), skipped, tuple(failed), frames, crops, time.perf_counter() - started, timing
     )
+
+
+def _cached_and_readable(cache: str | Path, name: str) -> bool:
+    """Whether the clip's file is in the cache and readable; an unreadable one is named in the log and
+    computed again (`compute_features` replaces it atomically)."""
+    if not has_clip(cache, name):
+        return False
+    problem = cached_clip_problem(cache, name)
+    if problem is not None:
+        log.warning("%s: unreadable cached clip (%s); computing it again", clip_path(cache, name), problem)
+    return problem is None
 
 
 def read_unreadable(cache: str | Path) -> dict[str, str]:

@@ -31,6 +31,10 @@ PAPER_SIZE_PX = 50  # paper section 3: 50 x 50 px glimpses around each hand at 1
 REFERENCE_TORSO_PX = 140.0  # SpineBase -> SpineShoulder of a typical NTU body at 1920 x 1080
 MIN_SIDE_PX = 8  # a crop never shrinks below this (a person far away, a bad estimate)
 MAX_SCALE = 8.0  # nor grows beyond this many paper crops (a bad estimate)
+# The largest `size_px` a rule may have (a recording's sidecar is untrusted input): 8 paper crops, what
+# the "body" rule grows to at most. A larger square holds a whole person, not a hand, and its cost grows
+# with its area: a crafted 20000 px made a 58-frame replay 30 times slower, 10^6 px asked for 2.7 TiB.
+MAX_SIZE_PX = round(PAPER_SIZE_PX * MAX_SCALE)
 
 Rule = Literal["fixed", "body"]
 
@@ -48,6 +52,11 @@ class HandCrop:
             raise UserError(f"hand crop rule {self.rule!r}: expected 'fixed' or 'body'")
         if not self.size_px > 0 or not self.reference_px > 0:
             raise UserError(f"hand crop sizes must be positive, got {self.size_px} and {self.reference_px}")
+        if self.size_px > MAX_SIZE_PX or not math.isfinite(self.reference_px):
+            raise UserError(
+                f"hand crop size_px {self.size_px} (reference_px {self.reference_px}): expected at most "
+                f"{MAX_SIZE_PX} px and a finite reference"
+            )
 
     def side_px(self, torso_px: float | None) -> int:
         """The side of the square around each hand of a body whose torso is `torso_px` long (None or not

@@ -46,6 +46,7 @@ def format_info(info: dict[str, Any]) -> str:
         lines.append(
             f"  video:   {video['width']}x{video['height']}, {video['fps']:.2f} fps, "
             + (f"{video['frames']} frames" if video["frames"] is not None else "live")
+            + (" (the header's count, not checked)" if video.get("frames_checked") is False else "")
         )
     lines.append(f"  aligned: {'yes' if info['aligned'] else 'no'}")
     lines.extend(f"  problem: {problem}" for problem in info["problems"])
