@@ -35,10 +35,11 @@ class Prediction:
     "ok" for a window that spans `window_seconds`, "partial" for a shorter one (a source shorter than a
     window), "no person" when no body is in the window (then no class: `top()` is empty). `streams` says
     which streams made `probabilities`: ("pose", "rgb"), or ("pose",) alone when no hand image reached
-    the model (a skeleton without video); `model_streams` the streams the model has (a pose model:
-    ("pose",)). `explanation` names what `spatial_attention` and `temporal_attention` hold: the paper's
-    "attention", or a pose model's class "relevance" (`app.relevance`: each hand's share of the
-    predicted class's positive activation, its share over time), with `joint_relevance` per joint.
+    the model (a skeleton without video), none when no one was in view (no stream ran); `model_streams`
+    the streams the model has (a pose model: ("pose",)). `explanation` names what `spatial_attention`
+    and `temporal_attention` hold: the paper's "attention", or a pose model's class "relevance"
+    (`app.relevance`: each hand's share of the predicted class's positive activation, its share over
+    time), with `joint_relevance` per joint.
     """
 
     frame_indices: np.ndarray  # T
@@ -67,6 +68,8 @@ class Prediction:
     joint_relevance: np.ndarray | None = None  # T x 2 x 25 (slot, Kinect joint): share of positive relevance
 
     def __post_init__(self) -> None:
+        if self.status == "no person":  # no one in view: no stream ran, whatever the model kind passed
+            object.__setattr__(self, "streams", ())
         for value in vars(self).values():
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)  # handed between threads: nobody may change it

@@ -114,7 +114,8 @@ class StreamRecognizer:
         self.windows = StreamWindows(model.info.window_length, model.info.window_seconds, stride)
         self.slots = BodySlots()
         self.classify_window = model.window_classifier(still_threshold)
-        self.predictions = 0
+        self.predictions = 0  # windows it made a prediction for, "no person" ones included
+        self.windows_no_person = 0  # of those, windows with no one in view: no stream ran, no class
         self.frames_seen = 0
         self.frames_dropped = 0  # by the ring in front of this recognizer (set by its owner)
 
@@ -149,6 +150,7 @@ class StreamRecognizer:
         prediction = self.classify_window(window, body_ids, status)
         timings = replace(prediction.timings, age_ms=(time.perf_counter() - captured_at) * 1e3)
         self.predictions += 1
+        self.windows_no_person += not prediction.classified
         return replace(
             prediction,
             timings=timings,

@@ -103,7 +103,7 @@ def classify_window(
         crop_frames=glimpses.crop_frames,
         hand_side_px=inputs.hand_side_px,
         status=status,
-        streams=("pose", "rgb") if with_rgb else ("pose",),
+        streams=() if status == "no person" else ("pose", "rgb") if with_rgb else ("pose",),
     )
 
 
