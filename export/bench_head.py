@@ -158,9 +158,10 @@ def format_head(report: dict[str, Any]) -> str:
     if startup:
         lines += [
             "",
-            f"Startup: `sta-hands demo` to its first prediction on screen {startup['startup_s']:.2f} s "
-            f"(the model loaded at {_number(startup.get('model_loaded_s'))} s; its window spans "
-            f"{startup['window_seconds']:.1f} s of the clip).",
+            f"Startup: `sta-hands demo` to its first full-window prediction on screen "
+            f"{startup['startup_s']:.2f} s (the model loaded at {_number(startup.get('model_loaded_s'))} s; "
+            f"a first partial guess at {_number(startup.get('first_guess_s'))} s; a window spans "
+            f"{startup['window_seconds']:.2f} s of the clip).",
         ]
     return "\n".join(lines)
 

@@ -1,8 +1,10 @@
 """Two figures of `sta-hands bench` that need the real window, each taken in a fresh interpreter that
 imports the app only (never torch), with Qt offscreen (or the display that is set, e.g. Xvfb):
 
-- startup: from starting `sta-hands demo` (the process's spawn) to its first prediction on screen,
-  with when the model had loaded and the model's `window_seconds` (the clip time a window spans).
+- startup: from starting `sta-hands demo` (the process's spawn) to its first full-window prediction on
+  screen (status "ok": a window that spans the model's `window_seconds` of the clip), with when the
+  model had loaded and when the first prediction of any kind was drawn (`first_guess_s`: a "partial"
+  window, classified on the few frames played so far).
 - GUI latency: `MainWindow` replaying a clip at real time (the soak's GUI run, `app.soak`) for some
   seconds: the latency from a frame leaving its source to its prediction drawn (the window's own
   on-screen meter, every value kept), and the frames drawn per second against the source's rate.
@@ -54,10 +56,14 @@ def _run_child(args: list[str], timeout: float) -> tuple[float, dict[str, Any]]:
 
 
 def measure_startup(timeout: float = STARTUP_TIMEOUT_S) -> dict[str, Any]:
-    """Seconds from spawning `sta-hands demo` to its first prediction on screen (the demo model and clip)."""
+    """Seconds from spawning `sta-hands demo` to its first full-window prediction on screen (`startup_s`)
+    and to its first prediction of any kind (`first_guess_s`, with its status), the demo model and clip."""
     started, child = _run_child(["startup"], timeout)
     return {
-        "startup_s": child["first_prediction_at"] - started,
+        "startup_s": child["first_full_window_at"] - started,
+        "first_guess_s": child["first_prediction_at"] - started,
+        "first_guess_status": child["first_status"],
+        "startup_status": child["full_window_status"],
         "window_seconds": child["window_seconds"],  # the clip time one window spans
         "model_loaded_s": child["model_loaded_at"] - started if child["model_loaded_at"] else None,
         "torch_imported": child["torch_imported"],
@@ -75,7 +81,8 @@ def measure_gui_latency(model_folder: str | Path, clip: str | Path, seconds: flo
 
 
 def _probe_startup() -> dict[str, Any]:
-    """Run `sta-hands demo` (app.cli.main) until its first prediction is drawn; when that happened."""
+    """Run `sta-hands demo` (app.cli.main) until its first full-window prediction is drawn; when that and
+    the first prediction of any kind happened."""
     from PyQt5.QtWidgets import QApplication
 
     import app.gui.launch as launch
@@ -93,10 +100,15 @@ def _probe_startup() -> dict[str, Any]:
                 times["model_loaded_at"] = time.perf_counter()
 
         def _first(self, prediction: Any) -> None:
+            if "first_prediction_at" in times and prediction.status != "ok":
+                return
+            self.prediction = prediction
+            self.redraw()  # what the window's timer draws next: the prediction on screen
+            now = time.perf_counter()
             if "first_prediction_at" not in times:
-                self.prediction = prediction
-                self.redraw()  # what the window's timer draws next: the prediction on screen
-                times["first_prediction_at"] = time.perf_counter()
+                times["first_prediction_at"], times["first_status"] = now, prediction.status
+            if prediction.status == "ok":
+                times["first_full_window_at"], times["full_window_status"] = now, prediction.status
                 model = self.session.model
                 times["window_seconds"] = model.info.window_seconds if model is not None else None
                 QApplication.instance().exit(0)

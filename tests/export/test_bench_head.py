@@ -88,3 +88,7 @@ def test_startup_is_measured_from_the_real_demo_command() -> None:
     assert startup["torch_imported"] is False  # the app's own start, not the benchmark's
     assert startup["window_seconds"] > 0
     assert 0 < startup["model_loaded_s"] < startup["startup_s"]  # no prediction without the model
+    # startup_s counts a full window: the clip, played in real time, has run one window's span by then;
+    # the first guess on screen (a partial window) comes no later.
+    assert startup["startup_status"] == "ok" and startup["startup_s"] >= startup["window_seconds"]
+    assert 0 < startup["first_guess_s"] <= startup["startup_s"]
