@@ -9,9 +9,10 @@ whether the temporal attention on the augmented motion pools the steps (`tempora
 variants map onto the rows by that configuration (`paper_row`):
 - temporal "motion": the paper's temporal attention (T);
 - temporal "mean" and "last": the paper's rows without T. The paper classifies every step and
-  averages the predictions there; "mean" (a linear classifier on the mean of the hidden states) gives
-  exactly the averaged per-step logits at test time, but is trained on the averaged logits rather than
-  on every step's prediction; "last" (the last hidden state) departs further;
+  averages the predictions there; "mean" does the same: it is trained on every step's prediction
+  (`TrainSettings.step_loss`, the default; `models.inference.training_logits`) and a linear classifier
+  on the mean of the hidden states gives exactly the averaged per-step logits at test time; "last"
+  (the last hidden state, one loss) departs from it;
 - temporal "hidden_motion": not in the paper (an "ours only" row).
 Rows of the paper that a run did not train print as "paper only".
 
@@ -209,9 +210,9 @@ def ablation_markdown(reports: Mapping[str, Mapping[str, Any]], split: str, data
         lines.append(f"| {label} | {'not run' if value is None else _cell(value)} | {cs} | {cv} | {avg} |")
     lines += [
         "",
-        'No temporal attention: the paper averages every step\'s prediction; ours ("mean") averages the '
-        "hidden states before the linear classifier, the same logits at test time, trained on the "
-        "averaged logits rather than on every step (see models/paper_tables.py).",
+        'No temporal attention: the paper classifies every step and averages the predictions; ours ("mean") '
+        "does the same: trained on every step's prediction, and at test time the mean of the hidden states "
+        "before the linear classifier, the same averaged logits (see models/paper_tables.py).",
         "",
     ]
     return "\n".join(lines)
