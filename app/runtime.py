@@ -39,6 +39,7 @@ from recordings.onnx_contract import (
     PROJECTION_INPUT,
     ModelError,
     ModelInfo,
+    check_graph,
     head_kind,
 )
 from recordings.pose_model_contract import TWO_STREAM_KIND
@@ -194,6 +195,9 @@ class OnnxModel:
             self.head.get_modelmeta().custom_metadata_map, self.folder / HEAD_FILE
         )
         self._check_glimpse(ModelInfo.from_metadata(glimpse_metadata, self.folder / GLIMPSE_FILE))
+        for session, file in ((self.head, HEAD_FILE), (self.glimpse, GLIMPSE_FILE)):  # metadata vs graph
+            tensors = [*session.get_inputs(), *session.get_outputs()]
+            check_graph(self.info, self.folder / file, {tensor.name: tensor.shape for tensor in tensors})
         self.split = self._head_kind() == "split"
         self.projection = self._open_projection(providers, threads) if self.split else None
         self.provider = self.head.get_providers()[0]  # what runs, not what is compiled in

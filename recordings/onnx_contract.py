@@ -24,7 +24,8 @@ torch-free and ONNX-Runtime-free.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,8 +122,74 @@ class ModelInfo:
             )
         except (KeyError, ValueError, TypeError) as error:
             raise ModelError(f"{path}: bad or missing metadata entry {error}") from error
+        info.check_values(path)
         if info.crop_size != CROP_SIZE:
             raise ModelError(
                 f"{path}: made for {info.crop_size} px hand crops; this app crops {CROP_SIZE} px per hand"
             )
         return info
+
+    def check_values(self, path: Path) -> None:
+        """Refuse values the app would divide by, index with or allocate from (an edited file): a
+        `ModelError` naming the file and the field, instead of a bare error far from the cause."""
+        names, frames, side = self.class_names, MAX_WINDOW_LENGTH, MAX_GLIMPSE_PX
+        checks = (
+            ("class_names", len(names) > 0 and all(isinstance(n, str) for n in names), "a list of names"),
+            ("window_length", 1 <= self.window_length <= frames, f"1 to {frames} frames"),
+            ("window_seconds", _positive(self.window_seconds), "a finite number of seconds above 0"),
+            ("glimpse_input_size", 1 <= self.glimpse_input_size <= side, f"1 to {side} px"),
+            ("feature_dim", self.feature_dim >= 1, "at least 1"),
+            ("normalization_mean", _numbers(self.mean, math.isfinite), "3 finite numbers"),
+            ("normalization_std", _numbers(self.std, _positive), "3 finite numbers above 0"),
+        )
+        for field, good, expected in checks:
+            if not good:
+                value = json.dumps(getattr(self, FIELDS.get(field, field)), default=str)[:80]
+                raise ModelError(f"{path}: metadata entry {field!r} is {value}, expected {expected}")
+
+
+MAX_WINDOW_LENGTH = 10_000  # frames per window: the paper's is 20; more is an edited file, not a model
+MAX_GLIMPSE_PX = 1024  # the glimpse CNN's input side: 224-299 px for the paper's backbones
+FIELDS = {"normalization_mean": "mean", "normalization_std": "std"}  # metadata key -> ModelInfo field
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+
+
+def _numbers(values: Sequence[object], good) -> bool:
+    return len(values) == 3 and all(isinstance(v, int | float) and good(v) for v in values)
+
+
+# metadata entry, the graph's tensors and the axis that must equal it (fixed axes only: a named one is
+# dynamic); `check_graph` compares them
+GRAPH_AXES: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
+    ("class_names", (("logits", -1), ("pose_logits", -1), ("rgb_logits", -1))),
+    ("window_length", (("hand_mask", 1), ("pose", 1), ("spatial_attention", 1), ("temporal_attention", 1))),
+    ("feature_dim", (("features", -1),)),  # the glimpse's output, an unsplit head's input
+    ("glimpse_input_size", (("crops", 2), ("crops", 3))),
+)
+
+
+def check_graph(info: ModelInfo, path: Path, shapes: Mapping[str, Sequence[object]]) -> None:
+    """The metadata against the shapes of one file's inputs and outputs ({name: shape}): a `ModelError`
+    naming the file and the metadata entry where a fixed axis disagrees (`class_names` shorter than the
+    logits would index past its end; a `window_length` other than the graph's would feed it windows it
+    cannot take)."""
+    values = {
+        "class_names": len(info.class_names),
+        "window_length": info.window_length,
+        "feature_dim": info.feature_dim,
+        "glimpse_input_size": info.glimpse_input_size,
+    }
+    for field, axes in GRAPH_AXES:
+        for name, axis in axes:
+            shape = shapes.get(name)
+            if shape is None or not -len(shape) <= axis < len(shape) or not isinstance(shape[axis], int):
+                continue
+            if shape[axis] != values[field]:
+                raise ModelError(
+                    f"{path}: metadata entry {field!r} says {values[field]}, the graph's {name} has "
+                    f"{shape[axis]} (axis {axis % len(shape)} of {tuple(shape)}); the metadata was edited "
+                    "or comes from another export"
+                )

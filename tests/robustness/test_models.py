@@ -149,6 +149,45 @@ MODELS.add(
     (both_files("class_names", "[class 0, class 1"), HEAD_FILE, "bad or missing metadata entry"),
 )
 MODELS.add(
+    "class-names-shorter-than-the-logits",
+    "metadata listing 2 class names for a graph of 5 logits (both files edited alike)",
+    "`ModelError`: `.../head.onnx: metadata entry 'class_names' says 2, the graph's logits has 5 ...` "
+    "(was an `IndexError` at the first prediction)",
+    (both_files("class_names", '["a", "b"]'), HEAD_FILE, "metadata entry 'class_names' says 2"),
+)
+MODELS.add(
+    "window-seconds-zero",
+    "metadata whose `window_seconds` is 0",
+    "`ModelError`: `.../head.onnx: metadata entry 'window_seconds' is 0.0, expected a finite number of "
+    "seconds above 0` (was `cannot convert float NaN to integer` in the live window)",
+    (both_files("window_seconds", "0"), HEAD_FILE, "metadata entry 'window_seconds' is 0.0"),
+)
+MODELS.add(
+    "window-seconds-nan",
+    "metadata whose `window_seconds` is NaN",
+    "`ModelError` naming head.onnx and `window_seconds`",
+    (both_files("window_seconds", "nan"), HEAD_FILE, "metadata entry 'window_seconds' is NaN"),
+)
+MODELS.add(
+    "window-length-zero",
+    "metadata whose `window_length` is 0",
+    "`ModelError`: `.../head.onnx: metadata entry 'window_length' is 0, expected 1 to 10000 frames` (was an "
+    "`IndexError`)",
+    (both_files("window_length", "0"), HEAD_FILE, "metadata entry 'window_length' is 0"),
+)
+MODELS.add(
+    "window-length-not-the-graphs",
+    "metadata whose `window_length` (19) differs from the graph's fixed window (20)",
+    "`ModelError`: `.../head.onnx: metadata entry 'window_length' says 19, the graph's hand_mask has 20 ...`",
+    (both_files("window_length", "19"), HEAD_FILE, "metadata entry 'window_length' says 19"),
+)
+MODELS.add(
+    "normalization-std-zero",
+    "metadata whose `normalization_std` holds a 0 (crops would be divided by it)",
+    "`ModelError` naming head.onnx and `normalization_std`",
+    (both_files("normalization_std", "[0.2, 0.0, 0.2]"), HEAD_FILE, "metadata entry 'normalization_std'"),
+)
+MODELS.add(
     "files-from-two-exports",
     "glimpse.onnx from another export (its metadata says another model version)",
     "`ModelError`: `<folder>: glimpse.onnx and head.onnx come from different exports`",
