@@ -8,7 +8,12 @@ laptop CPU (issue 13). The GUI's Teach panel runs this command as a subprocess a
   header, or of NTU clips labelled by their action code (`export.teach_examples`, which also reads
   `EXAMPLES/teach.json`: ``{"not_hand_specific": ["clap", ...]}``, the actions that may also be learnt
   from mirrored examples). Nothing is written into EXAMPLES.
-- MODEL: an ordinary exported model folder (`glimpse.onnx`, copied from the base, and the head from
+- MODEL: new, an empty folder, or a model folder that teach wrote (its head.onnx carries the `teach`
+  metadata) holding nothing but the model's files (`MODEL_FILES`): only such a folder is replaced. Any
+  other (a file the user keeps there, a subfolder, a model that teach did not write), MODEL inside
+  EXAMPLES and EXAMPLES inside MODEL are refused with one line before anything runs, and checked again
+  before the new model takes MODEL's place: teach never deletes what it did not write.
+- MODEL's content: an ordinary exported model folder (`glimpse.onnx`, copied from the base, and the head from
   `export.onnx.export_model`) that `run --model`, `evaluate --model` and the GUI open. It is written into a
   temporary folder beside MODEL and renamed at the end, so an interrupted or failed run leaves no
   half-written MODEL (and an existing model there stays until the new one is whole; a run killed
@@ -56,12 +61,13 @@ from export.teach_examples import ExampleSet, TeachInputError, find_examples
 from export.teach_features import default_cache_root, example_features
 from export.teach_train import TINY, TeachOutcome, TeachSettings, config_for, teach_model
 from recordings.errors import UserError
-from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE
+from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE, PROJECTION_FILE
 
 MODEL_VERSION = "teach-1"
 EXPORT_SECONDS = 10.0  # kept for the export when --seconds-budget ends training early
 TEACH_KEY = "teach"
 STALE_STAGING_S = 3600.0
+MODEL_FILES = frozenset({GLIMPSE_FILE, PROJECTION_FILE, HEAD_FILE})  # what write_model may leave in MODEL
 
 
 class Progress:
@@ -214,19 +220,60 @@ def write_model(
 
 
 def _check_out(out: Path, examples: Path) -> None:
-    if out.resolve() == examples.resolve() or examples.resolve() in out.resolve().parents:
+    """Refuse an `out` that is or holds the examples, or lies inside them, or that teach may not replace."""
+    out_path, examples_path = out.resolve(), examples.resolve()
+    if out_path == examples_path or examples_path in out_path.parents:
         raise TeachInputError(f"{out}: inside the examples folder {examples}; write the model elsewhere")
-    if out.is_file() or (out.is_dir() and any(out.iterdir()) and not (out / HEAD_FILE).is_file()):
-        raise TeachInputError(f"{out}: exists and is not a model folder; choose another --out")
+    if out_path in examples_path.parents:
+        raise TeachInputError(f"{out}: holds the examples folder {examples}; write the model elsewhere")
+    _check_replaceable(out)
+
+
+def _check_replaceable(out: Path) -> None:
+    """`out` is absent, an empty folder, or a model folder that teach wrote and nothing else (module
+    docstring); otherwise one line saying what teach would have deleted."""
+    if not out.exists() and not out.is_symlink():
+        return
+    if out.is_symlink() or not out.is_dir():
+        raise TeachInputError(f"{out}: exists and is not a folder; choose another --out")
+    if not any(out.iterdir()):
+        return
+    foreign = sorted(_not_written_by_teach(out))
+    if foreign:
+        raise TeachInputError(
+            f"{out}: holds {foreign[0]!r}, which teach did not write; teach replaces only a model folder "
+            "it wrote: choose another --out"
+        )
+    try:
+        taught = TEACH_KEY in read_metadata(out / HEAD_FILE)
+    except Exception:  # not an ONNX model: not one that teach wrote
+        taught = False
+    if not taught:
+        raise TeachInputError(
+            f"{out}: a model that teach did not write (no '{TEACH_KEY}' in {HEAD_FILE}'s metadata); "
+            "choose another --out"
+        )
+
+
+def _not_written_by_teach(folder: Path) -> list[str]:
+    """The names in `folder` that are not plain model files as `write_model` writes them."""
+    return [
+        path.name for path in folder.iterdir()
+        if path.name not in MODEL_FILES or path.is_symlink() or not path.is_file()
+    ]  # fmt: skip
 
 
 def _remove_stale_staging(out: Path) -> None:
     """The staging folders of runs killed outright (no SIGTERM, e.g. Windows' forced end of a process)
-    beside `out`, older than `STALE_STAGING_S`: a run takes minutes."""
+    beside `out`, older than `STALE_STAGING_S` (a run takes minutes), holding nothing but model files."""
     for pattern in (f".{out.name}.teach-*", f".{out.name}.old-*"):
         for folder in out.parent.glob(pattern):
             with contextlib.suppress(OSError):
-                if folder.is_dir() and time.time() - folder.stat().st_mtime > STALE_STAGING_S:
+                if (
+                    folder.is_dir() and not folder.is_symlink()
+                    and time.time() - folder.stat().st_mtime > STALE_STAGING_S
+                    and not _not_written_by_teach(folder)
+                ):  # fmt: skip
                     shutil.rmtree(folder)
 
 
@@ -238,6 +285,7 @@ def _staging(out: Path) -> Iterator[Path]:
     staging.mkdir()  # not mkdtemp: the model folder gets the user's usual permissions
     try:
         yield staging
+        _check_replaceable(out)  # again: files may have been put there while it trained
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
             out.rename(old)

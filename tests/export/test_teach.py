@@ -105,6 +105,9 @@ def test_progress_lines_keep_the_contract(taught: dict) -> None:
     assert final["model"] == str(taught["out"]) and final["classes"] == sorted(ACTIONS, key=str.casefold)
     assert final["examples"] == {action: 3 for action in ACTIONS}
     assert "too few examples to hold any out" in final["message"] and final["validation_accuracy"] is None
+    # from the shipped demo's weights (issue 23: its int8 head's were not found)
+    assert "started from the pose stream GRUs and attention MLPs" in final["message"]
+    assert "base weights not used" not in final["message"]
     assert json.loads(taught["report"].read_text()) == {
         key: final[key] for key in ("classes", "examples", "seconds", "validation_accuracy")
     }
@@ -150,6 +153,69 @@ def test_base_weights_are_read_back_from_an_exported_head_and_checked(
     assert {f"pose_stream.gru.weight_ih_l{k}" for k in range(3)} <= set(weights)
     assert "rgb_stream.spatial_attention.0.weight" in weights
     # read back wrongly (ONNX's GRU gate order taken as PyTorch's), the weights are refused
+    monkeypatch.setattr(teach_base, "_gate_order", lambda gates, hidden: gates)
+    with pytest.raises(teach_base.BaseWeightsError, match="pose_logits"):
+        teach_base.read_base_weights(base, teach_base.base_config(base))
+
+
+def test_base_weights_are_read_back_from_the_shipped_int8_demo(base_model: Path) -> None:
+    """The shipped demo's head was optimised and quantised: `..._Transposed` weights, int8 ones (issue 23)."""
+    import onnx
+    import torch
+
+    from export import teach_base
+    from export.teach_train import config_for
+    from models.two_stream import TwoStreamModel
+
+    base = OnnxModel(base_model)
+    names = {init.name for init in onnx.load(str(base_model / "head.onnx")).graph.initializer}
+    assert any(n.endswith("_Transposed") for n in names) and any(n.endswith("_quantized") for n in names)
+    config = teach_base.base_config(base)
+    weights = teach_base.read_base_weights(base, config)  # checked against the head, else it raises
+    model = TwoStreamModel(config_for(config, 3))
+    transferable = {name for name, _ in model.named_parameters() if name.startswith(teach_base.TRANSFERRED)}
+    assert transferable <= set(weights) and len(transferable) == 20
+    message = teach_base.base_weights_for(base, config)(model)
+    assert message.startswith("started from the pose stream GRUs and attention MLPs"), message
+    assert "(20 tensors)" in message
+    state = model.state_dict()
+    assert all(torch.equal(state[name], weights[name]) for name in transferable)
+
+
+def test_int8_attention_weights_are_read_back_dequantised(
+    base_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's float MatMuls (attention, pose classifier) quantised too, dynamic int8 per column:
+    each read back within half a step of the float one, under its name, and still checked."""
+    import shutil
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from export import teach_base
+    from export.onnx_metadata import read_metadata, write_metadata
+
+    folder = tmp_path / "int8 attention"
+    shutil.copytree(base_model, folder)
+    quantize_dynamic(str(base_model / "head.onnx"), str(folder / "head.onnx"), weight_type=QuantType.QInt8,
+                     per_channel=True, reduce_range=True, op_types_to_quantize=["MatMul"],
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})  # fmt: skip
+    write_metadata(folder / "head.onnx", read_metadata(base_model / "head.onnx"))
+    graph = onnx.load(str(folder / "head.onnx")).graph
+    stored = {init.name: onnx.numpy_helper.to_array(init) for init in graph.initializer}
+    original, _ = teach_base.float_weights(onnx.load(str(base_model / "head.onnx")).graph)
+    read, dequantized = teach_base.float_weights(graph)
+    names = {n.removesuffix("_quantized") for n in stored if n.endswith("_quantized")}
+    assert "model.rgb_stream.temporal_attention.0.weight_Transposed" in names and names == dequantized
+    for name in names:
+        assert read[name].dtype == np.float32 and read[name].shape == original[name].shape
+        assert (np.abs(read[name] - original[name]) <= stored[f"{name}_scale"] / 2 + 1e-6).all(), name
+    base = OnnxModel(folder)
+    weights = teach_base.read_base_weights(base, teach_base.base_config(base))
+    assert not np.array_equal(
+        weights["rgb_stream.temporal_attention.0.weight"].numpy(),
+        original["model.rgb_stream.temporal_attention.0.weight_Transposed"].T,
+    )  # the int8 head's own weights
     monkeypatch.setattr(teach_base, "_gate_order", lambda gates, hidden: gates)
     with pytest.raises(teach_base.BaseWeightsError, match="pose_logits"):
         teach_base.read_base_weights(base, teach_base.base_config(base))
@@ -231,6 +297,101 @@ def test_an_example_without_a_label(tmp_path: Path, capsys: pytest.CaptureFixtur
     _example(folder / "recorded", None)
     error, _ = _teach_error(folder, tmp_path, capsys)
     assert "recorded.jsonl" in error and "no 'action' in the header" in error
+
+
+# ------------------------------------------------------------------------ where the model goes (issue 23)
+
+
+def _files(folder: Path) -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+def _teach_into(examples: Path, out: Path, cache: Path) -> int:
+    return main(["teach", str(examples), "--out", str(out), "--tiny", "--cache", str(cache)])
+
+
+def test_examples_inside_the_model_folder_are_refused_and_kept(
+    taught: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's reproduction: cp -r MODEL M; cp -r EXAMPLES M/examples; teach M/examples --out M."""
+    import shutil
+
+    model = tmp_path / "M"
+    shutil.copytree(taught["out"], model)
+    shutil.copytree(taught["examples"], model / "examples")
+    before = _files(model)
+    assert _teach_into(model / "examples", model, taught["cache"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "holds the examples folder" in error[0]
+    assert _files(model) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["M"]  # no staging folder left
+
+
+@pytest.mark.parametrize("kept", ["notes.txt", "old runs/first.txt"])
+def test_a_model_folder_holding_the_users_files_is_refused(
+    kept: str, taught: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(taught["out"], model)
+    (model / kept).parent.mkdir(exist_ok=True)
+    (model / kept).write_text("mine")
+    before = _files(model)
+    assert _teach_into(taught["examples"], model, taught["cache"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert f"holds {kept.split('/')[0]!r}, which teach did not write" in error
+    assert _files(model) == before
+
+
+def test_a_model_that_teach_did_not_write_is_refused(
+    taught: dict, base_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    model = tmp_path / "demo copy"
+    shutil.copytree(base_model, model)
+    before = _files(model)
+    assert _teach_into(taught["examples"], model, taught["cache"]) == 2
+    assert "a model that teach did not write" in capsys.readouterr().err
+    assert _files(model) == before
+
+
+def test_a_model_that_teach_wrote_is_replaced_and_others_staging_kept(taught: dict, tmp_path: Path) -> None:
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(taught["out"], model)
+    old_record = json.loads(OnnxModel(model).head.get_modelmeta().custom_metadata_map["teach"])
+    stale, foreign = tmp_path / ".model.teach-1-2", tmp_path / ".model.old-mine"
+    for folder, name in ((stale, "head.onnx"), (foreign, "diary.txt")):  # killed runs', and a user's
+        folder.mkdir()
+        (folder / name).write_text("x")
+        os.utime(folder, (time.time() - 86400, time.time() - 86400))
+    time.sleep(1.1)  # trained_at has whole seconds
+    assert _teach_into(taught["examples"], model, taught["cache"]) == 0
+    record = json.loads(OnnxModel(model).head.get_modelmeta().custom_metadata_map["teach"])
+    assert record["trained_at"] != old_record["trained_at"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".model.old-mine", "model"]
+    assert (foreign / "diary.txt").read_text() == "x"
+
+
+def test_a_file_put_in_the_model_folder_while_it_trains_is_kept(taught: dict, tmp_path: Path) -> None:
+    import shutil
+
+    from export.teach import _staging
+    from export.teach_examples import TeachInputError
+
+    model = tmp_path / "model"
+    shutil.copytree(taught["out"], model)
+    with (
+        pytest.raises(TeachInputError, match=r"'notes\.txt', which teach did not write"),
+        _staging(model) as staging,
+    ):
+        (staging / "head.onnx").write_bytes(b"new")
+        (model / "notes.txt").write_text("mine")
+    assert (model / "notes.txt").read_text() == "mine" and (model / "head.onnx").read_bytes() != b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 
 # ---------------------------------------------------------------------------------------- augmentation
