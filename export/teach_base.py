@@ -2,11 +2,16 @@
 the classes (the pose stream's GRUs, the spatial and temporal attention MLPs), read back from the
 base's exported `head.onnx`.
 
-An exported head keeps its weights as ONNX initializers: a linear layer's under its PyTorch name, or
-transposed under a generated name when the exporter made it a MatMul; a GRU's as the ONNX GRU
-operator's W, R, B (gates z, r, h; PyTorch's order is r, z, n). The weights found are checked before
+An exported head keeps its weights as ONNX initializers, in whatever form the export left them
+(`float_weights`): a linear layer's under its PyTorch name (with or without the wrapper's `model.`), or
+transposed for a MatMul, under its name with `_Transposed` (ONNX Runtime's graph optimisation, as in
+the int8 demo) or under a generated `onnx::MatMul_*` name; an int8 one with its scale and zero point
+(`X_quantized`, `X_scale`, `X_zero_point` of dynamic quantisation, or a DequantizeLinear node's inputs),
+read back dequantised; a GRU's as the ONNX GRU operator's W, R, B (gates z, r, h; PyTorch's order is
+r, z, n). The weights found are checked before
 they are used: a PyTorch model of the base's architecture holding them (and the base's pose classifier)
-must give the base head's pose logits and both attentions on the same window, else nothing is
+must give the base head's pose logits and both attentions on the same window, within `PARITY`, or
+`PARITY_INT8` where some were int8 (the head then quantises its activations too), else nothing is
 transferred (`BaseWeightsError`).
 """
 
@@ -31,6 +36,10 @@ from recordings.onnx_contract import HEAD_FILE
 
 TRANSFERRED = ("rgb_stream.spatial_attention", "rgb_stream.temporal_attention", "pose_stream.gru")
 PARITY = 1e-4
+# int8 attention and pose classifier weights (7-bit, per column; the demo's float MatMuls quantised
+# dynamically): read back right 0.008 off (attention, values in [0, 1]) and 0.001 (pose logits, up to
+# 4.7); read back wrong (ONNX's GRU gate order taken as PyTorch's) the pose logits are 3.0 off
+PARITY_INT8 = 0.05
 RGB_HIDDEN_WITHOUT_CONFIG = 128  # a base that does not record its config: the demo's RGB GRU
 
 
@@ -54,17 +63,20 @@ def read_base_weights(base: OnnxModel, config: ModelConfig) -> dict[str, torch.T
     """{parameter name: tensor} of the transferable weights and the base's pose classifier, checked
     against the base head (module docstring)."""
     graph = onnx.load(str(base.folder / HEAD_FILE)).graph
-    arrays = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    arrays, dequantized = float_weights(graph)
     reference = TwoStreamModel(config)
     weights: dict[str, torch.Tensor] = {}
+    used: set[str] = set()  # the initializers read
     for prefix in ("rgb_stream.spatial_attention", "rgb_stream.temporal_attention", "pose_stream.classifier"):
         for name, parameter in reference.get_submodule(prefix).named_parameters():
-            weights[f"{prefix}.{name}"] = _linear_weight(arrays, f"{prefix}.{name}", tuple(parameter.shape))
-    weights.update(_pose_gru(graph, arrays, config))
+            weights[f"{prefix}.{name}"] = _linear_weight(
+                arrays, f"{prefix}.{name}", tuple(parameter.shape), used
+            )
+    weights.update(_pose_gru(graph, arrays, config, used))
     missing = reference.load_state_dict(weights, strict=False).unexpected_keys
     if missing:
         raise BaseWeightsError(f"{base.folder / HEAD_FILE}: unexpected weights {missing}")
-    _check_against_base(base, reference)
+    _check_against_base(base, reference, PARITY_INT8 if used & dequantized else PARITY)
     return weights
 
 
@@ -75,16 +87,60 @@ def transfer(model: TwoStreamModel, weights: Mapping[str, torch.Tensor]) -> list
     return sorted(kept)
 
 
-def _linear_weight(arrays: Mapping[str, np.ndarray], name: str, shape: tuple[int, ...]) -> torch.Tensor:
-    """A linear layer's weight or bias: by its name, else the one generated MatMul initializer holding
-    its transpose."""
+QUANTIZED, SCALE, ZERO_POINT, TRANSPOSED = "_quantized", "_scale", "_zero_point", "_Transposed"
+
+
+def float_weights(graph: onnx.GraphProto) -> tuple[dict[str, np.ndarray], set[str]]:
+    """The graph's float initializers, and its int8 ones dequantised: under the quantised weight's own
+    name less `_quantized` (dynamic quantisation), and under a DequantizeLinear node's output and its
+    input's name less `_quantized` (static, QDQ); and the names of the dequantised ones."""
+    stored = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    weights = {name: value for name, value in stored.items() if value.dtype.kind == "f"}
+    for name, value in stored.items():
+        base_name = name.removesuffix(QUANTIZED)
+        if name.endswith(QUANTIZED) and base_name + SCALE in stored:
+            zero = stored.get(base_name + ZERO_POINT)
+            weights.setdefault(base_name, _dequantize(value, stored[base_name + SCALE], zero, value.ndim - 1))
+    for node in graph.node:
+        if node.op_type != "DequantizeLinear" or not all(k in stored for k in node.input if k):
+            continue
+        value, scale = stored[node.input[0]], stored[node.input[1]]
+        zero = stored[node.input[2]] if len(node.input) > 2 and node.input[2] else None
+        axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
+        weights[node.output[0]] = _dequantize(value, scale, zero, axis)
+        weights.setdefault(node.input[0].removesuffix(QUANTIZED), weights[node.output[0]])
+    return weights, {name for name in weights if name not in stored}
+
+
+def _dequantize(value: np.ndarray, scale: np.ndarray, zero: np.ndarray | None, axis: int) -> np.ndarray:
+    """(q - zero point) x scale, the scale and zero point per tensor or per slice along `axis`."""
+    shape = [1] * value.ndim
+    if scale.ndim == 1 and value.ndim > 0:
+        shape[axis % value.ndim] = scale.size
+    offset = np.zeros(1, np.float32) if zero is None else zero.astype(np.float32).reshape(shape)
+    return ((value.astype(np.float32) - offset) * scale.astype(np.float32).reshape(shape)).astype(np.float32)
+
+
+def _linear_weight(
+    arrays: Mapping[str, np.ndarray], name: str, shape: tuple[int, ...], used: set[str]
+) -> torch.Tensor:
+    """A linear layer's weight or bias: by its name (as stored or transposed), else the one generated
+    initializer (a name that is no parameter's) holding its transpose, as a MatMul reads it; its key
+    is added to `used`."""
     for key in (f"model.{name}", name):
-        if key in arrays and arrays[key].shape == shape:
-            return torch.from_numpy(arrays[key].copy())
+        for stored, flip in ((key, False), (key + TRANSPOSED, True)):
+            value = arrays.get(stored)
+            if value is not None and value.ndim == len(shape) and (value.T if flip else value).shape == shape:
+                used.add(stored)
+                return torch.from_numpy((value.T if flip else value).copy())
     if len(shape) == 2:
-        transposed = [k for k, v in arrays.items() if k.startswith("onnx::MatMul") and v.shape == shape[::-1]]
-        if len(transposed) == 1:
-            return torch.from_numpy(arrays[transposed[0]].T.copy())
+        generated = [
+            key for key, value in arrays.items()
+            if value.shape == shape[::-1] and not key.startswith(("model.", "rgb_stream.", "pose_stream."))
+        ]  # fmt: skip
+        if len(generated) == 1:
+            used.add(generated[0])
+            return torch.from_numpy(arrays[generated[0]].T.copy())
     raise BaseWeightsError(f"the base head has no single weight for {name} ({' x '.join(map(str, shape))})")
 
 
@@ -95,7 +151,7 @@ def _gate_order(onnx_gates: np.ndarray, hidden: int) -> np.ndarray:
 
 
 def _pose_gru(
-    graph: onnx.GraphProto, arrays: Mapping[str, np.ndarray], config: ModelConfig
+    graph: onnx.GraphProto, arrays: Mapping[str, np.ndarray], config: ModelConfig, used: set[str]
 ) -> dict[str, torch.Tensor]:
     """The pose stream's GRU layers: the ONNX GRU nodes of its size, in graph (layer) order."""
     hidden, layers = config.pose.hidden_size, config.pose.num_layers
@@ -112,6 +168,7 @@ def _pose_gru(
         )
     weights = {}
     for layer, node in enumerate(nodes):
+        used.update(node.input[1:4])
         w, r, b = (arrays[node.input[k]][0] for k in (1, 2, 3))
         weights[f"pose_stream.gru.weight_ih_l{layer}"] = _gate_order(w, hidden)
         weights[f"pose_stream.gru.weight_hh_l{layer}"] = _gate_order(r, hidden)
@@ -120,8 +177,9 @@ def _pose_gru(
     return {name: torch.from_numpy(np.array(value)) for name, value in weights.items()}  # copies
 
 
-def _check_against_base(base: OnnxModel, reference: TwoStreamModel) -> None:
-    """The reference's pose logits and attentions equal the base head's on the same windows."""
+def _check_against_base(base: OnnxModel, reference: TwoStreamModel, parity: float) -> None:
+    """The reference's pose logits and attentions equal the base head's on the same windows, within
+    `parity`."""
     reference.eval()
     example = example_head_inputs(reference)
     with torch.no_grad():
@@ -137,7 +195,7 @@ def _check_against_base(base: OnnxModel, reference: TwoStreamModel) -> None:
     got = dict(zip(names, base.head.run(names, feeds), strict=True))
     for name in ("pose_logits", "spatial_attention", "temporal_attention"):
         difference = float(np.abs(getattr(expected, name).numpy() - got[name]).max())
-        if difference > PARITY:
+        if difference > parity:
             raise BaseWeightsError(
                 f"{base.folder / HEAD_FILE}: its weights, read back, give another {name} "
                 f"(off by {difference:.2g})"
