@@ -172,13 +172,17 @@ def draw_skeleton(image: np.ndarray, body: Body, scale: float, colour: RGB, unit
             cv2.polylines(image, segments, False, bgr_colour, width, cv2.LINE_AA)
 
 
-def joint_relevance_at(prediction: Prediction | None, timestamp: float) -> np.ndarray | None:
-    """A pose model's relevance per joint (2 slots x 25) at the window step nearest `timestamp`, scaled so
-    the window's most relevant joint is 1; None for a prediction without relevance."""
+def joint_relevance_at(prediction: Prediction | None) -> np.ndarray | None:
+    """A pose model's relevance per joint (2 slots x 25) over its window (where it found its evidence; the
+    curve says when), from 0 at the median joint's to 1 at the most relevant joint's (a graph network
+    spreads some relevance on every joint: what stands out is what is above the typical joint); None for a
+    prediction without relevance. Over the window, not at the displayed frame: that is the window's last
+    step, where a temporal network's relevance fades."""
     if prediction is None or prediction.joint_relevance is None or not prediction.classified:
         return None
-    top = float(prediction.joint_relevance.max())
-    return prediction.joint_relevance[nearest_step(prediction, timestamp)] / top if top > 0 else None
+    total = prediction.joint_relevance.sum(axis=0)
+    typical, top = float(np.median(total[total > 0])) if (total > 0).any() else 0.0, float(total.max())
+    return np.clip((total - typical) / (top - typical), 0.0, 1.0) if top > typical else None
 
 
 def draw_joint_relevance(
@@ -191,7 +195,7 @@ def draw_joint_relevance(
     for joint in np.argsort(weights):  # the most relevant on top
         if shown[joint]:
             weight = float(weights[joint])
-            radius = round(unit * (3 + 8 * weight))
+            radius = round(unit * (3 + 12 * weight))
             cv2.circle(image, _point(px[joint]), radius, bgr(attention_colour(weight)), -1, cv2.LINE_AA)
 
 
@@ -228,7 +232,7 @@ def render_overlay(
     scale = out_size[0] / source_size(frame)[0]
     unit = max(1, round(out_size[1] / 400))
     slots = slot_bodies(frame, prediction)
-    relevance = joint_relevance_at(prediction, frame.timestamp)
+    relevance = joint_relevance_at(prediction)
     for body in frame.bodies:  # the model's people in their slot's colour, anyone else in grey
         slot = next((b for b, used in enumerate(slots) if used is body), None)
         draw_skeleton(image, body, scale, _OTHER_BODY if slot is None else BODY_COLOURS[slot], unit)

@@ -74,16 +74,19 @@ def test_the_skeleton_s_joints_are_tinted_by_relevance(pose_model) -> None:
     frames = _skeleton_only()
     prediction = _prediction(pose_model, frames)
     frame = frames[int(prediction.frame_indices[-1])]
-    plain = render_overlay(frame, None, (640, 360))
+    plain = render_overlay(frame, replace(prediction, joint_relevance=None), (640, 360))
     tinted = render_overlay(frame, prediction, (640, 360))
     assert prediction.joint_relevance is not None
     changed = np.abs(tinted.astype(int) - plain.astype(int)).sum(axis=2) > 0
     scale = 640 / 1920
-    body = next(b for b in frame.bodies if b.id == prediction.body_ids[0])
-    step = len(prediction.frame_indices) - 1
-    top_joint = int(np.argmax(prediction.joint_relevance[step, 0]))
+    over_window = prediction.joint_relevance.sum(axis=0)  # 2 x 25: where, over the window
+    slot, top_joint = np.unravel_index(int(np.argmax(over_window)), over_window.shape)
+    body = next(b for b in frame.bodies if b.id == prediction.body_ids[slot])
     x, y = np.round(body.color_px[top_joint] * scale).astype(int)
     assert changed[y - 2 : y + 3, x - 2 : x + 3].all()  # the most relevant joint is painted over
+    centres = np.round(body.color_px * scale).astype(int)
+    painted = [bool(changed[y, x]) for x, y in centres]
+    assert not all(painted)  # joints below the typical joint's relevance are not
 
 
 def test_explain_names_body_parts_and_moment_as_relevance(qtbot, pose_model) -> None:
