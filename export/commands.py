@@ -14,6 +14,7 @@ from pathlib import Path
 from recordings.errors import UserError
 
 MODEL_VERSION = "1"
+INT8_NEEDS_CALIBRATION = "--int8 needs --calibration DATA: real clips whose hand crops set the ranges"
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -23,6 +24,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from models.glimpse import build_backbone
     from models.two_stream import TwoStreamModel
 
+    if args.int8 and not args.calibration:  # said before the export, not after it
+        raise UserError(INT8_NEEDS_CALIBRATION)
     model, _config, metadata = checkpoint.load(args.checkpoint)
     if not isinstance(model, TwoStreamModel):
         raise UserError(f"{args.checkpoint}: a {type(model).__name__}; export takes a two-stream checkpoint "
@@ -53,7 +56,7 @@ def _variants(args: argparse.Namespace, folder: Path, spec) -> list[Path]:
     variants = []
     if args.int8:
         if not args.calibration:
-            raise UserError("--int8 needs --calibration DATA: real clips whose hand crops set the ranges")
+            raise UserError(INT8_NEEDS_CALIBRATION)
         crops = calibration_crops(args.calibration, spec)
         variants.append(quantize_int8(folder, folder.with_name(folder.name + "-int8"), crops))
         print(f"wrote {variants[-1]} (int8 glimpses, calibrated on {len(crops)} real hand crops)")
@@ -218,8 +221,14 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--backbone-weights", help="ImageNet weights file for the backbone (inception_v3)")
     p.add_argument("--download", action="store_true", help="let inception_v3 download its weights")
-    p.add_argument("--int8", action="store_true", help="also write OUT-int8: int8 glimpses for CPUs")
-    p.add_argument("--calibration", help="clips (a folder or files) whose hand crops calibrate --int8")
+    p.add_argument(
+        "--int8", action="store_true", help="also write OUT-int8: int8 glimpses for CPUs (with --calibration)"
+    )
+    p.add_argument(
+        "--calibration", metavar="DATA",
+        help="clips whose hand crops calibrate --int8: a clip, or a folder as `features` takes it (NTU's "
+        "layout, recordings)",
+    )  # fmt: skip
     p.add_argument("--fp16", action="store_true", help="also write OUT-fp16: float16 glimpses for GPUs")
     p.add_argument("--eval", metavar="DATA", help="report the variants' accuracy change vs float32 on DATA")
     p.add_argument("--split", choices=["cs", "cv", "none"], default="none", help="test side of --eval's data")

@@ -155,18 +155,22 @@ def quantize_gru_matrices(folder: Path) -> None:
 def calibration_crops(data: str | Path, spec, count: int = 256, clips: int = 16) -> np.ndarray:
     """Up to `count` real hand crops (N x 3 x S x S, normalised for `spec`) from the clips in `data`.
 
-    `data` is a folder of clips (NTU files or recordings) or one clip; each gives 20 frames spread
-    over it, as a window would.
+    `data` is a folder of clips, listed as `features` and `train` list them (`models.data.find_dataset`:
+    NTU's download layout, the app's own labelled recordings, each clip once), or one clip; each gives 20
+    frames spread over it, as a window would.
     """
+    from models.data import find_dataset, read_frames
     from recordings.inputs import glimpse_batch, segment_indices, window_inputs
     from recordings.sources import open_reader
 
     root = Path(data)
-    paths = [root] if root.is_file() else sorted([*root.glob("*.jsonl"), *root.glob("*.skeleton")])[:clips]
     crops = []
-    for path in paths:
-        source = open_reader(str(path))
-        frames = list(source.frames(0))
+    for clip in [root] if root.is_file() else find_dataset(root).clips[:clips]:
+        if isinstance(clip, Path):
+            with open_reader(str(clip)) as source:
+                frames = list(source.frames(0))
+        else:
+            frames = list(read_frames(clip))
         inputs = window_inputs([frames[i] for i in segment_indices(len(frames), 20)])
         if inputs.crops is not None:
             crops.append(inputs.crops[inputs.hand_mask > 0])
