@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -55,11 +56,21 @@ def _open_model(args: argparse.Namespace, source=None):
     return open_model(args.model or default_model_folder_for(source), provider=args.provider)
 
 
+def check_replay_options(args: argparse.Namespace) -> None:
+    """--speed above 0 (it divides the recorded times) and --still-crops 0 or more, both finite."""
+    if not (math.isfinite(args.speed) and args.speed > 0):
+        raise UserError(f"--speed {args.speed:g}: expected a finite number above 0 (1 is the recorded pace)")
+    still = args.still_crops
+    if still is not None and not (math.isfinite(still) and still >= 0):
+        raise UserError(f"--still-crops {still:g}: expected a finite number of grey levels, 0 or more")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from app.headless import prediction_line, run_headless, summary_json
     from recordings.sources import open_reader
     from recordings.webcam import parse_size
 
+    check_replay_options(args)
     size = parse_size(args.size) if getattr(args, "size", None) else None
     source = open_reader(
         args.source, args.data, seed=args.seed, pose=args.pose, camera_size=size, mirror=args.mirror

@@ -348,6 +348,41 @@ add(
     code=2,
 )
 
+add(
+    "export-int8-without-calibration",
+    "`export CHECKPOINT --int8` without `--calibration` (the checkpoint: random bytes)",
+    "one line, exit 2: `--int8 needs --calibration DATA: ...`, before the checkpoint is read (it was said "
+    "after the whole export)",
+    lambda p: ["export", str(p.tmp / "garbage.skeleton"), "--out", str(p.tmp / "out"), "--int8"],
+    "--int8 needs --calibration DATA",
+    code=2,
+)
+add(
+    "run-speed-zero",
+    "`run --headless --realtime --speed 0` (the recorded times are divided by it)",
+    "one line, exit 2: `--speed 0: expected a finite number above 0` (was a ZeroDivisionError)",
+    lambda p: ["run", "synthetic", "--headless", "--realtime", "--speed", "0"],
+    "--speed 0: expected a finite number above 0",
+    code=2,
+)
+add(
+    "run-speed-negative",
+    "`run --headless --speed -1`",
+    "one line, exit 2: `--speed -1: expected a finite number above 0` (was accepted)",
+    lambda p: ["run", "synthetic", "--headless", "--speed", "-1"],
+    "--speed -1: expected a finite number above 0",
+    code=2,
+)
+add(
+    "run-still-crops-nan",
+    "`run --headless --still-crops nan`",
+    "one line, exit 2: `--still-crops nan: expected a finite number of grey levels, 0 or more` (was "
+    "accepted)",
+    lambda p: ["run", "synthetic", "--headless", "--still-crops", "nan"],
+    "--still-crops nan: expected a finite number",
+    code=2,
+)
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, ntu_samples: Path) -> Path:
