@@ -18,14 +18,13 @@ from PyQt5.QtWidgets import (
     QDialogButtonBox,
     QFrame,
     QGridLayout,
-    QLabel,
     QVBoxLayout,
     QWidget,
 )
 
 from app.gui.drawing import HAND_SHORT_NAMES, attention_colour, bgr
 from app.gui.frame_cache import FrameCache, Thumbnail
-from app.gui.widgets import Bar, bgr_to_pixmap, font
+from app.gui.widgets import Bar, PlainLabel, bgr_to_pixmap, font
 from app.recognizer import Prediction
 from app.relevance import relevance_sentence
 from recordings.inputs import CROP_SIZE, HAND_NAMES
@@ -106,9 +105,9 @@ class FrameCell(QFrame):
         if peak:
             self.setStyleSheet("FrameCell { border: 3px solid #ff7a3d; }")
         weight = float(prediction.temporal_attention[step])
-        time = QLabel(f"{prediction.timestamps[step]:.2f} s")
+        time = PlainLabel(f"{prediction.timestamps[step]:.2f} s")
         time.setFont(font(10))
-        picture, crop = QLabel(), QLabel()
+        picture, crop = PlainLabel(), PlainLabel()
         picture.setAlignment(Qt.AlignCenter)
         crop.setAlignment(Qt.AlignCenter)
         picture.setPixmap(_thumbnail_pixmap(thumbnail, prediction, step, hand))
@@ -117,7 +116,7 @@ class FrameCell(QFrame):
         bar.set_value(weight / max(float(prediction.temporal_attention.max()), 1e-6), QColor(255, 165, 0))
         who = HAND_SHORT_NAMES[hand] if hand >= 0 else "no hand"
         spatial = float(prediction.spatial_attention[step, hand]) if hand >= 0 else 0.0
-        value = QLabel(f"{weight:.2f} · {who} {spatial:.0%}" if hand >= 0 else f"{weight:.2f} · {who}")
+        value = PlainLabel(f"{weight:.2f} · {who} {spatial:.0%}" if hand >= 0 else f"{weight:.2f} · {who}")
         value.setFont(font(10, bold=peak))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(3, 3, 3, 3)
@@ -161,15 +160,15 @@ class ExplainDialog(QDialog):
         self.setWindowTitle("Explain this moment")
         self.prediction = prediction
         where = focus(prediction)
-        self.sentence = QLabel(explain_sentence(prediction))
+        self.sentence = PlainLabel(explain_sentence(prediction))
         self.sentence.setWordWrap(True)
         self.sentence.setFont(font(18, bold=True))
-        self.streams = QLabel(streams_sentence(prediction))
+        self.streams = PlainLabel(streams_sentence(prediction))
         self.streams.setWordWrap(True)
         self.streams.setFont(font(13))
         hands = ", ".join(f"{HAND_SHORT_NAMES[h]} {w:.0%}" for h, w in enumerate(where.hand_weights))
         what = prediction.explanation  # "attention", or a pose model's "relevance"
-        legend = QLabel(
+        legend = PlainLabel(
             f"Below: the {len(prediction.timestamps)} frames the model read, left to right. "
             f"The bar is how much each frame counted (temporal {what}); the box and the close-up show "
             f"the hand with the most {what} in that frame. {what.capitalize()} per hand over the window: "

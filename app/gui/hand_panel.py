@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 from PyQt5.QtCore import QSize, Qt
 from PyQt5.QtGui import QColor, QPixmap
-from PyQt5.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from app.gui.drawing import HAND_TITLES, attention_colour, frame_hands, nearest_step
-from app.gui.widgets import Bar, bgr_to_pixmap, font
+from app.gui.widgets import Bar, PlainLabel, bgr_to_pixmap, font
 from app.recognizer import Prediction
 from recordings.frame import Frame
 from recordings.inputs import hand_crop
@@ -31,19 +31,19 @@ class HandTile(QFrame):
         super().__init__(parent)
         self.setFrameShape(QFrame.StyledPanel)
         self.setObjectName("handTile")
-        self.title = QLabel(title)
+        self.title = PlainLabel(title)
         self.title.setFont(font(11, bold=True))
         self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # cut, never widen the window
-        self.image = QLabel()
+        self.image = PlainLabel()
         self.image.setAlignment(Qt.AlignCenter)
         self.image.setMinimumSize(64, 64)
         self.image.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.bar = Bar(16)
-        self.value = QLabel("–")
+        self.value = PlainLabel("–")
         self.value.setFont(font(13, bold=True))
         self.value.setMinimumWidth(52)
         self.value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        self.note = QLabel("")  # a still hand: which frame's crop the model reused (else empty)
+        self.note = PlainLabel("")  # a still hand: which frame's crop the model reused (else empty)
         self.note.setFont(font(9))
         self.note.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         bar_row = QHBoxLayout()

@@ -14,6 +14,7 @@ from PyQt5.QtCore import QSettings
 from PyQt5.QtWidgets import QApplication
 
 from app.gui.main_window import MainWindow
+from app.gui.slot_errors import slot_errors_reported
 from app.gui.widgets import apply_theme
 from recordings.reader import Reader
 
@@ -42,7 +43,8 @@ def launch_gui(
     window.load_model(folder, chosen_provider)
     if source is None and source_spec:
         window.open_spec(source_spec)
-    code = app.exec_()
+    with slot_errors_reported(lambda line: window.banner.show_message(line, "error")):
+        code = app.exec_()
     window.session.shutdown(workers_timeout=3.0)  # let no worker die inside the model at exit
     if window.export is not None:
         window.export.cancel()

@@ -174,6 +174,9 @@ class Session(QObject):
         self.model_changed.emit(model)
         if self.source is not None and self.position >= 0:
             self.seek(self.position)
+        elif self.source is not None and self.playing:  # no frame shown yet: the run began without this
+            self.pause()  # model (it loads in a thread), and would have played the source out without
+            self.play()  # a prediction; it starts again from the first frame with it
 
     # ------------------------------------------------------------------------------------ playback
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from app.gui.widgets import font
+from app.gui.widgets import PlainLabel, font, plain_tooltip
 
 
 class RateMeter:
@@ -83,7 +83,7 @@ class StatusPanel(QWidget):
         layout.setSpacing(18)
         self.labels: dict[str, QLabel] = {}
         for name in self.FIELDS:
-            label = QLabel("")
+            label = PlainLabel("")
             label.setFont(font(11))
             self.labels[name] = label
             layout.addWidget(label, 1 if name == "source" else 0)
@@ -108,6 +108,6 @@ class StatusPanel(QWidget):
             label = self.labels[name]
             if label.text() != text:
                 label.setText(text)
-        self.labels["source"].setToolTip(texts["source"])
+        self.labels["source"].setToolTip(plain_tooltip(texts["source"]))
         self.labels["source"].setStyleSheet("" if stats.source_problem is None else "color:#ff6060;")
-        self.labels["provider"].setToolTip(stats.provider)
+        self.labels["provider"].setToolTip(plain_tooltip(stats.provider))

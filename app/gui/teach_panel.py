@@ -21,7 +21,6 @@ from PyQt5.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -31,7 +30,7 @@ from app.gui.session import Session
 from app.gui.teach_examples import IDLE_ACTION, Example, ExamplesFolder, check_action_name, save_span
 from app.gui.teach_list import ExamplesTree
 from app.gui.teach_training import TrainingBox, button, label
-from app.gui.widgets import font
+from app.gui.widgets import PlainLabel, font
 from app.gui.worker_signals import post
 from app.worker import Worker
 from recordings.errors import UserError
@@ -93,7 +92,7 @@ class TeachPanel(QWidget):
     # ----------------------------------------------------------------------------------- building
 
     def _build(self) -> None:
-        title = QLabel("Teach it your own actions")
+        title = PlainLabel("Teach it your own actions")
         title.setFont(font(15, bold=True))
         self.folder_label = label(10)
         self.folder_button = button("Folder…", "Choose the examples folder")
@@ -103,7 +102,7 @@ class TeachPanel(QWidget):
         self.idle_button = button(f"'{IDLE_ACTION}'", "Name the idle action: stand still, do nothing")
         self.record_button = button(RECORD, "Record the source into a new example of this action")
         self.record_button.setStyleSheet("color:#ff5050;")
-        self.rec_label = QLabel("")
+        self.rec_label = PlainLabel("")
         self.from_button = button("From here", "Mark the replay's current frame as the span's first")
         self.to_button = button("To here", "Mark the replay's current frame as the span's last")
         self.save_span_button = button("Save span", "Save the marked span of the replay as an example")

@@ -15,7 +15,7 @@ from PyQt5.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBo
 
 from app.gui.teach_examples import MIN_EXAMPLES, ExamplesFolder
 from app.gui.teach_process import TeachProcess, TeachProgress, TeachResult, teach_arguments
-from app.gui.widgets import font
+from app.gui.widgets import PlainLabel, font
 
 PROGRESS_STEPS = 1000
 
@@ -144,7 +144,7 @@ def button(text: str, tip: str) -> QPushButton:
 
 
 def label(points: float) -> QLabel:
-    widget = QLabel("")
+    widget = PlainLabel("")
     widget.setWordWrap(True)
     widget.setFont(font(points))
     return widget

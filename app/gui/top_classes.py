@@ -13,7 +13,7 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QColor
 from PyQt5.QtWidgets import QCheckBox, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from app.gui.widgets import Bar, font
+from app.gui.widgets import Bar, PlainLabel, font, plain_tooltip
 from app.recognizer import Prediction
 
 TOP_K = 5
@@ -27,7 +27,7 @@ class ClassRow:
     """The widgets of one class: name, fused bar and value, and the two streams' bars (toggled)."""
 
     def __init__(self, grid: QGridLayout, row: int) -> None:
-        self.name = QLabel("")
+        self.name = PlainLabel("")
         self.name.setFont(font(13))
         self.name.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # long names are cut, not the bar
         self.bar = Bar(14)
@@ -61,7 +61,7 @@ class ClassRow:
 
     def set_class(self, name: str, fused: float, pose: float, rgb: float, winner: bool) -> None:
         self.name.setText(name)
-        self.name.setToolTip(name)
+        self.name.setToolTip(plain_tooltip(name))
         self.bar.set_value(fused, WINNER_COLOUR if winner else FUSED_COLOUR)
         self.value.setText(f"{fused:.0%}" if name else "")
         self.pose_bar.set_value(pose, POSE_COLOUR)
@@ -71,7 +71,7 @@ class ClassRow:
 
 
 def _value_label(points: float) -> QLabel:
-    label = QLabel("")
+    label = PlainLabel("")
     label.setFont(font(points, bold=points >= 12))
     label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
     label.setMinimumWidth(56 if points >= 12 else 76)
@@ -81,11 +81,11 @@ def _value_label(points: float) -> QLabel:
 class TopClasses(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.winner = QLabel("–")
+        self.winner = PlainLabel("–")
         self.winner.setFont(font(26, bold=True))
         self.winner.setStyleSheet("color:#ff7a3d;")
         self.winner.setWordWrap(True)
-        self.winner_probability = QLabel("waiting for a prediction")
+        self.winner_probability = PlainLabel("waiting for a prediction")
         self.winner_probability.setFont(font(14))
         self.streams = QCheckBox("Show pose and hands streams")
         self.streams.setFont(font(11))

@@ -8,9 +8,9 @@ shortcuts.
 from __future__ import annotations
 
 from PyQt5.QtCore import QSize, Qt, pyqtSignal
-from PyQt5.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QStyle, QWidget
+from PyQt5.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QPushButton, QSlider, QStyle, QWidget
 
-from app.gui.widgets import font
+from app.gui.widgets import PlainLabel, font
 
 SPEEDS: tuple[tuple[str, float | None], ...] = (
     ("0.25×", 0.25),
@@ -42,7 +42,7 @@ class TransportBar(QWidget):
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setFocusPolicy(Qt.NoFocus)
         self.slider.setRange(0, 0)
-        self.time = QLabel("0.00 s")
+        self.time = PlainLabel("0.00 s")
         self.time.setFont(font(12))
         self.time.setMinimumWidth(190)
         self.speed = QComboBox()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import ClassVar
 
@@ -68,6 +69,21 @@ class Bar(QWidget):
         painter.end()
 
 
+class PlainLabel(QLabel):
+    """A QLabel that shows its text as written, never as rich text: class names, file names and error
+    messages come from files the app does not control, and a class named `<img src=...>` would otherwise
+    be rendered (Qt guesses rich text from a tag)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setTextFormat(Qt.PlainText)
+
+
+def plain_tooltip(text: str) -> str:
+    """`text` as a tooltip that shows it as written (a tooltip with a tag in it is read as rich text)."""
+    return f"<qt>{html.escape(text)}</qt>" if text else ""
+
+
 class Banner(QWidget):
     """A message across the top of the window (an error in red, a notice in blue) with a close button.
 
@@ -84,7 +100,7 @@ class Banner(QWidget):
         super().__init__(parent)
         self.kind = ""
         self.notice_ms = notice_ms
-        self.label = QLabel()
+        self.label = PlainLabel()
         self.label.setWordWrap(True)
         self.label.setFont(font(13, bold=True))
         self.label.setTextInteractionFlags(Qt.TextSelectableByMouse)

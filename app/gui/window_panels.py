@@ -8,14 +8,14 @@ the top. It holds the panels; the window wires them to the session.
 from __future__ import annotations
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from app.gui.hand_panel import HandPanel
 from app.gui.temporal_curve import TemporalCurve
 from app.gui.top_classes import TopClasses
 from app.gui.transport import TransportBar
 from app.gui.video_view import VideoView
-from app.gui.widgets import Banner, font
+from app.gui.widgets import Banner, PlainLabel, font
 
 RECORD, STOP_RECORDING = "●  Record  (R)", "■  Stop recording  (R)"
 
@@ -37,7 +37,7 @@ class WindowPanels(QWidget):
             button.setMinimumHeight(44)
         self.explain_button.setStyleSheet("background:#2d5d9b; color:white;")
         self.record_button.setStyleSheet("color:#ff5050;")
-        self.rec_indicator = QLabel("")
+        self.rec_indicator = PlainLabel("")
         self.rec_indicator.setFont(font(18, bold=True))
         self.rec_indicator.setStyleSheet("color:#ff3030;")
         self.rec_indicator.hide()
