@@ -7,7 +7,9 @@ on the hand that took the attention, that hand's crop, and the temporal attentio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -22,6 +24,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from app.faithfulness_note import faithfulness_sentence
 from app.gui.drawing import HAND_SHORT_NAMES, attention_colour, bgr
 from app.gui.frame_cache import FrameCache, Thumbnail
 from app.gui.widgets import Bar, PlainLabel, bgr_to_pixmap, font
@@ -155,7 +158,14 @@ def _crop_pixmap(prediction: Prediction, step: int, hand: int) -> QPixmap:
 class ExplainDialog(QDialog):
     """The window's frames side by side; not modal, so the main window keeps drawing."""
 
-    def __init__(self, prediction: Prediction, cache: FrameCache, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        prediction: Prediction,
+        cache: FrameCache,
+        parent: QWidget | None = None,
+        faithfulness: Mapping[str, Any] | None = None,
+    ) -> None:
+        """`faithfulness`: the model folder's figures (`app.faithfulness_note`), said in one sentence."""
         super().__init__(parent)
         self.setWindowTitle("Explain this moment")
         self.prediction = prediction
@@ -166,6 +176,11 @@ class ExplainDialog(QDialog):
         self.streams = PlainLabel(streams_sentence(prediction))
         self.streams.setWordWrap(True)
         self.streams.setFont(font(13))
+        faithful = faithfulness_sentence(faithfulness) if prediction.classified else None
+        self.faithfulness = PlainLabel(faithful or "")
+        self.faithfulness.setWordWrap(True)
+        self.faithfulness.setFont(font(11))
+        self.faithfulness.setVisible(faithful is not None)
         hands = ", ".join(f"{HAND_SHORT_NAMES[h]} {w:.0%}" for h, w in enumerate(where.hand_weights))
         what = prediction.explanation  # "attention", or a pose model's "relevance"
         legend = PlainLabel(
@@ -189,6 +204,7 @@ class ExplainDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.sentence)
         layout.addWidget(self.streams)
+        layout.addWidget(self.faithfulness)
         layout.addWidget(legend)
         layout.addLayout(grid)
         layout.addWidget(buttons)

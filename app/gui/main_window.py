@@ -15,6 +15,7 @@ from PyQt5.QtCore import QByteArray, QSettings, Qt, QTimer
 from PyQt5.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PyQt5.QtWidgets import QFileDialog, QMainWindow
 
+from app.faithfulness_note import read_faithfulness
 from app.gui.drawing import warm_up
 from app.gui.explain import ExplainDialog
 from app.gui.menus import add_action, add_model_list, add_provider_menu, add_source_menu, install_shortcuts
@@ -341,7 +342,9 @@ class MainWindow(QMainWindow):
             self.show_notice("No prediction yet to explain: let the clip play for a moment.")
             return None
         self._close_explain()
-        dialog = ExplainDialog(self.prediction, self.session.cache, self)
+        model = self.session.model
+        faithfulness = read_faithfulness(model.folder) if model is not None else None
+        dialog = ExplainDialog(self.prediction, self.session.cache, self, faithfulness)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.show()
         self.explain_dialog = dialog
