@@ -16,13 +16,15 @@
    `recordings/samples/demo_clip` (`.jsonl`, `.skeleton`, `_rgb.avi`; JPEG quality `CLIP_JPEG_QUALITY`);
 6. the shipped files evaluated on the cross-subject test side, segment and streaming, and on the same
    clips with a busy idle hand (the harder case; `work`/busy), the attention score beside the
-   fastest-hand rule on the same frames (README's figures).
+   fastest-hand rule on the same frames and the faithfulness (README's figures; the faithfulness also
+   in `models/demo/faithfulness.json`, for the explain dialog).
 
 `--work DIR` keeps the synthetic set, the cache and the runs there (default: a temporary folder);
 rerunning with the same DIR reuses what is there. `--check` rebuilds everything into a temporary
 folder instead of the repository and compares: the files' metadata exactly, the figures (segment and
 streaming accuracy, fused and per stream, and the attention score, on the same test clips) within
-`CHECK_TOLERANCE`, the demo clip's files byte for byte; exit 1 on any difference. (With `--work`, the
+`CHECK_TOLERANCE`, the demo clip's files byte for byte, and README's demo table against the shipped
+files' figures on the rebuilt set (`export.demo_readme`); exit 1 on any difference. (With `--work`, the
 check reuses the runs there: a real check starts from a fresh folder, or one holding only the set and
 its features.)
 """
@@ -249,6 +251,7 @@ def figures(report: dict[str, Any], busy: dict[str, Any] | None = None) -> dict[
         "streaming rgb": report["streaming"]["accuracy"]["rgb"],
         "attention score": report["attention_score"],
         "fastest-hand rule": (report["attention_baselines"] or {}).get("fastest_hand"),
+        "faithfulness: attended drop larger": (report.get("faithfulness") or {}).get("attended_drop_larger"),
     }
     if busy is not None:
         values["busy idle hand: fused"] = busy["accuracy"]["fused"]
@@ -308,7 +311,9 @@ def build(work: Path, model_out: Path, clip_out: Path) -> tuple[dict[str, Any], 
 
 
 def check(work: Path) -> list[str]:
-    """Rebuild into a temporary folder and compare with the shipped files; the differences found."""
+    """Rebuild into a temporary folder and compare with the shipped files, and README's demo table with
+    the shipped files' figures (`export.demo_readme`); the differences found."""
+    from export.demo_readme import readme_problems
     from recordings.own import RecordingPaths
 
     problems = []
@@ -321,8 +326,10 @@ def check(work: Path) -> list[str]:
             keys = sorted(k for k in {*ours, *theirs} if ours.get(k) != theirs.get(k))
             if keys:
                 problems.append(f"{name}: metadata differs in {', '.join(keys)}")
-        shipped = figures(evaluate_demo(DEMO_MODEL, work), evaluate_busy(DEMO_MODEL, work))
+        shipped_report = evaluate_demo(DEMO_MODEL, work)
+        shipped = figures(shipped_report, evaluate_busy(DEMO_MODEL, work))
         print(f"shipped model on the rebuilt set: {_figures_text(shipped)}")
+        problems += readme_problems(shipped_report, REPO / "README.md")  # README prints what it measures
         for name, value in figures(rebuilt, rebuilt["busy"]).items():
             if _apart(shipped[name], value):
                 problems.append(f"{name}: shipped {shipped[name]}, rebuilt {value}")
