@@ -1,9 +1,10 @@
-"""Evaluate what ships: an exported model folder (glimpse.onnx + head.onnx) on the clips themselves.
+"""Evaluate what ships: a model folder of either kind (the two-stream glimpse.onnx + head.onnx, or a pose
+model's pose_model.onnx: `app.model_choice.open_model`) on the clips themselves.
 
 For every sub-sequence (the same frames `models.evaluate` uses: `models.data.evaluation_windows`),
-the frames are read from the clip and classified by the app's own `app.recognizer.classify_window`
-(crops, glimpse CNN and head through ONNX Runtime), so the numbers are those of the app, not of the
-training code. The report is `models.evaluate`'s.
+the frames are read from the clip and classified by the app's own window classifier (`app.model.Model`:
+crops, glimpse CNN and head, or the joints through the pose model, on ONNX Runtime), so the numbers are
+those of the app, not of the training code. The report is `models.evaluate`'s.
 
 Per-stream logits: a `Prediction` carries the fused logits and each stream's probabilities; the
 streams' views are averaged as log-probabilities, which differ from their logits by a constant per
@@ -28,7 +29,9 @@ from tqdm import tqdm
 from app.faithfulness_note import FAITHFULNESS_FILE
 from app.hand_glimpses import gather_hand_glimpses
 from app.headless import run_headless
-from app.recognizer import GlimpseCache, Prediction, classify_window
+from app.model import Model, WindowClassifier
+from app.model_choice import open_model
+from app.recognizer import GlimpseCache, Prediction
 from app.runtime import OnnxModel
 from models.data import (
     ClipRef,
@@ -46,32 +49,37 @@ from recordings.inputs import HandFrame, window_inputs
 
 
 def classify_frames(
-    model: OnnxModel,
+    model: Model,
     frames: Mapping[int, HandFrame],
     indices: Sequence[int] | np.ndarray,
-    cache: GlimpseCache | None = None,
+    classify: WindowClassifier | None = None,
 ) -> Prediction:
-    """The app's prediction on the frames at `indices` (a window, in order)."""
-    return classify_window(model, [frames[int(i)] for i in indices], cache)
+    """The app's prediction on the frames at `indices` (a window, in order), by `classify` (one of the
+    model's window classifiers, which may keep a cache between windows; a fresh one by default)."""
+    classify = classify or model.window_classifier()
+    return classify([frames[int(i)] for i in indices])
 
 
-def evaluate_clip(model: OnnxModel, clip: ClipRef, views: int = VIEWS, seed: int = SEED) -> ClipOutcome:
-    """The clip's outcome over its evaluation windows, every window through `classify_window`."""
+def evaluate_clip(model: Model, clip: ClipRef, views: int = VIEWS, seed: int = SEED) -> ClipOutcome:
+    """The clip's outcome over its evaluation windows, every window through the model's own window
+    classifier (`app.model.Model`; the two-stream one keeps the clip's glimpse cache: its crops go
+    through the CNN once, whatever the windows share). Each stream the model has is scored; the
+    attention views and the faithfulness drops where it has the paper's attention over hand crops."""
     windows = evaluation_windows(clip.name, num_frames(clip), model.info.window_length, views, seed)
     frames = clip_hand_frames(clip, np.unique(np.concatenate(windows)))
-    cache = GlimpseCache()  # the clip's crops go through the CNN once, whatever the windows share
+    classify = model.window_classifier()
+    attention = model.explanation == "attention" and "rgb" in model.streams
     outputs: dict[str, list[np.ndarray]] = {}
     head_inputs: list[tuple[np.ndarray, ...]] = []  # per window, for the faithfulness drops
     for indices in windows:
-        prediction = classify_frames(model, frames, indices, cache)
-        head_inputs.append(_head_inputs(model, frames, indices, cache, prediction))
-        values = {
-            "logits": prediction.logits,
-            "pose_logits": np.log(np.maximum(prediction.pose_probabilities, 1e-30)),
-            "rgb_logits": np.log(np.maximum(prediction.rgb_probabilities, 1e-30)),
-            "spatial_attention": prediction.spatial_attention,
-            "hand_mask": prediction.hand_mask,
-        }
+        prediction = classify_frames(model, frames, indices, classify)
+        values = {"logits": prediction.logits}
+        for stream in model.streams:
+            probabilities = getattr(prediction, f"{stream}_probabilities")
+            values[f"{stream}_logits"] = np.log(np.maximum(probabilities, 1e-30))
+        if attention:
+            head_inputs.append(_head_inputs(model, frames, indices, classify.cache, prediction))
+            values |= {"spatial_attention": prediction.spatial_attention, "hand_mask": prediction.hand_mask}
         if clip.synthetic:
             window = [frames[int(i)] for i in indices]
             inputs = window_inputs(window)  # the slot order the app gives this window
@@ -79,8 +87,10 @@ def evaluate_clip(model: OnnxModel, clip: ClipRef, views: int = VIEWS, seed: int
             values["pose"] = inputs.pose  # for the attention baselines (`models.evaluate`)
         for key, value in values.items():
             outputs.setdefault(key, []).append(value)
-    features, hand_mask, pose, spatial = (np.stack(values) for values in zip(*head_inputs, strict=True))
-    drops = hand_removal_drops(_rgb_probabilities(model), features, hand_mask, pose, spatial)
+    drops = None  # a pose model's faithfulness (its relevance) is not measured yet
+    if attention:
+        features, hand_mask, pose, spatial = (np.stack(values) for values in zip(*head_inputs, strict=True))
+        drops = hand_removal_drops(_rgb_probabilities(model), features, hand_mask, pose, spatial)
     views = {key: np.stack(value) for key, value in outputs.items()}
     return outcome_from_views(clip.name, clip.label, views, drops)
 
@@ -133,7 +143,7 @@ def save_faithfulness(folder: str | Path, report: Mapping[str, Any], data: str |
     return path
 
 
-def stream_clip(model: OnnxModel, clip: ClipRef) -> list[Prediction]:
+def stream_clip(model: Model, clip: ClipRef) -> list[Prediction]:
     """Every prediction of the app's lossless replay of the clip (`sta-hands run CLIP --headless`)."""
     predictions: list[Prediction] = []
     summary = run_headless(open_clip(clip), model, predictions.append)  # with its video wherever it is
@@ -174,10 +184,10 @@ def evaluate_exported(
 ) -> dict[str, Any]:
     """The report of the exported model in `folder` on the test side of `split` (every clip when None);
     with `streaming`, also on every full window of the app's live replay of each clip."""
-    model = OnnxModel(folder, provider=provider)
+    model = open_model(folder, provider=provider)
     if tuple(model.info.class_names) != dataset.class_names:
         raise DataError(
-            Path(folder) / "head.onnx",
+            Path(folder),
             f"the model knows {len(model.info.class_names)} classes that differ from the data's "
             f"{len(dataset.class_names)}",
         )
