@@ -1,7 +1,8 @@
 """`launch_gui`: the window for `sta-hands run SOURCE` and `sta-hands demo`.
 
 The model folder and provider come from the arguments, else from the remembered settings, else the
-bundled demo model. The model loads in the background; one that fails to load shows a message and
+source's default (`app.model_choice`: the demo model for the demo and synthetic clips, the bundled
+pose model for real sources). The model loads in the background; one that fails to load shows a message and
 the window still plays the video, without predictions.
 """
 

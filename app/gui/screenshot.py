@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", help="PNG file to write")
     parser.add_argument("--source", default="demo", help="what to open (default: the demo clip)")
-    parser.add_argument("--model", help="exported model folder (default: the bundled demo model)")
+    parser.add_argument("--model", help="model folder (default: the source's, app.model_choice)")
     parser.add_argument("--seconds", type=float, default=1.2, help="play this long before the shot")
     parser.add_argument("--size", default="1280x720", help="window size WxH (default 1280x720)")
     args = parser.parse_args(argv)
