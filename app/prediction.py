@@ -66,6 +66,7 @@ class Prediction:
     model_streams: tuple[str, ...] = ("pose", "rgb")  # the streams the model has
     explanation: Literal["attention", "relevance"] = "attention"
     joint_relevance: np.ndarray | None = None  # T x 2 x 25 (slot, Kinect joint): share of positive relevance
+    # (`to_json` gives its sum over the window, 2 x 25)
 
     def __post_init__(self) -> None:
         if self.status == "no person":  # no one in view: no stream ran, whatever the model kind passed
@@ -129,7 +130,7 @@ class Prediction:
             **(
                 {}
                 if self.joint_relevance is None
-                else {"joint_relevance": np.round(self.joint_relevance, 5).tolist()}
+                else {"joint_relevance": np.round(self.joint_relevance.sum(axis=0), 5).tolist()}  # 2 x 25
             ),
             "hand_mask": self.hand_mask.astype(int).tolist(),
             "timings_ms": {

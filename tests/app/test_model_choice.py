@@ -7,6 +7,7 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app import model_choice
@@ -77,6 +78,9 @@ def test_run_json_names_the_model_and_kind_of_each_line(bundled_pose, tmp_path, 
     assert {line["model"] for line in predictions} == {REAL_SOURCE_MODEL}
     assert {line["model_version"] for line in predictions} == {"tiny pose test model"}
     assert all(line["explanation"] == "relevance" for line in predictions)
+    for line in predictions:  # where over the window: person slot x joint, shares of the window's relevance
+        relevance = np.array(line["joint_relevance"])
+        assert relevance.shape == (2, 25) and abs(relevance.sum() - 1.0) < 1e-3
 
 
 def test_the_demo_still_runs_the_demo_model(bundled_pose, capsys) -> None:
