@@ -15,11 +15,12 @@ from importlib import resources
 from pathlib import Path
 
 from app.model import Model
+from app.plugin_model import PluginModel
 from app.pose_model import PoseModel
 from app.runtime import OnnxModel, default_model_folder
 from recordings.onnx_contract import ModelError
 from recordings.own_reader import Recording
-from recordings.pose_model_contract import POSE_MODEL_KIND, TWO_STREAM_KIND, folder_kind
+from recordings.pose_model_contract import PLUGIN_KIND, POSE_MODEL_KIND, TWO_STREAM_KIND, folder_kind
 from recordings.reader import Reader, WrappedReader
 from recordings.sources import bodies_from
 
@@ -27,7 +28,11 @@ log = logging.getLogger(__name__)
 
 REAL_SOURCE_MODEL = "shiftgcn-ntu120-xsub"  # the bundled pose model real sources run by default
 SYNTHETIC_DEVICE = "synthetic"  # the `device` of clips the synthetic generator writes (the demo clip too)
-OPENERS: dict[str, Callable[..., Model]] = {TWO_STREAM_KIND: OnnxModel, POSE_MODEL_KIND: PoseModel}
+OPENERS: dict[str, Callable[..., Model]] = {
+    TWO_STREAM_KIND: OnnxModel,
+    POSE_MODEL_KIND: PoseModel,
+    PLUGIN_KIND: PluginModel,
+}
 
 
 def open_model(folder: str | Path, provider: str | None = None) -> Model:

@@ -41,6 +41,7 @@ def classify_window(
     body_ids: Sequence[int | None] | None = None,
     status: Status = "ok",
     still: StillCrops | None = None,
+    pose_logits: np.ndarray | None = None,
 ) -> Prediction:
     """Classify one window of `window_length` frames (already sampled), reusing cached glimpses.
 
@@ -48,6 +49,8 @@ def classify_window(
     of these frames. A window with no body in it is not classified (status "no person"). With
     `still`, a still hand's new crop reuses the features of the crop it barely differs from
     (`app.hand_glimpses`); frames must then come in time order, as a stream's windows do.
+    `pose_logits` (C, a plugin model's pretrained pose stream: `app.plugin_model`) take the place of the
+    head's Deep GRU: the logits are the head's `rgb_logits` plus these.
     """
     info = model.info
     started = time.perf_counter()
@@ -76,6 +79,8 @@ def classify_window(
     else:
         out = model.run_head_projected(glimpses.values[None], inputs.hand_mask[None], inputs.pose[None])
     done = time.perf_counter()
+    if pose_logits is not None:  # a pretrained pose stream in place of Deep GRU
+        out = {**out, "pose_logits": pose_logits[None], "logits": out["rgb_logits"] + pose_logits[None]}
     with_rgb = bool(inputs.hand_mask.any())  # no hand image reached the model: the pose stream alone
     logits = out["logits"][0] if with_rgb else out["pose_logits"][0]
     return Prediction(

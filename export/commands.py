@@ -19,6 +19,7 @@ INT8_NEEDS_CALIBRATION = "--int8 needs --calibration DATA: real clips whose hand
 
 def cmd_export(args: argparse.Namespace) -> int:
     from export.onnx import ExportMetadata, export_model
+    from export.plugin import plug_pose_stream, pose_stream_folder
     from models import checkpoint
     from models.config import BackboneSpec
     from models.glimpse import build_backbone
@@ -42,8 +43,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         trained_on=str(metadata.get("trained_on", "unknown")),
         model_version=args.model_version,
     )
+    pose_choice = args.pose_stream or metadata.get("pose_stream", "deep-gru")
+    pose_folder = pose_stream_folder(pose_choice, info.class_names)  # refused before the export, not after
     parity = export_model(model, backbone, info, args.out)
     print(f"wrote {args.out}/glimpse.onnx and head.onnx; parity with PyTorch: {parity}")
+    if pose_folder is not None:
+        plug_pose_stream(args.out, pose_folder)
+        print(f"plugged in the pose stream of {pose_folder} (pose_model.onnx, its LICENSE and NOTICE)")
     variants = _variants(args, Path(args.out), backbone.spec)
     if args.eval:
         _report_accuracy(Path(args.out), variants, args.eval, args.split)
@@ -233,4 +239,10 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval", metavar="DATA", help="report the variants' accuracy change vs float32 on DATA")
     p.add_argument("--split", choices=["cs", "cv", "none"], default="none", help="test side of --eval's data")
     p.add_argument("--model-version", default=MODEL_VERSION, help="version string stored in the metadata")
+    p.add_argument(
+        "--pose-stream",
+        help="deep-gru: the checkpoint's own pose stream; shift-gcn (a bundled Shift-GCN whose NTU classes "
+        "hold the model's) or a pose model folder: plugged in beside STA-Hands, logits summed (default: what "
+        "`train --pose-stream` stored, else deep-gru)",
+    )
     p.set_defaults(func=cmd_export)

@@ -146,6 +146,29 @@ def cmd_train(args: argparse.Namespace) -> int:
     settings = _settings(args, overrides)
     split = None if args.split == "none" else args.split
     out = Path(args.out or f"runs/{args.stream}-{args.split}")
+    if args.pose_stream != "deep-gru":  # a pretrained pose stream in Deep GRU's place: STA-Hands alone
+        from models.plugin_checkpoint import plugin_checkpoint
+
+        if args.stream != "both":
+            from recordings.errors import UserError
+
+            raise UserError(f"--pose-stream {args.pose_stream} goes with --stream both")
+        rgb = train_stream(
+            "rgb",
+            dataset,
+            args.features,
+            out / "rgb",
+            split=split,
+            config=config,
+            settings=settings,
+            resume=args.resume,
+        )
+        combined = plugin_checkpoint(rgb.best, out / "two_stream.safetensors", args.pose_stream)
+        print(
+            f"rgb: {_result_line(rgb)}\n"
+            f"plugin checkpoint (pose stream: {args.pose_stream}, plugged in at export): {combined}"
+        )
+        return 0
     if args.stream == "both":
         combined, pose, rgb = train_both(
             dataset, args.features, out, split=split, config=config, settings=settings, resume=args.resume
@@ -208,6 +231,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     p.add_argument(
         "--missing", help="the NTU list of samples with missing skeletons (default: the one in DATA)"
+    )
+    p.add_argument(
+        "--pose-stream",
+        default="deep-gru",
+        help="deep-gru (default): the paper's pose stream, trained here; shift-gcn or a pose model folder: a "
+        "pretrained pose stream plugged in at export (NTU class names), so only STA-Hands is trained",
     )
     _add_pose_option(p)
     p.set_defaults(func=cmd_train)

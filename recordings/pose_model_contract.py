@@ -18,7 +18,11 @@ A pose model folder holds one file, `pose_model.onnx`:
 - `metadata_props`: `PoseModelInfo`, every value a string.
 
 A folder's kind is read from its files (`folder_kind`): `pose_model.onnx` makes a pose model, a
-`head.onnx` the paper's two-stream model (`recordings.onnx_contract`).
+`head.onnx` the paper's two-stream model (`recordings.onnx_contract`), and both together a plugin model
+(PLUGIN_KIND, the paper's "plugin to any powerful pose stream"): the two-stream files, of which the
+app reads the STA-Hands stream's `rgb_logits`, beside a pretrained `pose_model.onnx` in place of Deep
+GRU; the logits of the two are summed on the head's classes (each of which the pose model must know by
+name), by `app.plugin_model`.
 """
 
 from __future__ import annotations
@@ -36,14 +40,16 @@ POSE_MODEL_OUTPUTS: tuple[str, ...] = ("logits", "class_activation", "pooled_fea
 MODEL_KIND_KEY = "model_kind"
 POSE_MODEL_KIND = "pose-gcn"
 TWO_STREAM_KIND = "two-stream"
+PLUGIN_KIND = "plugin"  # two-stream files with a pretrained pose model in place of Deep GRU
 JOINTS = 25
 PEOPLE = 2
 
 
 def folder_kind(folder: Path) -> str:
-    """`POSE_MODEL_KIND` or `TWO_STREAM_KIND`, from the files in the folder; neither is a `ModelError`."""
+    """`POSE_MODEL_KIND`, `TWO_STREAM_KIND` or `PLUGIN_KIND` (both), from the files in the folder; neither
+    is a `ModelError`."""
     if (folder / POSE_MODEL_FILE).is_file():
-        return POSE_MODEL_KIND
+        return PLUGIN_KIND if (folder / HEAD_FILE).is_file() else POSE_MODEL_KIND
     if (folder / HEAD_FILE).is_file():
         return TWO_STREAM_KIND
     raise ModelError(f"{folder}: neither {POSE_MODEL_FILE} nor {HEAD_FILE}; is this a model folder?")
