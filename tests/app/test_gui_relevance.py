@@ -131,3 +131,21 @@ def test_with_no_model_chosen_the_window_runs_each_source_s_default(qtbot, setti
         window.set_source(gui_source(60))  # a synthetic clip: the demo model replaces the pose model
         qtbot.waitUntil(lambda: window.session.model.folder == default_model_folder(), timeout=20000)
         assert "attention" in window.windowTitle()
+
+
+def test_the_models_menu_lists_the_bundled_and_the_taught_models(
+    qtbot, settings, pose_model, tmp_path
+) -> None:
+    taught = tmp_path / "taught"
+    export_tiny_pose_model(taught / "taught 2026-12-07 101500")
+    (taught / "not a model").mkdir()
+    settings.setValue("teach_models_folder", str(taught))
+    with shown_window(qtbot, settings) as window:
+        groups = dict(window._model_groups())
+        menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Model")
+        models = next(a.menu() for a in menu.actions() if a.menu() is not None and a.text() == "&Models")
+        models.aboutToShow.emit()
+        entries = [action.text() for action in models.actions() if not action.isSeparator()]
+    assert {"demo", "shiftgcn-ntu120-xsub", "shiftgcn-ntu60-xsub"} <= {f.name for f in groups["Bundled"]}
+    assert [f.name for f in groups["Taught"]] == ["taught 2026-12-07 101500"]
+    assert "taught 2026-12-07 101500" in entries and "demo" in entries
