@@ -62,32 +62,38 @@ def temporal_shift_kernel(offsets: np.ndarray, stride: int) -> tuple[np.ndarray,
     return kernel, padding
 
 
+def channel_major(index: np.ndarray, channels: int, joints: int = JOINTS) -> np.ndarray:
+    """A (joint, channel) gather index (`spatial_shift_index`) re-expressed over (channel, joint)."""
+    source_joint = (index // channels).reshape(joints, channels).T  # [c, v]: the joint output (v, c) reads
+    return (np.arange(channels)[:, None] * joints + source_joint).reshape(-1)
+
+
 class TemporalShift(nn.Module):
-    """Per-channel fractional shift along time as a depthwise convolution; N x C x T x V -> N x C x T/s x V
+    """Per-channel fractional shift along time as a depthwise convolution: B x C x V x T -> B x C x V x T // s
     (T // s steps, as the authors' kernel)."""
 
     def __init__(self, offsets: np.ndarray, stride: int = 1) -> None:
         super().__init__()
         kernel, padding = temporal_shift_kernel(np.asarray(offsets), stride)
         self.stride, self.padding = stride, padding
-        weight = torch.from_numpy(kernel).float()[:, None, :, None]  # C x 1 x K x 1
-        self.register_buffer("kernel", weight, persistent=False)
+        self.register_buffer("kernel", torch.from_numpy(kernel).float()[:, None, None, :], persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        y = F.conv2d(x, self.kernel, None, (self.stride, 1), (self.padding, 0), 1, x.shape[1])
-        return y if self.stride == 1 else y[:, :, : x.shape[2] // self.stride]
+        y = F.conv2d(x, self.kernel, None, (1, self.stride), (0, self.padding), 1, x.shape[1])
+        return y if self.stride == 1 else y[..., : x.shape[-1] // self.stride]
 
 
 class ShiftGraphConv(nn.Module):
     """Spatial shift, a per-(joint, channel) mask, a pointwise layer shared by the joints, the reverse
-    shift, a batch norm per (joint, channel), the residual and a ReLU. N x Cin x T x V -> N x Cout x T x V."""
+    shift, a batch norm per (joint, channel), the residual and a ReLU: B x Cin x V x T -> B x Cout x V x T.
+    The shifts gather whole time rows of the (channel, joint) axis. Inference only (running statistics)."""
 
     def __init__(self, channels_in: int, channels_out: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(channels_in, channels_out))
         self.bias = nn.Parameter(torch.zeros(channels_out))
         self.feature_mask = nn.Parameter(torch.zeros(JOINTS, channels_in))  # scale tanh(mask) + 1
-        self.norm = nn.BatchNorm1d(JOINTS * channels_out, eps=BN_EPS)
+        self.norm = nn.BatchNorm1d(JOINTS * channels_out, eps=BN_EPS)  # over (joint, channel)
         self.down = (
             nn.Sequential(nn.Conv2d(channels_in, channels_out, 1), nn.BatchNorm2d(channels_out, eps=BN_EPS))
             if channels_in != channels_out
@@ -96,19 +102,33 @@ class ShiftGraphConv(nn.Module):
         gather_in, gather_out = spatial_shift_index(channels_in, +1), spatial_shift_index(channels_out, -1)
         self.register_buffer("gather_in", torch.from_numpy(gather_in), persistent=False)
         self.register_buffer("gather_out", torch.from_numpy(gather_out), persistent=False)
+        self.register_buffer(
+            "rows_in", torch.from_numpy(channel_major(gather_in, channels_in)), persistent=False
+        )
+        self.register_buffer(
+            "rows_out", torch.from_numpy(channel_major(gather_out, channels_out)), persistent=False
+        )
 
     def forward(self, x0: Tensor) -> Tensor:
-        n, c, t, v = x0.shape
-        x = x0.permute(0, 2, 3, 1).reshape(n * t, v * c)
-        x = x[:, self.gather_in].reshape(n * t, v, c) * (torch.tanh(self.feature_mask) + 1.0)
-        x = torch.matmul(x, self.weight) + self.bias  # NT x V x Cout
-        x = self.norm(x.reshape(n * t, -1)[:, self.gather_out])
-        x = x.reshape(n, t, v, -1).permute(0, 3, 1, 2)
-        return torch.relu(x + self.down(x0))
+        b, c, v, t = x0.shape
+        x = x0.reshape(b, c * v, t)[:, self.rows_in].reshape(b, c, v, t)
+        x = x * (torch.tanh(self.feature_mask) + 1.0).t()[:, :, None]
+        x = torch.matmul(self.weight.t(), x.reshape(b, c, v * t))  # B x Cout x VT
+        x = x.reshape(b, -1, t)[:, self.rows_out]  # moves joints within a channel: the bias goes after it
+        norm = self.norm  # its statistics are per (joint, channel): as Cout x V here
+
+        def by_channel(values: Tensor) -> Tensor:
+            return values.reshape(v, -1).t()
+
+        scale = by_channel(norm.weight / torch.sqrt(norm.running_var + norm.eps))
+        shift = scale * (self.bias[:, None] - by_channel(norm.running_mean)) + by_channel(norm.bias)
+        x = x * scale.reshape(-1, 1) + shift.reshape(-1, 1)
+        return torch.relu(x.reshape(b, -1, v, t) + self.down(x0))
 
 
 class ShiftTemporalConv(nn.Module):
-    """Batch norm, temporal shift, pointwise layer, ReLU, temporal shift (with the stride), batch norm."""
+    """Batch norm, temporal shift, pointwise layer, ReLU, temporal shift (with the stride), batch norm;
+    B x C x V x T -> B x C x V x T // s."""
 
     def __init__(self, channels: int, offsets_in: np.ndarray, offsets_out: np.ndarray, stride: int) -> None:
         super().__init__()
@@ -129,11 +149,11 @@ class StridedProjection(nn.Module):
     def __init__(self, channels_in: int, channels_out: int, stride: int) -> None:
         super().__init__()
         self.stride = stride
-        self.conv = nn.Conv2d(channels_in, channels_out, 1, (stride, 1))
+        self.conv = nn.Conv2d(channels_in, channels_out, 1, (1, stride))
         self.norm = nn.BatchNorm2d(channels_out, eps=BN_EPS)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.norm(self.conv(x))[:, :, : x.shape[2] // self.stride]
+        return self.norm(self.conv(x))[..., : x.shape[-1] // self.stride]
 
 
 class ShiftUnit(nn.Module):
@@ -181,20 +201,20 @@ class ShiftGCN(nn.Module):
         return model.eval()
 
     def features(self, joints: Tensor) -> Tensor:
-        """The last unit's features, B x M x C x T' x V."""
+        """The last unit's features, B x M x C x V x T' (inference only: batch norms use their running
+        statistics). Inside, the layout is (batch x person) x channel x joint x time."""
         b, c, t, v, m = joints.shape
-        x = self.normalise(joints)
-        x = self.input_norm(x.permute(0, 4, 3, 1, 2).reshape(b, m * v * c, t))
-        x = x.reshape(b, m, v, c, t).permute(0, 1, 3, 4, 2).reshape(b * m, c, t, v)
+        x = self.normalise(joints).permute(0, 4, 3, 1, 2).reshape(b, m * v * c, t)
+        x = self.input_norm(x).reshape(b, m, v, c, t).permute(0, 1, 3, 2, 4).reshape(b * m, c, v, t)
         for unit in self.units:
             x = unit(x)
-        return x.reshape(b, m, x.shape[1], x.shape[2], v)
+        return x.reshape(b, m, x.shape[1], v, x.shape[3])
 
     def forward(self, joints: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         x = self.features(joints)
         pooled = x.mean(dim=(1, 3, 4))  # B x C
         logits = self.classifier(pooled)
-        activation = torch.einsum("bmctv,kc->bktvm", x, self.classifier.weight)
+        activation = torch.einsum("bmcvt,kc->bktvm", x, self.classifier.weight)
         return logits, activation, pooled
 
 

@@ -110,6 +110,11 @@ def authors_normalisation(data: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- shift layers
 
 
+def _port_shift(shift: TemporalShift, x: np.ndarray) -> np.ndarray:
+    """The port's shift (on N x C x V x T) applied to the kernel's N x C x T x V layout."""
+    return shift(torch.from_numpy(x).transpose(2, 3)).transpose(2, 3).numpy()
+
+
 @pytest.mark.parametrize(("stride", "frames"), [(1, 20), (2, 20), (2, 21), (1, 7)])
 def test_temporal_shift_matches_the_cuda_kernel(stride: int, frames: int) -> None:
     rng = np.random.default_rng(stride * 100 + frames)
@@ -119,7 +124,7 @@ def test_temporal_shift_matches_the_cuda_kernel(stride: int, frames: int) -> Non
     xpos = rng.uniform(-1e-8, 1e-8, channels).astype(np.float32)  # what training leaves along joints
     x = rng.normal(size=(2, channels, frames, 25)).astype(np.float32)
     want = kernel_shift(x, xpos, ypos, stride)
-    got = TemporalShift(ypos, stride)(torch.from_numpy(x)).numpy()
+    got = _port_shift(TemporalShift(ypos, stride), x)
     assert got.shape == want.shape == (2, channels, frames // stride, 25)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
@@ -132,7 +137,7 @@ def test_temporal_shifts_of_the_checkpoint_match_the_cuda_kernel() -> None:
             xpos = state[f"l{unit}.tcn1.{name}.xpos"].numpy()
             ypos = state[f"l{unit}.tcn1.{name}.ypos"].numpy()
             x = rng.normal(size=(1, channels, 16, 25)).astype(np.float32)
-            got = TemporalShift(ypos, step)(torch.from_numpy(x)).numpy()
+            got = _port_shift(TemporalShift(ypos, step), x)
             np.testing.assert_allclose(got, kernel_shift(x, xpos, ypos, step), rtol=1e-5, atol=1e-5)
 
 
