@@ -82,6 +82,12 @@ TABLE1: dict[str, tuple[str, tuple[float, float, float]]] = {
     "two-stream": ("Deep GRU + STA-Hands", (82.5, 88.6, 85.6)),
 }
 
+# Table 1's "ours only" row: STA-Hands with a pretrained pose stream in place of Deep GRU (issue 21, a
+# plugin model: `app.plugin_model`); its report, under PLUGIN_REPORT, is `evaluate`'s on an exported
+# plugin folder (`train --pose-stream shift-gcn`, `export`); without one it prints "not measured here".
+PLUGIN_REPORT = "plugin"
+PLUGIN_LABEL = "Shift-GCN (pretrained) + STA-Hands, logits summed (ours only)"
+
 # What `sta-hands ablate` trains by default: every configuration of table 2, "mean" for the rows
 # without temporal attention (the closest to the paper's averaged per-step predictions).
 TABLE2_VARIANTS: tuple[tuple[str, str], ...] = tuple(
@@ -208,6 +214,10 @@ def ablation_markdown(reports: Mapping[str, Mapping[str, Any]], split: str, data
     for key, (label, (cs, cv, avg)) in TABLE1.items():
         value = ours[key]
         lines.append(f"| {label} | {'not run' if value is None else _cell(value)} | {cs} | {cv} | {avg} |")
+    plugin = reports[PLUGIN_REPORT]["accuracy"]["fused"] if PLUGIN_REPORT in reports else None
+    lines.append(
+        f"| {PLUGIN_LABEL} | {'not measured here' if plugin is None else _cell(plugin)} | - | - | - |"
+    )
     lines += [
         "",
         'No temporal attention: the paper classifies every step and averages the predictions; ours ("mean") '

@@ -153,3 +153,11 @@ def test_the_attention_claim_is_against_the_fastest_hand_rule_on_every_class() -
     assert not attention_claim(report({})).passed  # no class with acting hands: nothing shown
     assert not attention_claim({"attention_score": None, "attention_frames": 0, "attention": None}).passed
     assert "fastest hand 0.800" in attention_claim(interaction).measured
+
+
+def test_table_1_has_the_plugin_row_as_ours_only_measured_or_said_not_to_be() -> None:
+    base = {"pose": _report(pose=0.6), "two-pose-motion": _report(fused=0.97)}
+    label = "| Shift-GCN (pretrained) + STA-Hands, logits summed (ours only) |"
+    assert f"{label} not measured here | - | - | - |" in ablation_markdown(base, "cs", "NTU").splitlines()
+    measured = ablation_markdown({**base, "plugin": _report(fused=0.912)}, "cs", "NTU").splitlines()
+    assert f"{label} 91.2 | - | - | - |" in measured
