@@ -46,8 +46,11 @@ def test_a_stream_of_windows_is_the_model_on_each_window_s_joints(tiny_pose_fold
     for prediction in predictions:
         window = [frames[i] for i in prediction.frame_indices]
         assert len(window) == model.info.window_length
-        direct = model.run(_joints_by_hand(window, prediction.body_ids))["logits"][0]
-        assert np.abs(direct - prediction.logits).max() <= 1e-5
+        direct = model.run(_joints_by_hand(window, prediction.body_ids))
+        assert np.abs(direct["logits"][0] - prediction.logits).max() <= 1e-5
+        predicted = int(np.argmax(direct["logits"][0]))  # the relevance is the predicted class's
+        expected = window_relevance(direct["class_activation"][0, predicted], np.ones((len(window), 2), bool))
+        np.testing.assert_allclose(prediction.joint_relevance, expected.joint_relevance, atol=1e-6)
         other = model.run(_joints_by_hand(window, prediction.body_ids[::-1]))["logits"][0]
         swapped += np.abs(other - prediction.logits).max() > 1e-3  # the slots' order reaches the model
         assert prediction.streams == prediction.model_streams == ("pose",)
