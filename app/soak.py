@@ -1,25 +1,34 @@
 """Long runs: replay clips in a loop through the whole pipeline and watch memory and latency over time.
 
 `run_soak(minutes, model_folder, clips, gui)` chains the clips into one endless live source that paces
-itself by the recorded timestamps (as a Kinect does), and runs it through the app's own pipeline:
-capture thread -> frame ring -> recognizer thread (`app.headless.run_headless`, live), or with
-``gui=True`` the real `MainWindow` (offscreen unless a Qt platform is set), whose session runs the same
-threads and draws every frame. A sampler thread reads the resident memory every few seconds.
+itself by the recorded timestamps (as a Kinect does), `speed` times faster than real time if asked (the
+timestamps still advance as recorded: the recognizer sees a 30 fps source), and runs it through the
+app's own pipeline: capture thread -> frame ring -> recognizer thread (`app.headless.run_headless`,
+live), or with ``gui=True`` the real `MainWindow` (offscreen unless a Qt platform is set), whose session
+runs the same threads and draws every frame, the hand tiles, the curve and the status bar. A sampler
+thread reads the resident memory every few seconds.
 
-The report (a JSON-able dict, see `run_soak`) gives memory over time with its growth per hour (a linear
-fit after the warm-up), predictions made, frames skipped, and the latency percentiles at the start and
-at the end of the run (the first and last 20% of the time predictions were made). The targets: no
-memory growth beyond noise over 30 minutes, and the end's p95 latency within 10% of the start's.
+With `sensor` (a `SensorPlan`), the clip is sent by a replayed Kinect v2 (`app.soak_sensor`) that is
+unplugged every 10 minutes of its clock and plugged back in, read through the app's own `KinectSource`
+and its reconnection; `pose="estimate"` (or "auto" on a video without a skeleton) estimates the bodies
+from its images, as for a camera.
+
+The report (a JSON-able dict, see `run_soak`; the statistics are `app.soak_report`'s) gives memory over
+time with its growth per hour of the source (a linear fit after the warm-up, with its noise), predictions
+made, frames dropped and windows skipped, the latency percentiles in the first and last 10 minutes of
+the source, the sensor's disconnects and reconnections, and every warning and error logged. The targets:
+growth under 10 MiB over an 8-hour day, and the end's p95 latency within 10% of the start's.
 
     python -m app.soak --minutes 30 --model models/demo CLIP [CLIP ...] [--gui] [--json report.json]
+    python -m app.soak --minutes 120 --speed 4 --sensor --gui demo     # docs/soak.md
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
-import math
 import os
 import sys
 import tempfile
@@ -28,158 +37,38 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
-import numpy as np
-
-from app.recognizer import Prediction
 from app.runtime import OnnxModel
-from app.worker import Worker
+from app.soak_report import (
+    MAX_SAMPLE_SECONDS,
+    LogCollector,
+    MemorySampler,
+    Predictions,
+    format_report,
+    latency_report,
+    memory_report,
+)
+from app.soak_sensor import OUTAGE, UNPLUG_EVERY, ReplaySensor
 from recordings.errors import RecordingError, UserError
+from recordings.estimated import EstimatedBodies
 from recordings.frame import Frame
 from recordings.reader import FunctionReader, Reader, read
-from recordings.sources import open_reader
+from recordings.sources import POSE_MODES, bodies_from, open_reader, recorded_bodies, with_pose
+
+__all__ = ["SensorPlan", "format_report", "latency_report", "looping_source", "memory_report", "run_soak"]
 
 log = logging.getLogger(__name__)
 
-WARM_UP_SHARE = 0.2  # the memory fit skips the first 20% of the run (caches and arenas filling)
-SEGMENT_SHARE = 0.2  # latency "start" and "end": the first and last 20% of the predicting time
-MAX_SAMPLE_SECONDS = 5.0  # memory is sampled every few seconds (more often in short runs)
-LATENCY_TOLERANCE = 0.10  # target: the end's p95 within 10% of the start's
-NOISE_FACTOR = 3.0  # growth over the fitted span beyond 3 residual standard deviations is not noise
+LATENCY_SEGMENT = 600.0  # latency "start" and "end": the first and last 10 minutes of the source
 
 
-# ----------------------------------------------------------------------------------------------- memory
+@dataclass(frozen=True)
+class SensorPlan:
+    """Send the clip through a replayed Kinect v2, unplugged for `outage` s every `unplug_every` s."""
 
-
-def rss_mb() -> tuple[float, str]:
-    """Resident memory of this process in MiB, and where it was read ("statm" now, or "maxrss" peak)."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as statm:
-            pages = int(statm.read().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20, "statm"
-    except (OSError, ValueError, IndexError, AttributeError):
-        pass
-    try:
-        import resource  # Unix only
-    except ImportError:
-        return float("nan"), "unavailable"
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
-    return peak / (2**20 if sys.platform == "darwin" else 2**10), "maxrss"
-
-
-class MemorySampler(Worker):
-    """Samples `rss_mb` every `interval` seconds in a daemon thread until `stop`."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self.samples: list[tuple[float, float]] = []  # (seconds since start, MiB)
-        self.source = "statm"
-        self._started = time.perf_counter()
-        super().__init__("soak-memory")
-
-    def start(self) -> Self:
-        self._started = time.perf_counter()
-        return super().start()
-
-    def _sample(self) -> None:
-        mb, self.source = rss_mb()
-        self.samples.append((time.perf_counter() - self._started, mb))
-
-    def _run(self) -> None:
-        while True:
-            self._sample()
-            if self.wait(self.interval):
-                return
-
-
-def memory_report(samples: Sequence[tuple[float, float]], seconds: float, source: str) -> dict[str, Any]:
-    """Memory over time and its growth: a least-squares line through the samples after the warm-up."""
-    times = np.array([t for t, _ in samples], dtype=np.float64)
-    values = np.array([mb for _, mb in samples], dtype=np.float64)
-    fitted = times >= WARM_UP_SHARE * seconds
-    if fitted.sum() < 3:
-        fitted = np.ones_like(times, dtype=bool)
-    slope = noise = span = float("nan")
-    if fitted.sum() >= 2 and np.ptp(times[fitted]) > 0:
-        slope, intercept = np.polyfit(times[fitted], values[fitted], 1)
-        noise = float(np.std(values[fitted] - (slope * times[fitted] + intercept)))
-        span = float(np.ptp(times[fitted]))
-    growth = slope * span
-    return {
-        "source": source,
-        "samples": [[round(t, 2), _number(mb, 2)] for t, mb in samples],
-        "start_mb": _number(values[0]) if len(values) else None,
-        "end_mb": _number(values[-1]) if len(values) else None,
-        "peak_mb": _number(values.max()) if len(values) else None,
-        "fit_from_s": _number(times[fitted][0]) if fitted.any() else None,
-        "growth_mb_per_hour": _number(slope * 3600.0),
-        "growth_mb_over_fit": _number(growth),
-        "noise_mb": _number(noise),
-        "growth_beyond_noise": bool(growth > NOISE_FACTOR * max(noise, 0.5))
-        if math.isfinite(growth)
-        else None,
-    }
-
-
-# ---------------------------------------------------------------------------------------------- latency
-
-
-@dataclass
-class Predictions:
-    """What the pipeline delivered: arrival time (s since start), latency (ms), frames dropped and windows
-    skipped so far."""
-
-    started: float = field(default_factory=time.perf_counter)
-    times: list[float] = field(default_factory=list)
-    latencies: list[float] = field(default_factory=list)
-    frames_dropped: int = 0
-    windows_skipped: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, prediction: Prediction) -> None:
-        with self._lock:
-            self.times.append(time.perf_counter() - self.started)
-            self.latencies.append(prediction.timings.age_ms)
-            self.frames_dropped = max(self.frames_dropped, prediction.frames_dropped)
-            self.windows_skipped = max(self.windows_skipped, prediction.windows_skipped)
-
-
-def latency_report(times: Sequence[float], latencies: Sequence[float]) -> dict[str, Any]:
-    """Percentiles over the whole run, its first and its last 20% (of the time predictions were made)."""
-    t = np.asarray(times, dtype=np.float64)
-    ms = np.asarray(latencies, dtype=np.float64)
-    if len(t) == 0:
-        empty = _percentiles(ms)
-        return {"all": empty, "start": empty, "end": empty, "p95_change": None, "within_tolerance": None}
-    first, last = t[0], t[-1]
-    cut = SEGMENT_SHARE * (last - first)
-    start = _percentiles(ms[t <= first + cut])
-    end = _percentiles(ms[t >= last - cut])
-    change = None
-    if start["p95"] and end["p95"] is not None:
-        change = end["p95"] / start["p95"] - 1.0
-    return {
-        "all": _percentiles(ms),
-        "start": start,
-        "end": end,
-        "p95_change": _number(change),
-        "within_tolerance": None if change is None else bool(change <= LATENCY_TOLERANCE),
-    }
-
-
-def _percentiles(values: np.ndarray) -> dict[str, Any]:
-    if len(values) == 0:
-        return {"count": 0, "p50": None, "p95": None, "max": None}
-    p50, p95 = np.percentile(values, [50, 95])
-    return {"count": len(values), "p50": _number(p50), "p95": _number(p95), "max": _number(values.max())}
-
-
-def _number(value: float | None, digits: int = 3) -> float | None:
-    """A float for JSON: rounded, None for NaN or infinity."""
-    if value is None or not math.isfinite(float(value)):
-        return None
-    return round(float(value), digits)
+    unplug_every: float = UNPLUG_EVERY
+    outage: float = OUTAGE
 
 
 # ----------------------------------------------------------------------------------------------- source
@@ -190,22 +79,29 @@ class _Counter:
     frames: int = 0
     loops: int = 0
     timeline: float = 0.0  # seconds of recorded time replayed
+    ended: threading.Event = field(default_factory=threading.Event)  # the source has given its last frame
 
 
 def looping_source(
-    sources: Sequence[Reader], seconds: float, stop: threading.Event, counter: _Counter
+    sources: Sequence[Reader], seconds: float, stop: threading.Event, counter: _Counter, speed: float = 1.0
 ) -> Reader:
-    """One live source: `sources` one after another, again and again, for `seconds` of wall time.
+    """One live source: `sources` one after another, again and again, for `seconds` of recorded time.
 
-    Frames are re-indexed and re-stamped on one continuous timeline and paced by it (a replay that
-    falls behind is not waited for), so that the recognizer sees what a Kinect would give it.
+    Frames are re-indexed and re-stamped on one continuous timeline and paced by it, `speed` times faster
+    than real time (a replay that falls behind is not waited for), so that the recognizer sees what a
+    Kinect would give it.
     """
     if not sources:
         raise UserError("a soak run needs at least one clip")
 
     def frames(start: int = 0, images: object = None) -> Iterator[Frame]:
+        try:
+            yield from paced()
+        finally:
+            counter.ended.set()
+
+    def paced() -> Iterator[Frame]:
         began = time.perf_counter()
-        end = began + seconds
         offset = 0.0
         while True:
             before = counter.frames
@@ -213,11 +109,11 @@ def looping_source(
                 first: float | None = None
                 last = offset
                 for frame in read(source):
-                    if stop.is_set() or time.perf_counter() >= end:
-                        return
                     first = frame.timestamp if first is None else first
                     stamp = offset + (frame.timestamp - first)
-                    stop.wait(max(0.0, began + stamp - time.perf_counter()))
+                    if stop.is_set() or stamp >= seconds:
+                        return
+                    stop.wait(max(0.0, began + stamp / speed - time.perf_counter()))
                     yield replace(frame, index=counter.frames, timestamp=stamp)
                     counter.frames += 1
                     counter.timeline = last = stamp
@@ -228,6 +124,29 @@ def looping_source(
 
     names = ", ".join(source.description for source in sources)
     return FunctionReader(f"soak loop of {names}", None, sources[0].fps, frames, stop=stop.set)
+
+
+def sensor_source(sensor: ReplaySensor, seconds: float, counter: _Counter) -> Reader:
+    """The app's KinectSource on `sensor`, for `seconds` of the sensor's clock, its frames counted."""
+    kinect = sensor.source()
+
+    def frames(start: int = 0, images: object = None) -> Iterator[Frame]:
+        with contextlib.closing(kinect.frames()) as live:  # the runtime is closed in this thread
+            try:
+                for frame in live:
+                    if sensor.clock() >= seconds:
+                        return
+                    yield frame
+                    counter.frames += 1
+                    counter.timeline = frame.timestamp
+                    counter.loops = sensor.loops()
+            finally:
+                sensor.clock.freeze()
+                counter.ended.set()
+
+    return FunctionReader(
+        kinect.description, None, kinect.fps, frames, stop=kinect.stop, problem=kinect.problem
+    )
 
 
 # ---------------------------------------------------------------------------------------------- the run
@@ -241,46 +160,72 @@ def run_soak(
     *,
     provider: str | None = None,
     sample_seconds: float | None = None,
+    speed: float = 1.0,
+    sensor: SensorPlan | None = None,
+    pose: str = "auto",
 ) -> dict[str, Any]:
     """Replay `clips` (paths or specs as `sta-hands run` takes them, or `Reader`s) in a loop for `minutes`
-    through the full pipeline, with the window when `gui`; the report as a JSON-able dict:
+    of their recorded time, `speed` times faster than real time, through the full pipeline, with the
+    window when `gui`, through a replayed sensor that comes and goes with `sensor` (one clip then); the
+    report as a JSON-able dict:
 
-    ``minutes``, ``seconds`` (wall time), ``gui``, ``model``, ``provider``, ``clips``, ``frames_read``,
-    ``loops``, ``timeline_seconds``, ``predictions``, ``frames_dropped``, ``windows_skipped``, ``errors``
-    (list of one-line messages), ``memory`` (`memory_report`: samples [[s, MiB], ...], start/end/peak,
-    growth per hour...),
+    ``minutes`` (of the source), ``speed``, ``seconds`` (wall time), ``gui``, ``model``, ``provider``,
+    ``clips``, ``bodies``, ``frames_read``, ``loops``, ``timeline_seconds``, ``predictions``,
+    ``frames_dropped``, ``windows_skipped``, ``errors`` (list of one-line messages), ``log`` (warnings
+    and errors logged: level, logger, message, count), ``sensor`` (None, or `ReplaySensor.report`:
+    disconnects, losses seen, reconnects, frames sent and taken), ``memory`` (`memory_report`: samples
+    [[s, MiB], ...], after the warm-up, growth per source hour with its error and noise...),
     ``latency_ms`` (`latency_report`: all/start/end percentiles, p95_change), ``targets``.
     """
     seconds = float(minutes) * 60.0
     if not seconds > 0:
         raise UserError(f"a soak run needs a positive duration, got {minutes} minutes")
+    if not speed > 0:
+        raise UserError(f"a soak run needs a positive speed, got {speed}")
+    if pose not in POSE_MODES:
+        raise UserError(f"pose {pose!r}: expected one of {', '.join(POSE_MODES)}")
     model = OnnxModel(model_folder, provider=provider)
-    sources = [clip if isinstance(clip, Reader) else open_reader(str(clip)) for clip in clips]
     stop, counter = threading.Event(), _Counter()
-    source = looping_source(sources, seconds, stop, counter)
-    interval = sample_seconds or min(MAX_SAMPLE_SECONDS, max(0.5, seconds / 20.0))
+    replayed: ReplaySensor | None = None
+    if sensor is None:
+        sources = [clip if isinstance(clip, Reader) else open_reader(str(clip), pose=pose) for clip in clips]
+        source = looping_source(sources, seconds, stop, counter, speed)
+    else:
+        if len(clips) != 1:
+            raise UserError(f"a replayed sensor sends one clip, got {len(clips)}")
+        clip = clips[0] if isinstance(clips[0], Reader) else open_reader(str(clips[0]), pose="kinect")
+        sources = [clip]
+        replayed = ReplaySensor(clip, speed=speed, unplug_every=sensor.unplug_every, outage=sensor.outage)
+        source = sensor_source(replayed, seconds, counter)
+        if pose == "estimate" or (pose == "auto" and not recorded_bodies(clip)):
+            source = with_pose(source, "estimate")
+    wall_seconds = seconds / speed
+    interval = sample_seconds or min(MAX_SAMPLE_SECONDS, max(0.5, wall_seconds / 20.0))
     predictions = Predictions()
-    sampler = MemorySampler(interval).start()
+    sampler = MemorySampler(interval, lambda: counter.frames).start()
     predictions.started = time.perf_counter()
-    try:
-        errors = (
-            _run_gui(source, model, predictions, seconds, stop)
-            if gui
-            else _run_plain(source, model, predictions)
-        )
-    finally:
-        stop.set()
-        sampler.stop()
+    with LogCollector() as logged:
+        try:
+            errors = (
+                _run_gui(source, model, predictions, wall_seconds, stop, counter.ended)
+                if gui
+                else _run_plain(source, model, predictions)
+            )
+        finally:
+            stop.set()
+            sampler.stop()
     wall = time.perf_counter() - predictions.started
-    memory = memory_report(sampler.samples, wall, sampler.source)
-    latency = latency_report(predictions.times, predictions.latencies)
+    memory = memory_report(sampler.samples, wall, sampler.source, speed, sampler.frames)
+    latency = latency_report(predictions.times, predictions.latencies, LATENCY_SEGMENT / speed)
     return {
         "minutes": float(minutes),
+        "speed": float(speed),
         "seconds": round(wall, 2),
         "gui": gui,
         "model": str(model_folder),
         "provider": model.provider,
         "clips": [s.description for s in sources],
+        "bodies": _bodies(source, sources, replayed is not None),
         "frames_read": counter.frames,
         "loops": counter.loops,
         "timeline_seconds": round(counter.timeline, 2),
@@ -288,13 +233,25 @@ def run_soak(
         "frames_dropped": predictions.frames_dropped,
         "windows_skipped": predictions.windows_skipped,
         "errors": errors,
+        "log": logged.report(),
+        "sensor": None if replayed is None else replayed.report(),
         "memory": memory,
         "latency_ms": latency,
         "targets": {
             "memory_growth_beyond_noise": memory["growth_beyond_noise"],
+            "memory_day_under_10_mib": memory["day_under_limit"],
             "latency_p95_within_10_percent": latency["within_tolerance"],
         },
     }
+
+
+def _bodies(source: Reader, sources: Sequence[Reader], sensor: bool) -> list[str]:
+    """Where the bodies come from, per clip (`recordings.sources.bodies_from`'s words)."""
+    if sensor:
+        return [
+            bodies_from(source) if isinstance(source, EstimatedBodies) else "recorded, sent by the sensor"
+        ]
+    return [bodies_from(clip) for clip in sources]
 
 
 def _run_plain(source: Reader, model: OnnxModel, predictions: Predictions) -> list[str]:
@@ -306,9 +263,15 @@ def _run_plain(source: Reader, model: OnnxModel, predictions: Predictions) -> li
 
 
 def _run_gui(
-    source: Reader, model: OnnxModel, predictions: Predictions, seconds: float, stop: threading.Event
+    source: Reader,
+    model: OnnxModel,
+    predictions: Predictions,
+    seconds: float,
+    stop: threading.Event,
+    ended: threading.Event,
 ) -> list[str]:
-    """The real window (its session runs the capture and recognizer threads), for `seconds`."""
+    """The real window (its session runs the capture and recognizer threads) until the source has given
+    its last frame (`ended`), which should be about `seconds` from now; at most twice that and a minute."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PyQt5.QtCore import QEventLoop, QSettings, QTimer
     from PyQt5.QtWidgets import QApplication
@@ -326,9 +289,16 @@ def _run_gui(
             window.session.error.connect(errors.append)
             window.set_model(model)
             window.set_source(source)
-            loop = QEventLoop()
-            QTimer.singleShot(round(seconds * 1000), loop.quit)
+            loop, check, limit = QEventLoop(), QTimer(), 2.0 * seconds + 60.0
+            deadline = time.perf_counter() + limit
+            check.timeout.connect(lambda: (ended.is_set() or time.perf_counter() > deadline) and loop.quit())
+            check.start(100)
             loop.exec_()
+            check.stop()
+            if not ended.is_set():
+                errors.append(
+                    f"the source had not ended {limit:.0f} s into a run meant to last {seconds:.0f} s"
+                )
         finally:
             stop.set()
             window.close()
@@ -341,27 +311,6 @@ def _run_gui(
 # ---------------------------------------------------------------------------------------- command line
 
 
-def format_report(report: dict[str, Any]) -> str:
-    """A few lines for people; the JSON has everything."""
-    memory, latency = report["memory"], report["latency_ms"]
-
-    def ms(value: float | None) -> str:
-        return "n/a" if value is None else f"{value:.1f} ms"
-
-    lines = [
-        f"soak {report['seconds'] / 60:.1f} min {'with' if report['gui'] else 'without'} the window on "
-        f"{report['provider']}: {report['frames_read']} frames ({report['loops']} loops), "
-        f"{report['predictions']} predictions, {report['frames_dropped']} frames dropped, "
-        f"{report['windows_skipped']} windows skipped",
-        f"memory {memory['start_mb']} -> {memory['end_mb']} MiB (peak {memory['peak_mb']}), growth "
-        f"{memory['growth_mb_per_hour']} MiB/h after the warm-up, noise {memory['noise_mb']} MiB",
-        f"latency p95 {ms(latency['start']['p95'])} at the start, {ms(latency['end']['p95'])} at the end "
-        f"(p50 {ms(latency['start']['p50'])} -> {ms(latency['end']['p50'])})",
-    ]
-    lines += [f"error: {error}" for error in report["errors"]]
-    return "\n".join(lines)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m app.soak", description="Replay clips in a loop; report memory and latency over time."
@@ -369,13 +318,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "clips", nargs="*", help="clips or recordings (default: the demo clip, else 'synthetic')"
     )
-    parser.add_argument("--minutes", type=float, default=30.0, help="how long (default 30)")
+    parser.add_argument(
+        "--minutes", type=float, default=30.0, help="how long, in minutes of the source (default 30)"
+    )
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="replay this many times faster than real time (default 1)"
+    )
     parser.add_argument("--model", help="exported model folder (default: the bundled demo model)")
     parser.add_argument(
         "--provider", choices=["cpu", "cuda", "tensorrt", "directml"], help="execution provider"
     )
     parser.add_argument(
         "--gui", action="store_true", help="run the window too (offscreen unless a display is set)"
+    )
+    parser.add_argument(
+        "--sensor", action="store_true", help="send the clip through a replayed Kinect v2 that is unplugged "
+        "and plugged back in (app.soak_sensor), read by the app's KinectSource",
+    )  # fmt: skip
+    parser.add_argument(
+        "--unplug-every", type=float, default=UNPLUG_EVERY / 60.0, metavar="MINUTES",
+        help=f"with --sensor: minutes of the source between disconnects (default {UNPLUG_EVERY / 60:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--outage", type=float, default=OUTAGE, metavar="SECONDS",
+        help=f"with --sensor: seconds of the source it stays unplugged (default {OUTAGE:g})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pose",
+        choices=POSE_MODES,
+        default="auto",
+        help="where bodies come from, as `sta-hands run` takes it",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     return parser
@@ -397,7 +369,14 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     from app.runtime import default_model_folder
 
     model = args.model or default_model_folder()
-    report = run_soak(args.minutes, model, args.clips or _default_clips(), args.gui, provider=args.provider)
+    for name, value in (("--speed", args.speed), ("--unplug-every", args.unplug_every)):
+        if not value > 0:  # NaN included
+            raise UserError(f"{name} {value}: expected a positive number")
+    sensor = SensorPlan(args.unplug_every * 60.0, args.outage) if args.sensor else None
+    report = run_soak(
+        args.minutes, model, args.clips or _default_clips(), args.gui,
+        provider=args.provider, speed=args.speed, sensor=sensor, pose=args.pose,
+    )  # fmt: skip
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     out(format_report(report))
