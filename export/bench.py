@@ -27,6 +27,7 @@ Models are exported with random weights at the paper's head sizes: speed does no
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
@@ -48,6 +49,7 @@ from app.glimpse_engine import cpu_flags
 from app.hand_glimpses import STILL_CROP_THRESHOLD
 from app.recognizer import StreamRecognizer, classify_window
 from app.runtime import OnnxModel
+from export.bench_attempts import attempt, failed, not_measured
 from export.bench_head import (
     bench_head,
     bench_openvino,
@@ -202,61 +204,88 @@ def run_bench(
         "theoretical_peak_gflops": facts["theoretical_peak_gflops"],
         "backbones": {},
     }
-    ceiling = measure_ceiling(matmul_sizes, min_seconds / 2)
-    report["memory_read_gbs"] = memory_read_gbs(min_seconds)
-    report["startup"] = measure_startup()
-    report["startup_s"] = report["startup"]["startup_s"]  # the first full window on screen
-    report["first_guess_s"] = report["startup"]["first_guess_s"]  # the first partial window
-    report["glimpse_engine"] = glimpse_engine_choice()
-    report["int8_form"] = default_int8_form(cpu_flags()).name  # what quantize_int8 writes here
+    errors: dict[str, str] = report.setdefault("errors", {})  # {figure: error}: see export.bench_attempts
+    first = attempt(errors, "ceiling at the start", measure_ceiling, matmul_sizes, min_seconds / 2)
+    report["memory_read_gbs"] = attempt(errors, "memory_read_gbs", memory_read_gbs, min_seconds)
+    report["startup"] = attempt(errors, "startup", measure_startup)
+    report["startup_s"] = report["startup"].get("startup_s")  # the first full window on screen
+    report["first_guess_s"] = report["startup"].get("first_guess_s")  # the first partial window
+    report["glimpse_engine"] = attempt(errors, "glimpse_engine", glimpse_engine_choice)
+    report["int8_form"] = attempt(errors, "int8_form", lambda: default_int8_form(cpu_flags()).name)
     with tempfile.TemporaryDirectory(prefix="sta-hands-bench-") as tmp:
         clip = bench_clip(Path(tmp) / "clip", frames=clip_frames)
         for name, size in backbones:
-            folder = Path(tmp) / f"{name}-{size}"
-            head, backbone = _export_random(name, size, folder)
-            int8 = quantize_int8(
-                folder, Path(f"{folder}-int8"), calibration_crops(clip, backbone.spec, count=32)
-            )
-            flops = flops_per_crop(backbone)
-            glimpse: dict[str, Any] = {
-                "gflop_per_crop": flops / 1e9,
-                "pytorch": bench_glimpse(_torch_call(backbone), size, flops, min_seconds),
-            }
-            entry = {"backbone": name, "input_size": size, "glimpse": glimpse}
-            unsplit = unsplit_head_file(head, Path(tmp))
-            for suffix, path in (("", folder), ("_int8", int8)):  # every figure from its own folder
-                model = OnnxModel(path, provider=None)
-                report["provider"] = model.provider
-                glimpse["onnxruntime" + suffix] = bench_glimpse(
-                    model.glimpse_features, size, flops, min_seconds
-                )
-                entry["openvino" + suffix] = bench_openvino(
-                    path, lambda run, s=size, f=flops: bench_glimpse(run, s, f, min_seconds)
-                )
-                entry["head_ms" + suffix] = bench_head(
-                    model, head, seconds_per_call, min_seconds, report["memory_read_gbs"], unsplit
-                )
-                entry["stream_vs_recompute" + suffix] = bench_stream(model, clip)["speedup"]
-                entry["end_to_end" + suffix] = replay_in_fresh_process(path, clip)
-                # as a camera's frames would be: still hands reuse their features (`app.hand_glimpses`)
-                entry["end_to_end_live" + suffix] = replay_in_fresh_process(path, clip, STILL_CROP_THRESHOLD)
-                entry["gui" + suffix] = measure_gui_latency(path, clip, gui_seconds)
-                entry["gui_latency_ms_p95" + suffix] = entry["gui" + suffix]["gui_latency_ms_p95"]
-            report["backbones"][f"{name}@{size}"] = entry
-        report["pose_estimation"] = bench_pose_estimation(Path(tmp) / "-".join(map(str, backbones[0])))
-    ceiling = measure_ceiling(matmul_sizes, min_seconds / 2, earlier=ceiling)  # at the end too
-    report.update(ceiling)
+            key = f"{name}@{size}"
+            figures = (name, size, Path(tmp), clip, report, min_seconds, gui_seconds)
+            report["backbones"][key] = attempt(errors, key, _bench_backbone, *figures)
+        first_folder = Path(tmp) / "-".join(map(str, backbones[0])) if backbones else None
+        report["pose_estimation"] = (
+            attempt(errors, "pose_estimation", bench_pose_estimation, first_folder)
+            if first_folder is not None and first_folder.is_dir()
+            else {"skipped": "no backbone folder was exported in this run"}
+        )
+    earlier = None if failed(first) else first
+    last = attempt(
+        errors, "ceiling at the end", measure_ceiling, matmul_sizes, min_seconds / 2, earlier=earlier
+    )
+    report.update(last if not failed(last) else {"ceiling": last})  # measured at the start and at the end
     report["machine"]["load_average_at_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
-    for entry in report["backbones"].values():
-        add_shares(entry["glimpse"], report["ceiling_gflops"], report["ceiling_int8_gops"])
+    if "ceiling_gflops" in report:
+        for entry in report["backbones"].values():
+            if not failed(entry):
+                add_shares(entry["glimpse"], report["ceiling_gflops"], report["ceiling_int8_gops"])
     return report
+
+
+def _bench_backbone(
+    name: str,
+    size: int,
+    tmp: Path,
+    clip: Path,
+    report: dict[str, Any],
+    min_seconds: float,
+    gui_seconds: float,
+) -> dict[str, Any]:
+    """One backbone's figures (export, float32 and int8 folders); each figure that fails is recorded in
+    `report["errors"]` and the others are still measured."""
+    take = functools.partial(attempt, report["errors"])  # take(figure, measure, *args)
+    folder, key = tmp / f"{name}-{size}", f"{name}@{size}"
+    head, backbone = _export_random(name, size, folder)
+    int8 = quantize_int8(folder, Path(f"{folder}-int8"), calibration_crops(clip, backbone.spec, count=32))
+    flops = flops_per_crop(backbone)
+    pytorch = take(f"{key} pytorch", bench_glimpse, _torch_call(backbone), size, flops, min_seconds)
+    glimpse: dict[str, Any] = {"gflop_per_crop": flops / 1e9, "pytorch": pytorch}
+    entry = {"backbone": name, "input_size": size, "glimpse": glimpse}
+    unsplit = unsplit_head_file(head, tmp)
+    memory = float("nan") if failed(report["memory_read_gbs"]) else report["memory_read_gbs"]
+    for suffix, path in (("", folder), ("_int8", int8)):  # every figure from its own folder
+        model = OnnxModel(path, provider=None)
+        report["provider"] = model.provider
+        figure = f"{key}{suffix}"
+        run = model.glimpse_features
+        glimpse["onnxruntime" + suffix] = take(
+            f"{figure} onnxruntime", bench_glimpse, run, size, flops, min_seconds
+        )
+        timed = functools.partial(bench_glimpse, size=size, flops=flops, min_seconds=min_seconds)
+        entry["openvino" + suffix] = take(f"{figure} openvino", bench_openvino, path, timed)
+        head_ms = (model, head, seconds_per_call, min_seconds, memory, unsplit)
+        entry["head_ms" + suffix] = take(f"{figure} head", bench_head, *head_ms)
+        stream = take(f"{figure} stream", bench_stream, model, clip)
+        entry["stream_vs_recompute" + suffix] = stream if failed(stream) else stream["speedup"]
+        entry["end_to_end" + suffix] = take(f"{figure} end_to_end", replay_in_fresh_process, path, clip)
+        # as a camera's frames would be: still hands reuse their features (`app.hand_glimpses`)
+        live = (path, clip, STILL_CROP_THRESHOLD)
+        entry["end_to_end_live" + suffix] = take(f"{figure} end_to_end_live", replay_in_fresh_process, *live)
+        gui = take(f"{figure} gui", measure_gui_latency, path, clip, gui_seconds)
+        entry["gui" + suffix], entry["gui_latency_ms_p95" + suffix] = gui, gui.get("gui_latency_ms_p95")
+    return entry
 
 
 def format_report(report: dict[str, Any]) -> str:
     """A markdown table of the report, for the README: ratios within the run first, then absolutes."""
-    machine, engines = report["machine"], report["matmul_gflops"]
+    machine, engines = report["machine"], report.get("matmul_gflops", {})
     peak, load = report.get("theoretical_peak_gflops"), machine.get("load_average_at_start")
-    above = peak is not None and report["ceiling_gflops"] > peak
+    above = peak is not None and report.get("ceiling_gflops", 0.0) > peak
     lines = [
         f"Machine: {machine.get('cpu_model', '?')}, {machine.get('physical_cores', '?')} cores, "
         f"{' '.join(machine.get('vector_extensions', []))}; {machine['platform']}; "
@@ -267,7 +296,9 @@ def format_report(report: dict[str, Any]) -> str:
             else "."
         ),
         "",
-        f"Ceiling: {report['ceiling_gflops']:.1f} GFLOP/s, the best float32 matrix product in this run ("
+        f"Ceiling: {not_measured(report.get('ceiling'))}."
+        if "ceiling_gflops" not in report
+        else f"Ceiling: {report['ceiling_gflops']:.1f} GFLOP/s, the best float32 matrix product in this run ("
         + ", ".join(
             f"{engine} {rate:.1f} at {report['matmul_best_setting'][engine]}"
             for engine, rate in engines.items()
@@ -289,10 +320,19 @@ def format_report(report: dict[str, Any]) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for key, entry in report["backbones"].items():
+        if failed(entry):
+            lines.append(f"| {key} | {not_measured(entry)} |")
+            continue
         pt = entry["glimpse"]["pytorch"]
         for suffix in ("", "_int8"):
             ort, e2e = entry["glimpse"]["onnxruntime" + suffix], entry["end_to_end" + suffix]
             head = entry["head_ms" + suffix]
+            missing = [f for f in (pt, ort, e2e, head, entry["stream_vs_recompute" + suffix]) if failed(f)]
+            if missing or "share_of_ceiling" not in ort:
+                lines.append(
+                    f"| {key}{' int8' if suffix else ''} | {not_measured(missing[0] if missing else None)} |"
+                )
+                continue
             lines.append(
                 f"| {key}{' int8' if suffix else ''} "
                 f"| {ort['share_of_ceiling']:.0%} ({pt['share_of_ceiling']:.0%}) "
@@ -305,8 +345,14 @@ def format_report(report: dict[str, Any]) -> str:
     lines += ["", "int8 rows: share of the int8 ceiling; PyTorch is float32 eager throughout."]
     lines += ["", format_live(report)]
     lines += ["", format_head(report)]
-    if "pose_estimation" in report:
-        lines += ["", format_pose(report["pose_estimation"])]
+    pose = report.get("pose_estimation")
+    if pose is not None:
+        lines += ["", f"Pose estimation: {not_measured(pose)}." if failed(pose) else format_pose(pose)]
+    if report.get("errors"):
+        lines += [
+            "",
+            "Not measured in this run: " + "; ".join(f"{k}: {v}" for k, v in report["errors"].items()),
+        ]
     return "\n".join(lines)
 
 
@@ -318,8 +364,12 @@ def format_live(report: dict[str, Any]) -> str:
     ]
     for key, entry in report["backbones"].items():
         for suffix in ("", "_int8"):
-            every, live = entry["end_to_end" + suffix], entry.get("end_to_end_live" + suffix)
-            if live is None:
+            every, live = (
+                (None, None)
+                if failed(entry)
+                else (entry["end_to_end" + suffix], entry.get("end_to_end_live" + suffix))
+            )
+            if live is None or failed(live) or failed(every):
                 continue
             total = max(1, live["crops_computed"] + live["crops_reused"])
             lines.append(

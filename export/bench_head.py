@@ -24,6 +24,7 @@ from onnx import numpy_helper
 
 from app.glimpse_engine import OpenVinoGlimpse, choose_engine, cpu_flags, openvino_failure, openvino_installed
 from app.runtime import OnnxModel, open_session
+from export.bench_attempts import failed, not_measured
 from export.onnx import example_head_inputs, export_unsplit_head
 from models.two_stream import INPUT_NAMES, TwoStreamModel
 from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE, HEAD_OUTPUTS
@@ -112,9 +113,10 @@ def unsplit_head_file(head: TwoStreamModel, folder: Path) -> Path:
 
 def format_head(report: dict[str, Any]) -> str:
     """The head, startup and on-screen latency lines of the README's speed section."""
+    memory = report.get("memory_read_gbs")
     lines = [
         f"Head (one prediction, batch 1) against its weights streamed once from memory "
-        f"({report.get('memory_read_gbs', float('nan')):.1f} GB/s measured):",
+        f"({_number(None if failed(memory) else memory, 1)} GB/s measured):",
         "",
         "| backbone | head ms ORT | x memory time | unsplit head ms ORT | split speedup | PyTorch ms "
         "| weights MB | projection ms per new frame | GUI p95 ms (p50) | drawn fps / source fps |",
@@ -122,10 +124,10 @@ def format_head(report: dict[str, Any]) -> str:
     ]
     for key, entry in report["backbones"].items():
         for suffix in ("", "_int8"):
-            head = entry.get("head_ms" + suffix)
-            if head is None:
+            head = None if failed(entry) else entry.get("head_ms" + suffix)
+            if head is None or failed(head):
                 continue
-            gui = entry.get("gui" + suffix) or {}
+            gui = entry.get("gui" + suffix) or {}  # {"error": ...} where it failed: its figures say –
             unsplit = head.get("onnxruntime_unsplit")
             p95, p50 = gui.get("gui_latency_ms_p95"), gui.get("gui_latency_ms_p50")
             lines.append(
@@ -136,9 +138,12 @@ def format_head(report: dict[str, Any]) -> str:
                 f"| {_number(gui.get('display_fps'), 1)} / {_number(gui.get('source_fps'), 0)} |"
             )
     choice, engines = report.get("glimpse_engine"), []
+    choice = None if failed(choice) else choice
     for key, entry in report["backbones"].items():
         for suffix in ("", "_int8"):
             rows = entry.get("openvino" + suffix) or {}
+            if failed(entry) or failed(rows):
+                rows = {"skipped": not_measured(entry if failed(entry) else rows)}
             ort = entry.get("glimpse", {}).get("onnxruntime" + suffix, {}).get("crops_per_s")
             cells = [
                 f"{k.removeprefix('openvino_')} {v['crops_per_s']:.1f}"
@@ -155,7 +160,9 @@ def format_head(report: dict[str, Any]) -> str:
             f"Glimpse engine: {choice['engine']} ({choice['reason']}). Crops/s: " + "; ".join(engines) + ".",
         ]
     startup = report.get("startup")
-    if startup:
+    if failed(startup):
+        lines += ["", f"Startup: {not_measured(startup)}."]
+    elif startup:
         lines += [
             "",
             f"Startup: `sta-hands demo` to its first full-window prediction on screen "
