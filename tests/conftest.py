@@ -29,19 +29,25 @@ def export_random_model(
     rgb: tuple[int, int, int] = (24, 16, 8),
     pose_hidden: int = 16,
     spread: float | None = 0.2,
+    image_glimpse: bool = True,
 ):
     """Export a model with random weights (seed 0) to `folder`: EfficientNet-Lite0 at `input_size` px
-    with its own initialisation, `rgb` = (GRU, spatial, temporal) units; `spread`: every weight drawn
-    from N(0, spread) (attention away from uniform), None: PyTorch's initialisation. Its backbone spec."""
+    with its own initialisation, its batch norms set on image-like crops unless `image_glimpse` is False
+    (features that depend on the crop: `tests.image_glimpse`), `rgb` = (GRU, spatial, temporal) units;
+    `spread`: every head weight drawn from N(0, spread) (attention away from uniform), None: PyTorch's
+    initialisation. Its backbone spec."""
     import torch
 
     from export.onnx import ExportMetadata, export_model
     from models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
     from models.glimpse import build_backbone
     from models.two_stream import TwoStreamModel
+    from tests.image_glimpse import normalise_batch_norms
 
     torch.manual_seed(0)
     backbone = build_backbone("efficientnet_lite0", input_size=input_size, pretrained=False)
+    if image_glimpse:
+        normalise_batch_norms(backbone)
     config = ModelConfig(
         num_classes=classes,
         feature_dim=backbone.spec.feature_dim,

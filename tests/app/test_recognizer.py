@@ -12,7 +12,7 @@ from app.recognizer import GlimpseCache, Prediction, RecognizerThread, StreamRec
 from app.ring import FrameRing
 from app.runtime import OnnxModel
 from recordings.frame import Frame
-from recordings.inputs import time_window_indices
+from recordings.inputs import glimpse_batch, time_window_indices, window_inputs
 from tests.app.conftest import FakeModel, gui_frame, moving_frames
 
 
@@ -159,6 +159,34 @@ def test_the_crops_are_the_ones_the_model_read(tiny_model_folder) -> None:
     right = window[5].bodies[0].color_px[11]
     np.testing.assert_array_equal(prediction.crops[5, 1], crop_at(window[5].image, right))
     assert not prediction.crops.flags.writeable and not prediction.spatial_attention.flags.writeable
+
+
+def test_each_slot_reads_its_own_hands_crop_and_the_test_model_can_tell(tiny_model_folder) -> None:
+    """The logits are the head's on the glimpses of the crops the prediction shows (checked against the
+    image above), slot by slot; and the test model's glimpses depend on the image enough that a wrong
+    hand, a wrong person or a crop a frame old moves its logits far beyond the tests' tolerances."""
+    model = OnnxModel(tiny_model_folder)
+    info = model.info
+    frames = [gui_frame(i, 40) for i in range(40)]  # two people: four hands, each its own colour
+    prediction = _stream(model, frames)[-1]  # most glimpses from the cache
+    assert prediction.crops is not None and prediction.hand_mask.all()
+    mask = prediction.hand_mask
+    pose = window_inputs([frames[i] for i in prediction.frame_indices], prediction.body_ids).pose
+
+    def logits(crops: np.ndarray) -> np.ndarray:
+        flat = crops.reshape(-1, *crops.shape[2:])
+        batch = glimpse_batch(flat, info.glimpse_input_size, info.mean, info.std)
+        values = model.head_features(batch).reshape(*crops.shape[:2], -1) * mask[..., None]
+        return model.run_head_projected(values[None], mask[None], pose[None])["logits"][0]
+
+    np.testing.assert_allclose(prediction.logits, logits(prediction.crops), atol=1e-4)
+    wrong = {
+        "hands swapped": prediction.crops[:, [1, 0, 2, 3]],
+        "people swapped": prediction.crops[:, [2, 3, 0, 1]],
+        "a frame old": np.concatenate([prediction.crops[:1], prediction.crops[:-1]]),
+    }
+    for name, crops in wrong.items():
+        assert np.abs(logits(crops) - prediction.logits).max() > 1e-2, name
 
 
 def test_no_body_in_the_window_gives_no_class(tiny_model_folder) -> None:

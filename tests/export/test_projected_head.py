@@ -29,6 +29,7 @@ from recordings.onnx_contract import (  # noqa: E402
     PROJECTION_FILE,
 )
 from tests.app.conftest import moving_frames  # noqa: E402
+from tests.image_glimpse import normalise_batch_norms  # noqa: E402
 from tests.models.conftest import NUM_CLASSES, make_inputs, randomise_attention, tiny_config  # noqa: E402
 
 SPLIT_MODES = [
@@ -100,8 +101,11 @@ def test_concat_has_no_per_hand_projection() -> None:
 
 @pytest.fixture(scope="module")
 def backbone():
+    """A random backbone whose features depend on the crop (`tests.image_glimpse`)."""
     torch.manual_seed(0)
-    return build_backbone("efficientnet_lite0", input_size=32, pretrained=False)
+    network = build_backbone("efficientnet_lite0", input_size=32, pretrained=False)
+    normalise_batch_norms(network)
+    return network
 
 
 def _export(model: TwoStreamModel, backbone, folder: Path, split: bool = True) -> OnnxModel:
