@@ -111,6 +111,17 @@ class PluginModel:
         pose = window_inputs([frames[i] for i in picked], body_ids).pose
         return self.pose.run(joints_input(pose))["logits"][0, self.columns]
 
+    @property
+    def head_feature_dim(self) -> int:
+        """The RGB stream's, as `app.runtime.OnnxModel` (evaluation's faithfulness reads the head)."""
+        return self.two_stream.head_feature_dim
+
+    def run_head_projected(
+        self, head_features: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """head.onnx's outputs (its `rgb_logits` are the RGB stream's; its Deep GRU is not this model's)."""
+        return self.two_stream.run_head_projected(head_features, hand_mask, pose)
+
     def window_classifier(self, still_threshold: float = 0.0) -> PluginWindows:
         return PluginWindows(self, still_threshold)
 

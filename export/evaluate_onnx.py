@@ -81,7 +81,7 @@ def evaluate_clip(model: Model, clip: ClipRef, views: int = VIEWS, seed: int = S
             head_inputs.append(_head_inputs(model, frames, indices, classify.cache, prediction))
             values |= {"spatial_attention": prediction.spatial_attention, "hand_mask": prediction.hand_mask}
         if clip.synthetic:
-            window = [frames[int(i)] for i in indices]
+            window = [frames[int(i)] for i in prediction.frame_indices]  # what the attention is over
             inputs = window_inputs(window)  # the slot order the app gives this window
             values["active_hands"] = active_hands(clip, window, inputs.body_ids)
             values["pose"] = inputs.pose  # for the attention baselines (`models.evaluate`)
@@ -104,9 +104,10 @@ def _head_inputs(
 ) -> tuple[np.ndarray, ...]:
     """What the head read for `prediction`'s window (its glimpses, from `cache`, which the prediction
     filled) and the attention it gave: features T x 4 x P, hand mask T x 4, pose T x 150, attention T x 4."""
-    inputs = window_inputs([frames[int(i)] for i in indices], prediction.body_ids)
+    read = prediction.frame_indices  # `indices`, or a plugin model's RGB stream's own window within them
+    inputs = window_inputs([frames[int(i)] for i in read], prediction.body_ids)
     glimpses = gather_hand_glimpses(
-        [int(i) for i in indices], inputs, model.head_feature_dim, _no_new_crop, cache
+        [int(i) for i in read], inputs, model.head_feature_dim, _no_new_crop, cache
     )
     return glimpses.values, inputs.hand_mask, inputs.pose, prediction.spatial_attention
 

@@ -153,3 +153,19 @@ def test_the_outer_window_spans_both_streams_on_the_finer_grid() -> None:
     assert outer_window([(20, 1.8), (60, 2.0)]) == (60, 2.0)
     length, seconds = outer_window([(20, 3.8), (60, 2.0)])  # 3.8 s, at least 29.5 steps a second
     assert (length, seconds) == (114, 3.8) and 3.8 / (length - 1) <= 2.0 / 59 < 3.8 / (length - 2)
+
+
+def test_evaluate_scores_both_streams_and_the_rgb_stream_s_attention_on_its_window(plugin_folder, tmp_path):
+    """`evaluate --model` on a plugin folder: each stream scored, the fused logits their sum, and the
+    attention score and faithfulness drops of the RGB stream over its own window (a synthetic clip)."""
+    from export.evaluate_onnx import evaluate_clip
+    from models.data import ClipRef
+    from recordings.synthetic import ClipSpec, generate_dataset
+
+    spec = ClipSpec(index=0, seed=1, class_index=0, performer=1, frames=90)
+    generate_dataset(tmp_path, [spec], workers=1, progress=False)
+    stem = next(tmp_path.glob("*.jsonl")).with_suffix("")
+    clip = ClipRef(name=stem.name, stem=stem, kind="recording", label=0, sample=None, synthetic=True)
+    outcome = evaluate_clip(open_model(plugin_folder), clip, views=2)
+    assert set(outcome.logits) == {"fused", "pose", "rgb"}
+    assert outcome.attention is not None and outcome.faithfulness is not None
