@@ -199,9 +199,12 @@ def draw_joint_relevance(
             cv2.circle(image, _point(px[joint]), radius, bgr(attention_colour(weight)), -1, cv2.LINE_AA)
 
 
-def draw_hand_boxes(image: np.ndarray, hands: Sequence[HandView], scale: float, unit: int = 1) -> None:
+def draw_hand_boxes(
+    image: np.ndarray, hands: Sequence[HandView], scale: float, unit: int = 1, word: str = ""
+) -> None:
     """Around each present hand the square its crop is cut from (`HandView.box`), in the image scaled by
-    `scale`; the most attended one on top, labelled with its weight."""
+    `scale`; the most attended one on top, labelled with its weight (and `word`, e.g. "relevance", where
+    the weight is not the paper's attention)."""
     present = sorted((h for h in hands if h.centre is not None), key=lambda h: h.weight)
     present = [h for h in present if _drawable(np.array([h.centre], dtype=np.float64) * scale, image)[0]]
     for rank, hand in enumerate(present):
@@ -214,7 +217,7 @@ def draw_hand_boxes(image: np.ndarray, hands: Sequence[HandView], scale: float, 
             image, top_left, bottom_right, colour, attention_thickness(hand.weight, unit), cv2.LINE_AA
         )
         if rank == len(present) - 1 and hand.weight > 0:
-            _label(image, f"{HAND_SHORT_NAMES[hand.slot]} {hand.weight:.0%}", top_left, colour, unit)
+            _label(image, f"{HAND_SHORT_NAMES[hand.slot]} {hand.weight:.0%}{word}", top_left, colour, unit)
 
 
 def render_overlay(
@@ -238,7 +241,8 @@ def render_overlay(
         draw_skeleton(image, body, scale, _OTHER_BODY if slot is None else BODY_COLOURS[slot], unit)
         if relevance is not None and slot is not None:
             draw_joint_relevance(image, body, scale, relevance[slot], unit)
-    draw_hand_boxes(image, frame_hands(frame, prediction), scale, unit)
+    word = "" if prediction is None or prediction.explanation == "attention" else f" {prediction.explanation}"
+    draw_hand_boxes(image, frame_hands(frame, prediction), scale, unit, word)
     return image
 
 

@@ -133,6 +133,9 @@ class TopClasses(QWidget):
             for row in self.rows:
                 row.set_class("", 0.0, 0.0, 0.0, False)
             return
+        two_streams = "rgb" in prediction.model_streams  # a pose-only model has no streams to show apart
+        self.streams.setVisible(two_streams)
+        self._set_streams_visible(two_streams and self.streams.isChecked())
         top = prediction.top(TOP_K)
         name, probability = top[0]
         unsure = self.threshold is not None and probability < self.threshold

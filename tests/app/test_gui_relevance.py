@@ -149,3 +149,15 @@ def test_the_models_menu_lists_the_bundled_and_the_taught_models(
     assert {"demo", "shiftgcn-ntu120-xsub", "shiftgcn-ntu60-xsub"} <= {f.name for f in groups["Bundled"]}
     assert [f.name for f in groups["Taught"]] == ["taught 2026-12-07 101500"]
     assert "taught 2026-12-07 101500" in entries and "demo" in entries
+
+
+def test_a_pose_only_model_offers_no_streams_to_show_apart(qtbot, pose_model) -> None:
+    from app.gui.top_classes import TopClasses
+
+    top = TopClasses()
+    qtbot.addWidget(top)
+    top.show()
+    top.streams.setChecked(True)
+    top.display(_prediction(pose_model, _skeleton_only()))
+    assert not top.streams.isVisible()
+    assert not any(row.pose_bar.isVisible() or row.rgb_bar.isVisible() for row in top.rows)
