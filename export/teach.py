@@ -9,7 +9,8 @@ laptop CPU (issue 13). The GUI's Teach panel runs this command as a subprocess a
   `EXAMPLES/teach.json`: ``{"not_hand_specific": ["clap", ...]}``, the actions that may also be learnt
   from mirrored examples). Nothing is written into EXAMPLES.
 - MODEL: new, an empty folder, or a model folder that teach wrote (its head.onnx carries the `teach`
-  metadata) holding nothing but the model's files (`MODEL_FILES`): only such a folder is replaced. Any
+  metadata) holding nothing but the model's files and the faithfulness figures `evaluate
+  --save-faithfulness` wrote of it (`REPLACED_FILES`): only such a folder is replaced. Any
   other (a file the user keeps there, a subfolder, a model that teach did not write), MODEL inside
   EXAMPLES and EXAMPLES inside MODEL are refused with one line before anything runs, and checked again
   before the new model takes MODEL's place: teach never deletes what it did not write.
@@ -54,6 +55,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from app.faithfulness_note import FAITHFULNESS_FILE
 from app.runtime import OnnxModel, default_model_folder
 from export.onnx_metadata import read_metadata, write_metadata
 from export.teach_base import base_config, base_weights_for
@@ -68,6 +70,7 @@ EXPORT_SECONDS = 10.0  # kept for the export when --seconds-budget ends training
 TEACH_KEY = "teach"
 STALE_STAGING_S = 3600.0
 MODEL_FILES = frozenset({GLIMPSE_FILE, PROJECTION_FILE, HEAD_FILE})  # what write_model may leave in MODEL
+REPLACED_FILES = MODEL_FILES | {FAITHFULNESS_FILE}  # the old model's figures go with it
 
 
 class Progress:
@@ -234,7 +237,9 @@ def _check_replaceable(out: Path) -> None:
     docstring); otherwise one line saying what teach would have deleted."""
     if not out.exists() and not out.is_symlink():
         return
-    if out.is_symlink() or not out.is_dir():
+    if out.is_symlink():
+        raise TeachInputError(f"{out}: a link; give the folder it points to, or another --out")
+    if not out.is_dir():
         raise TeachInputError(f"{out}: exists and is not a folder; choose another --out")
     if not any(out.iterdir()):
         return
@@ -256,10 +261,10 @@ def _check_replaceable(out: Path) -> None:
 
 
 def _not_written_by_teach(folder: Path) -> list[str]:
-    """The names in `folder` that are not plain model files as `write_model` writes them."""
+    """The names in `folder` that are not plain files of those `REPLACED_FILES` names."""
     return [
         path.name for path in folder.iterdir()
-        if path.name not in MODEL_FILES or path.is_symlink() or not path.is_file()
+        if path.name not in REPLACED_FILES or path.is_symlink() or not path.is_file()
     ]  # fmt: skip
 
 

@@ -362,6 +362,7 @@ def test_a_model_that_teach_wrote_is_replaced_and_others_staging_kept(taught: di
 
     model = tmp_path / "model"
     shutil.copytree(taught["out"], model)
+    (model / "faithfulness.json").write_text("{}")  # evaluate --save-faithfulness: the old model's figures
     old_record = json.loads(OnnxModel(model).head.get_modelmeta().custom_metadata_map["teach"])
     stale, foreign = tmp_path / ".model.teach-1-2", tmp_path / ".model.old-mine"
     for folder, name in ((stale, "head.onnx"), (foreign, "diary.txt")):  # killed runs', and a user's
@@ -373,7 +374,20 @@ def test_a_model_that_teach_wrote_is_replaced_and_others_staging_kept(taught: di
     record = json.loads(OnnxModel(model).head.get_modelmeta().custom_metadata_map["teach"])
     assert record["trained_at"] != old_record["trained_at"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".model.old-mine", "model"]
-    assert (foreign / "diary.txt").read_text() == "x"
+    assert (foreign / "diary.txt").read_text() == "x" and not (model / "faithfulness.json").exists()
+
+
+def test_a_file_or_a_link_as_the_model_folder_is_refused(taught: dict, tmp_path: Path) -> None:
+    from export.teach import _check_out
+    from export.teach_examples import TeachInputError
+
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "link").symlink_to(taught["out"], target_is_directory=True)
+    with pytest.raises(TeachInputError, match="exists and is not a folder"):
+        _check_out(tmp_path / "notes.txt", taught["examples"])
+    with pytest.raises(TeachInputError, match="a link"):
+        _check_out(tmp_path / "link", taught["examples"])
+    assert (tmp_path / "notes.txt").read_text() == "mine" and (tmp_path / "link").is_symlink()
 
 
 def test_a_file_put_in_the_model_folder_while_it_trains_is_kept(taught: dict, tmp_path: Path) -> None:
