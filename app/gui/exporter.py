@@ -18,9 +18,9 @@ from PyQt5.QtCore import QObject, pyqtBoundSignal, pyqtSignal
 from PyQt5.QtWidgets import QProgressBar
 
 from app.gui.drawing import render_annotated
+from app.model import Model
 from app.recognizer import Prediction, StreamRecognizer
 from app.replay import replay
-from app.runtime import OnnxModel
 from app.worker import Worker
 from recordings.errors import UserError
 from recordings.reader import Reader
@@ -32,7 +32,7 @@ EXPORT_WIDTH = 960
 
 def export_annotated_video(
     source: Reader,
-    model: OnnxModel | None,
+    model: Model | None,
     path: str | Path,
     *,
     width: int = EXPORT_WIDTH,
@@ -78,7 +78,7 @@ class ExportThread(Worker):
     def __init__(
         self,
         source: Reader,
-        model: OnnxModel | None,
+        model: Model | None,
         path: str | Path,
         *,
         on_progress: Callable[[int, int | None], None],
@@ -129,7 +129,7 @@ class VideoExport(QObject):
     def running(self) -> bool:
         return self.thread is not None and self.thread.running
 
-    def start(self, source: Reader, model: OnnxModel | None, path: str | Path) -> None:
+    def start(self, source: Reader, model: Model | None, path: str | Path) -> None:
         """Export in a worker thread; `finished` or `failed` follows. The caller checks `running` first."""
         self.progress.setValue(0)
         self.progress.show()

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from itertools import islice
 
 from app.gui.frame_cache import FrameCache
+from app.model import Model
 from app.recognizer import Prediction, StreamRecognizer
 from app.replay import replay
-from app.runtime import OnnxModel
 from recordings.frame import Frame
 from recordings.reader import Reader
 
@@ -30,7 +30,7 @@ class Recomputed:
 
 def recompute(
     source: Reader,
-    model: OnnxModel | None,
+    model: Model | None,
     cache: FrameCache,
     index: int,
     resume: bool,
