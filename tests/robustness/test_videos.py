@@ -255,7 +255,8 @@ def test_a_damaged_video_gives_a_clear_message_or_what_is_readable(
         assert code == 1 and expect.stopped in summary["error"]
         return
     assert code == 0 and summary["error"] is None, summary
-    assert summary["frames_read"] > 0 and summary["windows_classified"] >= 1
+    windows = summary["windows_classified"] + summary["windows_no_person"]  # no one found in a bare video
+    assert summary["frames_read"] > 0 and windows >= 1
     if expect.warning is not None:
         assert expect.warning in caplog.text
         assert summary["frames_read"] < 103
