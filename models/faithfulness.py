@@ -4,9 +4,10 @@ what it does not?
 STA-Hands (`hand_removal_drops`): in each window, at every step where two or more hands are present,
 the most-attended present hand is given what an absent hand gets (its glimpse zero and its mask 0, so
 the attention's softmax leaves it out); in a second copy of the window, the least-attended present hand
-instead. The drop is the RGB stream's probability of the class it predicted on the whole window less its
-probability of that class on the copy. Windows without a step with two present hands are not counted
-(there is nothing to choose between).
+instead (a step whose present hands all have the same attention is left as it is). The drop is the RGB
+stream's probability of the class it predicted on the whole window less its probability of that class
+on the copy. Windows without a step with two present hands told apart are not counted (there is
+nothing to choose between).
 
 The report (`faithfulness_report`, `models.evaluate`'s `faithfulness`): `removed` (what was taken away:
 "hands"), `stream` ("rgb"), `windows` counted, `attended_drop_larger` (the share of windows where
@@ -50,9 +51,12 @@ class FaithfulnessTally:
 
 def removal_masks(spatial: np.ndarray, hand_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """B x T x 4 spatial attention and hand mask -> (most, least): B x T x 4 bool, at each step with two
-    or more present hands the most- and the least-attended present hand (all False elsewhere)."""
+    or more present hands that the attention tells apart, the most- and the least-attended present hand
+    (all False elsewhere)."""
     present = hand_mask > 0
-    chosen = present.sum(axis=-1, keepdims=True) >= 2
+    highest = np.where(present, spatial, -np.inf).max(axis=-1, keepdims=True)
+    lowest = np.where(present, spatial, np.inf).min(axis=-1, keepdims=True)
+    chosen = (present.sum(axis=-1, keepdims=True) >= 2) & (highest > lowest)
     most = np.argmax(np.where(present, spatial, -np.inf), axis=-1)
     least = np.argmin(np.where(present, spatial, np.inf), axis=-1)
     slots = np.arange(hand_mask.shape[-1])

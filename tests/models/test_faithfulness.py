@@ -48,12 +48,13 @@ def test_removing_the_hand_the_model_reads_drops_its_probability_and_the_other_d
     )
 
 
-def test_only_steps_with_two_present_hands_lose_a_hand() -> None:
-    mask = np.array([[[1, 1, 0, 0], [1, 0, 0, 0], [0, 1, 1, 1]]], np.float32)
-    spatial = np.array([[[0.3, 0.7, 0, 0], [1.0, 0, 0, 0], [0, 0.5, 0.2, 0.3]]], np.float32)
+def test_only_steps_with_two_present_hands_told_apart_lose_a_hand() -> None:
+    # step 1: one hand; step 3: two hands the attention does not tell apart (a uniform attention)
+    mask = np.array([[[1, 1, 0, 0], [1, 0, 0, 0], [0, 1, 1, 1], [0, 0, 1, 1]]], np.float32)
+    spatial = np.array([[[0.3, 0.7, 0, 0], [1.0, 0, 0, 0], [0, 0.5, 0.2, 0.3], [0, 0, 0.5, 0.5]]], np.float32)
     most, least = removal_masks(spatial, mask)
-    np.testing.assert_array_equal(most[0], [[0, 1, 0, 0], [0, 0, 0, 0], [0, 1, 0, 0]])
-    np.testing.assert_array_equal(least[0], [[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0]])
+    np.testing.assert_array_equal(most[0], [[0, 1, 0, 0], [0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(least[0], [[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]])
 
 
 def test_no_window_with_two_hands_gives_no_figures() -> None:
