@@ -47,10 +47,11 @@ PEOPLE = 2
 
 def folder_kind(folder: Path) -> str:
     """`POSE_MODEL_KIND`, `TWO_STREAM_KIND` or `PLUGIN_KIND` (both), from the files in the folder; neither
-    is a `ModelError`."""
-    if (folder / POSE_MODEL_FILE).is_file():
-        return PLUGIN_KIND if (folder / HEAD_FILE).is_file() else POSE_MODEL_KIND
-    if (folder / HEAD_FILE).is_file():
+    is a `ModelError`. A file that exists but cannot be read (a folder in its place, say) still decides
+    the kind, so the kind's loader names what is wrong with it."""
+    if (folder / POSE_MODEL_FILE).exists():
+        return PLUGIN_KIND if (folder / HEAD_FILE).exists() else POSE_MODEL_KIND
+    if (folder / HEAD_FILE).exists():
         return TWO_STREAM_KIND
     raise ModelError(f"{folder}: neither {POSE_MODEL_FILE} nor {HEAD_FILE}; is this a model folder?")
 
