@@ -18,6 +18,7 @@ node that runs a decoding task (a shared read-only mount of the NTU download).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +27,10 @@ from models.data import ClipRef, DataError
 from models.feature_jobs import BackboneRecipe, ClipResult, PreparedClip, embed_clip, prepare_clip
 
 INSTALL = "pip install 'sta-hands[cluster]'  (or: pip install 'ray>=2.9')"
+RAY_CLUSTER_MODE = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # Ray's switch between one machine and a cluster
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+log = logging.getLogger(__name__)
 
 
 def import_ray() -> Any:
@@ -39,12 +44,26 @@ def import_ray() -> Any:
 
 def connect(address: str | None) -> Any:
     """Ray, connected: to `address` ("auto", "ray://host:10001", "host:6379"), else to the instance
-    this process runs already, else to a new local instance on this machine."""
+    this process runs already, else to a new local instance on this machine, which listens on the
+    loopback address alone (anyone who reaches a Ray instance's ports can run code: docs/ntu.md)."""
+    if address is None:
+        # Ray reads this once, when imported: "0" is its single-machine mode (its default on Windows and
+        # macOS), every server of the instance on 127.0.0.1 rather than on all interfaces (Ray 2.60 on
+        # Linux: the GCS, the raylet and the workers listen on *:PORT without it)
+        os.environ.setdefault(RAY_CLUSTER_MODE, "0")
     ray = import_ray()
     if ray.is_initialized():
         return ray
     if address is None:
         ray.init(include_dashboard=False, log_to_driver=False)
+        node = ray.util.get_node_ip_address()
+        if node not in LOOPBACK:
+            log.warning(
+                "the local Ray instance listens on %s, not on the loopback address alone (Ray was imported "
+                "before this engine, or %s is set): anyone who reaches its ports can run code here",
+                node,
+                RAY_CLUSTER_MODE,
+            )
     else:
         ray.init(address=address)  # a cluster's own settings; a ray:// client passes nothing more
     return ray
