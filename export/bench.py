@@ -21,6 +21,9 @@
   `gui_latency_ms_p95` (the window replaying the clip at real time; `export.gui_timing`);
 - pose_estimation: bodies estimated from the image, per frame and end to end with the first backbone
   (`export.bench_pose`; skipped, saying why, without the estimator or the real NTU samples).
+- pose_model: the bundled pretrained pose model (Shift-GCN) on the live path: a real NTU skeleton's
+  replay and a 640x480 webcam-sized replay with estimated bodies, real-time factors and ms per
+  prediction (`export.bench_pose_model`; parts skipped, saying why, without the model or the samples).
 
 Models are exported with random weights at the paper's head sizes: speed does not depend on weights.
 """
@@ -58,6 +61,7 @@ from export.bench_head import (
     unsplit_head_file,
 )
 from export.bench_pose import bench_pose_estimation, format_pose
+from export.bench_pose_model import bench_pose_model, format_pose_model
 from export.ceiling import MATMUL_SIZES, cpu_facts, measure_ceiling, memory_read_gbs
 from export.gui_timing import measure_gui_latency, measure_startup
 from export.onnx import ExportMetadata, export_model
@@ -224,6 +228,7 @@ def run_bench(
             if first_folder is not None and first_folder.is_dir()
             else {"skipped": "no backbone folder was exported in this run"}
         )
+    report["pose_model"] = attempt(errors, "pose_model", bench_pose_model)
     earlier = None if failed(first) else first
     last = attempt(
         errors, "ceiling at the end", measure_ceiling, matmul_sizes, min_seconds / 2, earlier=earlier
@@ -348,6 +353,14 @@ def format_report(report: dict[str, Any]) -> str:
     pose = report.get("pose_estimation")
     if pose is not None:
         lines += ["", f"Pose estimation: {not_measured(pose)}." if failed(pose) else format_pose(pose)]
+    pose_model = report.get("pose_model")
+    if pose_model is not None:
+        lines += [
+            "",
+            f"Pose model: {not_measured(pose_model)}."
+            if failed(pose_model)
+            else format_pose_model(pose_model),
+        ]
     if report.get("errors"):
         lines += [
             "",

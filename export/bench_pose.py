@@ -31,6 +31,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from app.model import Model
 from app.recognizer import StreamRecognizer
 from app.runtime import OnnxModel
 from recordings.estimated import live_view
@@ -69,6 +70,15 @@ def webcam_sized(image: np.ndarray, size: tuple[int, int] = WEBCAM_SIZE) -> np.n
     return cv2.resize(image[:, left : left + keep], size, interpolation=cv2.INTER_AREA)
 
 
+def write_webcam_video(images: list[np.ndarray], path: Path, fps: float = 30.0) -> Path:
+    """`images` cut and scaled as a webcam would see them (`webcam_sized`), written to `path` (MJPG)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, WEBCAM_SIZE)
+    for image in images:
+        writer.write(webcam_sized(image))
+    writer.release()
+    return path
+
+
 def per_frame(images: list[np.ndarray]) -> dict[str, Any]:
     """ms per frame of one fresh estimator over `images` in order (after one warm-up frame)."""
     from recordings.estimate import PoseEstimator
@@ -92,7 +102,7 @@ def per_frame(images: list[np.ndarray]) -> dict[str, Any]:
 
 
 def replay_realtime_factor(
-    video: Path, model: OnnxModel, max_frames: int, *, live: bool = True
+    video: Path, model: Model, max_frames: int, *, live: bool = True
 ) -> dict[str, Any]:
     """The whole live pipeline over the first `max_frames` of `video` as fast as it goes: time / their
     duration. `live`: bodies estimated as the app does live (`live_view`); else on every frame."""
@@ -153,11 +163,7 @@ def bench_pose_estimation(
         "one_person_640x480": per_frame([webcam_sized(image) for image in one]),
     }
     with tempfile.TemporaryDirectory(prefix="sta-hands-pose-bench-") as tmp:
-        webcam = Path(tmp) / "webcam_640x480.avi"
-        writer = cv2.VideoWriter(str(webcam), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, WEBCAM_SIZE)
-        for image in one:
-            writer.write(webcam_sized(image))
-        writer.release()
+        webcam = write_webcam_video(one, Path(tmp) / "webcam_640x480.avi")
         report["end_to_end_640x480"] = replay_realtime_factor(webcam, model, frames)
         every_frame = {"640x480": replay_realtime_factor(webcam, model, frames, live=False)}
     report["end_to_end_1920x1080"] = replay_realtime_factor(samples / TWO_PEOPLE, model, frames)

@@ -148,4 +148,7 @@ def test_bench_report_has_the_ceiling_and_each_variants_own_figures() -> None:
         assert live["crops_computed"] + live["crops_reused"] == e2e["crops_computed"]  # the same crops
     text = bench.format_report(report)
     assert "efficientnet_lite0@64 int8" in text and "Ceiling" in text and "still hands reused" in text
+    pose_model = report["pose_model"]  # the bundled Shift-GCN; its parts skip without the NTU samples
+    assert "skipped" in pose_model or {"skeleton_replay", "webcam_640x480", "load_average"} <= set(pose_model)
+    assert "Pose model" in text
     assert "floor" not in (text + json.dumps(report)).lower()
