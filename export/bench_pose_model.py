@@ -8,7 +8,9 @@ the app's live path. Ratios first:
   work on the machine inflates less), and per prediction: `onnx_ms` (ONNX Runtime on the live window)
   and `window_ms` (the window's inputs assembled and the model run), p50 / p95
   over every window of every replay, with `share_of_interval`: p50 over the time between two live
-  predictions of the source (1 / `PREDICTIONS_PER_SECOND`);
+  predictions of the source (1 / `PREDICTIONS_PER_SECOND`); and `onnx_alone`: ONNX Runtime alone on one
+  real live window, `RUNS` times, wall and process-CPU ms (CPU time: what the prediction costs, less
+  inflated by other work on the machine; with two threads it can exceed the wall time);
 - `webcam_640x480`: the whole live pipeline with bodies estimated from the image (decoding, estimation
   as the app does live, the pose model) over a 640x480 30 fps video made at run time from the first
   frames of the one-person NTU video (`export.bench_pose`): its real-time factor (target <= 0.5);
@@ -35,7 +37,7 @@ import numpy as np
 
 from app.headless import run_headless
 from app.model_choice import REAL_SOURCE_MODEL, bundled_folder, open_model
-from app.pose_model import PREDICTIONS_PER_SECOND
+from app.pose_model import PREDICTIONS_PER_SECOND, PoseModel
 from app.prediction import Prediction
 from export.bench_pose import (
     FRAMES,
@@ -45,10 +47,13 @@ from export.bench_pose import (
     video_images,
     write_webcam_video,
 )
+from recordings.pose_clip import clip_joints
+from recordings.skeleton import read_skeleton
 from recordings.sources import open_reader
 
 SKELETON_CLIP = "S004C002P003R001A017.skeleton"  # 4.1 s, no video beside it: 11 live windows
 REPEATS = 5
+RUNS = 30  # ONNX Runtime runs timed alone
 
 
 def load_average() -> float | None:
@@ -60,9 +65,24 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": float(p50), "p95": float(p95)}
 
 
+def onnx_alone(model: PoseModel, clip: Path, runs: int = RUNS) -> tuple[list[float], list[float]]:
+    """Wall and process-CPU ms of `runs` ONNX Runtime runs on the live window's last frames of `clip`
+    (the authors' arrangement of its two most moving bodies), after one warm-up run."""
+    length = model.info.window_length
+    joints = clip_joints(read_skeleton(clip).frames, length)[:, -length:][None]
+    model.run(joints)
+    wall, cpu = [], []
+    for _ in range(runs):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        model.run(joints)
+        wall.append((time.perf_counter() - started) * 1e3)
+        cpu.append((time.process_time() - cpu_started) * 1e3)
+    return wall, cpu
+
+
 def skeleton_replay(folder: Path, clip: Path, repeats: int = REPEATS) -> dict[str, Any]:
     """`clip` replayed `repeats` times through `run_headless` (module doc)."""
-    model = open_model(folder, provider="cpu")
+    model = PoseModel(folder, provider="cpu")
     onnx_ms: list[float] = []
     window_ms: list[float] = []
 
@@ -86,6 +106,7 @@ def skeleton_replay(folder: Path, clip: Path, repeats: int = REPEATS) -> dict[st
         windows = summary.windows_classified
     interval_ms = 1000.0 / PREDICTIONS_PER_SECOND
     window = percentiles(window_ms)
+    wall_ms, cpu_ms = onnx_alone(model, clip)
     return {
         "realtime_factor": statistics.median(factors),
         "cpu_realtime_factor": statistics.median(cpu_factors),
@@ -99,6 +120,7 @@ def skeleton_replay(folder: Path, clip: Path, repeats: int = REPEATS) -> dict[st
         "interval_ms": interval_ms,
         "onnx_ms": percentiles(onnx_ms),
         "window_ms": window,
+        "onnx_alone": {"runs": len(wall_ms), "wall_ms": percentiles(wall_ms), "cpu_ms": percentiles(cpu_ms)},
         "provider": model.provider,
     }
 
@@ -159,7 +181,9 @@ def format_pose_model(entry: dict[str, Any]) -> str:
             f"(CPU {replay['cpu_realtime_factor']:.2f}); a prediction on the {replay['window_frames']}-frame "
             f"window {replay['window_ms']['p50']:.1f} ms p50 / {replay['window_ms']['p95']:.1f} ms p95 "
             f"(ONNX Runtime {replay['onnx_ms']['p50']:.1f} / {replay['onnx_ms']['p95']:.1f}), "
-            f"{replay['share_of_interval']:.0%} of the {replay['interval_ms']:.0f} ms between predictions;"
+            f"{replay['share_of_interval']:.0%} of the {replay['interval_ms']:.0f} ms between predictions; "
+            f"ONNX Runtime alone {replay['onnx_alone']['wall_ms']['p50']:.1f} ms wall, "
+            f"{replay['onnx_alone']['cpu_ms']['p50']:.1f} ms CPU;"
         )
     if "skipped" in webcam:
         parts.append(f"640x480 webcam replay skipped ({webcam['skipped']});")
