@@ -13,8 +13,8 @@ against the live window's length, and their speed per prediction: docs/pretraine
   prediction (ties: the earliest) against the truth.
 - Live: the 2 s window as the live app meets a clip, every STEP frames from its start: the frames
   before the clip are zeros, or the frames seen so far are filled by repetition (`live_windows`).
-- Speed: ONNX Runtime on the CPU, one prediction (batch 1) per run, 2 threads: wall and process CPU
-  milliseconds, median of `RUNS` after a warm-up.
+- Speed: ONNX Runtime on the CPU, one prediction (batch 1) per run, `--threads` threads (2): wall and
+  process CPU milliseconds, median of `RUNS` after a warm-up.
 """
 
 from __future__ import annotations
@@ -143,9 +143,28 @@ def summary(rows: dict) -> dict:
     return out
 
 
-def speed() -> dict:
+def table(groups: dict) -> str:
+    """The summary as a markdown table: per group and variant, clips right by majority and windows right."""
+    lines = [
+        "| model, files | input | clips right (majority of windows) | windows right |",
+        "| --- | --- | --- | --- |",
+    ]
+    for group, entry in groups.items():
+        clips = entry["clips"]
+        lines.append(f"| {group} | whole clip (300 frames) | {entry['whole']}/{clips} | |")
+        for variant, stats in entry.items():
+            if isinstance(stats, dict):
+                share = stats["windows_right"] / stats["windows"]
+                lines.append(
+                    f"| {group} | {variant} | {stats['clips_right']}/{clips} "
+                    f"| {stats['windows_right']}/{stats['windows']} ({100 * share:.0f}%) |"
+                )
+    return "\n".join(lines)
+
+
+def speed(threads: int) -> dict:
     """Milliseconds per prediction (batch 1) of each window length, wall and CPU, median of RUNS."""
-    model = session(MODELS["ntu120"])
+    model = session(MODELS["ntu120"], threads)
     rng = np.random.default_rng(0)
     out = {}
     for frames in sorted({f for _, f in WINDOWS} | {CLIP_FRAMES}):
@@ -171,12 +190,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=Path, default=REPO.parent / "shared" / "samples")
     parser.add_argument("--json", type=Path, help="write the per-clip predictions and the summary here")
     parser.add_argument("--speed-only", action="store_true")
+    parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime's threads for the speed figures")
+    parser.add_argument("--table", type=Path, help="only print the table of a --json file written before")
     args = parser.parse_args(argv)
-    result: dict = {"speed": speed()}
+    if args.table:
+        print(table(json.loads(args.table.read_text(encoding="utf-8"))["summary"]))
+        return 0
+    result: dict = {"speed": speed(args.threads)}
     if not args.speed_only:
         result["rows"] = measure(args.samples)
         result["summary"] = summary(result["rows"])
-        print(json.dumps(result["summary"], indent=1))
+        print(table(result["summary"]))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
     return 0
