@@ -218,6 +218,12 @@ def _add_teach(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--tiny", action="store_true", help="the smallest settings (tests)")
     p.add_argument("--cache", help="feature cache folder (default: ~/.cache/sta-hands/teach)")
+    p.add_argument(
+        "--pose-stream",
+        choices=["shift-gcn", "deep-gru"],
+        help="shift-gcn: a head taught on the frozen bundled Shift-GCN (the default where it is bundled); "
+        "deep-gru: the paper's pose stream, taught with the RGB stream",
+    )
     p.set_defaults(func=cmd_teach)
 
 

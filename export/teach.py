@@ -27,6 +27,13 @@ laptop CPU (issue 13). The GUI's Teach panel runs this command as a subprocess a
   MLPs the new model starts from (default: the bundled demo). --seconds-budget: training stops early
   once the whole run has taken S seconds less the export's usual time. --cache: where features are
   kept (`export.teach_features`). --tiny: the smallest settings, for tests.
+- --pose-stream: shift-gcn (the default where the bundled Shift-GCN is) or deep-gru. shift-gcn: the
+  frozen GCN's pooled features of the examples and a linear head taught on them (`export.teach_gcn`)
+  make the pose stream; the model is then a plugin model (`app.plugin_model`: MODEL also holds
+  `pose_model.onnx` with the GCN's LICENSE and NOTICE; head.onnx keeps the Deep GRU taught beside the
+  RGB stream, unused by the app, so the folder still serves as a --base), and its
+  validation accuracy is the RGB stream's plus the GCN head's logits. deep-gru: the paper's pose
+  stream, taught with the RGB stream, as before.
 - --progress-jsonl: stdout gets one JSON object per line, flushed:
   ``{"stage": "features"|"training"|"export", "done": int, "total": int, "eta_s": float|null,
   "message": str}``, and finally ``{"stage": "done", "model": path, "classes": [...], "examples":
@@ -61,16 +68,20 @@ from export.onnx_metadata import read_metadata, write_metadata
 from export.teach_base import base_config, base_weights_for
 from export.teach_examples import ExampleSet, TeachInputError, find_examples
 from export.teach_features import default_cache_root, example_features
+from export.teach_gcn import GcnOutcome, bundled_gcn, teach_gcn_head, write_pose_model
 from export.teach_train import TINY, TeachOutcome, TeachSettings, config_for, teach_model
 from recordings.errors import UserError
 from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE, PROJECTION_FILE
+from recordings.pose_model_contract import POSE_MODEL_FILE
 
 MODEL_VERSION = "teach-1"
 EXPORT_SECONDS = 10.0  # kept for the export when --seconds-budget ends training early
 TEACH_KEY = "teach"
 STALE_STAGING_S = 3600.0
-MODEL_FILES = frozenset({GLIMPSE_FILE, PROJECTION_FILE, HEAD_FILE})  # what write_model may leave in MODEL
+# what write_model may leave in MODEL (a plugin model: the GCN with its taught head, its licence)
+MODEL_FILES = frozenset({GLIMPSE_FILE, PROJECTION_FILE, HEAD_FILE, POSE_MODEL_FILE, "LICENSE", "NOTICE"})
 REPLACED_FILES = MODEL_FILES | {FAITHFULNESS_FILE}  # the old model's figures go with it
+POSE_STREAMS = ("shift-gcn", "deep-gru")
 
 
 class Progress:
@@ -118,9 +129,11 @@ def teach(
     settings: TeachSettings | None = None,
     cache_root: str | Path | None = None,
     progress: Progress | None = None,
+    pose_stream: str | None = None,
 ) -> dict[str, Any]:
     """Teach a model of the actions in `examples` and write it to `out`; the "done" record."""
     started = time.monotonic()
+    gcn_folder = _gcn_folder(pose_stream)
     settings = settings or TeachSettings()
     progress = progress or Progress(jsonl=False)
     out = Path(out)
@@ -152,10 +165,17 @@ def teach(
         data, config_for(config, len(found.class_names)), settings,
         base=base_weights_for(base_model, config), deadline=deadline, on_epoch=on_epoch,
     )  # fmt: skip
+    gcn = None
+    if gcn_folder is not None:
+        message = "the pose stream's head on the frozen Shift-GCN"
+        progress.stage("training", outcome.epochs, outcome.epochs, 0.0, message)
+        gcn = teach_gcn_head(data, found.class_names, found.mirrored, outcome, gcn_folder, settings.seed)
+        outcome.notes.append(gcn.note)
+        outcome.validation_accuracy = gcn.validation_accuracy
     progress.stage("export", 0, 1, EXPORT_SECONDS, "writing the model folder")
     record = _record(found, outcome, base_model, started)
     with _staging(out) as staging:
-        write_model(outcome, found, base_model, record, staging)
+        write_model(outcome, found, base_model, record, staging, gcn)
     record["seconds"] = round(time.monotonic() - started, 2)
     progress.stage("export", 1, 1, 0.0, f"wrote {out}")
     return {
@@ -186,11 +206,23 @@ def _record(found: ExampleSet, outcome: TeachOutcome, base: OnnxModel, started: 
     }
 
 
+def _gcn_folder(pose_stream: str | None) -> Path | None:
+    """The bundled GCN to teach on for `pose_stream` (None: shift-gcn where bundled), None for Deep GRU."""
+    if pose_stream not in (None, *POSE_STREAMS):
+        raise TeachInputError(f"--pose-stream {pose_stream}: expected one of {', '.join(POSE_STREAMS)}")
+    folder = bundled_gcn() if pose_stream != "deep-gru" else None
+    if pose_stream == "shift-gcn" and folder is None:
+        raise TeachInputError("--pose-stream shift-gcn: the bundled Shift-GCN model is missing")
+    return folder
+
+
 def write_model(
-    outcome: TeachOutcome, found: ExampleSet, base: OnnxModel, record: dict[str, Any], folder: Path
-) -> None:
+    outcome: TeachOutcome, found: ExampleSet, base: OnnxModel, record: dict[str, Any], folder: Path,
+    gcn: GcnOutcome | None = None,
+) -> None:  # fmt: skip
     """The exported head (`export.onnx.export_model`, parity-checked) beside the base's own glimpse.onnx,
-    every file carrying the same metadata."""
+    every file carrying the same metadata; with `gcn`, the GCN with its taught head beside them (a plugin
+    model, which reads the head's RGB stream alone)."""
     from export.onnx import ExportMetadata, export_model
     from models.glimpse import build_backbone
 
@@ -214,12 +246,15 @@ def write_model(
         f"base model {base.folder} ({info.model_version})"
     )
     metadata = ExportMetadata(found.class_names, outcome.window_seconds, trained_on, MODEL_VERSION)
+    if gcn is not None:  # the GCN is the pose stream; the head keeps its taught Deep GRU (a later --base)
+        write_pose_model(gcn.gcn_folder, gcn.head, found.class_names, trained_on, folder)
     export_model(outcome.model, stand_in, metadata, folder)
     props = read_metadata(folder / HEAD_FILE)
     props[TEACH_KEY] = json.dumps(record)
     shutil.copyfile(base.folder / GLIMPSE_FILE, folder / GLIMPSE_FILE)
     for path in sorted(folder.glob("*.onnx")):
-        write_metadata(path, props)
+        if path.name != POSE_MODEL_FILE:  # the pose model keeps its own contract's metadata
+            write_metadata(path, props)
 
 
 def _check_out(out: Path, examples: Path) -> None:
@@ -317,6 +352,7 @@ def run_teach(args: argparse.Namespace) -> int:
         result = teach(
             args.examples, args.out, base=args.base, seconds_budget=args.seconds_budget,
             settings=TINY if args.tiny else None, cache_root=args.cache, progress=progress,
+            pose_stream=args.pose_stream,
         )  # fmt: skip
     except KeyboardInterrupt as stop:
         progress.line(

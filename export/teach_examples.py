@@ -35,7 +35,7 @@ from app.gui.teach_examples import (
 )
 from models.data import ClipRef
 from recordings.errors import RecordingError, UserError
-from recordings.ntu import NTU60_CLASSES, SKELETON_SUFFIX, SampleName, parse_sample_name
+from recordings.ntu import SKELETON_SUFFIX, SampleName, parse_sample_name
 from recordings.own import SIDECAR_SUFFIX, open_recording
 from recordings.reader import read
 from recordings.sources import open_reader
@@ -157,9 +157,9 @@ def _action_of(path: Path) -> str:
             f"{path}: line 1: no '{ACTION_KEY}' in the header and the name is not an NTU sample name "
             "(SsssCcccPpppRrrrAaaa): which action does it show?"
         )
-    if not 1 <= sample.action <= len(NTU60_CLASSES):
-        raise TeachInputError(f"{path}: action A{sample.action:03d} is outside NTU RGB+D 60 (A001-A060)")
-    return NTU60_CLASSES[sample.action_index]
+    if sample.class_name is None:
+        raise TeachInputError(f"{path}: action A{sample.action:03d} is outside NTU RGB+D 120 (A001-A120)")
+    return sample.class_name
 
 
 def _mirrored(root: Path, class_names: tuple[str, ...]) -> frozenset[str]:
