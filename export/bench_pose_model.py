@@ -10,7 +10,8 @@ the app's live path. Ratios first:
   over every window of every replay, with `share_of_interval`: p50 over the time between two live
   predictions of the source (1 / `PREDICTIONS_PER_SECOND`); and `onnx_alone`: ONNX Runtime alone on one
   real live window, `RUNS` times, wall and process-CPU ms (CPU time: what the prediction costs, less
-  inflated by other work on the machine; with two threads it can exceed the wall time);
+  inflated by other work on the machine; with two threads it can exceed the wall time), with the app's
+  session (ONNX Runtime's default threads) and, as `onnx_alone_1_thread`, with one thread;
 - `webcam_640x480`: the whole live pipeline with bodies estimated from the image (decoding, estimation
   as the app does live, the pose model) over a 640x480 30 fps video made at run time from the first
   frames of the one-person NTU video (`export.bench_pose`): its real-time factor (target <= 0.5);
@@ -106,7 +107,10 @@ def skeleton_replay(folder: Path, clip: Path, repeats: int = REPEATS) -> dict[st
         windows = summary.windows_classified
     interval_ms = 1000.0 / PREDICTIONS_PER_SECOND
     window = percentiles(window_ms)
-    wall_ms, cpu_ms = onnx_alone(model, clip)
+    alone = {}
+    for key, session in (("onnx_alone", model), ("onnx_alone_1_thread", PoseModel(folder, "cpu", threads=1))):
+        wall_ms, cpu_ms = onnx_alone(session, clip)
+        alone[key] = {"runs": len(wall_ms), "wall_ms": percentiles(wall_ms), "cpu_ms": percentiles(cpu_ms)}
     return {
         "realtime_factor": statistics.median(factors),
         "cpu_realtime_factor": statistics.median(cpu_factors),
@@ -120,7 +124,7 @@ def skeleton_replay(folder: Path, clip: Path, repeats: int = REPEATS) -> dict[st
         "interval_ms": interval_ms,
         "onnx_ms": percentiles(onnx_ms),
         "window_ms": window,
-        "onnx_alone": {"runs": len(wall_ms), "wall_ms": percentiles(wall_ms), "cpu_ms": percentiles(cpu_ms)},
+        **alone,
         "provider": model.provider,
     }
 
@@ -183,7 +187,9 @@ def format_pose_model(entry: dict[str, Any]) -> str:
             f"(ONNX Runtime {replay['onnx_ms']['p50']:.1f} / {replay['onnx_ms']['p95']:.1f}), "
             f"{replay['share_of_interval']:.0%} of the {replay['interval_ms']:.0f} ms between predictions; "
             f"ONNX Runtime alone {replay['onnx_alone']['wall_ms']['p50']:.1f} ms wall, "
-            f"{replay['onnx_alone']['cpu_ms']['p50']:.1f} ms CPU;"
+            f"{replay['onnx_alone']['cpu_ms']['p50']:.1f} ms CPU (one thread "
+            f"{replay['onnx_alone_1_thread']['wall_ms']['p50']:.1f} ms wall, "
+            f"{replay['onnx_alone_1_thread']['cpu_ms']['p50']:.1f} ms CPU);"
         )
     if "skipped" in webcam:
         parts.append(f"640x480 webcam replay skipped ({webcam['skipped']});")
