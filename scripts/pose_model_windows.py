@@ -12,7 +12,8 @@ against the live window's length, and their speed per prediction: docs/pretraine
   frames ("300"), as `recordings.pose_clip` does. Per window: top-1; per clip: the most frequent window
   prediction (ties: the earliest) against the truth.
 - Live: the 2 s window as the live app meets a clip, every STEP frames from its start: the frames
-  before the clip are zeros, or the frames seen so far are filled by repetition (`live_windows`).
+  before the clip are zeros or hold its first frame, or the frames seen so far are filled by repetition
+  (`live_windows`).
 - Speed: ONNX Runtime on the CPU, one prediction (batch 1) per run, `--threads` threads (2): wall and
   process CPU milliseconds, median of `RUNS` after a warm-up.
 """
@@ -47,6 +48,7 @@ STEP = 15  # frames between window ends (0.5 s)
 WINDOWS = ((1.5, 45), (2.0, 60), (3.0, 90), (4.0, 120), (4.0, 60))
 FILLED_TO_CLIP = ((2.0, 60),)  # also measured filled to 300 frames
 LIVE = (2.0, 60)  # also measured as the live app meets a clip: from its first frames on
+LIVE_MODES = ("zeros", "hold", "filled")
 RUNS = 20
 
 
@@ -74,18 +76,20 @@ def windows(people: np.ndarray, seconds: float, frames: int, fill: int) -> np.nd
     return np.stack(batch)
 
 
-def live_windows(people: np.ndarray, frames: int, filled: bool) -> np.ndarray:
+def live_windows(people: np.ndarray, frames: int, mode: str) -> np.ndarray:
     """The windows of `frames` frames ending every STEP frames from the clip's STEP-th frame, as a live
-    source meets it: before the clip's first frame the window holds zeros ("zeros"), or the frames it
-    has are filled by repetition ("filled")."""
+    source meets it. Before the clip's first frame the window holds zeros ("zeros") or that first frame
+    ("hold"), or the frames seen so far are filled by repetition ("filled")."""
     batch = []
     for end in range(STEP, people.shape[1] + 1, STEP):
         clip = people[:, max(0, end - frames) : end]
-        if filled:
+        if mode == "filled":
             batch.append(arrange(clip, frames))
             continue
         padded = np.zeros((len(clip), frames, *clip.shape[2:]), np.float32)
         padded[:, frames - clip.shape[1] :] = clip
+        if mode == "hold":
+            padded[:, : frames - clip.shape[1]] = clip[:, :1]
         batch.append(np.ascontiguousarray(padded.transpose(3, 1, 2, 0)))
     return np.stack(batch)
 
@@ -96,7 +100,7 @@ def majority(predictions: np.ndarray) -> int:
     return next(p for p in predictions.tolist() if counts[p] == best)
 
 
-def measure(samples: Path) -> dict:
+def measure(samples: Path, live_only: bool = False) -> dict:
     files = sorted(samples.glob("ntu*/*.skeleton"))
     models = {name: session(folder) for name, folder in MODELS.items()}
     rows: dict[str, dict] = {}
@@ -109,15 +113,17 @@ def measure(samples: Path) -> dict:
         for name in names:
             model = models[name]
             row = {"truth": truth, "whole": int(predict(model, arrange(people, CLIP_FRAMES)[None])[0])}
-            variants = [(s, f, 0) for s, f in WINDOWS]
-            if sample.action <= 60:  # filled to 300 frames costs 5 times as much: the NTU-60 set only
+            variants = [] if live_only else [(s, f, 0) for s, f in WINDOWS]
+            if (
+                sample.action <= 60 and not live_only
+            ):  # filled to 300 frames costs 5 times as much: the NTU-60 set only
                 variants += [(s, f, CLIP_FRAMES) for s, f in FILLED_TO_CLIP]
             for seconds, frames, fill in variants:
                 got = predict(model, windows(people, seconds, frames, fill))
                 row[f"{seconds}s/{frames}/{fill or 'window'}"] = got.tolist()
-            for filled in (False, True):
-                got = predict(model, live_windows(people, LIVE[1], filled))
-                row[f"live {LIVE[0]}s/{LIVE[1]}/{'filled' if filled else 'zeros'}"] = got.tolist()
+            for mode in LIVE_MODES:
+                got = predict(model, live_windows(people, LIVE[1], mode))
+                row[f"live {LIVE[0]}s/{LIVE[1]}/{mode}"] = got.tolist()
             rows[f"{name}:{path.stem}"] = row
         print(path.stem, {n: rows[f"{n}:{path.stem}"]["whole"] == truth for n in names}, flush=True)
     return rows
@@ -190,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=Path, default=REPO.parent / "shared" / "samples")
     parser.add_argument("--json", type=Path, help="write the per-clip predictions and the summary here")
     parser.add_argument("--speed-only", action="store_true")
+    parser.add_argument("--live-only", action="store_true", help="whole clips and the live windows only")
     parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime's threads for the speed figures")
     parser.add_argument("--table", type=Path, help="only print the table of a --json file written before")
     args = parser.parse_args(argv)
@@ -198,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     result: dict = {"speed": speed(args.threads)}
     if not args.speed_only:
-        result["rows"] = measure(args.samples)
+        result["rows"] = measure(args.samples, args.live_only)
         result["summary"] = summary(result["rows"])
         print(table(result["summary"]))
     if args.json:
