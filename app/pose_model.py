@@ -46,6 +46,15 @@ def joints_input(pose: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(frames.transpose(3, 0, 2, 1)[None], dtype=np.float32)
 
 
+def repeated_positions(frame_indices: Sequence[int], length: int) -> np.ndarray:
+    """The window positions a partial window's model input reads: the source's frames from its first one
+    on (the grid points before it hold that frame; they are dropped), repeated from the start until
+    `length` frames, as the Shift-GCN authors fill a short clip (`recordings.pose_clip`)."""
+    first = max(i for i, index in enumerate(frame_indices) if index == frame_indices[0])
+    kept = np.arange(first, len(frame_indices))
+    return kept[np.arange(length) % len(kept)]
+
+
 class PoseModel:
     """`pose_model.onnx` of one model folder, as an `app.model.Model`."""
 
@@ -112,12 +121,17 @@ class PoseModel:
             status = "no person"
             logits = np.zeros(num_classes, np.float32)
             activation = np.zeros((1, JOINTS, PEOPLE), np.float32)
+            read = None
         else:
-            out = self.run(joints_input(inputs.pose))
+            # A partial window (a source shorter than the window) holds its first frame before it
+            # starts; the model reads the source's frames repeated instead, as it was trained.
+            read = repeated_positions([f.index for f in frames], len(frames)) if status == "partial" else None
+            pose = inputs.pose if read is None else inputs.pose[read]
+            out = self.run(joints_input(pose))
             logits = out["logits"][0]
             activation = out["class_activation"][0, int(np.argmax(logits))]
         done = time.perf_counter()
-        relevance = window_relevance(activation, present)
+        relevance = window_relevance(activation, present if read is None else present[read], read)
         probabilities = softmax(logits)
         return Prediction(
             frame_indices=np.array([f.index for f in frames]),

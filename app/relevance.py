@@ -44,18 +44,29 @@ class Relevance:
     hands: np.ndarray  # T x 4
 
 
-def window_relevance(class_activation: np.ndarray, present: np.ndarray) -> Relevance:
+def window_relevance(
+    class_activation: np.ndarray, present: np.ndarray, to_window: np.ndarray | None = None
+) -> Relevance:
     """The relevance of one class from its activation T' x 25 x 2 (the model's time steps), spread onto
-    the window's T frames; `present`: T x 2, whether each slot has a body in each frame."""
+    the T frames the model read; `present`: T x 2, whether each slot has a body in each of those frames.
+
+    `to_window` (T: for each frame the model read, its position in the window shown) folds the relevance
+    of a model input filled by repetition back onto the window: each copy's relevance goes to the frame
+    it repeats, and a window position no copy came from gets none. The result has the window's length.
+    """
     frames = len(present)
     steps = class_activation.shape[0]
     step_of_frame = np.minimum(np.arange(frames) * steps // max(frames, 1), steps - 1)
     positive = np.maximum(class_activation, 0.0).transpose(0, 2, 1)[step_of_frame]  # T x 2 x 25
     positive = positive * present[:, :, None]
+    if to_window is not None:
+        folded = np.zeros((int(to_window.max()) + 1, *positive.shape[1:]), positive.dtype)
+        np.add.at(folded, to_window, positive)
+        positive = folded
     total = positive.sum()
     joints = positive / total if total > 0 else np.zeros_like(positive)
     per_frame = joints.sum(axis=(1, 2))
-    hands = np.zeros((frames, len(HAND_JOINTS)), np.float32)
+    hands = np.zeros((len(joints), len(HAND_JOINTS)), np.float32)
     for slot, hand in enumerate(HAND_JOINTS):
         held = joints[:, slot // 2, list(hand)].sum(axis=1)
         hands[:, slot] = np.divide(held, per_frame, out=np.zeros_like(held), where=per_frame > 0)

@@ -138,3 +138,26 @@ def test_a_pose_file_whose_metadata_disagrees_with_its_contract_is_refused(tmp_p
     write_metadata(folder / "pose_model.onnx", {**tiny_pose_info().to_metadata(), "window_length": "0"})
     with pytest.raises(ModelError, match="window_length"):
         PoseModel(folder)
+
+
+def test_a_partial_window_reads_the_source_repeated_and_shows_its_relevance_on_the_frames_it_read(
+    tiny_pose_folder,
+) -> None:
+    model = PoseModel(tiny_pose_folder)  # a 1 s window; the source lasts 0.5 s
+    frames = [gui_frame(i, 15, size=(160, 90)) for i in range(15)]
+    recognizer = StreamRecognizer(model, lossless=True)
+    assert [p for frame in frames for p in recognizer.feed([frame])] == []
+    (prediction,) = recognizer.flush()
+    assert prediction.status == "partial"
+    indices = list(prediction.frame_indices)
+    first = max(i for i, index in enumerate(indices) if index == indices[0])
+    assert first > 0  # the grid points before the source's first frame hold it
+    window = [frames[i] for i in indices]
+    read = [window[first + k % (len(window) - first)] for k in range(len(window))]  # the source, repeated
+    direct = model.run(_joints_by_hand(read, prediction.body_ids))
+    assert np.abs(direct["logits"][0] - prediction.logits).max() <= 1e-5
+    holding = model.run(_joints_by_hand(window, prediction.body_ids))["logits"][0]
+    assert np.abs(holding - prediction.logits).max() > 1e-3  # not the window that holds its first frame
+    assert prediction.temporal_attention[:first].sum() == 0.0  # no relevance on a held copy
+    assert prediction.temporal_attention.sum() == pytest.approx(1.0, abs=1e-5)
+    assert prediction.joint_relevance.shape == (len(window), 2, 25)
