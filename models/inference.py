@@ -57,6 +57,20 @@ def training_logits(model: nn.Module, inputs: Mapping[str, Tensor]) -> Tensor:
     return logits_of(model, inputs)
 
 
+def training_outputs(
+    model: nn.Module, inputs: Mapping[str, Tensor], step_loss: bool
+) -> tuple[Tensor, Tensor | None]:
+    """(`training_logits`, or `logits_of` without `step_loss`; STA-Hands' B x T x 4 spatial attention,
+    None for the pose stream) of one pass, for a loss on the attention beside the class's."""
+    if isinstance(model, STAHands):
+        features, mask, pose = inputs["features"], inputs["hand_mask"].float(), inputs["pose"]
+        if step_loss:
+            return model.training_outputs(features, mask, pose)
+        output = model(features, mask, pose)
+        return output.logits, output.spatial_attention
+    return (training_logits(model, inputs) if step_loss else logits_of(model, inputs)), None
+
+
 @torch.no_grad()
 def predict(
     model: nn.Module,

@@ -128,8 +128,16 @@ class STAHands(nn.Module):
         prediction learns, as the pose stream's do); `forward`'s logits are their mean."""
         if not self.classifies_every_step:
             raise ValueError(f"temporal {self.temporal!r} pools the steps before classifying: no step logits")
-        hidden, _, _ = self._hidden_states(features, hand_mask, pose)
-        return self.classifier(self.dropout(hidden))  # B x T x C
+        return self.training_outputs(features, hand_mask, pose)[0]
+
+    def training_outputs(self, features: Tensor, hand_mask: Tensor, pose: Tensor) -> tuple[Tensor, Tensor]:
+        """(what training learns from, the spatial attention B x T x 4) of one pass: the step logits
+        B x T x C where `classifies_every_step`, else `forward`'s logits B x C."""
+        if not self.classifies_every_step:
+            output = self(features, hand_mask, pose)
+            return output.logits, output.spatial_attention
+        hidden, spatial, _ = self._hidden_states(features, hand_mask, pose)
+        return self.classifier(self.dropout(hidden)), spatial  # B x T x C
 
     def _hidden_states(self, features: Tensor, hand_mask: Tensor, pose: Tensor) -> tuple[Tensor, ...]:
         """(h_t B x T x H, spatial attention B x T x 4, augmented motion B x T x 2)."""

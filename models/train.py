@@ -31,6 +31,7 @@ from torch import nn
 from tqdm import tqdm
 
 from models import checkpoint
+from models.attention_supervision import attention_supervision_loss
 from models.config import ModelConfig
 from models.data import ClipRef, DataError, Dataset
 from models.features import FeatureStore
@@ -38,10 +39,9 @@ from models.inference import (
     Stream,
     build_stream,
     choose_device,
-    logits_of,
     predict,
     to_tensors,
-    training_logits,
+    training_outputs,
 )
 from models.train_state import (
     BEST,
@@ -82,6 +82,10 @@ class TrainSettings:
     # (paper: "the same settings as the pose stream"): the loss is the mean of every step's loss.
     # False: one loss on the averaged logits (what this code did before).
     step_loss: bool = True
+    # not in the paper, whose spatial attention is unsupervised: the weight of a loss that puts STA-Hands'
+    # spatial attention on the hands the clips' sidecars say act (`models.attention_supervision`;
+    # synthetic clips only). 0: none, the paper's.
+    attention_supervision: float = 0.0
     seed: int = 0
     device: str | None = None  # default: CUDA when available, else the CPU
 
@@ -177,8 +181,11 @@ def _train_epoch(
     for chunk, arrays in zip(chunks, store.batches(draws), strict=True):  # the next batches read meanwhile
         inputs = to_tensors(arrays, device)
         labels = torch.from_numpy(store.labels(chunk)).to(device)
-        outputs = training_logits(model, inputs) if settings.step_loss else logits_of(model, inputs)
+        outputs, spatial = training_outputs(model, inputs, settings.step_loss)
         loss, logits = _loss_and_logits(outputs, labels)
+        if settings.attention_supervision > 0 and spatial is not None:
+            supervision = attention_supervision_loss(spatial, inputs["active_hands"], inputs["hand_mask"])
+            loss = loss + settings.attention_supervision * supervision
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
