@@ -78,6 +78,7 @@ class PluginModel:
         self.two_stream = OnnxModel(self.folder, provider=provider, threads=threads)
         self.pose = PoseModel(self.folder, provider=provider, threads=threads)
         self.provider = self.two_stream.provider
+        self.head = self.two_stream.head  # head.onnx's session: its metadata (a taught model's record)
         head = self.two_stream.info
         self.columns = pose_columns(head.class_names, self.pose.info, self.folder / POSE_MODEL_FILE)
         length, seconds = outer_window(

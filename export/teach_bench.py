@@ -74,16 +74,17 @@ def make_examples(work: Path) -> tuple[Path, Path, Path, Path]:
     return folders["five"], folders["three"], folders["test"], folders["views"]
 
 
-def timed_cli(examples: Path, out: Path, cache: Path) -> dict[str, Any]:
+def timed_cli(examples: Path, out: Path, cache: Path, pose_stream: str | None = None) -> dict[str, Any]:
     """`sta-hands teach` from a cold cache, then the model opened: seconds, and the load around it."""
-    from app.runtime import OnnxModel
+    from app.model_choice import open_model
 
     load_before = os.getloadavg()[0]
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     command = [sys.executable, "-m", "app", "teach", str(examples), "--out", str(out), "--cache", str(cache)]
+    command += ["--pose-stream", pose_stream] if pose_stream else []
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    OnnxModel(out)
+    open_model(out)  # of the kind teach wrote (a plugin model: the GCN too)
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
@@ -129,15 +130,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m export.teach_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--work", help="folder for the examples, models and caches (default: temporary)")
     parser.add_argument("--json", help="also write the figures as JSON")
+    parser.add_argument(
+        "--pose-stream",
+        choices=["shift-gcn", "deep-gru"],
+        help="teach's pose stream (default: teach's default)",
+    )
     args = parser.parse_args(argv)
     from export.teach import teach
     from export.teach_train import TeachSettings
 
     work = Path(args.work or tempfile.mkdtemp(prefix="sta-hands-teach-bench-"))
     five, three, test, views = make_examples(work)
-    results: dict[str, Any] = {"machine": f"{os.cpu_count()} cores", "work": str(work)}
+    results: dict[str, Any] = {
+        "machine": f"{os.cpu_count()} cores",
+        "work": str(work),
+        "pose_stream": args.pose_stream,
+    }
     cold = work / f"cache-cold-{time.time_ns()}"
-    results["time to a loaded model (5 per action)"] = timed_cli(five, work / "model-5-cli", cold)
+    results["time to a loaded model (5 per action)"] = timed_cli(
+        five, work / "model-5-cli", cold, args.pose_stream
+    )
     print(json.dumps(results, indent=2), flush=True)
     runs = {}
     for label, folder in (("5 per action", five), ("3 per action", three)):
@@ -145,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
             name = f"{label}, {'base weights' if base else 'from scratch'}"
             out = work / f"model-{label[0]}-{'base' if base else 'scratch'}"
             settings = replace(TeachSettings(), use_base_weights=base)
-            done = teach(folder, out, settings=settings, cache_root=work / "cache")
+            done = teach(
+                folder, out, settings=settings, cache_root=work / "cache", pose_stream=args.pose_stream
+            )
             runs[name] = {"teach": {k: done[k] for k in ("seconds", "validation_accuracy", "message")}}
             runs[name].update(figures(taught_report(out, test)))
             runs[name]["other views (cameras 2, 3)"] = figures(taught_report(out, views))

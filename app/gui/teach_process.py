@@ -108,8 +108,9 @@ def teach_arguments(
     base: str | Path | None = None,
     seconds_budget: float | None = None,
     tiny: bool = False,
+    pose_stream: str | None = None,
 ) -> list[str]:
-    """The `teach` command's arguments, progress as JSON lines."""
+    """The `teach` command's arguments, progress as JSON lines (`pose_stream`: teach's --pose-stream)."""
     arguments = ["teach", str(examples), "--out", str(out), "--progress-jsonl"]
     if base is not None:
         arguments += ["--base", str(base)]
@@ -117,6 +118,8 @@ def teach_arguments(
         arguments += ["--seconds-budget", f"{seconds_budget:g}"]
     if tiny:
         arguments.append("--tiny")
+    if pose_stream is not None:
+        arguments += ["--pose-stream", pose_stream]
     return arguments
 
 

@@ -11,11 +11,13 @@ from datetime import datetime
 from pathlib import Path
 
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from app.gui.teach_examples import MIN_EXAMPLES, ExamplesFolder
 from app.gui.teach_process import TeachProcess, TeachProgress, TeachResult, teach_arguments
 from app.gui.widgets import PlainLabel, font
+from app.model_choice import REAL_SOURCE_MODEL, bundled_folder
+from recordings.pose_model_contract import POSE_MODEL_FILE
 
 PROGRESS_STEPS = 1000
 
@@ -34,6 +36,15 @@ class TrainingBox(QWidget):
         self.train_button.setStyleSheet("background:#2d7d46; color:white;")
         self.train_button.setToolTip(f"Needs at least two actions with {MIN_EXAMPLES} examples each")
         self.cancel_button = button("Cancel", "Stop the training; the model in use stays")
+        # teach's pose stream: a head on the frozen pretrained Shift-GCN (its default), or Deep GRU
+        self.pretrained_pose = QCheckBox("Pose: pretrained Shift-GCN (frozen)")
+        self.pretrained_pose.setToolTip(
+            "On: the pose stream is a small head taught on the bundled Shift-GCN's features (NTU RGB+D "
+            "120, non-commercial licence). Off: the paper's Deep GRU, taught from your examples"
+        )
+        self.pretrained_pose.setFocusPolicy(Qt.NoFocus)
+        self.pretrained_pose.setChecked(True)
+        self.pretrained_pose.setVisible((bundled_folder(REAL_SOURCE_MODEL) / POSE_MODEL_FILE).is_file())
         self.progress = QProgressBar()
         self.progress.setRange(0, PROGRESS_STEPS)
         self.progress.setTextVisible(False)
@@ -45,6 +56,7 @@ class TrainingBox(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
+        layout.addWidget(self.pretrained_pose)
         layout.addWidget(self.progress)
         layout.addWidget(self.stage)
         layout.addWidget(self.result)
@@ -75,13 +87,21 @@ class TrainingBox(QWidget):
             return
         self.out = models_folder / f"taught {datetime.now():%Y-%m-%d %H%M%S}"
         arguments = teach_arguments(
-            examples.folder, self.out, seconds_budget=self.seconds_budget, tiny=self.tiny
-        )
+            examples.folder, self.out, seconds_budget=self.seconds_budget, tiny=self.tiny,
+            pose_stream=self.pose_stream,
+        )  # fmt: skip
         self.progress.setValue(0)
         self._say("starting…")
         self.result.setText("")
         self.process.start(arguments)
         self._update_buttons()
+
+    @property
+    def pose_stream(self) -> str | None:
+        """teach's --pose-stream: as the check box says where the bundled GCN is, else teach's default."""
+        if self.pretrained_pose.isHidden():
+            return None
+        return "shift-gcn" if self.pretrained_pose.isChecked() else "deep-gru"
 
     def cancel(self) -> None:
         if self.process.running:

@@ -94,3 +94,41 @@ def test_teach_makes_a_plugin_on_the_frozen_gcn_by_default(ntu120_examples: Path
     args = ["teach", str(ntu120_examples), "--out", str(again), "--tiny", "--cache", str(tmp_path / "cache")]
     assert main([*args, "--pose-stream", "deep-gru"]) == 0
     assert folder_kind(again) == TWO_STREAM_KIND and not (again / POSE_MODEL_FILE).exists()
+
+
+def _alike_pair(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windows of 3 actions x 4 examples x 5 windows: actions 0 and 1 drawn alike (one motion, as drink
+    from cup and answer phone), action 2 apart."""
+    features, labels, groups = [], [], []
+    for action in range(3):
+        for example in range(4):
+            centre = 0.3 * rng.normal(0, 1, 256) + (3.0 * np.eye(256)[0] if action == 2 else 0.0)
+            for _ in range(5):
+                features.append(centre + rng.normal(0, 1, 256))
+                labels.append(action)
+                groups.append(10 * action + example)
+    return np.array(features, np.float32), np.array(labels), np.array(groups)
+
+
+def test_the_weight_decay_left_out_examples_choose_keeps_alike_actions_unsure() -> None:
+    from export.teach_gcn import DEFAULT_WEIGHT_DECAY, WEIGHT_DECAYS, chosen_weight_decay, fit_head
+
+    rng = np.random.default_rng(0)
+    features, labels, groups = _alike_pair(rng)
+    decay = chosen_weight_decay(features, labels, groups, 3)
+    assert decay > min(WEIGHT_DECAYS)
+    fresh = np.array([1.04 * rng.normal(0, 1, 256) for _ in range(50)], np.float32)  # like actions 0 and 1
+
+    def sureness(weight_decay: float) -> float:
+        logits = fit_head(features, labels, 3, weight_decay=weight_decay).logits(fresh)
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return float((p / p.sum(axis=1, keepdims=True)).max(axis=1).mean())
+
+    assert sureness(decay) < sureness(min(WEIGHT_DECAYS)) - 0.1
+    assert (
+        fit_head(features, labels, 3, weight_decay=decay).logits(features).argmax(axis=1)[labels == 2] == 2
+    ).all()
+    one_each = np.isin(groups, [0, 10, 20])  # one example per action: none can be left out
+    assert (
+        chosen_weight_decay(features[one_each], labels[one_each], groups[one_each], 3) == DEFAULT_WEIGHT_DECAY
+    )
