@@ -1,10 +1,11 @@
 """What a model is to the app: the one interface every kind of model folder gives the recognizer, `replay`,
 `run --json`, evaluation and the GUI, so none of them asks which kind it holds.
 
-Two kinds exist (`recordings.pose_model_contract.folder_kind`): the paper's two-stream model
-(`app.runtime.OnnxModel`: hand crops and pose, spatial and temporal attention) and a pretrained pose-only
-model (`app.pose_model.PoseModel`: joints alone, class relevance). `app.model_choice.open_model` opens
-either from its folder.
+Three kinds exist (`recordings.pose_model_contract.folder_kind`): the paper's two-stream model
+(`app.runtime.OnnxModel`: hand crops and pose, spatial and temporal attention), a pretrained pose-only
+model (`app.pose_model.PoseModel`: joints alone, class relevance), and the two together, a plugin model
+(`app.plugin_model.PluginModel`: STA-Hands with the pretrained pose model in place of Deep GRU, logits
+summed, the RGB stream's attention). `app.model_choice.open_model` opens any of them from its folder.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class WindowClassifier(Protocol):
 class Model(Protocol):
     """A model folder opened for the app.
 
-    - `kind`: `recordings.pose_model_contract`'s TWO_STREAM_KIND or POSE_MODEL_KIND;
+    - `kind`: `recordings.pose_model_contract`'s TWO_STREAM_KIND, POSE_MODEL_KIND or PLUGIN_KIND;
     - `streams`: the streams it runs ("pose", "rgb"); `explanation`: what its explanation is, the paper's
       "attention" or a pose model's class "relevance";
     - `prediction_stride`: grid steps of its window between two live predictions (the prediction rate);
