@@ -20,7 +20,7 @@ the source, the sensor's disconnects and reconnections, and every warning and er
 growth under 10 MiB over an 8-hour day, and the end's p95 latency within 10% of the start's.
 
     python -m app.soak --minutes 30 --model models/demo CLIP [CLIP ...] [--gui] [--json report.json]
-    python -m app.soak --minutes 120 --speed 2 --sensor --gui demo     # docs/soak.md
+    python -m app.soak --minutes 120 --speed 4 --sensor --gui demo     # docs/soak.md
 """
 
 from __future__ import annotations
