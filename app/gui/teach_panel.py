@@ -20,7 +20,6 @@ from PyQt5.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
-    QInputDialog,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -30,7 +29,7 @@ from app.gui.session import Session
 from app.gui.teach_examples import IDLE_ACTION, Example, ExamplesFolder, check_action_name, save_span
 from app.gui.teach_list import ExamplesTree
 from app.gui.teach_training import TrainingBox, button, label
-from app.gui.widgets import PlainLabel, font
+from app.gui.widgets import PlainLabel, font, plain_text_dialog
 from app.gui.worker_signals import post
 from app.worker import Worker
 from recordings.errors import UserError
@@ -194,9 +193,9 @@ class TeachPanel(QWidget):
     def ask_rename(self) -> None:
         example = self.tree.selected()
         if example is not None:
-            name, ok = QInputDialog.getText(self, "Rename", f"Action of {example.name}:", text=example.action)
-            if ok:
-                self.rename_selected(name)
+            dialog = plain_text_dialog(self, "Rename", f"Action of {example.name}:", example.action)
+            if dialog.exec_():
+                self.rename_selected(dialog.textValue())
 
     def rename_selected(self, action: str) -> None:
         example = self.tree.selected()

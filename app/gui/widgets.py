@@ -10,7 +10,15 @@ import cv2
 import numpy as np
 from PyQt5.QtCore import QSize, Qt, QTimer
 from PyQt5.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPalette, QPixmap
-from PyQt5.QtWidgets import QApplication, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PyQt5.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +85,18 @@ class PlainLabel(QLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
         self.setTextFormat(Qt.PlainText)
+
+
+def plain_text_dialog(parent: QWidget | None, title: str, label: str, text: str = "") -> QInputDialog:
+    """A one-line text question whose prompt shows `label` as written (it names a file or an action the
+    user or a file chose; QInputDialog's own label guesses rich text from a tag)."""
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setTextValue(text)
+    for child in dialog.findChildren(QLabel):
+        child.setTextFormat(Qt.PlainText)
+    return dialog
 
 
 def plain_tooltip(text: str) -> str:

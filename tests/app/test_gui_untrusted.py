@@ -68,6 +68,21 @@ def test_class_names_from_a_model_folder_are_shown_as_written(window, qtbot, fak
         assert document.toPlainText() == row.name.text()  # the tooltip shows the name as written
 
 
+def test_the_rename_prompt_shows_an_example_s_name_as_written(qtbot) -> None:
+    """The Teach panel's Rename question names the example's file; a tag in that name is shown, not read."""
+    from PyQt5.QtCore import Qt
+    from PyQt5.QtWidgets import QLabel
+
+    from app.gui.widgets import plain_text_dialog
+
+    name = "<img src='/nonexistent/x.png'><b>wave</b>"
+    dialog = plain_text_dialog(None, "Rename", f"Action of {name}:", "wave")
+    qtbot.addWidget(dialog)
+    labels = [label for label in dialog.findChildren(QLabel) if name in label.text()]
+    assert labels and all(label.textFormat() == Qt.PlainText for label in labels)
+    assert dialog.textValue() == "wave"
+
+
 SLOT_RAISES = """
 import sys, time
 from PyQt5.QtCore import QTimer
