@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from app.hand_glimpses import GlimpseCache, StillCrops
+from app.hand_glimpses import GlimpseCache
 from app.model import summary_line
 from app.pose_model import PREDICTIONS_PER_SECOND, PoseModel, joints_input
 from app.prediction import Prediction, Status
 from app.runtime import OnnxModel
-from app.two_stream_window import classify_window
+from app.two_stream_window import TwoStreamWindows
 from recordings.body_slots import NUM_BODIES, BodyIds, padded, select_main_bodies
 from recordings.frame import Frame
 from recordings.inputs import HandFrame, time_window_indices, window_grid_step, window_inputs
@@ -129,12 +129,17 @@ class PluginModel:
 
 class PluginWindows:
     """A plugin model's classifier for one stream of windows (`app.model.WindowClassifier`): the RGB
-    stream's glimpse cache and still crops live as long as the stream."""
+    stream's windows (their glimpse cache and still crops live as long as the stream) with the pretrained
+    pose model's logits in place of Deep GRU's."""
 
     def __init__(self, model: PluginModel, still_threshold: float = 0.0) -> None:
         self.model = model
-        self.cache = GlimpseCache()
-        self.still = StillCrops(still_threshold)
+        self.rgb = TwoStreamWindows(model.two_stream, still_threshold)
+
+    @property
+    def cache(self) -> GlimpseCache:
+        """The RGB stream's glimpse cache (evaluation reads back the glimpses the head read)."""
+        return self.rgb.cache
 
     def __call__(
         self, frames: Sequence[Frame | HandFrame], body_ids: BodyIds | None = None, status: Status = "ok"
@@ -152,14 +157,6 @@ class PluginWindows:
             else np.zeros(len(head.class_names), np.float32)
         )
         pose_ms = (time.perf_counter() - started) * 1e3
-        prediction = classify_window(
-            self.model.two_stream,
-            rgb_frames,
-            self.cache,
-            body_ids,
-            status,
-            self.still,
-            pose_logits=pose_logits,
-        )
+        prediction = self.rgb(rgb_frames, body_ids, status, pose_logits)
         timings = replace(prediction.timings, head_ms=prediction.timings.head_ms + pose_ms)
         return replace(prediction, timings=timings, model_streams=self.model.streams)

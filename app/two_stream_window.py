@@ -122,6 +122,11 @@ class TwoStreamWindows:
         self.still = StillCrops(still_threshold)
 
     def __call__(
-        self, frames: Sequence[Frame | HandFrame], body_ids: BodyIds | None = None, status: Status = "ok"
+        self,
+        frames: Sequence[Frame | HandFrame],
+        body_ids: BodyIds | None = None,
+        status: Status = "ok",
+        pose_logits: np.ndarray | None = None,
     ) -> Prediction:
-        return classify_window(self.model, frames, self.cache, body_ids, status, self.still)
+        """`pose_logits`: another pose stream's logits in place of the head's Deep GRU (a plugin model)."""
+        return classify_window(self.model, frames, self.cache, body_ids, status, self.still, pose_logits)
