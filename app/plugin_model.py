@@ -23,7 +23,7 @@ import numpy as np
 
 from app.hand_glimpses import GlimpseCache
 from app.model import summary_line
-from app.pose_model import PREDICTIONS_PER_SECOND, PoseModel, joints_input
+from app.pose_model import PREDICTIONS_PER_SECOND, PoseModel
 from app.prediction import Prediction, Status
 from app.runtime import OnnxModel
 from app.two_stream_window import TwoStreamWindows
@@ -105,12 +105,16 @@ class PluginModel:
         streams = (f"pose ({self.pose.info.model_version})", "hand crops")
         return summary_line(self.folder.name, len(self.info.class_names), streams, self.explanation)
 
-    def pose_logits(self, frames: Sequence[Frame | HandFrame], body_ids: BodyIds) -> np.ndarray:
-        """The pose model's logits of the head's classes, on its own window of `frames`."""
+    def pose_logits(
+        self, frames: Sequence[Frame | HandFrame], body_ids: BodyIds, status: Status = "ok"
+    ) -> np.ndarray:
+        """The pose model's logits of the head's classes, on its own window of `frames`, read as the pose
+        model alone reads a window (`app.pose_model.PoseModel.run_window`)."""
         info = self.pose.info
         picked = time_window_indices([f.timestamp for f in frames], info.window_seconds, info.window_length)
-        pose = window_inputs([frames[i] for i in picked], body_ids).pose
-        return self.pose.run(joints_input(pose))["logits"][0, self.columns]
+        window = [frames[i] for i in picked]
+        out, _ = self.pose.run_window(window_inputs(window, body_ids).pose, [f.index for f in window], status)
+        return out["logits"][0, self.columns]
 
     @property
     def head_feature_dim(self) -> int:
@@ -152,7 +156,7 @@ class PluginWindows:
         started = time.perf_counter()
         someone = any(body_id is not None for body_id in body_ids)
         pose_logits = (
-            self.model.pose_logits(frames, body_ids)
+            self.model.pose_logits(frames, body_ids, status)
             if someone
             else np.zeros(len(head.class_names), np.float32)
         )

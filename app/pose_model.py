@@ -46,13 +46,17 @@ def joints_input(pose: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(frames.transpose(3, 0, 2, 1)[None], dtype=np.float32)
 
 
-def repeated_positions(frame_indices: Sequence[int], length: int) -> np.ndarray:
-    """The window positions a partial window's model input reads: the source's frames from its first one
-    on (the grid points before it hold that frame; they are dropped), repeated from the start until
-    `length` frames, as the Shift-GCN authors fill a short clip (`recordings.pose_clip`)."""
+def window_positions_read(frame_indices: Sequence[int], status: Status) -> np.ndarray | None:
+    """Which of a window's positions the model reads, in order; None: all of them as they are.
+
+    A partial window (a source shorter than the window) holds the source's first frame at the grid points
+    before it starts. The model reads the source's frames from its first one on instead, repeated from the
+    start until the window is full, as the Shift-GCN authors fill a short clip (`recordings.pose_clip`)."""
+    if status != "partial":
+        return None
     first = max(i for i, index in enumerate(frame_indices) if index == frame_indices[0])
     kept = np.arange(first, len(frame_indices))
-    return kept[np.arange(length) % len(kept)]
+    return kept[np.arange(len(frame_indices)) % len(kept)]
 
 
 class PoseModel:
@@ -104,6 +108,14 @@ class PoseModel:
         feeds = {POSE_MODEL_INPUT: np.ascontiguousarray(joints, dtype=np.float32)}
         return dict(zip(POSE_MODEL_OUTPUTS, self.session.run(list(POSE_MODEL_OUTPUTS), feeds), strict=True))
 
+    def run_window(
+        self, pose: np.ndarray, frame_indices: Sequence[int], status: Status
+    ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        """The model on one window's pose (T x 150, `recordings.inputs.pose_array`): its outputs, and the
+        window positions it read (`window_positions_read`)."""
+        read = window_positions_read(frame_indices, status)
+        return self.run(joints_input(pose if read is None else pose[read])), read
+
     def window_classifier(self, still_threshold: float = 0.0) -> PoseModel:
         """Itself: a pose model keeps nothing between windows (no crop is read, so no still crops)."""
         return self
@@ -123,11 +135,7 @@ class PoseModel:
             activation = np.zeros((1, JOINTS, PEOPLE), np.float32)
             read = None
         else:
-            # A partial window (a source shorter than the window) holds its first frame before it
-            # starts; the model reads the source's frames repeated instead, as it was trained.
-            read = repeated_positions([f.index for f in frames], len(frames)) if status == "partial" else None
-            pose = inputs.pose if read is None else inputs.pose[read]
-            out = self.run(joints_input(pose))
+            out, read = self.run_window(inputs.pose, [f.index for f in frames], status)
             logits = out["logits"][0]
             activation = out["class_activation"][0, int(np.argmax(logits))]
         done = time.perf_counter()
