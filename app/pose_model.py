@@ -24,7 +24,7 @@ from app.runtime import choose_providers, import_onnxruntime, open_session
 from recordings.body_slots import BodyIds
 from recordings.frame import Frame
 from recordings.inputs import HandFrame, window_inputs
-from recordings.onnx_contract import ModelError
+from recordings.onnx_contract import ModelError, check_graph
 from recordings.pose_model_contract import (
     JOINTS,
     PEOPLE,
@@ -81,6 +81,8 @@ class PoseModel:
                 f"{path}: inputs {inputs} and outputs {outputs}; expected the input {POSE_MODEL_INPUT!r} "
                 f"and the outputs {', '.join(POSE_MODEL_OUTPUTS)}"
             )
+        shapes = {tensor.name: tensor.shape for tensor in self.session.get_outputs()}
+        check_graph(self.info.axis_values(), path, shapes)  # e.g. as many class names as logits
         self.provider = self.session.get_providers()[0]
         log.info("pose model %s on %s", self.folder, self.provider)
 

@@ -197,7 +197,9 @@ class OnnxModel:
         self._check_glimpse(ModelInfo.from_metadata(glimpse_metadata, self.folder / GLIMPSE_FILE))
         for session, file in ((self.head, HEAD_FILE), (self.glimpse, GLIMPSE_FILE)):  # metadata vs graph
             tensors = [*session.get_inputs(), *session.get_outputs()]
-            check_graph(self.info, self.folder / file, {tensor.name: tensor.shape for tensor in tensors})
+            check_graph(
+                self.info.axis_values(), self.folder / file, {tensor.name: tensor.shape for tensor in tensors}
+            )
         self.split = self._head_kind() == "split"
         self.projection = self._open_projection(providers, threads) if self.split else None
         self.provider = self.head.get_providers()[0]  # what runs, not what is compiled in

@@ -132,20 +132,45 @@ class ModelInfo:
     def check_values(self, path: Path) -> None:
         """Refuse values the app would divide by, index with or allocate from (an edited file): a
         `ModelError` naming the file and the field, instead of a bare error far from the cause."""
-        names, frames, side = self.class_names, MAX_WINDOW_LENGTH, MAX_GLIMPSE_PX
+        side = MAX_GLIMPSE_PX
         checks = (
-            ("class_names", len(names) > 0 and all(isinstance(n, str) for n in names), "a list of names"),
-            ("window_length", 1 <= self.window_length <= frames, f"1 to {frames} frames"),
-            ("window_seconds", _positive(self.window_seconds), "a finite number of seconds above 0"),
+            *window_checks(self.class_names, self.window_length, self.window_seconds),
             ("glimpse_input_size", 1 <= self.glimpse_input_size <= side, f"1 to {side} px"),
             ("feature_dim", self.feature_dim >= 1, "at least 1"),
             ("normalization_mean", _numbers(self.mean, math.isfinite), "3 finite numbers"),
-            ("normalization_std", _numbers(self.std, _positive), "3 finite numbers above 0"),
+            ("normalization_std", _numbers(self.std, positive), "3 finite numbers above 0"),
         )
-        for field, good, expected in checks:
-            if not good:
-                value = json.dumps(getattr(self, FIELDS.get(field, field)), default=str)[:80]
-                raise ModelError(f"{path}: metadata entry {field!r} is {value}, expected {expected}")
+        refuse_bad_entries(self, path, checks)
+
+    def axis_values(self) -> dict[str, int]:
+        """The metadata entries that fixed axes of the graph must equal (`check_graph`)."""
+        return {
+            "class_names": len(self.class_names),
+            "window_length": self.window_length,
+            "feature_dim": self.feature_dim,
+            "glimpse_input_size": self.glimpse_input_size,
+        }
+
+
+def window_checks(
+    class_names: Sequence[object], window_length: int, window_seconds: float
+) -> tuple[tuple[str, bool, str], ...]:
+    """The checks every model kind's class names and window take (`refuse_bad_entries`)."""
+    frames, names = MAX_WINDOW_LENGTH, class_names
+    return (
+        ("class_names", len(names) > 0 and all(isinstance(n, str) for n in names), "a list of names"),
+        ("window_length", 1 <= window_length <= frames, f"1 to {frames} frames"),
+        ("window_seconds", positive(window_seconds), "a finite number of seconds above 0"),
+    )
+
+
+def refuse_bad_entries(info: object, path: Path, checks: Sequence[tuple[str, bool, str]]) -> None:
+    """The first (metadata entry, whether it is good, what was expected) that is not good, as a
+    `ModelError` naming the file, the entry and its value."""
+    for field, good, expected in checks:
+        if not good:
+            value = json.dumps(getattr(info, FIELDS.get(field, field)), default=str)[:80]
+            raise ModelError(f"{path}: metadata entry {field!r} is {value}, expected {expected}")
 
 
 MAX_WINDOW_LENGTH = 10_000  # frames per window: the paper's is 20; more is an edited file, not a model
@@ -153,7 +178,8 @@ MAX_GLIMPSE_PX = 1024  # the glimpse CNN's input side: 224-299 px for the paper'
 FIELDS = {"normalization_mean": "mean", "normalization_std": "std"}  # metadata key -> ModelInfo field
 
 
-def _positive(value: object) -> bool:
+def positive(value: object) -> bool:
+    """A finite number above 0."""
     return isinstance(value, int | float) and math.isfinite(value) and value > 0
 
 
@@ -171,18 +197,14 @@ GRAPH_AXES: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
 )
 
 
-def check_graph(info: ModelInfo, path: Path, shapes: Mapping[str, Sequence[object]]) -> None:
-    """The metadata against the shapes of one file's inputs and outputs ({name: shape}): a `ModelError`
-    naming the file and the metadata entry where a fixed axis disagrees (`class_names` shorter than the
-    logits would index past its end; a `window_length` other than the graph's would feed it windows it
-    cannot take)."""
-    values = {
-        "class_names": len(info.class_names),
-        "window_length": info.window_length,
-        "feature_dim": info.feature_dim,
-        "glimpse_input_size": info.glimpse_input_size,
-    }
+def check_graph(values: Mapping[str, int], path: Path, shapes: Mapping[str, Sequence[object]]) -> None:
+    """The metadata (its `axis_values()`) against the shapes of one file's inputs and outputs ({name:
+    shape}): a `ModelError` naming the file and the metadata entry where a fixed axis disagrees
+    (`class_names` shorter than the logits would index past its end; a `window_length` other than the
+    graph's would feed it windows it cannot take). Entries and tensors a model does not have are skipped."""
     for field, axes in GRAPH_AXES:
+        if field not in values:
+            continue
         for name, axis in axes:
             shape = shapes.get(name)
             if shape is None or not -len(shape) <= axis < len(shape) or not isinstance(shape[axis], int):

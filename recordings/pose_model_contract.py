@@ -32,7 +32,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from recordings.onnx_contract import FORMAT_KEY, FORMAT_VERSION, HEAD_FILE, ModelError
+from recordings.onnx_contract import (
+    FORMAT_KEY,
+    FORMAT_VERSION,
+    HEAD_FILE,
+    ModelError,
+    refuse_bad_entries,
+    window_checks,
+)
 
 POSE_MODEL_FILE = "pose_model.onnx"
 POSE_MODEL_INPUT = "joints"
@@ -116,15 +123,10 @@ class PoseModelInfo:
             )
         except (KeyError, ValueError, TypeError) as error:
             raise ModelError(f"{path}: bad or missing metadata entry {error}") from error
-        if not info.class_names or not all(isinstance(name, str) for name in info.class_names):
-            raise ModelError(f"{path}: metadata entry class_names: expected a non-empty list of names")
-        if info.window_length < 1:
-            raise ModelError(
-                f"{path}: metadata entry window_length: expected >= 1, found {info.window_length}"
-            )
-        if not info.window_seconds > 0 or info.window_seconds == float("inf"):
-            raise ModelError(
-                f"{path}: metadata entry window_seconds: expected a finite number > 0, "
-                f"found {info.window_seconds}"
-            )
+        checks = window_checks(info.class_names, info.window_length, info.window_seconds)
+        refuse_bad_entries(info, path, checks)
         return info
+
+    def axis_values(self) -> dict[str, int]:
+        """The metadata entries that fixed axes of the graph must equal (`check_graph`: the logits')."""
+        return {"class_names": len(self.class_names)}

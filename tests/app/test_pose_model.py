@@ -3,6 +3,7 @@ relevance, its prediction rate, on a tiny stand-in exported here (`tests.tiny_po
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -137,6 +138,18 @@ def test_a_pose_file_whose_metadata_disagrees_with_its_contract_is_refused(tmp_p
     folder = export_tiny_pose_model(tmp_path / "bad")
     write_metadata(folder / "pose_model.onnx", {**tiny_pose_info().to_metadata(), "window_length": "0"})
     with pytest.raises(ModelError, match="window_length"):
+        PoseModel(folder)
+
+
+def test_a_pose_file_naming_fewer_classes_than_its_logits_is_refused(tmp_path) -> None:
+    from export.onnx_metadata import write_metadata
+
+    folder = export_tiny_pose_model(tmp_path / "bad")
+    names = list(tiny_pose_info().class_names)[:-1]
+    metadata = {**tiny_pose_info().to_metadata(), "class_names": json.dumps(names)}
+    write_metadata(folder / "pose_model.onnx", metadata)
+    expected = f"metadata entry 'class_names' says {len(names)}, the graph's logits"
+    with pytest.raises(ModelError, match=expected):
         PoseModel(folder)
 
 
