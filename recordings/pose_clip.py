@@ -10,7 +10,8 @@
 - `clip_joints`: all three, into `CLIP_FRAMES` frames (more where the clip is longer): the authors'
   whole-clip input for an NTU file.
 
-The live app feeds its own window instead (its person slots in order, `window_joints`).
+- `window_joints`: the same layout from frames of person slots (scripts and tests; the live app builds its
+  window from `recordings.inputs`' pose array in slot order, `app.pose_model`).
 """
 
 from __future__ import annotations
