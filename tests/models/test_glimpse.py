@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 import torch
 from torchvision.models import inception_v3
 
-from models.glimpse import BackboneWeightsMissing, build_backbone, inception_v3_cache_path
+from models.config import BACKBONES, RegisteredBackbone
+from models.glimpse import BackboneWeightsMissing, build_backbone, inception_v3_cache_path, network_builder
 
 
 @pytest.mark.parametrize(
@@ -27,6 +29,20 @@ def test_backbone_runs_at_its_smallest_input_size(name: str, size: int) -> None:
     backbone = build_backbone(name, input_size=size, pretrained=False)
     with torch.no_grad():
         assert backbone(torch.randn(1, 3, size, size)).shape == (1, backbone.spec.feature_dim)
+
+
+def test_each_registered_backbone_names_its_own_network_function() -> None:
+    builders = {name: network_builder(entry) for name, entry in BACKBONES.items()}
+    assert set(BACKBONES) == {"inception_v3", "efficientnet_lite0"}
+    assert all(entry.spec.name == name for name, entry in BACKBONES.items())
+    assert len(set(builders.values())) == len(builders)
+
+
+def test_a_backbone_naming_a_missing_network_function_is_a_clear_error() -> None:
+    spec = dataclasses.replace(BACKBONES["efficientnet_lite0"].spec, name="ghost")
+    entry = RegisteredBackbone(spec, "models.glimpse:ghost_net")
+    with pytest.raises(ValueError, match=r"'ghost': no network function 'models\.glimpse:ghost_net'"):
+        network_builder(entry)
 
 
 def test_backbone_is_frozen_and_stays_in_eval_mode() -> None:
