@@ -19,15 +19,12 @@ from app.plugin_model import PluginModel
 from app.pose_model import PoseModel
 from app.runtime import OnnxModel, default_model_folder
 from recordings.onnx_contract import ModelError
-from recordings.own_reader import Recording
 from recordings.pose_model_contract import PLUGIN_KIND, POSE_MODEL_KIND, TWO_STREAM_KIND, folder_kind
-from recordings.reader import Reader, WrappedReader
-from recordings.sources import bodies_from
+from recordings.reader import Reader
 
 log = logging.getLogger(__name__)
 
 REAL_SOURCE_MODEL = "shiftgcn-ntu120-xsub"  # the bundled pose model real sources run by default
-SYNTHETIC_DEVICE = "synthetic"  # the `device` of clips the synthetic generator writes (the demo clip too)
 OPENERS: dict[str, Callable[..., Model]] = {
     TWO_STREAM_KIND: OnnxModel,
     POSE_MODEL_KIND: PoseModel,
@@ -51,11 +48,7 @@ def bundled_folder(name: str) -> Path:
 def synthetic_source(reader: Reader) -> bool:
     """Whether `reader` plays a synthetic clip: the demo clip or one `synth` wrote (a recording whose device
     is "synthetic"), or the `synthetic` source."""
-    while isinstance(reader, WrappedReader):  # mirrored images, estimated bodies: the clip underneath
-        reader = reader.inner
-    if isinstance(reader, Recording):
-        return reader.header.get("device") == SYNTHETIC_DEVICE
-    return bodies_from(reader).startswith("synthetic")
+    return reader.nature.synthetic
 
 
 def default_model_folder_for(reader: Reader | None) -> Path:

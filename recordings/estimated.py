@@ -33,7 +33,16 @@ from recordings.errors import UserError
 from recordings.frame import Body, Frame
 from recordings.hand_crop import BODY_SCALED_CROP, HandCrop
 from recordings.ntu import NO_SKELETON
-from recordings.reader import FunctionReader, ImageFlags, Reader, WrappedReader, read
+from recordings.reader import (
+    ESTIMATED,
+    SAMPLED,
+    FunctionReader,
+    ImageFlags,
+    Reader,
+    SourceNature,
+    WrappedReader,
+    read,
+)
 
 DISPLAY_EVERY = 3  # live: frames between fresh estimates at most, for the skeleton on screen (10 per s)
 
@@ -113,7 +122,12 @@ class EstimatedBodies(WrappedReader):
 
     @property
     def bodies_from(self) -> str:
-        return f"estimated ({self.estimator})"
+        return self.nature.bodies_label
+
+    @property
+    def nature(self) -> SourceNature:
+        """`inner`'s, its bodies estimated from its images."""
+        return replace(self.inner.nature, bodies=ESTIMATED, bodies_label=f"estimated ({self.estimator})")
 
     # -- frames
 
@@ -187,12 +201,15 @@ def live_view(
 ) -> Reader:
     """`reader` as a live recognizer with that window reads it: for estimated bodies, a view whose frames
     are estimated on the recognizer's samples and every `display_every`-th frame only (every frame while
-    `every_frame()`; module doc); any other reader as it is."""
-    if not isinstance(reader, EstimatedBodies):
+    `every_frame()`; module doc); any other reader, and one whose nature asks every frame estimated
+    (`SourceNature.estimation`), as it is."""
+    if reader.nature.bodies != ESTIMATED or reader.nature.estimation != SAMPLED:
+        return reader
+    if not isinstance(reader, EstimatedBodies):  # the one that estimates; a wrapper over it reads it whole
         return reader
     schedule = EstimationSchedule(window_seconds / (window_length - 1), display_every, every_frame)
     return FunctionReader(
         reader.description, reader.num_frames, reader.fps,
         lambda start, images: reader.frames(start, images, schedule),
-        timestamps=reader.timestamps, stop=reader.stop, problem=reader.problem,
+        timestamps=reader.timestamps, stop=reader.stop, problem=reader.problem, nature=reader.nature,
     )  # fmt: skip

@@ -50,7 +50,7 @@ from recordings.kinect_binding import (
     create_runtime,
 )
 from recordings.kinect_convert import bgr_from_bgra, bodies_from_frame
-from recordings.reader import ImageFlags, Reader
+from recordings.reader import KINECT_SKELETON, RECORDED, ImageFlags, Reader, SourceNature
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,9 @@ class KinectSource(Reader):
     description = "Kinect v2 (live)"
     fps = FPS
     num_frames = None  # live
+    nature = SourceNature(
+        live=True, has_images=True, bodies=RECORDED, bodies_label=KINECT_SKELETON, mirrored_by_nature=True
+    )
 
     def __init__(
         self,

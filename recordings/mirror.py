@@ -26,30 +26,18 @@ import cv2
 
 from recordings.errors import UserError
 from recordings.frame import Frame
-from recordings.ntu import VIDEO_SUFFIX, NtuClip
-from recordings.reader import ImageFlags, Reader, WrappedReader, read
-from recordings.webcam import Webcam
+from recordings.reader import NO_BODIES, NONE_LABEL, ImageFlags, Reader, SourceNature, WrappedReader, read
 
 MIRROR_MODES = ("auto", "yes", "no")
 MIRRORED = "mirrored (flipped left-right as read, as a Kinect shows it)"
 
 
-def unmirrored_by_nature(reader: Reader) -> bool:
-    """Whether `reader`'s images are the scene as it is, not a mirror image: a webcam, or a video whose
-    name is not the NTU layout's `_rgb.avi` (NTU's and the app's own videos are Kinect-like)."""
-    if isinstance(reader, Webcam):
-        return True
-    if isinstance(reader, NtuClip):
-        video = reader.video_path
-        return reader.skeleton is None and video is not None and not video.name.endswith(VIDEO_SUFFIX)
-    return False
-
-
 def should_mirror(reader: Reader, mode: str) -> bool:
-    """Whether `reader`'s images are to be flipped under `mode` (module doc)."""
+    """Whether `reader`'s images are to be flipped under `mode` (module doc): with "auto", those whose
+    nature is not a mirror image (`SourceNature.mirrored_by_nature`)."""
     if mode not in MIRROR_MODES:
         raise UserError(f"--mirror {mode!r}: expected one of {', '.join(MIRROR_MODES)}")
-    return mode == "yes" or (mode == "auto" and unmirrored_by_nature(reader))
+    return mode == "yes" or (mode == "auto" and not reader.nature.mirrored_by_nature)
 
 
 class MirroredImages(WrappedReader):
@@ -59,6 +47,12 @@ class MirroredImages(WrappedReader):
     @property
     def description(self) -> str:  # type: ignore[override]
         return f"{self.inner.description}, mirrored"
+
+    @property
+    def nature(self) -> SourceNature:
+        """`inner`'s, its images now Kinect-like (flipped here) and without bodies."""
+        without_bodies = replace(self.inner.nature, bodies=NO_BODIES, bodies_label=NONE_LABEL)
+        return replace(without_bodies, mirrored_by_nature=True, flipped=True)
 
     def frames(self, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
         for frame in read(self.inner, start, images):
@@ -73,12 +67,7 @@ class MirroredImages(WrappedReader):
 
 def is_mirrored(reader: Reader) -> bool:
     """Whether `reader` (or the reader it wraps) flips its images: what a recording of it says."""
-    while True:
-        if isinstance(reader, MirroredImages):
-            return True
-        if not isinstance(reader, WrappedReader):
-            return False
-        reader = reader.inner
+    return reader.nature.flipped
 
 
 def mirror_metadata(reader: Reader) -> dict[str, Any]:

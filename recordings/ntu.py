@@ -30,7 +30,15 @@ from recordings.ntu_names import (
     sample_stem,
     split_of,
 )
-from recordings.reader import ImageFlags, Reader
+from recordings.reader import (
+    KINECT_SKELETON,
+    NO_BODIES,
+    NONE_LABEL,
+    RECORDED,
+    ImageFlags,
+    Reader,
+    SourceNature,
+)
 from recordings.skeleton import SkeletonFile, read_skeleton
 
 log = logging.getLogger(__name__)
@@ -155,6 +163,21 @@ class NtuClip(Reader):
     def timestamps(self) -> np.ndarray:
         """Seconds of every frame: NTU frames are evenly spaced at the video's rate."""
         return np.arange(self._num_frames) / self._fps
+
+    @property
+    def nature(self) -> SourceNature:
+        """A Kinect's skeleton and/or its (mirror) images; a video alone has no bodies, and one not named
+        in the NTU layout (`..._rgb.avi`: a phone's `.mp4`) shows the scene as it is, not mirrored."""
+        video = self._video_path
+        plain_video = self._skeleton is None and video is not None and not video.name.endswith(VIDEO_SUFFIX)
+        recorded = self._skeleton is not None
+        return SourceNature(
+            live=False,
+            has_images=video is not None,
+            bodies=RECORDED if recorded else NO_BODIES,
+            bodies_label=KINECT_SKELETON if recorded else NONE_LABEL,
+            mirrored_by_nature=not plain_video,
+        )
 
     @property
     def name(self) -> SampleName | None:

@@ -29,6 +29,7 @@ SIDECAR_SUFFIX = ".jsonl"
 NEWLINE = "\n"
 COUNT_WIDTH = 12  # characters of the fixed-width frame count on line 1 of the .skeleton file
 
+SYNTHETIC_DEVICE = "synthetic"  # the `device` of clips the synthetic generator writes (the demo clip too)
 HEADER_KEYS = ("format", "version", "app_version", "created", "device", "fps", "color_size", "hand_crop")
 FRAME_KEYS = ("index", "timestamp", "end")
 

@@ -30,12 +30,13 @@ from recordings.own_format import (
     COUNT_WIDTH,
     FRAME_KEYS,
     NEWLINE,
+    SYNTHETIC_DEVICE,
     RecordingPaths,
     json_line,
     parse_sidecar,
     read_bytes,
 )
-from recordings.reader import Reader
+from recordings.reader import RECORDED, Reader, SourceNature
 from recordings.skeleton import format_frame, read_skeleton
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,20 @@ class Recording(Reader):
     @property
     def has_video(self) -> bool:
         return self.color_size is not None
+
+    @property
+    def nature(self) -> SourceNature:
+        """Its recorded skeleton (estimated when recorded where the hand crop is body-scaled) and its
+        images as the app showed them: Kinect-like (a flipped source was stored flipped)."""
+        estimated = ", estimated when recorded" if self.hand_crop.rule == "body" else ""
+        return SourceNature(
+            live=False,
+            has_images=self.has_video,
+            bodies=RECORDED,
+            bodies_label=f"recorded skeleton{estimated}",
+            mirrored_by_nature=True,
+            synthetic=self.header.get("device") == SYNTHETIC_DEVICE,
+        )
 
     @property
     def bodies(self) -> tuple[tuple[Body, ...], ...]:

@@ -28,8 +28,8 @@ from recordings.estimated import EstimatedBodies, EstimatorFactory, bundled_esti
 from recordings.frame import Frame
 from recordings.mirror import MirroredImages, should_mirror
 from recordings.ntu import SAMPLE_NAME, VIDEO_FILE_SUFFIXES, NtuClip
-from recordings.own import Recording, RecordingPaths, open_recording
-from recordings.reader import FunctionReader, ImageFlags, Reader
+from recordings.own import RecordingPaths, open_recording
+from recordings.reader import RECORDED, SYNTHETIC_CLIP, FunctionReader, ImageFlags, Reader
 from recordings.webcam import Webcam, camera_index
 from recordings.xef import open_xef
 
@@ -58,7 +58,8 @@ def synthetic_reader(seed: int = 0) -> Reader:
     def frames_from(start: int, images: ImageFlags = None) -> Iterator[Frame]:
         return itertools.islice(render_clip(spec)[0], start, None)  # 1080p each: rendered as read
 
-    return FunctionReader(f"synthetic clip {spec.name} (seed {seed})", len(extras), 30.0, frames_from)
+    description = f"synthetic clip {spec.name} (seed {seed})"
+    return FunctionReader(description, len(extras), 30.0, frames_from, nature=SYNTHETIC_CLIP)
 
 
 def kinect_reader() -> Reader:
@@ -123,20 +124,12 @@ def open_webcam(index: int, size: tuple[int, int] | None) -> Reader:
 def recorded_bodies(reader: Reader) -> bool:
     """Whether `reader` has bodies of its own (a skeleton, a Kinect): a plain video, a webcam and mirrored
     images have not."""
-    if isinstance(reader, MirroredImages):
-        return False
-    if isinstance(reader, NtuClip):
-        return reader.skeleton is not None
-    return not isinstance(reader, Webcam)
+    return reader.nature.bodies == RECORDED
 
 
 def has_images(reader: Reader) -> bool:
     """Whether `reader` has colour images to estimate bodies from."""
-    if isinstance(reader, NtuClip):
-        return reader.video_path is not None
-    if isinstance(reader, Recording):
-        return reader.has_video
-    return True
+    return reader.nature.has_images
 
 
 def with_mirror(reader: Reader, mirror: str, pose: str) -> Reader:
@@ -172,15 +165,7 @@ def with_pose(reader: Reader, pose: str, estimator_factory: EstimatorFactory | N
 
 def bodies_from(reader: Reader) -> str:
     """Where `reader`'s bodies come from, for `info` and the GUI."""
-    if isinstance(reader, EstimatedBodies):
-        return reader.bodies_from
-    if not recorded_bodies(reader):
-        return "none (no skeleton, and not estimated: --pose auto or estimate does)"
-    if isinstance(reader, Recording):
-        return "recorded skeleton" + (", estimated when recorded" if reader.hand_crop.rule == "body" else "")
-    if isinstance(reader, FunctionReader):
-        return "synthetic (rendered with the clip)"
-    return "Kinect skeleton"
+    return reader.nature.bodies_label
 
 
 def _open(

@@ -29,7 +29,7 @@ import numpy as np
 from recordings.description import clip_description
 from recordings.errors import UserError
 from recordings.frame import Frame
-from recordings.reader import ImageFlags, Reader
+from recordings.reader import NO_BODIES, NONE_LABEL, ImageFlags, Reader, SourceNature
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,9 @@ class Webcam(Reader):
     """Frames from camera `index` until `stop()`; a failure to open is a UserError at construction."""
 
     num_frames = None  # live
+    nature = SourceNature(  # the scene as it is, not a mirror image; bodies only where estimated
+        live=True, has_images=True, bodies=NO_BODIES, bodies_label=NONE_LABEL, mirrored_by_nature=False
+    )
 
     def __init__(
         self,

@@ -31,7 +31,7 @@ import numpy as np
 from recordings.errors import RecordingError
 from recordings.frame import Body, Frame
 from recordings.own import RecordingPaths, RecordingWriter
-from recordings.reader import Reader
+from recordings.reader import KINECT_SKELETON, RECORDED, Reader, SourceNature
 from recordings.xef_container import RECORD_HEADER, TICKS_PER_SECOND, Walk, open_file, walk_file
 from recordings.xef_payloads import (
     CALIBRATION_SIZE,
@@ -186,6 +186,14 @@ class XefFile(Reader):
     def color_encoding(self) -> str | None:
         """The colour stream's encoding, JPEG or YUY2; None without a colour stream."""
         return None if self._color is None else COLOR_ENCODINGS[self._color[0].type_guid]
+
+    @property
+    def nature(self) -> SourceNature:
+        """A Kinect's recording: its skeleton and, with a colour stream, its (mirror) images."""
+        return SourceNature(
+            live=False, has_images=self._color is not None, bodies=RECORDED,
+            bodies_label=KINECT_SKELETON, mirrored_by_nature=True,
+        )  # fmt: skip
 
     @property
     def color_stream(self) -> XefStream | None:
