@@ -145,7 +145,7 @@ def read_metadata(folder: Path) -> dict[str, dict[str, str]]:
 
 def build_model(work: Path) -> tuple[Path, dict]:
     """Data, features, both streams and the combined checkpoint in `work`; (checkpoint, test report)."""
-    from models.ablate import prepare_synthetic
+    from models.claims import prepare_synthetic
     from models.data import find_dataset
     from models.evaluate import evaluate_checkpoint
     from models.train import TrainSettings, combine_streams, train_stream

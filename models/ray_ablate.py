@@ -1,7 +1,7 @@
 """`sta-hands ablate --engine ray`: the ablation's training runs as parallel Ray tasks.
 
 Each trial (Deep GRU, each RGB variant of table 2) is one plain Ray task that trains and evaluates its
-run (`models.ablate.run_trial`) with `cpus_per_trial` CPUs (torch uses as many threads) and
+run (`models.trials.run_trial`) with `cpus_per_trial` CPUs (torch uses as many threads) and
 `gpus_per_trial` GPUs; the driver gathers the reports, adds the two-stream rows (cheap: evaluation
 only) and writes the same `table.md` as a local ablation. The trials read the feature cache and write
 their run folders at the paths the driver gives, so on a cluster of several machines the cache and
@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from models.ablate import Trial, run_trial
 from models.ray_engine import connect
+from models.trials import Trial, run_trial
 
 
 def _trial_task(trial: Trial, threads: int) -> dict[str, Any]:

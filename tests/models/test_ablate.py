@@ -1,12 +1,12 @@
 """The paper's tables as data and as printed beside ours (`models.paper_tables`), and the `--quick`
-claims check's wording and thresholds (`models.ablate`), without training anything."""
+claims check's wording and thresholds (`models.claims`), without training anything."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from models.ablate import _claims, chance_band, motion_groups, near_chance, wilson_interval
+from models.claims import _claims, chance_band, motion_groups, near_chance, wilson_interval
 from models.paper_tables import TABLE1, TABLE2, TABLE2_VARIANTS, TABLE3, ablation_markdown, paper_row
 from recordings.synthetic import SYNTHETIC_CLASSES
 
@@ -122,7 +122,7 @@ def test_the_claim_fails_when_deep_gru_is_far_above_chance_for_its_clips() -> No
 
 
 def test_the_attention_claim_is_against_the_fastest_hand_rule_on_every_class() -> None:
-    from models.ablate import attention_claim
+    from models.claims import attention_claim
 
     def tally(score: float, fastest: float, frames: int = 50) -> dict:
         rules = {"fastest_hand": fastest, "same_slot": 0.5, "uniform": 0.49}
