@@ -1,7 +1,8 @@
 """A model folder's faithfulness figures, for the explain dialog: `faithfulness.json` beside its ONNX
 files, written by `sta-hands evaluate --model FOLDER ... --save-faithfulness` (and by
-`python -m export.make_demo` for the demo) from `models.faithfulness`'s report entry, with the data it
-was measured on. Absent: the dialog says nothing about it."""
+`python -m export.make_demo` for the demo, scripts/pose_faithfulness.py for the bundled pose models)
+from `models.faithfulness`'s report entry, with the data it was measured on. Absent: the dialog says
+nothing about it."""
 
 from __future__ import annotations
 
@@ -53,7 +54,12 @@ def faithfulness_sentence(figures: Mapping[str, Any] | None) -> str | None:
             "Does the hand it looked at matter? On test clips, hiding that hand from the model lowered its "
             f"hand-image confidence more than hiding the hand it looked at least, {how_often} ({by})."
         )
-    return (
-        "Does what it points at matter? On test clips, taking that away lowered the model's confidence "
-        f"more than taking away as much of what it does not point at, {how_often} ({by})."
-    )
+    if figures.get("removed") == "joints":  # a pose model's (`models.faithfulness.joint_holding_drops`)
+        held = figures.get("joints_held")
+        most, others = (f"{held} ", str(held)) if _number(held) else ("", "as many")
+        return (
+            f"Do the joints it points at matter? On sample clips, holding its {most}most relevant joints "
+            f"still lowered its confidence more than holding {others} other joints picked at random still, "
+            f"{how_often} ({by})."
+        )
+    return None  # a kind of removal this sentence does not know how to say

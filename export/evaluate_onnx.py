@@ -19,6 +19,7 @@ scored on its own: `report["streaming"]` (`models.evaluate.streaming_summary`).
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from app.hand_glimpses import gather_hand_glimpses
 from app.headless import run_headless
 from app.model import Model, WindowClassifier
 from app.model_choice import open_model
+from app.pose_model import PoseModel, joints_input
 from app.recognizer import GlimpseCache, Prediction
 from app.runtime import OnnxModel
 from models.data import (
@@ -44,7 +46,7 @@ from models.data import (
     open_clip,
 )
 from models.evaluate import SEED, VIEWS, ClipOutcome, build_report, outcome_from_views, streaming_summary
-from models.faithfulness import RgbProbabilities, hand_removal_drops
+from models.faithfulness import PoseProbabilities, RgbProbabilities, hand_removal_drops, joint_holding_drops
 from recordings.inputs import HandFrame, window_inputs
 
 
@@ -64,13 +66,17 @@ def evaluate_clip(model: Model, clip: ClipRef, views: int = VIEWS, seed: int = S
     """The clip's outcome over its evaluation windows, every window through the model's own window
     classifier (`app.model.Model`; the two-stream one keeps the clip's glimpse cache: its crops go
     through the CNN once, whatever the windows share). Each stream the model has is scored; the
-    attention views and the faithfulness drops where it has the paper's attention over hand crops."""
+    attention views and the faithfulness drops where it has the paper's attention over hand crops, or a
+    pose model's relevance over joints (the random joints drawn from a seed of `seed` and the clip's
+    name)."""
     windows = evaluation_windows(clip.name, num_frames(clip), model.info.window_length, views, seed)
     frames = clip_hand_frames(clip, np.unique(np.concatenate(windows)))
     classify = model.window_classifier()
     attention = model.explanation == "attention" and "rgb" in model.streams
     outputs: dict[str, list[np.ndarray]] = {}
     head_inputs: list[tuple[np.ndarray, ...]] = []  # per window, for the faithfulness drops
+    relevance = isinstance(model, PoseModel)
+    pose_windows: list[tuple[np.ndarray, np.ndarray]] = []  # a pose model's: per window, pose and relevance
     for indices in windows:
         prediction = classify_frames(model, frames, indices, classify)
         values = {"logits": prediction.logits}
@@ -80,14 +86,20 @@ def evaluate_clip(model: Model, clip: ClipRef, views: int = VIEWS, seed: int = S
         if attention:
             head_inputs.append(_head_inputs(model, frames, indices, classify.cache, prediction))
             values |= {"spatial_attention": prediction.spatial_attention, "hand_mask": prediction.hand_mask}
+        window = [frames[int(i)] for i in prediction.frame_indices]  # what the explanation is over
+        if relevance:
+            pose_windows.append((window_inputs(window, prediction.body_ids).pose, prediction.joint_relevance))
         if clip.synthetic:
-            window = [frames[int(i)] for i in prediction.frame_indices]  # what the attention is over
             inputs = window_inputs(window)  # the slot order the app gives this window
             values["active_hands"] = active_hands(clip, window, inputs.body_ids)
             values["pose"] = inputs.pose  # for the attention baselines (`models.evaluate`)
         for key, value in values.items():
             outputs.setdefault(key, []).append(value)
-    drops = None  # a pose model's faithfulness (its relevance) is not measured yet
+    drops = None
+    if relevance:
+        pose, joint_relevance = (np.stack(values) for values in zip(*pose_windows, strict=True))
+        name_seed = [seed, zlib.crc32(clip.name.encode("utf-8"))]
+        drops = joint_holding_drops(_pose_probabilities(model), pose, joint_relevance, seed=name_seed)
     if attention:
         features, hand_mask, pose, spatial = (np.stack(values) for values in zip(*head_inputs, strict=True))
         drops = hand_removal_drops(_rgb_probabilities(model), features, hand_mask, pose, spatial)
@@ -120,11 +132,23 @@ def _rgb_probabilities(model: OnnxModel) -> RgbProbabilities:
     """The exported head's RGB probabilities on what it reads per hand (`models.faithfulness`)."""
 
     def probabilities(features: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray) -> np.ndarray:
-        logits = model.run_head_projected(features, hand_mask, pose)["rgb_logits"]
-        shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-        return shifted / shifted.sum(axis=-1, keepdims=True)
+        return _softmax_rows(model.run_head_projected(features, hand_mask, pose)["rgb_logits"])
 
     return probabilities
+
+
+def _pose_probabilities(model: PoseModel) -> PoseProbabilities:
+    """The pose model's probabilities on B full windows' pose B x T x 150 (`models.faithfulness`)."""
+
+    def probabilities(pose: np.ndarray) -> np.ndarray:
+        return _softmax_rows(model.run(np.concatenate([joints_input(window) for window in pose]))["logits"])
+
+    return probabilities
+
+
+def _softmax_rows(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def save_faithfulness(folder: str | Path, report: Mapping[str, Any], data: str | None = None) -> Path:

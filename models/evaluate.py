@@ -12,9 +12,10 @@ are averaged over them. The report (JSON) holds at least:
   acting hand, the share where the highest spatial attention sits on one, beside rules with no
   parameters on exactly the same frames, over every frame, per class, and apart for frames with one and
   with two or more acting hands (`models.attention_score`);
-- `faithfulness` (a model with a spatial attention over hands; null otherwise): per window, how much the
-  RGB stream's probability of its class drops when the most- and when the least-attended present hand
-  is removed (`models.faithfulness`);
+- `faithfulness` (a model with a spatial attention over hands, or an exported pose model with its
+  relevance over joints; null otherwise): per window, how much the RGB stream's probability of its class
+  drops when the most- and when the least-attended present hand is removed, or the pose model's when
+  its most relevant joints and when as many random ones are held still (`models.faithfulness`);
 - with `streaming`, `streaming`: what the app sees live (design.md, "Windows in time"): every full
   live window (status "ok") of every test clip classified on its own, {`accuracy`: {`fused`, `pose`,
   `rgb`} per window, `windows`, `clips` (with at least one full window), `short_clips` (shorter than
@@ -152,10 +153,14 @@ def summary_text(report: Mapping[str, Any]) -> str:
         parts.append(attention)
     faithful = report.get("faithfulness")
     if faithful:
+        removed = (
+            f"holding the {faithful['joints_held']} most relevant joints still (against as many random ones)"
+            if faithful["removed"] == "joints"
+            else f"removing the most-attended {faithful['removed'][:-1]}"
+        )
         parts.append(
-            f"faithfulness: removing the most-attended {faithful['removed'][:-1]} drops the "
-            f"{faithful['stream']} probability more in {faithful['attended_drop_larger']:.3f} of "
-            f"{faithful['windows']} windows"
+            f"faithfulness: {removed} drops the {faithful['stream']} probability more in "
+            f"{faithful['attended_drop_larger']:.3f} of {faithful['windows']} windows"
             f" (mean drop {faithful['mean_drop_attended']:.3f} vs {faithful['mean_drop_least_attended']:.3f})"
         )
     live = report.get("streaming")
@@ -248,7 +253,7 @@ def evaluate_checkpoint(
     cached timestamps, the checkpoint's `window_seconds`); unlike the app, the two bodies are the
     clip's (as in training), not chosen per window, and the features are the cache's float16 ones."""
     from models import checkpoint
-    from models.features import FeatureStore
+    from models.feature_store import FeatureStore
     from models.inference import choose_device, predict, stream_of
 
     model, config, metadata = checkpoint.load(path)

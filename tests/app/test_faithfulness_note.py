@@ -50,3 +50,12 @@ def test_the_explain_dialog_says_it_when_known_only(qtbot, tmp_path: Path) -> No
         qtbot.addWidget(dialog)
     assert known.faithfulness.text() == faithfulness_sentence(FIGURES) and not known.faithfulness.isHidden()
     assert unknown.faithfulness.isHidden()
+
+
+def test_a_pose_models_figures_are_said_as_joints_held_still() -> None:
+    joints = {**FIGURES, "removed": "joints", "stream": "pose", "joints_held": 5, "random_draws": 4}
+    sentence = faithfulness_sentence(joints)
+    assert sentence is not None and "holding its 5 most relevant joints still" in sentence
+    assert "5 other joints picked at random" in sentence and "in 92% of 495 windows" in sentence
+    assert "hand" not in sentence
+    assert faithfulness_sentence({**FIGURES, "removed": "frames"}) is None  # a removal it cannot say

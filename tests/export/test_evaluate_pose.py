@@ -1,5 +1,6 @@
 """`evaluate` on a pose model's folder: the same evaluation windows, classified by the app's pose model, only
-the streams it has scored (a tiny stand-in pose model with the tiny synthetic dataset's classes)."""
+the streams it has scored, and the faithfulness of its relevance (a tiny stand-in pose model with the tiny
+synthetic dataset's classes)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def test_a_pose_model_folder_is_evaluated_on_the_same_windows_through_the_app(tm
     clips = dataset.split("cs", "test")
     assert report["clips"] == len(clips)
     assert report["accuracy"]["rgb"] is None and report["accuracy"]["fused"] == report["accuracy"]["pose"]
-    assert report.get("faithfulness") is None
+    faithful = report["faithfulness"]  # its relevance's: the most relevant joints held still against random
+    assert faithful["removed"] == "joints" and faithful["stream"] == "pose"
+    assert faithful["windows"] == VIEWS * len(clips) and faithful["joints_held"] == 5
     model = PoseModel(folder)
     for clip, predicted in zip(clips, report["predictions"], strict=True):
         windows = evaluation_windows(clip.name, num_frames(clip), info.window_length, VIEWS, SEED)
