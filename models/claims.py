@@ -135,7 +135,7 @@ def _clip_logits(
     from models import checkpoint as checkpoints
     from models.data import evaluation_windows
     from models.evaluate import outcome_from_views
-    from models.features import FeatureStore
+    from models.feature_store import FeatureStore
     from models.inference import choose_device, predict
 
     model, config, _ = checkpoints.load(checkpoint)

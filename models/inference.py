@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from models.config import ModelConfig
-from models.features import FeatureStore
+from models.feature_store import FeatureStore
 from models.pose_stream import DeepGRU
 from models.rgb_stream import STAHands
 from models.two_stream import TwoStreamModel

@@ -34,7 +34,7 @@ from models import checkpoint
 from models.attention_supervision import attention_supervision_loss
 from models.config import ModelConfig
 from models.data import ClipRef, DataError, Dataset
-from models.features import FeatureStore
+from models.feature_store import FeatureStore
 from models.inference import (
     Stream,
     build_stream,

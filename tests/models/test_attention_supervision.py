@@ -14,7 +14,7 @@ import torch
 from models import checkpoint
 from models.attention_supervision import attention_supervision_loss
 from models.data import evaluation_windows, find_dataset
-from models.features import FeatureStore
+from models.feature_store import FeatureStore
 from models.train import TrainSettings, predict, train_stream
 from tests.models.test_data import tiny_cache, tiny_dataset
 from tests.models.test_train import TINY

@@ -26,8 +26,8 @@ from models.data import (
     find_dataset,
     window_indices,
 )
+from models.feature_store import FeatureStore
 from models.features import (
-    FeatureStore,
     build_cache_backbone,
     compute_features,
     load_clip,

@@ -26,7 +26,8 @@ import pytest
 
 from app.cli import main
 from models.data import ClipRef, find_dataset
-from models.features import CLIP_SUFFIX, CacheInfo, FeatureStore, load_clip
+from models.feature_store import FeatureStore
+from models.features import CLIP_SUFFIX, CacheInfo, load_clip
 
 INPUT_SIZE = 32  # EfficientNet-Lite0 on 32 px crops: the real CNN, cheap
 REAL_WITH_VIDEO = "S001C001P001R001A001"

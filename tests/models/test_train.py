@@ -13,7 +13,8 @@ import torch
 from models import checkpoint
 from models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
 from models.data import DataError, evaluation_windows, find_dataset
-from models.features import FeatureStore, load_clip
+from models.feature_store import FeatureStore
+from models.features import load_clip
 from models.train import (
     BEST,
     LAST,
