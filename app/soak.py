@@ -19,22 +19,20 @@ made, frames dropped and windows skipped, the latency percentiles in the first a
 the source, the sensor's disconnects and reconnections, and every warning and error logged. The targets:
 growth under 10 MiB over an 8-hour day, and the end's p95 latency within 10% of the start's.
 
-    python -m app.soak --minutes 30 --model models/demo CLIP [CLIP ...] [--gui] [--json report.json]
-    python -m app.soak --minutes 120 --speed 4 --sensor --gui demo     # docs/soak.md
+    python -m commands.soak --minutes 30 --model models/demo CLIP [CLIP ...] [--gui] [--json report.json]
+    python -m commands.soak --minutes 120 --speed 4 --sensor --gui demo     # docs/soak.md
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import logging
 import os
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -306,86 +304,3 @@ def _run_gui(
             app.processEvents()  # deliver what the workers posted before they stopped
             window.deleteLater()
     return errors
-
-
-# ---------------------------------------------------------------------------------------- command line
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m app.soak", description="Replay clips in a loop; report memory and latency over time."
-    )
-    parser.add_argument(
-        "clips", nargs="*", help="clips or recordings (default: the demo clip, else 'synthetic')"
-    )
-    parser.add_argument(
-        "--minutes", type=float, default=30.0, help="how long, in minutes of the source (default 30)"
-    )
-    parser.add_argument(
-        "--speed", type=float, default=1.0, help="replay this many times faster than real time (default 1)"
-    )
-    parser.add_argument("--model", help="exported model folder (default: the bundled demo model)")
-    parser.add_argument(
-        "--provider", choices=["cpu", "cuda", "tensorrt", "directml"], help="execution provider"
-    )
-    parser.add_argument(
-        "--gui", action="store_true", help="run the window too (offscreen unless a display is set)"
-    )
-    parser.add_argument(
-        "--sensor", action="store_true", help="send the clip through a replayed Kinect v2 that is unplugged "
-        "and plugged back in (app.soak_sensor), read by the app's KinectSource",
-    )  # fmt: skip
-    parser.add_argument(
-        "--unplug-every", type=float, default=UNPLUG_EVERY / 60.0, metavar="MINUTES",
-        help=f"with --sensor: minutes of the source between disconnects (default {UNPLUG_EVERY / 60:g})",
-    )  # fmt: skip
-    parser.add_argument(
-        "--outage", type=float, default=OUTAGE, metavar="SECONDS",
-        help=f"with --sensor: seconds of the source it stays unplugged (default {OUTAGE:g})",
-    )  # fmt: skip
-    parser.add_argument(
-        "--pose",
-        choices=POSE_MODES,
-        default="auto",
-        help="where bodies come from, as `sta-hands run` takes it",
-    )
-    parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
-    return parser
-
-
-def _default_clips() -> list[str]:
-    from recordings.sources import demo_clip_path
-
-    try:
-        demo_clip_path()
-    except UserError:
-        return ["synthetic"]
-    return ["demo"]
-
-
-def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) -> int:
-    """`python -m app.soak ...` (and `sta-hands bench --soak MINUTES`); 0, or 1 when the run hit errors."""
-    args = build_parser().parse_args(argv)
-    from app.runtime import default_model_folder
-
-    model = args.model or default_model_folder()
-    for name, value in (("--speed", args.speed), ("--unplug-every", args.unplug_every)):
-        if not value > 0:  # NaN included
-            raise UserError(f"{name} {value}: expected a positive number")
-    sensor = SensorPlan(args.unplug_every * 60.0, args.outage) if args.sensor else None
-    report = run_soak(
-        args.minutes, model, args.clips or _default_clips(), args.gui,
-        provider=args.provider, speed=args.speed, sensor=sensor, pose=args.pose,
-    )  # fmt: skip
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    out(format_report(report))
-    return 1 if report["errors"] else 0
-
-
-if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (UserError, RecordingError, OSError) as error:
-        print(f"soak: {error}", file=sys.stderr)
-        sys.exit(2)

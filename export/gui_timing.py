@@ -81,7 +81,7 @@ def measure_gui_latency(model_folder: str | Path, clip: str | Path, seconds: flo
 
 
 def _probe_startup() -> dict[str, Any]:
-    """Run `sta-hands demo` (app.cli.main) until its first full-window prediction is drawn; when that and
+    """Run `sta-hands demo` (commands.cli.main) until its first full-window prediction is drawn; when that and
     the first prediction of any kind happened."""
     from PyQt5.QtWidgets import QApplication
 
@@ -115,8 +115,8 @@ def _probe_startup() -> dict[str, Any]:
 
     launch.MainWindow = FirstPrediction
     sys.argv = ["sta-hands", "demo"]
-    try:  # `python -m app demo`: the command as a user runs it
-        runpy.run_module("app", run_name="__main__", alter_sys=True)
+    try:  # `python -m commands demo`: the command as a user runs it
+        runpy.run_module("commands", run_name="__main__", alter_sys=True)
     except SystemExit as done:  # what happens at exit is no part of the startup: said, not raised
         times["exit_code"] = done.code
     times["torch_imported"] = "torch" in sys.modules

@@ -81,7 +81,8 @@ def timed_cli(examples: Path, out: Path, cache: Path, pose_stream: str | None = 
     load_before = os.getloadavg()[0]
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    command = [sys.executable, "-m", "app", "teach", str(examples), "--out", str(out), "--cache", str(cache)]
+    command = [sys.executable, "-m", "commands", "teach", str(examples), "--out", str(out)]
+    command += ["--cache", str(cache)]
     command += ["--pose-stream", pose_stream] if pose_stream else []
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     open_model(out)  # of the kind teach wrote (a plugin model: the GCN too)

@@ -13,11 +13,12 @@ no half-written model folder). Its stdout is one JSON object per line:
 
 `parse_line` is plain Python; lines that are not JSON objects (a library's chatter) are ignored.
 
-The child runs the very `app` package this window runs, whatever the current folder holds: not
-``python -m app``, which puts the current folder first on the import path (an `app.py` or `app/` there
-would run instead, issue 23). `-P` keeps the current folder off the path, and the bootstrap puts
-`APP_ROOT` (the folder holding this `app`) first. Not `-I`: it would also drop the user's
-site-packages, where `pip install --user` puts the app and torch. `-u` is PYTHONUNBUFFERED's flag.
+The child runs the `commands` package installed beside the very `app` package this window runs, whatever
+the current folder holds: not ``python -m commands``, which puts the current folder first on the import
+path (a `commands.py` or `commands/` there would run instead, issue 23). `-P` keeps the current folder
+off the path, and the bootstrap puts `APP_ROOT` (the folder holding this `app` and `commands`) first.
+Not `-I`: it would also drop the user's site-packages, where `pip install --user` puts the app and
+torch. `-u` is PYTHONUNBUFFERED's flag.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from PyQt5.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, pyqtSig
 
 log = logging.getLogger(__name__)
 
-APP_ROOT = Path(__file__).resolve().parents[2]  # the folder holding the `app` package that runs now
-BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv.pop(1)); from app.cli import main; sys.exit(main())"
+APP_ROOT = Path(__file__).resolve().parents[2]  # the folder holding the `app` (and `commands`) that run now
+BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv.pop(1)); from commands.cli import main; sys.exit(main())"
 TEACH_PROGRAM = (sys.executable, "-P", "-u", "-c", BOOTSTRAP, str(APP_ROOT))
 KILL_AFTER_MS = 10_000  # after SIGTERM, the command gets this long to clean up before it is killed
 STAGES = ("features", "training", "export")

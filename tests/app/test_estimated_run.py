@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.cli import main
+from commands.cli import main
 from app.runtime import default_model_folder
 
 VIDEO_ALONE = "S004C002P003R001A055_rgb.avi"  # two people hugging; its skeleton is not in the samples

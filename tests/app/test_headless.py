@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from app.cli import main
+from commands.cli import main
 from app.headless import run_headless
 from app.runtime import OnnxModel
 from tests.app.conftest import list_source, moving_frames

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from app import model_choice
-from app.cli import main
+from commands.cli import main
 from app.model_choice import REAL_SOURCE_MODEL, default_model_folder_for, synthetic_source
 from app.runtime import default_model_folder
 from recordings.own import RecordingWriter

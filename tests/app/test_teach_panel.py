@@ -203,6 +203,7 @@ def test_play_rename_and_delete_an_example(window, qtbot) -> None:
 
 def test_below_the_threshold_the_window_is_not_sure_and_still_names_the_best(qtbot) -> None:
     from app.gui.top_classes import TopClasses
+    from app.gui.window_view import WindowView
     from app.recognizer import StreamRecognizer
 
     recognizer = StreamRecognizer(FakeModel(), lossless=True)
@@ -210,7 +211,7 @@ def test_below_the_threshold_the_window_is_not_sure_and_still_names_the_best(qtb
     best, probability = prediction.top(1)[0]
     top = TopClasses()
     qtbot.addWidget(top)
-    top.display(prediction)
+    top.show_view(WindowView(None, prediction))
     assert top.winner.text() == best
     top.set_threshold(min(1.0, probability + 0.01))
     assert top.winner.text() == "not sure"
@@ -229,7 +230,7 @@ def test_only_a_taught_model_has_a_threshold() -> None:
 
 
 # ------------------------------------------------------------------------------------------------------
-# The real `python -m app teach` (export, torch): the panel's default program, tiny settings.
+# The real `python -m commands teach` (export, torch): the panel's default program, tiny settings.
 
 
 @pytest.fixture
@@ -306,15 +307,17 @@ def test_cancel_stops_the_real_command_and_leaves_no_model_folder(window, qtbot,
 def test_the_child_runs_this_app_not_one_in_the_current_folder(
     qtbot, real_teach, tmp_path, monkeypatch
 ) -> None:
-    """`python -m app` would run an `app.py` of the current folder (issue 23): the child must not."""
+    """`python -m commands` would run a `commands.py` (or `app.py`) of the current folder (issue 23): the
+    child must not."""
     from app.gui.teach_process import TeachProcess, teach_arguments
 
     here, marker = tmp_path / "downloads", tmp_path / "foreign ran"
     here.mkdir()
-    (here / "app.py").write_text(
-        f"import json, pathlib\npathlib.Path({str(marker)!r}).write_text('yes')\n"
-        "print(json.dumps({'stage': 'done', 'model': 'elsewhere', 'message': 'foreign'}))\n"
-    )
+    for foreign in ("app.py", "commands.py"):
+        (here / foreign).write_text(
+            f"import json, pathlib\npathlib.Path({str(marker)!r}).write_text('yes')\n"
+            "print(json.dumps({'stage': 'done', 'model': 'elsewhere', 'message': 'foreign'}))\n"
+        )
     (tmp_path / "examples").mkdir()
     monkeypatch.chdir(here)
     process, outcomes = TeachProcess(), []

@@ -102,7 +102,7 @@ def test_a_camera_that_cannot_be_opened_is_one_line_from_the_command(
     import functools
 
     import recordings.sources
-    from app.cli import EXIT_USER_ERROR, main
+    from commands.cli import EXIT_USER_ERROR, main
 
     video, _drawn = camera_video
     absent = functools.partial(Webcam, capture_factory=lambda index: FakeCamera(video, opens=False))
@@ -118,7 +118,7 @@ def test_info_on_a_webcam_says_its_size_and_that_bodies_are_estimated(
     import functools
 
     import recordings.sources
-    from app.cli import main
+    from commands.cli import main
 
     video, drawn = camera_video
     camera = functools.partial(Webcam, capture_factory=lambda index: FakeCamera(video))

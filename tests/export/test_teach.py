@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("torch", reason="teach trains with PyTorch (the train extra)")
 
-from app.cli import main
+from commands.cli import main
 from app.runtime import OnnxModel, default_model_folder
 from export.teach_augment import PoseAugmentation, mirror_pose, rotate_scale_jitter
 from recordings.frame import NUM_JOINTS, Body, Frame
@@ -127,7 +127,7 @@ def test_sigterm_stops_cleanly_and_keeps_the_previous_model(taught: dict, tmp_pa
     killed.mkdir()
     os.utime(killed, (time.time() - 86400, time.time() - 86400))
     arguments = ["--tiny", "--cache", str(taught["cache"]), "--progress-jsonl"]
-    command = [sys.executable, "-m", "app", "teach", str(taught["examples"]), "--out", str(out), *arguments]
+    command = [sys.executable, "-m", "commands", "teach", str(taught["examples"]), "--out", str(out), *arguments]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
         assert child.stdout is not None
         lines = []

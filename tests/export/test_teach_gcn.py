@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("torch", reason="teach trains with PyTorch (the train extra)")
 
-from app.cli import main
+from commands.cli import main
 from app.model_choice import open_model
 from app.pose_model import PoseModel
 from app.recognizer import StreamRecognizer

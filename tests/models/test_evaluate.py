@@ -133,7 +133,7 @@ def test_an_exported_folder_is_evaluated_through_the_app_and_agrees_with_its_che
 def test_evaluate_streaming_scores_every_full_live_window_beside_the_segment_figures(
     tmp_path: Path, capsys
 ) -> None:
-    from app.cli import main
+    from commands.cli import main
 
     data, exported, offline = tiny_dataset(), tmp_path / "exported.json", tmp_path / "checkpoint.json"
     test_clips = len(find_dataset(data).split("cs", "test"))

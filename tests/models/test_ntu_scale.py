@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.cli import main
+from commands.cli import main
 from models.data import ClipRef, find_dataset
 from models.feature_store import FeatureStore
 from models.features import CLIP_SUFFIX, CacheInfo, load_clip
@@ -164,7 +164,7 @@ def test_a_killed_run_restarted_finishes_with_the_same_cache(
 ) -> None:
     cache = tmp_path / "cache"
     command = [*FEATURES, str(ntu_root), "--out", str(cache), "--workers", "0"]
-    code = "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from commands.cli import main; sys.exit(main(sys.argv[1:]))"
     process = subprocess.Popen([sys.executable, "-c", code, *command], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)  # fmt: skip
     try:

@@ -179,7 +179,7 @@ def test_config_files_hold_a_model_config_or_model_and_training_settings(tmp_pat
 
 
 def test_the_command_line_chains_features_train_and_evaluate(tmp_path: Path, capsys) -> None:
-    from app.cli import main
+    from commands.cli import main
 
     data, cache, run = tiny_dataset(), tmp_path / "cache", tmp_path / "run"
     config = tmp_path / "tiny.json"

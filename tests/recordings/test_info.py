@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from app.cli import main
+from commands.cli import main
 from recordings.errors import RecordingError
 from recordings.info import describe, format_info
 

@@ -467,7 +467,7 @@ def test_an_implausible_inferred_joint_is_marked_not_tracked_and_counted(folder:
 
 def test_info_decodes_no_body_frame(yuy2_file: Path, jpeg_file: Path, monkeypatch, capsys) -> None:
     """`info` reads the index of the records (and one Calibration event), never every body frame."""
-    from app.cli import main
+    from commands.cli import main
 
     decoded: list[int] = []
     read: list[str] = []
@@ -694,7 +694,7 @@ def test_a_real_file() -> None:
 
 def test_xef_through_the_app_info_run_and_convert(tmp_path: Path, capsys) -> None:
     """`sta-hands info|convert FILE.xef` and the app's source open the same file."""
-    from app.cli import main
+    from commands.cli import main
     from recordings.sources import open_reader
 
     path = tmp_path / "take.xef"

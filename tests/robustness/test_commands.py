@@ -1,7 +1,7 @@
 """Every command given a wrong path, a folder for a file, an output it cannot write, or a disk that fills:
 one line on stderr, a non-zero exit code, no traceback; `--debug` shows the traceback.
 
-The commands run in-process through `app.cli.main(argv)`. Tests run as root, who may write anywhere, so
+The commands run in-process through `commands.cli.main(argv)`. Tests run as root, who may write anywhere, so
 an unwritable output is a path under a regular FILE (mkdir fails) and a full disk is the recording
 writer's write raising OSError(ENOSPC).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.cli import main
+from commands.cli import main
 from recordings.errors import RecordingError
 from recordings.own import open_recording
 from tests.recordings.xef_builder import XefOptions, make_frames, write_xef
@@ -24,7 +24,7 @@ from tests.robustness.registry import Cases
 
 COMMANDS = Cases(
     "Commands",
-    "`sta-hands COMMAND ...` run through `app.cli.main(argv)`. Every case must print exactly one line on "
+    "`sta-hands COMMAND ...` run through `commands.cli.main(argv)`. Every case must print exactly one line on "
     "stderr (`sta-hands COMMAND: ...`), exit non-zero (2 for a bad input or path, 1 for other errors) and "
     "show no traceback. Cases marked (slow) first make a small feature cache and 1-epoch checkpoints.",
 )

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.cli import main
+from commands.cli import main
 from app.runtime import GLIMPSE_FILE, HEAD_FILE, ModelError, OnnxModel
 from tests.robustness.registry import Cases
 

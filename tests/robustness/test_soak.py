@@ -9,18 +9,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.soak import SensorPlan, format_report, latency_report, main, memory_report, run_soak
+from app.soak import SensorPlan, format_report, latency_report, memory_report, run_soak
 from app.soak_sensor import ReplaySensor
+from commands.soak import main
 from recordings.errors import UserError
 from tests.app.conftest import list_source, moving_frames
 from tests.robustness.registry import Cases
 
 LONG_RUNS = Cases(
     "Long runs",
-    "`python -m app.soak --minutes 30 --model FOLDER CLIP...` (and `--gui`, `--speed`, `--sensor`, `--pose`) "
-    "replays clips in a loop through the capture and recognizer threads (and the window) and reports memory "
-    "and latency over time. The tests run it for seconds and check the report's schema and the sensor's "
-    "reconnections only; the figures of a compressed day are in docs/soak.md.",
+    "`python -m commands.soak --minutes 30 --model FOLDER CLIP...` (and `--gui`, `--speed`, `--sensor`, "
+    "`--pose`) replays clips in a loop through the capture and recognizer threads (and the window) and "
+    "reports memory and latency over time. The tests run it for seconds and check the report's schema and "
+    "the sensor's reconnections only; the figures of a compressed day are in docs/soak.md.",
 )
 LONG_RUNS.add(
     "replay-loop",

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.cli import main
+from commands.cli import main
 from recordings.own import RecordingWriter
 from tests.recordings.test_own import make_extra, make_frame
 from tests.recordings.xef_builder import write_xef

@@ -1,0 +1,47 @@
+"""`sta-hands bench`: this machine's speed (glimpse CNN, head, streaming, end to end), or with `--soak` the
+long run's memory and latency over time."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from recordings.errors import UserError
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.soak is not None:  # the long run: memory and latency over time (torch-free)
+        from commands.soak import main as soak_main
+
+        return soak_main(["--minutes", str(args.soak), *(["--json", args.json] if args.json else [])])
+    from export.bench import format_report, run_bench
+
+    try:
+        backbones = tuple((name, int(size)) for name, size in (item.split("@") for item in args.backbones))
+    except ValueError:
+        raise UserError(
+            f"--backbones takes NAME@SIZE items, e.g. efficientnet_lite0@224; got {args.backbones}"
+        ) from None
+    report = run_bench(backbones, min_seconds=args.seconds)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(format_report(report))
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure speed here: glimpse CNN, head, streaming, end to end")
+    p.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
+    p.add_argument(
+        "--backbones",
+        nargs="+",
+        default=["efficientnet_lite0@224", "inception_v3@299"],
+        metavar="NAME@SIZE",
+        help="backbones and input sizes (default: efficientnet_lite0@224 inception_v3@299)",
+    )
+    p.add_argument("--seconds", type=float, default=1.0, help="minimum time per measurement (default 1)")
+    p.add_argument(
+        "--soak", type=float, metavar="MINUTES", help="instead: replay the demo in a loop, memory and latency"
+    )
+    p.set_defaults(func=run)

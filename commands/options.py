@@ -1,0 +1,85 @@
+"""Options that several commands take, each written once: the name, the choices and the help.
+
+Where two commands want a different default (`--pose`: `auto` for a live source, `kinect` for a dataset,
+whose videos without a skeleton are skipped rather than estimated), the default is a parameter; the
+help says which one applies.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from recordings.mirror import MIRROR_MODES
+from recordings.sources import POSE_MODES
+
+PROVIDERS = ("cpu", "cuda", "tensorrt", "directml")  # app.runtime's aliases, without the short "dml"
+POSE_HELP = {
+    "auto": "the recorded skeleton, else estimated from the image",
+    "kinect": "the recorded skeleton only; a video without one is skipped in a dataset",
+    "estimate": "always estimated from the image, to compare",
+}
+MISSING_HELP = "the NTU list of samples with missing skeletons (default: the one in DATA)"
+DATASET_NOTE = "; train with the same --pose and --mirror as the features"
+RAY_ADDRESS_HELP = "ray: the cluster (auto, ray://HOST:10001; default: a new local Ray instance)"
+
+
+def add_body_options(p: argparse.ArgumentParser, pose: str = "auto", note: str = "") -> None:
+    """`--pose` (default `pose`) and `--mirror`: where bodies come from and how images are read; `note` is
+    added to both helps (a dataset command: train with the same choices as the features)."""
+    add_pose_option(p, pose, note)
+    p.add_argument(
+        "--mirror", choices=MIRROR_MODES, default="auto",
+        help="flip the images left-right as read, so sides follow the Kinect's mirror image: auto (the "
+        "webcam and videos not named NAME_rgb.avi; NTU's are not flipped; default), yes (any source), no "
+        f"(none){note}",
+    )  # fmt: skip
+
+
+def add_pose_option(p: argparse.ArgumentParser, pose: str = "auto", note: str = "") -> None:
+    """`--pose` alone (default `pose`), for a command that reads no images of its own (the soak run)."""
+    modes = (f"{mode} ({POSE_HELP[mode]}{'; default' if mode == pose else ''})" for mode in POSE_MODES)
+    p.add_argument(
+        "--pose",
+        choices=POSE_MODES,
+        default=pose,
+        help=f"where the bodies come from: {', '.join(modes)}{note}",
+    )
+
+
+def add_provider_option(p: argparse.ArgumentParser) -> None:
+    """`--provider`: the ONNX Runtime execution provider of an exported model (default: the fastest here)."""
+    p.add_argument("--provider", choices=PROVIDERS, help="force an execution provider")
+
+
+def add_still_option(p: argparse.ArgumentParser) -> None:
+    """`--still-crops GREY` of `run` and `demo` (the headless recognizer's still-hand reuse)."""
+    p.add_argument(
+        "--still-crops", type=float, metavar="GREY",
+        help="with --headless: a still hand's crop reuses its features while it differs from the last "
+        "computed one by at most GREY grey levels; 0 computes every crop (default: 3, measured not to move "
+        "predictions, for a camera or Kinect; 0 for a file, so a replay's predictions never depend on "
+        "where it started)",
+    )  # fmt: skip
+
+
+def add_headless_options(p: argparse.ArgumentParser, realtime: str, speed: str) -> None:
+    """`--headless`, `--json`, `--realtime` and `--speed` of `run` and `demo` (their helps as given)."""
+    p.add_argument("--headless", action="store_true", help="no window: one line per prediction")
+    p.add_argument("--json", action="store_true", help="with --headless: JSON lines and a JSON summary")
+    p.add_argument("--realtime", action="store_true", help=realtime)
+    p.add_argument("--speed", type=float, default=1.0, help=speed)
+
+
+def add_dataset_option(p: argparse.ArgumentParser, required: bool) -> None:
+    """`--data DIR` of train, ablate and evaluate: a dataset folder (its labels and splits)."""
+    p.add_argument("--data", required=required, help="dataset folder (labels and splits)")
+
+
+def add_missing_option(p: argparse.ArgumentParser) -> None:
+    """`--missing FILE`: NTU's list of samples whose skeletons are missing."""
+    p.add_argument("--missing", help=MISSING_HELP)
+
+
+def add_ray_address_option(p: argparse.ArgumentParser) -> None:
+    """`--address`: the Ray cluster of `--engine ray`."""
+    p.add_argument("--address", help=RAY_ADDRESS_HELP)
