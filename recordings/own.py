@@ -59,7 +59,7 @@ from recordings.own_format import (
     json_line,
 )
 from recordings.own_reader import Recording, open_recording, recover
-from recordings.skeleton import format_frame
+from recordings.skeleton_writer import format_frame
 
 __all__ = [
     "COUNT_WIDTH", "FORMAT", "NEWLINE", "SIDECAR_SUFFIX", "SKELETON_SUFFIX", "VERSION", "VIDEO_SUFFIX",

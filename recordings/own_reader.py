@@ -37,7 +37,8 @@ from recordings.own_format import (
     read_bytes,
 )
 from recordings.reader import RECORDED, Reader, SourceNature
-from recordings.skeleton import format_frame, read_skeleton
+from recordings.skeleton import read_skeleton
+from recordings.skeleton_writer import format_frame
 
 log = logging.getLogger(__name__)
 

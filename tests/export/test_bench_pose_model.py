@@ -12,7 +12,7 @@ import pytest
 from export.bench_pose import write_webcam_video
 from export.bench_pose_model import SKELETON_CLIP, bench_pose_model, format_pose_model
 from recordings.frame import NUM_JOINTS, Body
-from recordings.skeleton import write_skeleton
+from recordings.skeleton_writer import write_skeleton
 from tests.tiny_pose_model import export_tiny_pose_model, tiny_pose_info
 
 FRAMES = 75  # 2.5 s at 30 fps

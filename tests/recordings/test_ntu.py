@@ -22,7 +22,7 @@ from recordings.ntu import (
     read_missing_list,
     split_of,
 )
-from recordings.skeleton import write_skeleton
+from recordings.skeleton_writer import write_skeleton
 from tests.recordings.figures import figure
 
 A001 = "S001C001P001R001A001"

@@ -12,14 +12,12 @@ from hypothesis import strategies as st
 
 from recordings.errors import RecordingError
 from recordings.frame import NUM_JOINTS, Body
-from recordings.skeleton import (
-    SkeletonFile,
+from recordings.skeleton import SkeletonFile, parse_skeleton_text, read_skeleton
+from recordings.skeleton_writer import (
     format_frame,
     format_header,
     format_number,
     format_skeleton,
-    parse_skeleton_text,
-    read_skeleton,
     write_skeleton,
 )
 

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from recordings.errors import RecordingError
 from recordings.frame import NUM_JOINTS, Body
-from recordings.skeleton import BODY_LINES, SkeletonFile, format_skeleton, parse_skeleton_text, read_skeleton
+from recordings.skeleton import BODY_LINES, SkeletonFile, parse_skeleton_text, read_skeleton
+from recordings.skeleton_writer import format_skeleton
 from tests.robustness.guards import MiB, bounded, check_error, fuzz_settings
 from tests.robustness.registry import Cases
 
