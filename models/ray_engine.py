@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from models.data import ClipRef, DataError
@@ -83,25 +84,19 @@ class GlimpseActor:
         return embed_clip(prepared, self.backbone, self.batch)
 
 
+@dataclass
 class RayEngine:
-    """The per-clip jobs over a Ray cluster (module docstring); results in completion order."""
+    """The per-clip jobs over a Ray cluster (module docstring); results in completion order. `address`:
+    the cluster's (None: the one this process runs, else a new one on this machine); `actors`: how many
+    GlimpseActors (None: as many as the cluster's GPUs, or three quarters of its CPUs, allow)."""
 
-    def __init__(
-        self,
-        recipe: BackboneRecipe,
-        batch: int = 64,
-        *,
-        address: str | None = None,
-        actors: int | None = None,
-        cpus_per_actor: int = 1,
-        gpus_per_actor: float = 0.0,
-    ) -> None:
-        self.recipe = recipe
-        self.batch = batch
-        self.address = address
-        self.actors = actors
-        self.cpus_per_actor = cpus_per_actor
-        self.gpus_per_actor = gpus_per_actor
+    recipe: BackboneRecipe
+    batch: int = 64
+    _: KW_ONLY
+    address: str | None = None
+    actors: int | None = None
+    cpus_per_actor: int = 1
+    gpus_per_actor: float = 0.0
 
     def _actor_count(self, ray: Any) -> int:
         if self.actors is not None:
