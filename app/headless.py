@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from app.capture import CaptureThread
 from app.hand_glimpses import still_threshold_for
 from app.model import Model
-from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
-from app.replay import replay
-from app.ring import FrameRing
-from recordings.errors import RecordingError
-from recordings.estimated import live_view
-from recordings.inputs import window_grid_frames
+from app.pipeline import run_live, run_lossless
+from app.recognizer import Prediction, StreamRecognizer
 from recordings.reader import Reader
-
-log = logging.getLogger(__name__)
-LIVE_RING_CAPACITY = 8  # frames between capture and recognizer when paced in real time
 
 
 @dataclass(frozen=True)
@@ -97,9 +88,7 @@ def run_headless(
     recognizer = StreamRecognizer(model, lossless=not realtime, still_threshold=still_threshold)
     started = time.perf_counter()
     error = (
-        _run_live(source, recognizer, record, speed)
-        if realtime
-        else _run_lossless(source, recognizer, record)
+        run_live(source, recognizer, record, speed) if realtime else run_lossless(source, recognizer, record)
     )
     seconds = time.perf_counter() - started
     if error is None and recognizer.frames_seen + recognizer.frames_dropped == 0:
@@ -118,51 +107,6 @@ def run_headless(
         seconds=seconds,
         error=error,
     )
-
-
-def _run_lossless(
-    source: Reader, recognizer: StreamRecognizer, emit: Callable[[Prediction], None]
-) -> str | None:
-    """Every due window of `source`; a source that fails mid-way (a file cut while it is read) ends the
-    run with what was classified so far, and its error is returned for the summary, as `_run_live` does."""
-    images = None
-    if source.timestamps is not None:  # decode only the images that some window samples
-        info = recognizer.model.info
-        images = window_grid_frames(source.timestamps, info.window_seconds, info.window_length)
-    error = None
-    try:
-        for _frame, predictions in replay(source, recognizer, 0, images):
-            for prediction in predictions:
-                emit(prediction)
-    except (RecordingError, OSError) as failure:  # the source's, not the model's: those still raise
-        log.warning("%s stopped: %s", source.description, failure, exc_info=log.isEnabledFor(logging.DEBUG))
-        error = f"{failure} (after {recognizer.frames_seen} frames)"
-    for prediction in recognizer.flush():
-        emit(prediction)
-    return error
-
-
-def _run_live(
-    source: Reader, recognizer: StreamRecognizer, emit: Callable[[Prediction], None], speed: float
-) -> str | None:
-    ring: FrameRing = FrameRing(LIVE_RING_CAPACITY)
-    errors: list[str] = []
-    live = source.num_frames is None  # a device paces itself
-    info = recognizer.model.info  # estimated bodies: only on the frames the windows sample (and the screen's)
-    frames = live_view(source, info.window_seconds, info.window_length).frames(0)
-    capture = CaptureThread(frames, ring, realtime=not live, speed=speed, on_stop=source.stop).start()
-    worker = RecognizerThread(recognizer, ring, emit, on_error=errors.append).start()
-    try:
-        capture.join()
-        worker.join()
-    finally:
-        capture.stop()
-        worker.stop()
-    recognizer.frames_dropped = ring.dropped
-    event = capture.events.get() if not capture.events.empty() else None
-    if event is not None and event.kind == "error":
-        errors.insert(0, event.message)
-    return "; ".join(errors) or None
 
 
 def summary_json(summary: RunSummary) -> str:

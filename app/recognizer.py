@@ -185,13 +185,7 @@ class RecognizerThread(Worker):
 
     def _run(self) -> None:
         try:
-            while not self.stopping:
-                first = self.ring.pop(timeout=0.1)
-                if first is None:
-                    if self.ring.closed:
-                        break
-                    continue
-                frames = [first, *self.ring.drain()]
+            for frames in self.ring.batches(lambda: self.stopping):
                 self.recognizer.frames_dropped = self.ring.dropped
                 self._emit(self.recognizer.feed(frames))
             if not self.stopping:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -61,6 +61,17 @@ class FrameRing(Generic[T]):
     def __len__(self) -> int:
         with self._ready:
             return len(self._items)
+
+    def batches(self, stopping: Callable[[], bool], poll: float = 0.1) -> Iterator[list[T]]:
+        """Every item waiting, oldest first, one list per wake-up, until the ring is closed and empty or
+        `stopping()` (asked every `poll` s): how a consumer thread that keeps up takes all it missed."""
+        while not stopping():
+            first = self.pop(timeout=poll)
+            if first is None:
+                if self._closed:
+                    return
+                continue
+            yield [first, *self.drain()]
 
     def __iter__(self) -> Iterator[T]:
         """Pop until the ring is closed and empty."""

@@ -18,10 +18,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from app.gui.frame_view import (
+    BACKGROUND_BGR,
+    FrameView,
+    fit_size,
+    prepare_view,
+    scaled_image,
+    source_size,
+)
 from app.recognizer import Prediction
-from recordings.body_slots import bodies_by_slot, padded, select_main_bodies
-from recordings.frame import BONES, COLOR_SIZE, NOT_TRACKED, TRACKED, Body, Frame
-from recordings.inputs import CROP_SIZE, HAND_SLOTS, crop_side
+from recordings.frame import BONES, NOT_TRACKED, TRACKED, Body, Frame
+from recordings.inputs import CROP_SIZE, HAND_SLOTS
 
 RGB = tuple[int, int, int]
 
@@ -37,7 +44,6 @@ _OTHER_BODY: RGB = (120, 120, 120)  # a body the model does not read (a third pe
 _LOW: RGB = (150, 150, 150)  # no attention: grey
 _MID: RGB = (255, 165, 0)  # half: orange
 _HIGH: RGB = (255, 30, 30)  # all of it: red
-_BACKGROUND_BGR = (28, 24, 22)
 DRAW_REACH = 4  # joints and hands further than this many image sizes from the origin are not drawn
 
 
@@ -98,53 +104,26 @@ class HandView:
         return self.centre is not None
 
 
-def slot_bodies(frame: Frame, prediction: Prediction | None) -> list[Body | None]:
-    """The bodies of `frame` in the model's slots: those with the prediction's `body_ids` (None where
-    that body is not in this frame). Before any prediction, this frame's main bodies by the same rule."""
-    body_ids = prediction.body_ids if prediction is not None else select_main_bodies([frame.bodies])
-    return bodies_by_slot([frame.bodies], padded(body_ids))[0]
-
-
-def frame_hands(frame: Frame, prediction: Prediction | None) -> list[HandView]:
-    """The four hand slots of `frame`: slot k is hand k % 2 of the body in slot k // 2 (`slot_bodies`)."""
-    weights = attention_at(prediction, frame.timestamp)
-    bodies = slot_bodies(frame, prediction)
+def hand_views(view: FrameView, prediction: Prediction | None) -> list[HandView]:
+    """The four hand slots of the frame in `view`: slot k is hand k % 2 of the body in slot k // 2 (the
+    prediction's bodies, else the frame's main ones), weighted by the prediction's attention there."""
+    weights = attention_at(prediction, view.frame.timestamp)
     views = []
-    for slot, (b, joint) in enumerate(HAND_SLOTS):
-        centre, side = None, CROP_SIZE
-        body = bodies[b]
-        if body is not None:
-            xy = body.color_px[joint]
-            side = crop_side(body, frame.hand_crop)
-            if body.tracking[joint] != NOT_TRACKED and np.all(np.isfinite(xy)):
-                centre = (float(xy[0]), float(xy[1]))
+    for slot, place in enumerate(view.slot_places(prediction)):
+        centre, side = (None, CROP_SIZE) if place is None else (place.centre, place.side_px)
         views.append(HandView(slot, centre, float(weights[slot]) if centre is not None else 0.0, side))
     return views
 
 
-def source_size(frame: Frame) -> tuple[int, int]:
-    """(width, height) of the frame's colour image; Kinect v2's 1920x1080 for a skeleton-only frame."""
-    if frame.image is None:
-        return COLOR_SIZE
-    return frame.image.shape[1], frame.image.shape[0]
+def slot_bodies(frame: Frame, prediction: Prediction | None) -> list[Body | None]:
+    """The bodies of `frame` in the model's slots (`FrameView.slot_bodies`)."""
+    return prepare_view(frame, None).slot_bodies(prediction)
 
 
-def fit_size(source: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
-    """The largest size of `source`'s aspect inside `box` (never larger than `source`), at least 2x2."""
-    scale = min(box[0] / source[0], box[1] / source[1], 1.0)
-    return max(2, round(source[0] * scale)), max(2, round(source[1] * scale))
-
-
-def scaled_image(frame: Frame, size: tuple[int, int]) -> np.ndarray:
-    """The frame's image resized to `size` (width, height); a dark canvas when it has none."""
-    if frame.image is None:
-        return np.full((size[1], size[0], 3), _BACKGROUND_BGR, dtype=np.uint8)
-    image = frame.image
-    if (image.shape[1], image.shape[0]) == size:
-        return image.copy()
-    while image.shape[1] >= 2 * size[0] and image.shape[0] >= 2 * size[1]:  # exact halving: fast and clean
-        image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+def frame_hands(frame: Frame, prediction: Prediction | None) -> list[HandView]:
+    """The four hand slots of `frame` (`hand_views` of a view prepared here: for the exporter and tests;
+    the window paints views prepared off its thread)."""
+    return hand_views(prepare_view(frame, None), prediction)
 
 
 def draw_skeleton(image: np.ndarray, body: Body, scale: float, colour: RGB, unit: int = 1) -> None:
@@ -220,21 +199,23 @@ def draw_hand_boxes(
             _label(image, f"{HAND_SHORT_NAMES[hand.slot]} {hand.weight:.0%}{word}", top_left, colour, unit)
 
 
-def render_overlay(
-    frame: Frame, prediction: Prediction | None, size: tuple[int, int], scaled: np.ndarray | None = None
-) -> np.ndarray:
-    """The frame scaled to fit `size` (width, height), with skeletons and attention-coloured hand boxes.
+def render_overlay(frame: Frame, prediction: Prediction | None, size: tuple[int, int]) -> np.ndarray:
+    """The frame scaled to fit `size` (width, height), with skeletons and attention-coloured hand boxes."""
+    return paint_overlay(prepare_view(frame, size), prediction, size)
 
-    `scaled`: the frame's image already scaled (by a worker thread), used when it has the right size.
-    """
+
+def paint_overlay(view: FrameView, prediction: Prediction | None, size: tuple[int, int]) -> np.ndarray:
+    """`render_overlay` of a prepared view: its scaled image when it fits `size` (else scaled here, e.g.
+    for the first frame after the view was resized), then the skeletons and boxes painted on a copy."""
+    frame = view.frame
     out_size = fit_size(source_size(frame), size)
-    if scaled is not None and (scaled.shape[1], scaled.shape[0]) == out_size:
-        image = scaled.copy()
+    if view.image is not None and view.image_size == out_size:
+        image = view.image.copy()
     else:
         image = scaled_image(frame, out_size)
     scale = out_size[0] / source_size(frame)[0]
     unit = max(1, round(out_size[1] / 400))
-    slots = slot_bodies(frame, prediction)
+    slots = view.slot_bodies(prediction)
     relevance = joint_relevance_at(prediction)
     for body in frame.bodies:  # the model's people in their slot's colour, anyone else in grey
         slot = next((b for b, used in enumerate(slots) if used is body), None)
@@ -242,14 +223,14 @@ def render_overlay(
         if relevance is not None and slot is not None:
             draw_joint_relevance(image, body, scale, relevance[slot], unit)
     word = "" if prediction is None or prediction.explanation == "attention" else f" {prediction.explanation}"
-    draw_hand_boxes(image, frame_hands(frame, prediction), scale, unit, word)
+    draw_hand_boxes(image, hand_views(view, prediction), scale, unit, word)
     return image
 
 
 def render_strip(frame: Frame, prediction: Prediction | None, width: int) -> np.ndarray:
     """A band (width x about width/9) with the winning class and one attention bar per hand slot."""
     height = max(60, width // 9)
-    strip = np.full((height, width, 3), _BACKGROUND_BGR, dtype=np.uint8)
+    strip = np.full((height, width, 3), BACKGROUND_BGR, dtype=np.uint8)
     font_scale = height / 90.0
     if prediction is None or not prediction.classified:
         words = "no prediction yet" if prediction is None else "no one in view"

@@ -4,7 +4,7 @@ Slots follow the model's order (left-1, right-1, left-2, right-2; the persons ar
 `body_ids`). With a prediction, each tile is the very crop the glimpse CNN read at the window step
 nearest the displayed frame's time, with that step's spatial attention (a still hand's crop is the earlier
 one whose features the model reused: the tile says from which frame); before the first prediction,
-the displayed frame's crops (slots by the same rule, `drawing.slot_bodies`) without a weight. A hand
+the displayed frame's own crops (`FrameView.main_crops`, cut off the GUI thread) without a weight. A hand
 that is not there (no such person, joint not tracked, no image) is greyed.
 """
 
@@ -15,11 +15,9 @@ from PyQt5.QtCore import QSize, Qt
 from PyQt5.QtGui import QColor, QPixmap
 from PyQt5.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
-from app.gui.drawing import HAND_TITLES, attention_colour, frame_hands, nearest_step
+from app.gui.drawing import HAND_TITLES, attention_colour, nearest_step
 from app.gui.widgets import Bar, PlainLabel, bgr_to_pixmap, font
-from app.recognizer import Prediction
-from recordings.frame import Frame
-from recordings.inputs import hand_crop
+from app.gui.window_view import WindowView
 
 ABSENT_COLOUR = QColor(70, 70, 76)
 
@@ -105,13 +103,14 @@ class HandPanel(QWidget):
         for i, tile in enumerate(self.tiles):
             layout.addWidget(tile, i // columns, i % columns)
 
-    def display(self, frame: Frame | None, prediction: Prediction | None) -> None:
-        if frame is None:
+    def show_view(self, view: WindowView) -> None:
+        shown, prediction = view.shown, view.prediction
+        if shown is None:
             for tile in self.tiles:
                 tile.show_hand(None, None)
             return
         if prediction is not None:
-            step = nearest_step(prediction, frame.timestamp)
+            step = nearest_step(prediction, shown.frame.timestamp)
             weights = prediction.spatial_attention[step]
             reused = prediction.crops_reused[step]
             caption = "" if prediction.explanation == "attention" else f"{prediction.explanation} share"
@@ -121,8 +120,5 @@ class HandPanel(QWidget):
                 source = int(prediction.crop_frames[step, slot]) if reused[slot] else None  # type: ignore[index]
                 tile.show_hand(crop, float(weights[slot]) if read else None, source, caption)
             return
-        for tile, hand in zip(self.tiles, frame_hands(frame, None), strict=True):
-            if hand.centre is None or frame.image is None:
-                tile.show_hand(None, None)
-            else:
-                tile.show_hand(hand_crop(frame.image, np.asarray(hand.centre), hand.side_px), None)
+        for tile, crop in zip(self.tiles, shown.main_crops, strict=True):
+            tile.show_hand(crop, None)

@@ -1,6 +1,8 @@
 """`MainWindow`: wires the panels to the `Session`. A `QTimer` pulls the newest frame and redraws.
 
-The central area's layout is `window_panels.WindowPanels`'s; the figures are in the status bar.
+The panels are `window_panels.PANELS` (the central area's layout is `WindowPanels`'s; the figures are in
+the status bar): a redraw builds one `WindowView` and hands it to each of them. The frame in it was
+prepared off the GUI thread (`FrameView`): the window and its panels only paint.
 """
 
 from __future__ import annotations
@@ -18,24 +20,32 @@ from PyQt5.QtWidgets import QFileDialog, QMainWindow
 from app.faithfulness_note import read_faithfulness
 from app.gui.drawing import warm_up
 from app.gui.explain import ExplainDialog
-from app.gui.menus import add_action, add_model_list, add_provider_menu, add_source_menu, install_shortcuts
+from app.gui.frame_view import FrameView
+from app.gui.menus import (
+    add_action,
+    add_model_list,
+    add_provider_menu,
+    add_source_entries,
+    add_source_menu,
+    install_shortcuts,
+)
 from app.gui.session import Session
-from app.gui.status import LatencyMeter, RateMeter, Stats, StatusPanel
+from app.gui.status import LatencyMeter, RateMeter, Stats
 from app.gui.teach_dock import TeachDock, not_sure_below
 from app.gui.window_exports import WindowExports
-from app.gui.window_panels import RECORD, STOP_RECORDING, WindowPanels
+from app.gui.window_panels import PANELS, RECORD, STOP_RECORDING, WindowPanels
+from app.gui.window_view import Panel, Playback, WindowView
 from app.model import Model
 from app.model_choice import bundled_models, model_folders
 from app.recognizer import Prediction
 from recordings.frame import Frame
-from recordings.kinect_binding import kinect_status
 from recordings.reader import Reader
+from recordings.sources import file_filter
 
 log = logging.getLogger(__name__)
 
 POLL_MS = 15  # the timer polls the display ring at about twice a 30 fps source's rate; draws new frames only
 STATUS_EVERY = 16  # ticks between status-bar refreshes (about 4 per second)
-OPEN_FILTER = "Clips, recordings and videos (*.skeleton *.avi *.jsonl *.xef *.mp4 *.mov *.mkv);;All files (*)"
 
 
 def default_recordings_folder() -> Path:
@@ -47,7 +57,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings if settings is not None else QSettings("sta-hands", "sta-hands")
         self.session = session if session is not None else Session(self)
-        self.frame: Frame | None = None
+        self.shown: FrameView | None = None  # the frame on screen, prepared off the GUI thread
         self.prediction: Prediction | None = None
         self.explain_dialog: ExplainDialog | None = None
         self.exports = WindowExports(self, self.session, self.settings, self.show_notice, self.show_error)
@@ -78,12 +88,15 @@ class MainWindow(QMainWindow):
     def _build_panels(self) -> None:
         panels = WindowPanels()
         self.setCentralWidget(panels)
-        self.banner, self.video, self.transport = panels.banner, panels.video, panels.transport
-        self.hands = panels.hands
-        self.top, self.curve, self.explain_button = panels.top, panels.curve, panels.explain_button
+        named = panels.panels
+        self.panels: tuple[Panel, ...] = tuple(named.values())  # type: ignore[arg-type]  # each a `Panel`
+        self.video, self.transport, self.hands = named["video"], named["transport"], named["hands"]
+        self.top, self.curve, self.status = named["top"], named["curve"], named["status"]
+        self.banner, self.explain_button = panels.banner, panels.explain_button
         self.record_button, self.rec_indicator = panels.record_button, panels.rec_indicator
-        self.status = StatusPanel()
-        self.statusBar().addPermanentWidget(self.status, 1)
+        for entry in PANELS:
+            if entry.place == "status":
+                self.statusBar().addPermanentWidget(named[entry.name], entry.stretch)
         self.statusBar().addPermanentWidget(self.export.progress)
         self.teach = TeachDock(self.session, self.settings, self)  # hidden until Model > Teach new actions
         self.addDockWidget(Qt.RightDockWidgetArea, self.teach)
@@ -94,13 +107,8 @@ class MainWindow(QMainWindow):
         file = menus.addMenu("&File")
         file.setToolTipsVisible(True)
         add_action(file, "&Open…", self.choose_file, QKeySequence.Open)
-        add_action(file, "&Demo", lambda: self.open_spec("demo"))
-        add_action(file, "&Synthetic clip", lambda: self.open_spec("synthetic"))
-        self.kinect_action = add_action(file, "&Kinect v2 (live)", lambda: self.open_spec("kinect"))
-        available, reason = kinect_status()
-        self.kinect_action.setEnabled(available)
-        self.kinect_action.setToolTip(reason)
-        self.kinect_action.setStatusTip(reason)
+        sources = add_source_entries(self, file, "File", self.open_spec, self.open_path, self.settings)
+        self.kinect_action = sources["kinect"]  # greyed out where the Kinect cannot open
         file.addSeparator()
         add_action(file, "Save &screenshot…", self.exports.choose_screenshot, "Ctrl+Shift+S")
         add_action(file, "Export annotated &video…", self.exports.choose_annotated_video, "Ctrl+Shift+E")
@@ -171,7 +179,7 @@ class MainWindow(QMainWindow):
 
     def choose_file(self) -> None:
         folder = str(self.settings.value("last_folder", "") or "")
-        path, _ = QFileDialog.getOpenFileName(self, "Open a clip or a recording", folder, OPEN_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a clip or a recording", folder, file_filter())
         if path:
             self.open_path(path)
 
@@ -185,8 +193,13 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.open_path(files[0])
 
+    @property
+    def frame(self) -> Frame | None:
+        """The frame on screen."""
+        return self.shown.frame if self.shown is not None else None
+
     def _on_source(self, source: Reader) -> None:
-        self.frame, self.prediction = None, None
+        self.shown, self.prediction = None, None
         self.frame_meter.reset()
         self.prediction_meter.reset()
         self.latency.reset()
@@ -242,9 +255,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------- the timer
 
     def _tick(self) -> None:
-        frame = self.session.tick()
-        if frame is not None:
-            self.frame = frame
+        shown = self.session.tick()
+        if shown is not None:
+            self.shown = shown
             self._dirty = True
         frames_in = self.session.frames_in
         if frames_in > self._frames_in_seen:
@@ -257,16 +270,12 @@ class MainWindow(QMainWindow):
             self._update_status()
 
     def redraw(self) -> None:
-        """Draw the current frame and prediction on every panel."""
+        """Show the current frame and prediction on every panel."""
         self._dirty = False
-        frame, prediction = self.frame, self.prediction
-        self.session.scaled.size = self.video.display_size()
-        scaled = self.session.scaled.get(frame.index) if frame is not None else None
-        self.video.display(frame, prediction, scaled)
-        self.hands.display(frame, prediction)
-        self.curve.display(prediction, frame.timestamp if frame is not None else None)
-        self.top.display(prediction)
-        self._update_transport()
+        self.session.view_size = self.video.display_size()  # the next frames are prepared at this size
+        view, prediction = self.view(), self.prediction
+        for panel in self.panels:
+            panel.show_view(view)
         if prediction is not None and prediction is not self._drawn_prediction:
             self._drawn_prediction = prediction
             if prediction.captured_at:  # a replay recomputed after a seek has no live capture to time
@@ -278,30 +287,34 @@ class MainWindow(QMainWindow):
         self.latency.add(prediction.timings.age_ms)
         self._dirty = True
 
+    def view(self, stats: Stats | None = None) -> WindowView:
+        """What the panels show now (`stats`: the status bar's figures, when they are due)."""
+        session, source = self.session, self.session.source
+        playback = (
+            Playback() if source is None
+            else Playback(session.position, source.num_frames, source.fps, session.playing)
+        )  # fmt: skip
+        return WindowView(self.shown, self.prediction, playback, stats)
+
     def _update_transport(self) -> None:
-        source = self.session.source
-        if source is None:
-            self.transport.display(-1, None, 30.0, False)
-        else:
-            self.transport.display(self.session.position, source.num_frames, source.fps, self.session.playing)
+        self.transport.show_view(self.view())
 
     def _update_status(self) -> None:
         session, model, prediction = self.session, self.session.model, self.prediction
         self._check_source()
-        self.status.display(
-            Stats(
-                source=session.source.description if session.source is not None else "no source",
-                frames_per_second=self.frame_meter.rate(),
-                predictions_per_second=self.prediction_meter.rate(),
-                latency_ms=self.latency.median(),
-                display_latency_ms=self.display_latency.median(),
-                frames_dropped=prediction.frames_dropped if prediction is not None else 0,
-                windows_skipped=prediction.windows_skipped if prediction is not None else 0,
-                provider=model.provider if model is not None else "",
-                model=model.describe() if model is not None else "no model (video only)",
-                source_problem=self._source_problem,
-            )
+        stats = Stats(
+            source=session.source.description if session.source is not None else "no source",
+            frames_per_second=self.frame_meter.rate(),
+            predictions_per_second=self.prediction_meter.rate(),
+            latency_ms=self.latency.median(),
+            display_latency_ms=self.display_latency.median(),
+            frames_dropped=prediction.frames_dropped if prediction is not None else 0,
+            windows_skipped=prediction.windows_skipped if prediction is not None else 0,
+            provider=model.provider if model is not None else "",
+            model=model.describe() if model is not None else "no model (video only)",
+            source_problem=self._source_problem,
         )
+        self.status.show_view(self.view(stats))
         recorder = session.recording
         self.record_button.setText(STOP_RECORDING if recorder is not None else RECORD)
         if recorder is None:

@@ -1,13 +1,15 @@
 """`Session`: the controller between a source, the worker threads and the window. It draws nothing.
 
-It owns the `Reader`, a `CaptureThread` that feeds two `FrameRing`s (the display ring, newest wins; and
-the recognizer's ring), the `RecognizerThread`, the recent-frames cache for "explain", and the
-recorder. Results reach the GUI thread by Qt signals carrying the immutable
-`Frame` / `Prediction` objects: each kind of result a worker hands over has a typed signal of its
-own, which Qt queues to the thread the session lives in. Nothing here waits on a model or a file in
-the GUI thread: opening a source, loading a model, and recomputing the prediction after a seek all
-run in worker threads. A stretch of playback is a `playback_run.PlaybackRun`, the recording a
-`session_recording.SessionRecording`, the recompute after a seek `recompute.recompute`.
+It owns the `Reader`, the live pipeline of the current stretch of playback (`app.pipeline.LivePipeline`:
+capture, recognizer and display threads; a stretch runs from some frame until a pause, a seek or the
+end), the recent-frames cache for "explain", and the recorder. What the screen needs of a frame is
+prepared off the GUI thread (`frame_view.prepare_view`, in the pipeline's display thread or the recompute
+worker): the window's timer takes the newest `FrameView` from `tick` and only paints. Predictions reach
+the GUI thread by Qt signals carrying the immutable `Prediction`s: each kind of result a worker hands over
+has a typed signal of its own, which Qt queues to the thread the session lives in. Nothing here waits on
+a model or a file in the GUI thread: opening a source, loading a model, and recomputing the prediction
+after a seek all run in worker threads. The recording is a `session_recording.SessionRecording`, the
+recompute after a seek `recompute.recompute`.
 
 Replay generations: each seek, pause or new source starts a new generation; what a worker posts
 carries the generation it was started in, and anything from an older one is dropped, so a slow
@@ -16,30 +18,28 @@ worker of a past position can never overwrite the present.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import queue
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from PyQt5.QtCore import QObject, pyqtSignal
 
 from app.capture import CaptureEvent
-from app.gui.frame_cache import FrameCache, ScaledFrames
-from app.gui.playback_run import PlaybackRun, start_run
+from app.gui.frame_cache import FrameCache
+from app.gui.frame_view import FrameView, prepare_view
 from app.gui.recompute import Recomputed, recompute
 from app.gui.recorder import RecorderThread
 from app.gui.session_recording import SessionRecording
 from app.gui.worker_signals import post
 from app.hand_glimpses import still_threshold_for
 from app.model import Model
+from app.pipeline import Display, LivePipeline, windowed_frames
 from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
 from app.worker import Worker
-from recordings.estimated import live_view
 from recordings.frame import Frame
-from recordings.reader import Reader, read
+from recordings.reader import Reader
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class Session(QObject):
     recording_finished = pyqtSignal(str, int)  # stem, frames written
     # from worker threads, queued by Qt to the session's thread; a generation of -1 is always current
     _prediction_posted = pyqtSignal(int, object)  # generation, Prediction
-    _recomputed_posted = pyqtSignal(int, object)  # generation, Recomputed
+    _recomputed_posted = pyqtSignal(int, object, object)  # generation, Recomputed, its FrameView or None
     _error_posted = pyqtSignal(int, str)  # generation, one line for the user
     _source_opened = pyqtSignal(int, object)  # open token, Reader
     _model_loaded = pyqtSignal(object)  # an `app.model.Model`
@@ -81,14 +81,14 @@ class Session(QObject):
         self.position = -1  # index of the newest frame handed to the window
         self.prediction: Prediction | None = None
         self.cache = FrameCache(cache_capacity)
-        self.scaled = ScaledFrames()  # the window sets `scaled.size` to its video view's size
+        self.view_size: tuple[int, int] | None = None  # the video view's (width, height); set by the window
         self.predictions_received = 0
         self._generation = 0
         self._open_token = 0
-        self._run: PlaybackRun | None = None
+        self._run: LivePipeline[FrameView] | None = None
         self._recognizer: StreamRecognizer | None = None
         self._recognizer_thread: RecognizerThread | None = None
-        self._pending_frame: Frame | None = None
+        self._pending_view: FrameView | None = None
         self._recording = SessionRecording(self)
         self._frames_in_done = 0
         self._threads: list[Joinable] = []  # every worker started and maybe still running
@@ -131,7 +131,6 @@ class Session(QObject):
         self._recognizer = None
         self._default_model_for(source)
         self.cache.clear()
-        self.scaled.clear()
         self.source_changed.emit(source)
         self.playing = False
         self.play()
@@ -235,27 +234,27 @@ class Session(QObject):
 
     # --------------------------------------------------------------------- the window's timer calls
 
-    def tick(self) -> Frame | None:
-        """The newest frame to draw, if a new one arrived; also handles the capture's end or error."""
-        frame, self._pending_frame = self._pending_frame, None
+    def tick(self) -> FrameView | None:
+        """The newest frame to draw, prepared off this thread, if a new one arrived; also handles the
+        capture's end or error."""
+        view, self._pending_view = self._pending_view, None
         run = self._run
         event: CaptureEvent | None = None
         if run is not None:
-            with contextlib.suppress(queue.Empty):
-                event = run.capture.events.get_nowait()
-            frames = run.display.drain()  # after the event: a finished capture has pushed everything
-            if frames:
-                frame = frames[-1]
-        if frame is not None:
-            self.position = frame.index
+            event = run.ended()
+            shown = run.shown()  # after the end: a finished run has prepared its last frame
+            if shown is not None:
+                view = shown.screen
+        if view is not None:
+            self.position = view.frame.index
         if event is not None:
             self._capture_ended(event)
-        return frame
+        return view
 
     @property
     def frames_in(self) -> int:
         """Frames read from the source so far (all runs)."""
-        return self._frames_in_done + (self._run.display.pushed if self._run is not None else 0)
+        return self._frames_in_done + (self._run.frames_read if self._run is not None else 0)
 
     # ----------------------------------------------------------------------------------- recording
 
@@ -307,9 +306,9 @@ class Session(QObject):
         if self._current(generation):
             self._accept(prediction)
 
-    def _on_recomputed(self, generation: int, result: Recomputed) -> None:
+    def _on_recomputed(self, generation: int, result: Recomputed, view: FrameView | None) -> None:
         if self._current(generation):
-            self._recomputed(result)
+            self._recomputed(result, view)
 
     def _on_error(self, generation: int, message: str) -> None:
         if self._current(generation):
@@ -344,39 +343,37 @@ class Session(QObject):
         history = recognizer.windows.history
         return recognizer if history and history[-1].index == start - 1 else None
 
-    def _frames(self, source: Reader, start: int, generation: int) -> Iterator[Frame]:
-        """The source from `start`, read in the capture thread; each frame also goes to the caches and
-        the recorder (while this generation is current). Closing it closes the source's iterator in
-        the same thread (a live device is released where it was opened)."""
-        for frame in read(source, start):
-            if generation == self._generation:
-                self.scaled.add(frame)
-                self.cache.add(frame)
-                self._recording.push(frame)
-            yield frame
-
     def _start_run(self, start: int, recognizer: StreamRecognizer | None) -> None:
+        """A stretch of playback from `start` through the live pipeline; while this generation is current,
+        each frame goes to the recording (in the capture thread) and to the "explain" thumbnails, and the
+        newest is prepared for the screen (in the display thread)."""
         assert self.source is not None
-        generation = self._generation
-        source = self.source  # estimated bodies: only where windows sample, for the screen, when recording
-        if recognizer is not None:
-            info, recording = recognizer.model.info, lambda: self._recording.recorder is not None
-            source = live_view(source, info.window_seconds, info.window_length, every_frame=recording)
-        run = start_run(
-            self._frames(source, start, generation), self.source, recognizer, self.speed,
+        generation, recording = self._generation, lambda: self._recording.recorder is not None
+        run = LivePipeline(
+            self.source, windowed_frames(self.source, recognizer, start, every_frame=recording), recognizer,
+            paced=self.speed is not None, speed=self.speed or 1.0,
             on_prediction=lambda p: self._post(Session._prediction_posted, generation, p),
             on_error=lambda message: self._post(Session._error_posted, generation, message),
+            display=Display(self._prepare, keep=self._while_current(generation, self.cache.add)),
+            tap=self._while_current(generation, self._recording.push),
         )  # fmt: skip
         self._recognizer, self._recognizer_thread = recognizer, run.recognizer
-        for thread in (run.recognizer, run.capture):
-            if thread is not None:
-                self._track(thread)
+        for thread in run.threads:
+            self._track(thread)
         self._run = run
+
+    def _while_current(self, generation: int, action: Callable[[Frame], None]) -> Callable[[Frame], None]:
+        """`action`, done only while `generation` is current: a stopped run's last frames are not kept."""
+        return lambda frame: action(frame) if generation == self._generation else None
+
+    def _prepare(self, frame: Frame) -> FrameView:
+        """What the screen needs of `frame`, at the video view's size (in the thread that calls it)."""
+        return prepare_view(frame, self.view_size)
 
     def _finish_run(self) -> None:
         """The capture ended by itself: its recognizer may still be working on the last frames."""
         if self._run is not None:
-            self._frames_in_done += self._run.display.pushed
+            self._frames_in_done += self._run.frames_read
             self._run = None
 
     def _stop_run(self) -> None:
@@ -385,7 +382,7 @@ class Session(QObject):
         if run is None:
             return
         run.stop()
-        self._frames_in_done += run.display.pushed
+        self._frames_in_done += run.frames_read
         self._generation += 1
 
     def _cancel(self) -> None:
@@ -393,7 +390,7 @@ class Session(QObject):
         self._stop_run()
         self._generation += 1
         self._recognizer = None
-        self._pending_frame = None
+        self._pending_view = None
 
     def _capture_ended(self, event: CaptureEvent) -> None:
         self._finish_run()
@@ -426,15 +423,16 @@ class Session(QObject):
                 self._post(Session._error_posted, generation, message)
                 return
             if result is not None:
-                self._post(Session._recomputed_posted, generation, result)
+                view = None if result.frame is None else prepare_view(result.frame, self.view_size)
+                self._post(Session._recomputed_posted, generation, result, view)
 
         self._start_thread("recompute", work)
 
-    def _recomputed(self, result: Recomputed) -> None:
+    def _recomputed(self, result: Recomputed, view: FrameView | None) -> None:
         frame, prediction, recognizer = result.frame, result.prediction, result.recognizer
-        if frame is not None:
-            self._pending_frame = frame
-            self.position = frame.index
+        if view is not None:
+            self._pending_view = view
+            self.position = view.frame.index
         if prediction is not None:
             self._accept(prediction)
         self._recognizer, self._recognizer_thread = recognizer, None

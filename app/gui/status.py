@@ -7,11 +7,15 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from app.gui.widgets import PlainLabel, font, plain_tooltip
+
+if TYPE_CHECKING:  # the view carries this module's `Stats`
+    from app.gui.window_view import WindowView
 
 
 class RateMeter:
@@ -88,7 +92,12 @@ class StatusPanel(QWidget):
             self.labels[name] = label
             layout.addWidget(label, 1 if name == "source" else 0)
 
-    def display(self, stats: Stats) -> None:
+    def show_view(self, view: WindowView) -> None:
+        """The figures, when the view carries them (about 4 times a second); else the last ones stay."""
+        if view.stats is not None:
+            self._show_stats(view.stats)
+
+    def _show_stats(self, stats: Stats) -> None:
         def ms(value: float | None) -> str:
             return "–" if value is None else f"{value:.0f} ms"
 

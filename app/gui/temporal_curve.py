@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtWidgets import QVBoxLayout, QWidget
 
+from app.gui.window_view import WindowView
 from app.recognizer import Prediction
 
 CURVE_COLOUR = (255, 165, 0)
@@ -47,8 +48,9 @@ class TemporalCurve(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
 
-    def display(self, prediction: Prediction | None, timestamp: float | None = None) -> None:
-        """The curve of `prediction` (replaced only when it changes) and the marker at `timestamp`."""
+    def show_view(self, view: WindowView) -> None:
+        """The curve of the view's prediction (replaced only when it changes), the marker at its frame."""
+        prediction, timestamp = view.prediction, view.frame.timestamp if view.frame is not None else None
         if prediction is not self.prediction:
             self.prediction = prediction
             if prediction is None or not prediction.classified:  # no one in view: the model did not run

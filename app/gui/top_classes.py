@@ -14,6 +14,7 @@ from PyQt5.QtGui import QColor
 from PyQt5.QtWidgets import QCheckBox, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.gui.widgets import Bar, PlainLabel, font, plain_tooltip
+from app.gui.window_view import WindowView
 from app.recognizer import Prediction
 
 TOP_K = 5
@@ -115,13 +116,16 @@ class TopClasses(QWidget):
         if threshold != self.threshold:
             self.threshold = threshold
             prediction, self.prediction = self.prediction, None
-            self.display(prediction)
+            self._show_prediction(prediction)
 
     def _set_streams_visible(self, visible: bool) -> None:
         for row in self.rows:
             row.set_streams_visible(visible)
 
-    def display(self, prediction: Prediction | None) -> None:
+    def show_view(self, view: WindowView) -> None:
+        self._show_prediction(view.prediction)
+
+    def _show_prediction(self, prediction: Prediction | None) -> None:
         if prediction is self.prediction:
             return
         self.prediction = prediction

@@ -11,6 +11,7 @@ from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QPushButton, QSlider, QStyle, QWidget
 
 from app.gui.widgets import PlainLabel, font
+from app.gui.window_view import WindowView
 
 SPEEDS: tuple[tuple[str, float | None], ...] = (
     ("0.25×", 0.25),
@@ -75,8 +76,14 @@ class TransportBar(QWidget):
         if not self.slider.isSliderDown():  # a click on the groove or a page step; a drag seeks on release
             self.seeked.emit(value)
 
-    def display(self, position: int, num_frames: int | None, fps: float, playing: bool) -> None:
+    def show_view(self, view: WindowView) -> None:
         """Reflect where the replay stands (the slider is left alone while it is dragged)."""
+        position, num_frames, fps, playing = (
+            view.playback.position,
+            view.playback.num_frames,
+            view.playback.fps,
+            view.playback.playing,
+        )
         self.play.setIcon(self._icons[playing])
         self.play.setToolTip("Pause (Space)" if playing else "Play (Space)")
         self.playing = playing

@@ -1,22 +1,20 @@
 """`VideoView`: the frame scaled to the widget, with skeletons and attention-coloured hand boxes.
 
-The 1920x1080 frame is downscaled with OpenCV to the displayed size first (by the capture thread
-when the session has it ready, else here), the overlay is drawn at that size by
-`drawing.render_overlay` (the exported video uses the same function), and one `ImageItem`
+The 1920x1080 frame comes downscaled with OpenCV to the displayed size (by the pipeline's display
+thread, in the view's `FrameView`; here only for the first frame after a resize), the overlay is drawn at
+that size by `drawing.paint_overlay` (the exported video uses the same function), and one `ImageItem`
 (row-major) is updated in place.
 """
 
 from __future__ import annotations
 
 import cv2
-import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QRectF
 from PyQt5.QtWidgets import QVBoxLayout, QWidget
 
-from app.gui.drawing import render_overlay
-from app.recognizer import Prediction
-from recordings.frame import Frame
+from app.gui.drawing import paint_overlay
+from app.gui.window_view import WindowView
 
 PLACEHOLDER = "Open a clip: File › Open, drop a file here, or File › Demo"
 
@@ -48,20 +46,15 @@ class VideoView(QWidget):
         rect = self.view.sceneBoundingRect()
         return max(2, round(rect.width() * ratio)), max(2, round(rect.height() * ratio))
 
-    def display(
-        self, frame: Frame | None, prediction: Prediction | None, scaled: np.ndarray | None = None
-    ) -> None:
-        """Draw `frame` with the overlays of `prediction`; None clears to the placeholder.
-
-        `scaled`: the frame's image already scaled to this view (made off the GUI thread), if any.
-        """
-        if frame is None:
+    def show_view(self, view: WindowView) -> None:
+        """Draw the shown frame with the overlays of the prediction; no frame clears to the placeholder."""
+        if view.shown is None:
             self.image_item.clear()
             self.image_shape = None
             self.placeholder.show()
             return
         self.placeholder.hide()
-        overlay = render_overlay(frame, prediction, self.display_size(), scaled)
+        overlay = paint_overlay(view.shown, view.prediction, self.display_size())
         image = cv2.cvtColor(overlay, cv2.COLOR_BGR2RGB)
         self.image_item.setImage(image, autoLevels=False, levels=(0, 255))
         if image.shape != self.image_shape:

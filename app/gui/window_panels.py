@@ -1,16 +1,23 @@
-"""`WindowPanels`: the main window's central area, laid out to read at 1280x720 and 1920x1080.
+"""`WindowPanels`: the main window's central area, laid out to read at 1280x720 and 1920x1080; and `PANELS`,
+the window's panels as data: each entry makes one panel (a `window_view.Panel`) and says where it goes.
 
 The video with the replay controls and the four hand crops under it on the left; the top classes, the
-temporal attention curve and the Explain / Record buttons on the right; an error / notice banner across
-the top. It holds the panels; the window wires them to the session.
+temporal attention curve and the Explain / Record buttons on the right; the figures in the status bar; an
+error / notice banner across the top. Adding a panel is one module (a widget with `show_view`) and one
+entry here: it is laid out, and shown every redraw the same view as the others.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from app.gui.hand_panel import HandPanel
+from app.gui.status import StatusPanel
 from app.gui.temporal_curve import TemporalCurve
 from app.gui.top_classes import TopClasses
 from app.gui.transport import TransportBar
@@ -20,15 +27,33 @@ from app.gui.widgets import Banner, PlainLabel, font
 RECORD, STOP_RECORDING = "●  Record  (R)", "■  Stop recording  (R)"
 
 
+@dataclass(frozen=True)
+class PanelEntry:
+    """One panel: its name (the window's attribute), how to make it, where it goes ("left" or "right"
+    column, top to bottom in this order, or the "status" bar), its stretch and a fixed height if any."""
+
+    name: str
+    make: Callable[[], QWidget]
+    place: Literal["left", "right", "status"]
+    stretch: int = 0
+    height: int | None = None
+
+
+PANELS: tuple[PanelEntry, ...] = (
+    PanelEntry("video", VideoView, "left", stretch=1),
+    PanelEntry("transport", TransportBar, "left"),
+    PanelEntry("hands", lambda: HandPanel(columns=4), "left", height=170),
+    PanelEntry("top", TopClasses, "right", stretch=3),
+    PanelEntry("curve", TemporalCurve, "right", stretch=3),
+    PanelEntry("status", StatusPanel, "status", stretch=1),
+)
+
+
 class WindowPanels(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.banner = Banner()
-        self.video = VideoView()
-        self.transport = TransportBar()
-        self.hands = HandPanel(columns=4)
-        self.top = TopClasses()
-        self.curve = TemporalCurve()
+        self.panels: dict[str, QWidget] = {entry.name: entry.make() for entry in PANELS}  # `Panel`s
         self.explain_button = QPushButton("Explain this moment  (E)")
         self.record_button = QPushButton(RECORD)
         for button in (self.explain_button, self.record_button):
@@ -47,16 +72,15 @@ class WindowPanels(QWidget):
         record_row = QHBoxLayout()
         record_row.addWidget(self.record_button, 1)
         record_row.addWidget(self.rec_indicator)
-        left = QVBoxLayout()
+        left, right = QVBoxLayout(), QVBoxLayout()
         left.setSpacing(4)
-        left.addWidget(self.video, 1)
-        left.addWidget(self.transport)
-        left.addWidget(self.hands)
-        self.hands.setFixedHeight(170)
-        right = QVBoxLayout()
         right.setSpacing(6)
-        right.addWidget(self.top, 3)
-        right.addWidget(self.curve, 3)
+        for entry in PANELS:
+            panel = self.panels[entry.name]
+            if entry.height is not None:
+                panel.setFixedHeight(entry.height)
+            if entry.place != "status":  # the window puts those in its status bar
+                (left if entry.place == "left" else right).addWidget(panel, entry.stretch)
         right.addWidget(self.explain_button)
         right.addLayout(record_row)
         columns = QHBoxLayout()

@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 
 from app.gui.drawing import frame_hands, render_overlay, slot_bodies
+from app.gui.frame_view import prepare_view
+from app.gui.window_view import WindowView
 from app.recognizer import classify_window
 from recordings.frame import Frame
 from recordings.hand_crop import BODY_SCALED_CROP
@@ -84,7 +86,7 @@ def test_the_hand_panel_before_a_prediction_shows_the_crop_the_model_reads(qtbot
     frame = _estimated_frame()
     panel = HandPanel()
     qtbot.addWidget(panel)
-    panel.display(frame, None)
+    panel.show_view(WindowView(prepare_view(frame, None), None))
     prediction = classify_window(FakeModel(), [replace(frame, index=i) for i in range(20)])
     assert prediction.crops is not None
     hands = frame_hands(frame, None)
@@ -107,7 +109,7 @@ def test_a_still_hands_tile_shows_the_earlier_crop_the_model_read_and_says_from_
     panel = HandPanel()
     qtbot.addWidget(panel)
     shown = frames[int(prediction.frame_indices[-1])]
-    panel.display(shown, prediction)
+    panel.show_view(WindowView(prepare_view(shown, None), prediction))
     left, right = panel.tiles[:2]
     assert left.note.text() == "still: crop of frame 0" and right.note.text() == ""
     assert np.array_equal(left.crop, prediction.crops[-1, 0])  # frame 0's crop, as the model read it

@@ -15,8 +15,10 @@ from app import model_choice
 from app.gui.drawing import render_overlay
 from app.gui.explain import ExplainDialog, explain_sentence, streams_sentence
 from app.gui.frame_cache import FrameCache
+from app.gui.frame_view import prepare_view
 from app.gui.hand_panel import HandPanel
 from app.gui.temporal_curve import TemporalCurve
+from app.gui.window_view import WindowView
 from app.pose_model import PoseModel
 from app.recognizer import StreamRecognizer
 from app.relevance import RIGHT_HAND
@@ -50,7 +52,7 @@ def test_hand_tiles_show_each_hand_s_share_of_relevance_without_video(qtbot, pos
     panel = HandPanel()
     qtbot.addWidget(panel)
     frame = frames[int(prediction.frame_indices[-1])]
-    panel.display(frame, prediction)
+    panel.show_view(WindowView(prepare_view(frame, None), prediction))
     step = len(prediction.frame_indices) - 1
     for slot, tile in enumerate(panel.tiles):
         assert tile.present and tile.crop is None  # no video: no crop, but the hand's joints were read
@@ -60,10 +62,11 @@ def test_hand_tiles_show_each_hand_s_share_of_relevance_without_video(qtbot, pos
 
 
 def test_the_curve_is_named_relevance_over_time(qtbot, pose_model) -> None:
-    prediction = _prediction(pose_model, _skeleton_only())
+    frames = _skeleton_only()
+    prediction = _prediction(pose_model, frames)
     curve = TemporalCurve()
     qtbot.addWidget(curve)
-    curve.display(prediction, float(prediction.timestamps[-1]))
+    curve.show_view(WindowView(prepare_view(frames[int(prediction.frame_indices[-1])], None), prediction))
     assert "relevance over time" in curve.plot.getPlotItem().titleLabel.text
     assert curve.plot.getPlotItem().getAxis("left").labelText == "relevance"
     _times, y = curve.curve_data()
@@ -158,6 +161,6 @@ def test_a_pose_only_model_offers_no_streams_to_show_apart(qtbot, pose_model) ->
     qtbot.addWidget(top)
     top.show()
     top.streams.setChecked(True)
-    top.display(_prediction(pose_model, _skeleton_only()))
+    top.show_view(WindowView(None, _prediction(pose_model, _skeleton_only())))
     assert not top.streams.isVisible()
     assert not any(row.pose_bar.isVisible() or row.rgb_bar.isVisible() for row in top.rows)
