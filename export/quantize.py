@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Iterator, Set
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +56,8 @@ from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE, PROJECTION_FILE
 
 @dataclass(frozen=True)
 class Int8Form:
-    """How the glimpse CNN is quantised: graph format, activation and weight types, scale granularity."""
+    """How the glimpse CNN is quantised: graph format, activation and weight types, scale granularity.
+    Each field is the `quantize_static` keyword argument of the same name, passed on as it is."""
 
     quant_format: QuantFormat = QuantFormat.QOperator
     activation_type: QuantType = QuantType.QUInt8
@@ -191,11 +192,7 @@ def quantize_glimpse(source: Path, target: Path, calibration_crops: np.ndarray, 
             str(prepared),
             str(target),
             _CropReader(calibration_crops),
-            quant_format=form.quant_format,
-            per_channel=form.per_channel,
-            reduce_range=form.reduce_range,
-            activation_type=form.activation_type,
-            weight_type=form.weight_type,
+            **asdict(form),
             calibrate_method=CalibrationMethod.MinMax,
         )
     finally:
