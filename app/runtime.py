@@ -73,7 +73,7 @@ def default_model_folder() -> Path:
     folder = Path(str(resources.files("models") / "demo"))
     if not (folder / HEAD_FILE).is_file():
         raise UserError(
-            f"the bundled demo model is missing from {folder}; rebuild it with: python -m export.make_demo"
+            f"the bundled demo model is missing from {folder}; rebuild it with: python -m commands.make_demo"
         )
     return folder
 

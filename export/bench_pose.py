@@ -13,14 +13,12 @@
 
 The NTU files are not in the repository (their licence); they are looked for in `$STA_HANDS_NTU_SAMPLES`,
 then `../shared/samples/ntu` beside the repository; without them, or without the estimator, the entry
-says why it was skipped. `python -m export.bench_pose [--model FOLDER] [--json FILE]` runs this part
+says why it was skipped. `python -m commands.bench_pose [--model FOLDER] [--json FILE]` runs this part
 alone (default model: the bundled demo, efficientnet_lite0 at 64 px).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -186,26 +184,3 @@ def format_pose(entry: dict[str, Any]) -> str:
         f"frame: {entry['every_frame']['640x480']['realtime_factor']:.2f} and "
         f"{entry['every_frame']['1920x1080']['realtime_factor']:.2f})."
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    from app.runtime import default_model_folder
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="exported model folder (default: the bundled demo)")
-    parser.add_argument("--samples", help="folder of the real NTU samples (default: $STA_HANDS_NTU_SAMPLES)")
-    parser.add_argument(
-        "--frames", type=int, default=FRAMES, help=f"frames per measurement (default {FRAMES})"
-    )
-    parser.add_argument("--json", metavar="FILE", help="also write the entry as JSON")
-    args = parser.parse_args(argv)
-    samples = Path(args.samples) if args.samples else None
-    entry = bench_pose_estimation(args.model or default_model_folder(), samples, args.frames)
-    if args.json:
-        Path(args.json).write_text(json.dumps(entry, indent=2) + "\n", encoding="utf-8")
-    print(format_pose(entry))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -20,13 +20,11 @@ the app's live path. Ratios first:
 
 The NTU files are looked for as `export.bench_pose` does ($STA_HANDS_NTU_SAMPLES, then
 ../shared/samples/ntu); without them, or without the bundled model, a part says why it was skipped.
-`python -m export.bench_pose_model [--json FILE]` runs this part alone.
+`python -m commands.bench_pose_model [--json FILE]` runs this part alone.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -200,21 +198,3 @@ def format_pose_model(entry: dict[str, Any]) -> str:
     load = [entry["load_average"][key] for key in ("start", "end")]
     parts.append("load average " + " -> ".join("?" if x is None else f"{x:.1f}" for x in load) + ".")
     return " ".join(parts)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, help="pose model folder (default: the bundled NTU-120 model)")
-    parser.add_argument("--samples", type=Path, help="folder of the real NTU samples")
-    parser.add_argument("--repeats", type=int, default=REPEATS, help=f"skeleton replays (default {REPEATS})")
-    parser.add_argument("--json", metavar="FILE", help="also write the entry as JSON")
-    args = parser.parse_args(argv)
-    entry = bench_pose_model(args.model, args.samples, repeats=args.repeats)
-    if args.json:
-        Path(args.json).write_text(json.dumps(entry, indent=2) + "\n", encoding="utf-8")
-    print(format_pose_model(entry))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,18 +1,16 @@
 """README's figures for the demo model, written from an evaluation report (`sta-hands evaluate --json`), so
-that README prints what a run measured and `python -m export.make_demo --check` can tell when it does not.
+that README prints what a run measured and `python -m commands.make_demo --check` can tell when it does not.
 
 - `attention_table`: per class with acting hands, and over every frame, one and two or more acting hands,
   the share of sampled frames whose highest spatial attention is on an acting hand, beside the rules on
   the same frames (`models.attention_score`);
 - `faithfulness_line`: the faithfulness figures (`models.faithfulness`).
 
-    python -m export.demo_readme REPORT.json      (prints both, as README shows them)
+    python -m commands.demo_readme REPORT.json      (prints both, as README shows them)
 """
 
 from __future__ import annotations
 
-import json
-import sys
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -77,19 +75,7 @@ def readme_problems(report: Mapping[str, Any], readme: Path) -> list[str]:
     """What README does not print as `readme_figures(report)` says (one line per missing line)."""
     text = readme.read_text(encoding="utf-8")
     return [
-        f"{readme.name}: lacks the line '{line[:80]}...' (python -m export.demo_readme REPORT.json)"
+        f"{readme.name}: lacks the line '{line[:80]}...' (python -m commands.demo_readme REPORT.json)"
         for line in readme_figures(report).splitlines()
         if line and line not in text
     ]
-
-
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print(__doc__, file=sys.stderr)
-        return 2
-    print(readme_figures(json.loads(Path(argv[0]).read_text(encoding="utf-8"))))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

@@ -9,8 +9,8 @@ imports the app only (never torch), with Qt offscreen (or the display that is se
   seconds: the latency from a frame leaving its source to its prediction drawn (the window's own
   on-screen meter, every value kept), and the frames drawn per second against the source's rate.
 
-    python -m export.gui_timing startup           (prints one JSON line; the parent takes the time)
-    python -m export.gui_timing latency MODEL CLIP SECONDS
+    python -m commands.gui_timing startup           (prints one JSON line; the parent takes the time)
+    python -m commands.gui_timing latency MODEL CLIP SECONDS
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _run_child(args: list[str], timeout: float) -> tuple[float, dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="sta-hands-gui-timing-") as config_home:
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "export.gui_timing", *args],
+            [sys.executable, "-m", "commands.gui_timing", *args],
             env=_child_environment(config_home),
             capture_output=True,
             text=True,
@@ -80,7 +80,7 @@ def measure_gui_latency(model_folder: str | Path, clip: str | Path, seconds: flo
 # ------------------------------------------------------------------------------- in the child process
 
 
-def _probe_startup() -> dict[str, Any]:
+def probe_startup() -> dict[str, Any]:
     """Run `sta-hands demo` (commands.cli.main) until its first full-window prediction is drawn; when that and
     the first prediction of any kind happened."""
     from PyQt5.QtWidgets import QApplication
@@ -123,7 +123,7 @@ def _probe_startup() -> dict[str, Any]:
     return times
 
 
-def _probe_latency(model_folder: str, clip: str, seconds: float) -> dict[str, Any]:
+def probe_latency(model_folder: str, clip: str, seconds: float) -> dict[str, Any]:
     """The soak's GUI run for `seconds`, with the window's on-screen latencies and drawn frames kept."""
     import app.gui.main_window as main_window
     import app.soak as soak
@@ -161,23 +161,3 @@ def _probe_latency(model_folder: str, clip: str, seconds: float) -> dict[str, An
         "errors": report["errors"],
         "torch_imported": "torch" in sys.modules,
     }
-
-
-def main(argv: list[str]) -> int:
-    if argv[:1] == ["startup"]:
-        result = _probe_startup()
-    elif argv[:1] == ["latency"] and len(argv) == 4:
-        result = _probe_latency(argv[1], argv[2], float(argv[3]))
-    else:
-        print(__doc__, file=sys.stderr)
-        return 2
-    print(json.dumps(result), flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    code = main(sys.argv[1:])
-    sys.stdout.flush()
-    # The figures are out; skip the interpreter's teardown, which can abort while a worker thread that
-    # outlived the window's shutdown timeout is still inside ONNX Runtime (a slow glimpse CNN).
-    os._exit(code)

@@ -1,4 +1,4 @@
-"""Build the bundled demo: `python -m export.make_demo` (one command, fixed seed; 7 min on 2 cores).
+"""Build the bundled demo: `python -m commands.make_demo` (one command, fixed seed; 7 min on 2 cores).
 
 1. a synthetic set (`recordings.synthetic`, seed `SEED`, every class by `PERFORMERS` performers from
    the three cameras, default clip lengths) in a work folder;
@@ -31,7 +31,6 @@ its features.)
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import tempfile
@@ -61,7 +60,7 @@ DEMO_PERFORMER = 3  # a cross-subject test performer: the model never saw this c
 DEMO_FRAMES = 75  # 2.5 s: longer than one live window (1.83 s), so the demo shows full windows
 CLIP_JPEG_QUALITY = 70
 MODEL_VERSION = "demo-3"  # demo-1: segment windows; demo-2: live windows; demo-3: step loss, projection
-DEMO_DATA = f"python -m export.make_demo's synthetic set (seed {SEED}), its cross-subject test side"
+DEMO_DATA = f"python -m commands.make_demo's synthetic set (seed {SEED}), its cross-subject test side"
 CHECK_TOLERANCE = 0.01  # --check: accuracies of the rebuilt and the shipped files may differ this much
 REPO = Path(__file__).resolve().parents[1]
 DEMO_MODEL = REPO / "models" / "demo"
@@ -344,30 +343,20 @@ def _apart(a: float | None, b: float | None) -> bool:
     return (a is None) != (b is None) or (a is not None and b is not None and abs(a - b) > CHECK_TOLERANCE)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m export.make_demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--work", help="folder for the synthetic set, features and runs (default: temporary)")
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="rebuild into a temporary folder and compare with the shipped files (exit 1 on a difference)",
-    )
-    args = parser.parse_args(argv)
+def build_or_check(work: Path | None, checking: bool) -> list[str]:
+    """`build` into the repository (or, `checking`, `check`) with the set, cache and runs in `work` (a
+    temporary folder, removed after, when None); the differences `check` found, printed with the time."""
     started = time.perf_counter()
-    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="sta-hands-demo-"))
+    folder = work or Path(tempfile.mkdtemp(prefix="sta-hands-demo-"))
     try:
-        if args.check:
-            problems = check(work)
+        if checking:
+            problems = check(folder)
             print("\n".join(problems) or "check passed: the shipped demo is what this command builds")
         else:
             problems = []
-            build(work, DEMO_MODEL, DEMO_CLIP)
+            build(folder, DEMO_MODEL, DEMO_CLIP)
     finally:
-        if not args.work:
-            shutil.rmtree(work, ignore_errors=True)
+        if work is None:
+            shutil.rmtree(folder, ignore_errors=True)
     print(f"{(time.perf_counter() - started) / 60:.1f} min on {os.cpu_count()} cores")
-    return 1 if problems else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return problems

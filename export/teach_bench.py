@@ -1,4 +1,4 @@
-"""The benchmark of `sta-hands teach` (issue 13's targets): `python -m export.teach_bench [--work DIR]`.
+"""The benchmark of `sta-hands teach` (issue 13's targets): `python -m commands.teach_bench [--work DIR]`.
 
 1. Synthetic examples (`recordings.synthetic`, seed `SEED`, camera 1, `SECONDS` s each) of `ACTIONS`:
    "drink from cup" and "answer phone" share one motion and differ in the object in the hand (the RGB
@@ -21,13 +21,11 @@ Nothing here is a test: run it and read the figures (docs/teach.md quotes them).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -127,29 +125,21 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m export.teach_bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--work", help="folder for the examples, models and caches (default: temporary)")
-    parser.add_argument("--json", help="also write the figures as JSON")
-    parser.add_argument(
-        "--pose-stream",
-        choices=["shift-gcn", "deep-gru"],
-        help="teach's pose stream (default: teach's default)",
-    )
-    args = parser.parse_args(argv)
+def run_teach_bench(work: Path, pose_stream: str | None) -> dict[str, Any]:
+    """Every figure of the benchmark, with its examples, models and caches in `work`, printed as they
+    come; `pose_stream`: teach's (None: teach's default)."""
     from export.teach import teach
     from export.teach_train import TeachSettings
 
-    work = Path(args.work or tempfile.mkdtemp(prefix="sta-hands-teach-bench-"))
     five, three, test, views = make_examples(work)
     results: dict[str, Any] = {
         "machine": f"{os.cpu_count()} cores",
         "work": str(work),
-        "pose_stream": args.pose_stream,
+        "pose_stream": pose_stream,
     }
     cold = work / f"cache-cold-{time.time_ns()}"
     results["time to a loaded model (5 per action)"] = timed_cli(
-        five, work / "model-5-cli", cold, args.pose_stream
+        five, work / "model-5-cli", cold, pose_stream
     )
     print(json.dumps(results, indent=2), flush=True)
     runs = {}
@@ -158,9 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             name = f"{label}, {'base weights' if base else 'from scratch'}"
             out = work / f"model-{label[0]}-{'base' if base else 'scratch'}"
             settings = replace(TeachSettings(), use_base_weights=base)
-            done = teach(
-                folder, out, settings=settings, cache_root=work / "cache", pose_stream=args.pose_stream
-            )
+            done = teach(folder, out, settings=settings, cache_root=work / "cache", pose_stream=pose_stream)
             runs[name] = {"teach": {k: done[k] for k in ("seconds", "validation_accuracy", "message")}}
             runs[name].update(figures(taught_report(out, test)))
             runs[name]["other views (cameras 2, 3)"] = figures(taught_report(out, views))
@@ -169,10 +157,4 @@ def main(argv: list[str] | None = None) -> int:
     results["bundled model on the same clips"] = figures(bundled_report(test))
     results["bundled model on the other views"] = figures(bundled_report(views))
     print(json.dumps(results, indent=2))
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return results

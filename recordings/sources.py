@@ -44,7 +44,7 @@ def demo_clip_path() -> Path:
     """The bundled synthetic demo clip (its `.jsonl` sidecar), found through importlib.resources."""
     path = Path(str(resources.files("recordings") / "samples" / f"{DEMO_CLIP_STEM}.jsonl"))
     if not path.is_file():
-        raise UserError(f"the demo clip is missing at {path}; rebuild it with: python -m export.make_demo")
+        raise UserError(f"the demo clip is missing at {path}; rebuild it with: python -m commands.make_demo")
     return path
 
 

@@ -9,7 +9,7 @@ Each round runs every variant once, in turn, so that a machine whose load change
 alike; per variant it prints the median over rounds of the real-time factor (wall seconds / video
 seconds; below 1 keeps up) and of the CPU-time factor (process CPU seconds / video seconds, which other
 work on the machine does not inflate), over the 640x480 webcam-sized replay and the 1920x1080
-two-person NTU video of `python -m export.bench_pose`.
+two-person NTU video of `python -m commands.bench_pose`.
 """
 
 from __future__ import annotations

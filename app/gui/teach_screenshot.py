@@ -1,16 +1,16 @@
-"""`python -m app.gui.teach_screenshot OUT_FOLDER`: the Teach panel before and after training, as PNGs.
+"""`teach_screenshots`: the Teach panel before and after training, as PNGs (`python -m
+commands.teach_screenshot OUT_FOLDER`).
 
 The real window and the real `teach` command on synthetic clips (3 actions, 3 examples each, saved as
 a user would save spans of a replay; a clip by another performer is the one on screen): shot
 ``teach-before.png`` with the examples listed and the bundled model running, then Train, and
 ``teach-after.png`` once the taught model runs on that clip. Under Xvfb:
-``xvfb-run -a -s "-screen 0 1920x1080x24" python -m app.gui.teach_screenshot docs``. Settings, clips,
+``xvfb-run -a -s "-screen 0 1920x1080x24" python -m commands.teach_screenshot docs``. Settings, clips,
 examples and the model go to a temporary folder, not the user's.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -58,14 +58,10 @@ def make_examples(work: Path) -> tuple[ExamplesFolder, Path]:
     return folder, shown_stem
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", help="folder for teach-before.png and teach-after.png")
-    parser.add_argument("--size", default="1920x1080", help="window size WxH (default 1920x1080)")
-    parser.add_argument("--tiny", action="store_true", help="train with `teach --tiny` (quick, for a check)")
-    args = parser.parse_args(argv)
-    width, height = (int(v) for v in args.size.split("x"))
-    out = Path(args.out)
+def teach_screenshots(out: Path, size: tuple[int, int], tiny: bool) -> bool:
+    """teach-before.png and teach-after.png in `out`, the window of `size` (width, height); `tiny`: train
+    with `teach --tiny` (quick, for a check). Whether both were written."""
+    width, height = size
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
     apply_theme(app)
@@ -95,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(app, lambda: True, 0.5, "the window to settle")
         before = window.export_screenshot(out / "teach-before.png")
         training = panel.training
-        training.tiny = args.tiny
+        training.tiny = tiny
         bundled = session.model
         started = time.monotonic()
         training.train_button.click()
@@ -113,9 +109,4 @@ def main(argv: list[str] | None = None) -> int:
         after = window.export_screenshot(out / "teach-after.png")
         window.close()
         session.shutdown(workers_timeout=3.0)
-    print(f"wrote {out / 'teach-before.png'} and {out / 'teach-after.png'}" if before and after else "failed")
-    return 0 if before and after else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return bool(before and after)

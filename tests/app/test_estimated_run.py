@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from commands.cli import main
 from app.runtime import default_model_folder
+from commands.cli import main
 
 VIDEO_ALONE = "S004C002P003R001A055_rgb.avi"  # two people hugging; its skeleton is not in the samples
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import json
 
-from commands.cli import main
 from app.headless import run_headless
 from app.runtime import OnnxModel
+from commands.cli import main
 from tests.app.conftest import list_source, moving_frames
 
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from app import model_choice
-from commands.cli import main
 from app.model_choice import REAL_SOURCE_MODEL, default_model_folder_for, synthetic_source
 from app.runtime import default_model_folder
+from commands.cli import main
 from recordings.own import RecordingWriter
 from recordings.sources import open_reader
 from tests.app.conftest import gui_frame

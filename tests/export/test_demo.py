@@ -1,4 +1,4 @@
-"""The bundled demo (built by `python -m export.make_demo`): a small model that describes itself, and a
+"""The bundled demo (built by `python -m commands.make_demo`): a small model that describes itself, and a
 short synthetic clip of the test side that it recognises through the app's own recognizer."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ MAX_MODEL_MB, MAX_CLIP_MB = 20.0, 5.0
 @pytest.fixture(scope="module")
 def demo_model() -> OnnxModel:
     if not (make_demo.DEMO_MODEL / "head.onnx").is_file():
-        pytest.skip(f"the demo model is not built in {make_demo.DEMO_MODEL}: python -m export.make_demo")
+        pytest.skip(f"the demo model is not built in {make_demo.DEMO_MODEL}: python -m commands.make_demo")
     return OnnxModel(make_demo.DEMO_MODEL)
 
 
@@ -28,7 +28,7 @@ def demo_model() -> OnnxModel:
 def demo_clip() -> RecordingPaths:
     paths = RecordingPaths.of(make_demo.DEMO_CLIP)
     if not paths.sidecar.is_file():
-        pytest.skip(f"the demo clip is not built at {paths.stem}: python -m export.make_demo")
+        pytest.skip(f"the demo clip is not built at {paths.stem}: python -m commands.make_demo")
     return paths
 
 

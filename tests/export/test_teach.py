@@ -15,8 +15,8 @@ import pytest
 
 pytest.importorskip("torch", reason="teach trains with PyTorch (the train extra)")
 
-from commands.cli import main
 from app.runtime import OnnxModel, default_model_folder
+from commands.cli import main
 from export.teach_augment import PoseAugmentation, mirror_pose, rotate_scale_jitter
 from recordings.frame import NUM_JOINTS, Body, Frame
 from recordings.own import RecordingPaths, RecordingWriter
@@ -41,7 +41,7 @@ def _clips(folder: Path, performers: tuple[int, ...]) -> Path:
 def base_model() -> Path:
     try:
         return default_model_folder()
-    except Exception as error:  # the demo is built by python -m export.make_demo
+    except Exception as error:  # the demo is built by python -m commands.make_demo
         pytest.skip(str(error))
 
 
@@ -127,7 +127,8 @@ def test_sigterm_stops_cleanly_and_keeps_the_previous_model(taught: dict, tmp_pa
     killed.mkdir()
     os.utime(killed, (time.time() - 86400, time.time() - 86400))
     arguments = ["--tiny", "--cache", str(taught["cache"]), "--progress-jsonl"]
-    command = [sys.executable, "-m", "commands", "teach", str(taught["examples"]), "--out", str(out), *arguments]
+    command = [sys.executable, "-m", "commands", "teach", str(taught["examples"]), "--out", str(out)]
+    command += arguments
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
         assert child.stdout is not None
         lines = []

@@ -12,11 +12,11 @@ import pytest
 
 pytest.importorskip("torch", reason="teach trains with PyTorch (the train extra)")
 
-from commands.cli import main
 from app.model_choice import open_model
 from app.pose_model import PoseModel
 from app.recognizer import StreamRecognizer
 from app.replay import replay
+from commands.cli import main
 from export.teach_examples import find_examples
 from export.teach_gcn import LinearHead, bundled_gcn, write_pose_model
 from recordings.onnx_contract import HEAD_FILE

@@ -24,8 +24,8 @@ from tests.robustness.registry import Cases
 
 COMMANDS = Cases(
     "Commands",
-    "`sta-hands COMMAND ...` run through `commands.cli.main(argv)`. Every case must print exactly one line on "
-    "stderr (`sta-hands COMMAND: ...`), exit non-zero (2 for a bad input or path, 1 for other errors) and "
+    "`sta-hands COMMAND ...` run through `commands.cli.main(argv)`. Every case must print exactly one line "
+    "on stderr (`sta-hands COMMAND: ...`), exit non-zero (2 for a bad input or path, 1 for other errors) and "
     "show no traceback. Cases marked (slow) first make a small feature cache and 1-epoch checkpoints.",
 )
 CLIPS = ("S002C001P003R001A003", "S004C002P003R001A017")  # skeleton-only real clips: features are fast

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from commands.cli import main
 from app.runtime import GLIMPSE_FILE, HEAD_FILE, ModelError, OnnxModel
+from commands.cli import main
 from tests.robustness.registry import Cases
 
 MODELS = Cases(

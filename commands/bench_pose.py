@@ -1,0 +1,36 @@
+"""`python -m commands.bench_pose [--model FOLDER] [--samples DIR] [--json FILE]`: `bench --json`'s
+`pose_estimation` entry alone (`export.bench_pose`: bodies estimated from the image, per frame and end
+to end)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from export.bench_pose import FRAMES, bench_pose_estimation, format_pose
+
+
+def main(argv: list[str] | None = None) -> int:
+    from app.runtime import default_model_folder
+
+    parser = argparse.ArgumentParser(
+        prog="python -m commands.bench_pose", description="The speed of bodies estimated from the image."
+    )
+    parser.add_argument("--model", help="exported model folder (default: the bundled demo)")
+    parser.add_argument("--samples", help="folder of the real NTU samples (default: $STA_HANDS_NTU_SAMPLES)")
+    parser.add_argument(
+        "--frames", type=int, default=FRAMES, help=f"frames per measurement (default {FRAMES})"
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write the entry as JSON")
+    args = parser.parse_args(argv)
+    samples = Path(args.samples) if args.samples else None
+    entry = bench_pose_estimation(args.model or default_model_folder(), samples, args.frames)
+    if args.json:
+        Path(args.json).write_text(json.dumps(entry, indent=2) + "\n", encoding="utf-8")
+    print(format_pose(entry))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
