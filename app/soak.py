@@ -49,9 +49,8 @@ from app.soak_report import (
 )
 from app.soak_sensor import OUTAGE, UNPLUG_EVERY, ReplaySensor
 from recordings.errors import RecordingError, UserError
-from recordings.estimated import EstimatedBodies
 from recordings.frame import Frame
-from recordings.reader import FunctionReader, Reader, read
+from recordings.reader import ESTIMATED, FunctionReader, Reader, read
 from recordings.sources import POSE_MODES, bodies_from, open_reader, recorded_bodies, with_pose
 
 __all__ = ["SensorPlan", "format_report", "latency_report", "looping_source", "memory_report", "run_soak"]
@@ -143,8 +142,9 @@ def sensor_source(sensor: ReplaySensor, seconds: float, counter: _Counter) -> Re
                 counter.ended.set()
 
     return FunctionReader(
-        kinect.description, None, kinect.fps, frames, stop=kinect.stop, problem=kinect.problem
-    )
+        kinect.description, None, kinect.fps, frames, stop=kinect.stop, problem=kinect.problem,
+        nature=kinect.nature,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- the run
@@ -186,12 +186,12 @@ def run_soak(
     stop, counter = threading.Event(), _Counter()
     replayed: ReplaySensor | None = None
     if sensor is None:
-        sources = [clip if isinstance(clip, Reader) else open_reader(str(clip), pose=pose) for clip in clips]
+        sources = [_opened(clip, pose) for clip in clips]
         source = looping_source(sources, seconds, stop, counter, speed)
     else:
         if len(clips) != 1:
             raise UserError(f"a replayed sensor sends one clip, got {len(clips)}")
-        clip = clips[0] if isinstance(clips[0], Reader) else open_reader(str(clips[0]), pose="kinect")
+        clip = _opened(clips[0], "kinect")
         sources = [clip]
         replayed = ReplaySensor(clip, speed=speed, unplug_every=sensor.unplug_every, outage=sensor.outage)
         source = sensor_source(replayed, seconds, counter)
@@ -243,12 +243,16 @@ def run_soak(
     }
 
 
+def _opened(clip: str | Path | Reader, pose: str) -> Reader:
+    """A clip given as a path or spec opened with `pose`; a reader as it is."""
+    return open_reader(str(clip), pose=pose) if isinstance(clip, (str, Path)) else clip
+
+
 def _bodies(source: Reader, sources: Sequence[Reader], sensor: bool) -> list[str]:
     """Where the bodies come from, per clip (`recordings.sources.bodies_from`'s words)."""
     if sensor:
-        return [
-            bodies_from(source) if isinstance(source, EstimatedBodies) else "recorded, sent by the sensor"
-        ]
+        estimated = source.nature.bodies == ESTIMATED
+        return [bodies_from(source) if estimated else "recorded, sent by the sensor"]
     return [bodies_from(clip) for clip in sources]
 
 
