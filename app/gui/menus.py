@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 from PyQt5.QtCore import QSettings
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import QAction, QActionGroup, QFileDialog, QMenu, QMenuBar, QShortcut, QWidget
+
+from recordings.sources import SourceKind, file_filter, source_kinds
 
 Shortcut = QKeySequence.StandardKey | str
 
@@ -68,29 +71,53 @@ def add_model_list(
     return models
 
 
-VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi);;All files (*)"
-WEBCAM_TIP = "The first camera; bodies are estimated from the image (sta-hands run webcam:N for another)"
+def add_source_entries(
+    parent: QWidget, menu: QMenu, where: str, open_spec: Callable[[str], None],
+    open_path: Callable[[str], None], settings: QSettings,
+) -> dict[str, QAction]:  # fmt: skip
+    """The entries of the sources that the table (`recordings.sources.SOURCES`) lists in the `where` menu
+    ("File", "Source"), its help as their tooltip: a word opens its spec, a kind of file a file dialog
+    for its suffixes, starting in the settings' last folder. A source that cannot open here (a Kinect
+    without its SDK) is greyed out, the reason as its tooltip. By spec (a file kind: by its entry)."""
+    entries: dict[str, QAction] = {}
+    for kind in source_kinds():
+        if kind.menu != where:
+            continue
+        if kind.is_file:
+            choose: Callable[[], object] = partial(_choose_file, parent, kind, open_path, settings)
+        else:
+            choose = partial(open_spec, kind.spec)
+        action = add_action(menu, kind.entry, choose, kind.shortcut or None)
+        tip = kind.help
+        if kind.available is not None:
+            available, tip = kind.available()
+            action.setEnabled(available)
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        entries[kind.spec or kind.entry] = action
+    return entries
+
+
+def _choose_file(
+    parent: QWidget, kind: SourceKind, open_path: Callable[[str], None], settings: QSettings
+) -> None:
+    """A file dialog for `kind`'s files; the file chosen is opened."""
+    folder = str(settings.value("last_folder", "") or "")
+    title = kind.entry.replace("&", "").rstrip("…")
+    path, _ = QFileDialog.getOpenFileName(parent, title, folder, file_filter((kind,)))
+    if path:
+        open_path(path)
 
 
 def add_source_menu(
     parent: QWidget, menus: QMenuBar, open_spec: Callable[[str], None], open_path: Callable[[str], None],
     settings: QSettings,
 ) -> QMenu:  # fmt: skip
-    """ "Source": the webcam and any video file, their bodies estimated from the image where no skeleton
-    was recorded (`open_reader`'s pose "auto"); the file dialog starts in the settings' last folder."""
+    """ "Source": the webcam and any video file (`add_source_entries`), their bodies estimated from the
+    image where no skeleton was recorded (`open_reader`'s pose "auto")."""
     source = menus.addMenu("&Source")
     source.setToolTipsVisible(True)
-    webcam = add_action(source, "&Webcam", lambda: open_spec("webcam"), "Ctrl+Shift+W")
-    webcam.setToolTip(WEBCAM_TIP)
-    webcam.setStatusTip(WEBCAM_TIP)
-
-    def choose_video() -> None:
-        folder = str(settings.value("last_folder", "") or "")
-        path, _ = QFileDialog.getOpenFileName(parent, "Open a video", folder, VIDEO_FILTER)
-        if path:
-            open_path(path)
-
-    add_action(source, "Open &video…", choose_video)
+    add_source_entries(parent, source, "Source", open_spec, open_path, settings)
     return source
 
 
