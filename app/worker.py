@@ -9,8 +9,9 @@ returns) and waits for the thread up to `timeout` seconds (0: do not wait, e.g. 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
-from typing import Self
+from typing import Protocol, Self
 
 
 class Worker:
@@ -52,3 +53,30 @@ class Worker:
         if self._target is None:
             raise NotImplementedError("a Worker needs a target or a _run of its own")
         self._target()
+
+
+class Joinable(Protocol):
+    def join(self, timeout: float | None = None) -> None: ...
+
+    @property
+    def running(self) -> bool: ...
+
+
+class Workers:
+    """The threads one owner has started (the finished ones forgotten): what it waits for at exit."""
+
+    def __init__(self) -> None:
+        self._threads: list[Joinable] = []
+
+    def start(self, name: str, work: Callable[[], None]) -> None:
+        """Run `work` once in a new `Worker` thread."""
+        self.track(Worker(name, work).start())
+
+    def track(self, thread: Joinable) -> None:
+        self._threads = [t for t in self._threads if t.running] + [thread]
+
+    def join(self, timeout: float) -> None:
+        """Wait for them all, `timeout` s at the most in all."""
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))

@@ -19,10 +19,9 @@ worker of a past position can never overwrite the present.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from PyQt5.QtCore import QObject, pyqtSignal
 
@@ -31,26 +30,20 @@ from app.gui.frame_cache import FrameCache
 from app.gui.frame_view import FrameView, prepare_view
 from app.gui.recompute import Recomputed, recompute
 from app.gui.recorder import RecorderThread
+from app.gui.session_loading import Loading
 from app.gui.session_recording import SessionRecording
 from app.gui.worker_signals import post
 from app.hand_glimpses import still_threshold_for
 from app.model import Model
 from app.pipeline import Display, LivePipeline, windowed_frames
 from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
-from app.worker import Worker
+from app.worker import Workers
 from recordings.frame import Frame
 from recordings.reader import Reader
 
 log = logging.getLogger(__name__)
 
 ANY_GENERATION = -1  # for what a worker posts that is not tied to a replay position
-
-
-class Joinable(Protocol):
-    def join(self, timeout: float | None = None) -> None: ...
-
-    @property
-    def running(self) -> bool: ...
 
 
 class Session(QObject):
@@ -64,17 +57,11 @@ class Session(QObject):
     _prediction_posted = pyqtSignal(int, object)  # generation, Prediction
     _recomputed_posted = pyqtSignal(int, object, object)  # generation, Recomputed, its FrameView or None
     _error_posted = pyqtSignal(int, str)  # generation, one line for the user
-    _source_opened = pyqtSignal(int, object)  # open token, Reader
-    _model_loaded = pyqtSignal(object)  # an `app.model.Model`
-    _model_failed = pyqtSignal(str)  # why
 
     def __init__(self, parent: QObject | None = None, cache_capacity: int = 240) -> None:
         super().__init__(parent)
         self.source: Reader | None = None
         self.model: Model | None = None
-        self.default_model = True  # no model chosen: the default for each source (`load_model(None)`)
-        self.model_folder: Path | None = None  # the folder loaded last (or loading)
-        self._provider: str | None = None
         self.playing = False
         self.speed: float | None = 1.0  # None: as fast as possible
         self.loop = False
@@ -84,20 +71,21 @@ class Session(QObject):
         self.view_size: tuple[int, int] | None = None  # the video view's (width, height); set by the window
         self.predictions_received = 0
         self._generation = 0
-        self._open_token = 0
         self._run: LivePipeline[FrameView] | None = None
         self._recognizer: StreamRecognizer | None = None
         self._recognizer_thread: RecognizerThread | None = None
         self._pending_view: FrameView | None = None
         self._recording = SessionRecording(self)
         self._frames_in_done = 0
-        self._threads: list[Joinable] = []  # every worker started and maybe still running
+        self._threads = Workers()  # every worker started and maybe still running
         self._prediction_posted.connect(self._on_prediction)
         self._recomputed_posted.connect(self._on_recomputed)
         self._error_posted.connect(self._on_error)
-        self._source_opened.connect(self._on_source_opened)
-        self._model_loaded.connect(self.set_model)
-        self._model_failed.connect(self._on_model_failed)
+        self.loading = Loading(self._threads.start, self)  # sources and models, opened in workers
+        self.loading.source_opened.connect(self.set_source)
+        self.loading.open_failed.connect(self.error)
+        self.loading.model_loaded.connect(self.set_model)
+        self.loading.model_failed.connect(self._on_model_failed)
         self._recording.finished.connect(self.recording_finished)
         self._recording.failed.connect(self.error)
 
@@ -105,21 +93,7 @@ class Session(QObject):
 
     def open(self, spec: str) -> None:
         """Open `spec` (a path, 'demo', 'synthetic', ...) in a worker; `source_changed` or `error` follows."""
-        from recordings.sources import open_reader
-
-        self._open_token += 1
-        token = self._open_token
-
-        def work() -> None:
-            try:
-                source = open_reader(spec)
-            except Exception as error:  # any reader's failure becomes a message, never a crash
-                log.warning("cannot open %s: %s", spec, error, exc_info=log.isEnabledFor(logging.DEBUG))
-                self._post(Session._error_posted, ANY_GENERATION, f"Cannot open {spec}: {error}")
-            else:
-                self._post(Session._source_opened, token, source)
-
-        self._start_thread("open-source", work)
+        self.loading.open(spec)
 
     def set_source(self, source: Reader) -> None:
         """Replace the source and play it from its first frame (a recording of the old one is closed)."""
@@ -129,7 +103,7 @@ class Session(QObject):
         self.position = -1
         self.prediction = None
         self._recognizer = None
-        self._default_model_for(source)
+        self.loading.default_for(source)
         self.cache.clear()
         self.source_changed.emit(source)
         self.playing = False
@@ -137,34 +111,8 @@ class Session(QObject):
 
     def load_model(self, folder: str | Path | None, provider: str | None = None) -> None:
         """Load a model folder of any kind in a worker thread; None: the default for the source
-        (`app.model_choice`), chosen again whenever another source opens."""
-        from app.model_choice import default_model_folder_for, open_model
-
-        self.default_model = folder is None
-        self._provider = provider
-        chosen = Path(folder or default_model_folder_for(self.source))
-        self.model_folder = chosen
-
-        def work() -> None:
-            try:
-                model = open_model(chosen, provider=provider)
-                if chosen != self.model_folder:
-                    return  # another load_model came after this one: its model wins
-            except Exception as error:
-                log.warning("model not loaded: %s", error, exc_info=log.isEnabledFor(logging.DEBUG))
-                self._post(Session._model_failed, str(error))
-            else:
-                self._post(Session._model_loaded, model)
-
-        self._start_thread("load-model", work)
-
-    def _default_model_for(self, source: Reader) -> None:
-        """With no model chosen by the user, the default for this source (the demo model for synthetic
-        clips, the pretrained pose model for real ones) replaces another source's default."""
-        from app.model_choice import default_model_folder_for
-
-        if self.default_model and self.model_folder not in (None, default_model_folder_for(source)):
-            self.load_model(None, self._provider)
+        (`app.model_choice`), chosen again whenever another source opens (`session_loading`)."""
+        self.loading.load_model(folder, provider, self.source)
 
     def set_model(self, model: Model | None) -> None:
         """Use `model` from now on; the prediction where the replay stands is recomputed."""
@@ -282,15 +230,7 @@ class Session(QObject):
         self._cancel()
         self.playing = False
         self._recording.stop(timeout)
-        deadline = time.monotonic() + workers_timeout
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-
-    def _start_thread(self, name: str, work: Callable[[], None]) -> None:
-        self._track(Worker(name, work).start())
-
-    def _track(self, thread: Joinable) -> None:
-        self._threads = [t for t in self._threads if t.running] + [thread]
+        self._threads.join(workers_timeout)
 
     # ---------------------------------------------------------------------------------- internals
 
@@ -313,10 +253,6 @@ class Session(QObject):
     def _on_error(self, generation: int, message: str) -> None:
         if self._current(generation):
             self.error.emit(message)
-
-    def _on_source_opened(self, token: int, source: Reader) -> None:
-        if token == self._open_token:  # a source opened later wins
-            self.set_source(source)
 
     def _on_model_failed(self, why: str) -> None:  # the model in use, if any, stays: nothing is lost
         kept = f"still using {self.model.name}" if self.model else "so the video plays without predictions"
@@ -359,7 +295,7 @@ class Session(QObject):
         )  # fmt: skip
         self._recognizer, self._recognizer_thread = recognizer, run.recognizer
         for thread in run.threads:
-            self._track(thread)
+            self._threads.track(thread)
         self._run = run
 
     def _while_current(self, generation: int, action: Callable[[Frame], None]) -> Callable[[Frame], None]:
@@ -426,7 +362,7 @@ class Session(QObject):
                 view = None if result.frame is None else prepare_view(result.frame, self.view_size)
                 self._post(Session._recomputed_posted, generation, result, view)
 
-        self._start_thread("recompute", work)
+        self._threads.start("recompute", work)
 
     def _recomputed(self, result: Recomputed, view: FrameView | None) -> None:
         frame, prediction, recognizer = result.frame, result.prediction, result.recognizer
