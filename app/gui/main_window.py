@@ -8,7 +8,6 @@ prepared off the GUI thread (`FrameView`): the window and its panels only paint.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -30,10 +29,10 @@ from app.gui.menus import (
     install_shortcuts,
 )
 from app.gui.session import Session
-from app.gui.status import LatencyMeter, RateMeter, Stats
+from app.gui.status import Stats, WindowFigures
 from app.gui.teach_dock import TeachDock, not_sure_below
 from app.gui.window_exports import WindowExports
-from app.gui.window_panels import PANELS, RECORD, STOP_RECORDING, WindowPanels
+from app.gui.window_panels import PANELS, WindowPanels
 from app.gui.window_view import Panel, Playback, WindowView
 from app.model import Model
 from app.model_choice import bundled_models, model_folders
@@ -63,11 +62,8 @@ class MainWindow(QMainWindow):
         self.exports = WindowExports(self, self.session, self.settings, self.show_notice, self.show_error)
         self.export = self.exports.video
         self.export_finished = self.export.finished  # path, frames
-        self.frame_meter, self.prediction_meter, self.latency = RateMeter(), RateMeter(), LatencyMeter()
-        self.display_latency = LatencyMeter()
-        self._drawn_prediction: Prediction | None = None
+        self.figures = WindowFigures()
         self._source_problem: str | None = None
-        self._frames_in_seen = 0
         self._ticks = 0
         self._dirty = False
         self.setWindowTitle("sta-hands: which hand, and when")
@@ -86,7 +82,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------------------ building
 
     def _build_panels(self) -> None:
-        panels = WindowPanels()
+        self.central = panels = WindowPanels()
         self.setCentralWidget(panels)
         named = panels.panels
         self.panels: tuple[Panel, ...] = tuple(named.values())  # type: ignore[arg-type]  # each a `Panel`
@@ -200,12 +196,8 @@ class MainWindow(QMainWindow):
 
     def _on_source(self, source: Reader) -> None:
         self.shown, self.prediction = None, None
-        self.frame_meter.reset()
-        self.prediction_meter.reset()
-        self.latency.reset()
-        self.display_latency.reset()
+        self.figures.reset(self.session.frames_in)
         self._source_problem = None
-        self._frames_in_seen = self.session.frames_in
         self._update_title()
         self.video.set_placeholder("")
         self._dirty = True
@@ -259,10 +251,7 @@ class MainWindow(QMainWindow):
         if shown is not None:
             self.shown = shown
             self._dirty = True
-        frames_in = self.session.frames_in
-        if frames_in > self._frames_in_seen:
-            self.frame_meter.tick(frames_in - self._frames_in_seen)
-        self._frames_in_seen = frames_in
+        self.figures.frames_read(self.session.frames_in)
         if self._dirty:
             self.redraw()
         self._ticks += 1
@@ -273,18 +262,14 @@ class MainWindow(QMainWindow):
         """Show the current frame and prediction on every panel."""
         self._dirty = False
         self.session.view_size = self.video.display_size()  # the next frames are prepared at this size
-        view, prediction = self.view(), self.prediction
+        view = self.view()
         for panel in self.panels:
             panel.show_view(view)
-        if prediction is not None and prediction is not self._drawn_prediction:
-            self._drawn_prediction = prediction
-            if prediction.captured_at:  # a replay recomputed after a seek has no live capture to time
-                self.display_latency.add((time.perf_counter() - prediction.captured_at) * 1e3)
+        self.figures.drawn(view.prediction)
 
     def _on_prediction(self, prediction: Prediction) -> None:
         self.prediction = prediction
-        self.prediction_meter.tick()
-        self.latency.add(prediction.timings.age_ms)
+        self.figures.predicted(prediction)
         self._dirty = True
 
     def view(self, stats: Stats | None = None) -> WindowView:
@@ -300,29 +285,11 @@ class MainWindow(QMainWindow):
         self.transport.show_view(self.view())
 
     def _update_status(self) -> None:
-        session, model, prediction = self.session, self.session.model, self.prediction
+        session = self.session
         self._check_source()
-        stats = Stats(
-            source=session.source.description if session.source is not None else "no source",
-            frames_per_second=self.frame_meter.rate(),
-            predictions_per_second=self.prediction_meter.rate(),
-            latency_ms=self.latency.median(),
-            display_latency_ms=self.display_latency.median(),
-            frames_dropped=prediction.frames_dropped if prediction is not None else 0,
-            windows_skipped=prediction.windows_skipped if prediction is not None else 0,
-            provider=model.provider if model is not None else "",
-            model=model.describe() if model is not None else "no model (video only)",
-            source_problem=self._source_problem,
-        )
+        stats = self.figures.stats(session.source, session.model, self.prediction, self._source_problem)
         self.status.show_view(self.view(stats))
-        recorder = session.recording
-        self.record_button.setText(STOP_RECORDING if recorder is not None else RECORD)
-        if recorder is None:
-            self.rec_indicator.hide()
-        else:
-            seconds = int(recorder.seconds)
-            self.rec_indicator.setText(f"● REC {seconds // 60:02d}:{seconds % 60:02d}")
-            self.rec_indicator.show()
+        self.central.show_recording(session.recording.seconds if session.recording is not None else None)
 
     # -------------------------------------------------------------------------------- messages
 
@@ -389,14 +356,12 @@ class MainWindow(QMainWindow):
 
     def stop_recording(self) -> None:
         self.session.stop_recording()
-        self.record_button.setText(RECORD)
-        self.rec_indicator.hide()
+        self.central.show_recording(None)
 
     def _on_recorded(self, stem: str, frames: int) -> None:
         self.show_notice(f"Recording saved: {stem}.jsonl ({frames} frames)")
         if self.session.recording is None:
-            self.record_button.setText(RECORD)
-            self.rec_indicator.hide()
+            self.central.show_recording(None)
 
     # --------------------------------------------------------------------------------- exports
 

@@ -1,6 +1,7 @@
 """The status line: source (and its trouble, e.g. a lost sensor), frames in per second, predictions per
 second, median latency from capture to prediction and from capture to display, frames dropped and windows
-skipped (separate counters), execution provider and model name; plus the small meters that measure them."""
+skipped (separate counters), execution provider and model name; plus the meters that measure them
+(`WindowFigures`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ import numpy as np
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from app.gui.widgets import PlainLabel, font, plain_tooltip
+from app.model import Model
+from app.recognizer import Prediction
+from recordings.reader import Reader
 
 if TYPE_CHECKING:  # the view carries this module's `Stats`
     from app.gui.window_view import WindowView
@@ -120,3 +124,54 @@ class StatusPanel(QWidget):
         self.labels["source"].setToolTip(plain_tooltip(texts["source"]))
         self.labels["source"].setStyleSheet("" if stats.source_problem is None else "color:#ff6060;")
         self.labels["provider"].setToolTip(plain_tooltip(stats.provider))
+
+
+class WindowFigures:
+    """What the status bar measures of the running window: frames in and predictions per second, and the
+    latency from a frame's capture to its prediction and to the screen."""
+
+    def __init__(self) -> None:
+        self.frames, self.predictions = RateMeter(), RateMeter()
+        self.latency, self.display_latency = LatencyMeter(), LatencyMeter()
+        self._frames_in_seen = 0
+        self._drawn: Prediction | None = None
+
+    def reset(self, frames_in: int) -> None:
+        """A new source: measure afresh from the `frames_in` read so far (the session's count)."""
+        for meter in (self.frames, self.predictions, self.latency, self.display_latency):
+            meter.reset()
+        self._frames_in_seen = frames_in
+
+    def frames_read(self, frames_in: int) -> None:
+        """The session's count of frames read so far: those new since the last call are counted."""
+        if frames_in > self._frames_in_seen:
+            self.frames.tick(frames_in - self._frames_in_seen)
+        self._frames_in_seen = frames_in
+
+    def predicted(self, prediction: Prediction) -> None:
+        self.predictions.tick()
+        self.latency.add(prediction.timings.age_ms)
+
+    def drawn(self, prediction: Prediction | None) -> None:
+        """`prediction` is on screen: its latency to the screen, counted once."""
+        if prediction is not None and prediction is not self._drawn:
+            self._drawn = prediction
+            if prediction.captured_at:  # a replay recomputed after a seek has no live capture to time
+                self.display_latency.add((time.perf_counter() - prediction.captured_at) * 1e3)
+
+    def stats(
+        self, source: Reader | None, model: Model | None, prediction: Prediction | None, problem: str | None
+    ) -> Stats:
+        """The figures for the status bar, with the source's `problem` if any."""
+        return Stats(
+            source=source.description if source is not None else "no source",
+            frames_per_second=self.frames.rate(),
+            predictions_per_second=self.predictions.rate(),
+            latency_ms=self.latency.median(),
+            display_latency_ms=self.display_latency.median(),
+            frames_dropped=prediction.frames_dropped if prediction is not None else 0,
+            windows_skipped=prediction.windows_skipped if prediction is not None else 0,
+            provider=model.provider if model is not None else "",
+            model=model.describe() if model is not None else "no model (video only)",
+            source_problem=problem,
+        )

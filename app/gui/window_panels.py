@@ -68,6 +68,15 @@ class WindowPanels(QWidget):
         self.rec_indicator.hide()
         self.setLayout(self._body())
 
+    def show_recording(self, seconds: float | None) -> None:
+        """The Record button and the REC indicator: recording for `seconds` so far, or not (None)."""
+        self.record_button.setText(RECORD if seconds is None else STOP_RECORDING)
+        if seconds is None:
+            self.rec_indicator.hide()
+        else:
+            self.rec_indicator.setText(f"● REC {int(seconds) // 60:02d}:{int(seconds) % 60:02d}")
+            self.rec_indicator.show()
+
     def _body(self) -> QVBoxLayout:
         record_row = QHBoxLayout()
         record_row.addWidget(self.record_button, 1)
