@@ -4,9 +4,8 @@ long run's memory and latency over time."""
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
+from commands.options import add_json_file_option, write_json_file
 from recordings.errors import UserError
 
 
@@ -24,15 +23,14 @@ def run(args: argparse.Namespace) -> int:
             f"--backbones takes NAME@SIZE items, e.g. efficientnet_lite0@224; got {args.backbones}"
         ) from None
     report = run_bench(backbones, min_seconds=args.seconds)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_json_file(args.json, report)
     print(format_report(report))
     return 0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure speed here: glimpse CNN, head, streaming, end to end")
-    p.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
+    add_json_file_option(p, "the full report")
     p.add_argument(
         "--backbones",
         nargs="+",

@@ -5,9 +5,9 @@ to end)."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from commands.options import add_json_file_option, write_json_file
 from export.bench_pose import FRAMES, bench_pose_estimation, format_pose
 
 
@@ -22,12 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--frames", type=int, default=FRAMES, help=f"frames per measurement (default {FRAMES})"
     )
-    parser.add_argument("--json", metavar="FILE", help="also write the entry as JSON")
+    add_json_file_option(parser, "the entry")
     args = parser.parse_args(argv)
     samples = Path(args.samples) if args.samples else None
     entry = bench_pose_estimation(args.model or default_model_folder(), samples, args.frames)
-    if args.json:
-        Path(args.json).write_text(json.dumps(entry, indent=2) + "\n", encoding="utf-8")
+    write_json_file(args.json, entry)
     print(format_pose(entry))
     return 0
 

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from commands.options import add_json_file_option, write_json_file
 from export.bench_pose_model import REPEATS, bench_pose_model, format_pose_model
 
 
@@ -18,11 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="pose model folder (default: the bundled NTU-120 model)")
     parser.add_argument("--samples", type=Path, help="folder of the real NTU samples")
     parser.add_argument("--repeats", type=int, default=REPEATS, help=f"skeleton replays (default {REPEATS})")
-    parser.add_argument("--json", metavar="FILE", help="also write the entry as JSON")
+    add_json_file_option(parser, "the entry")
     args = parser.parse_args(argv)
     entry = bench_pose_model(args.model, args.samples, repeats=args.repeats)
-    if args.json:
-        Path(args.json).write_text(json.dumps(entry, indent=2) + "\n", encoding="utf-8")
+    write_json_file(args.json, entry)
     print(format_pose_model(entry))
     return 0
 

@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from commands.options import add_dataset_option, add_missing_option, add_provider_option
+from commands.options import add_dataset_option, add_missing_option, add_provider_option, add_seed_option
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,7 +84,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", help="write the report as JSON to this file")
     p.add_argument("--out", help="folder for report.json and confusion.png")
     p.add_argument("--views", type=int, default=5, help="sub-sequences per clip, logits averaged (default 5)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sub-sequences (default 0)")
+    add_seed_option(p, "the sub-sequences")
     p.add_argument(
         "--streaming",
         action="store_true",

@@ -8,6 +8,9 @@ help says which one applies.
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
+from typing import Any
 
 from recordings.mirror import MIRROR_MODES
 from recordings.sources import POSE_MODES
@@ -18,6 +21,10 @@ POSE_HELP = {
     "kinect": "the recorded skeleton only; a video without one is skipped in a dataset",
     "estimate": "always estimated from the image, to compare",
 }
+MODEL_FOLDER_HELP = (
+    "model folder (two-stream: glimpse.onnx + head.onnx; pose only: pose_model.onnx); default: the bundled "
+    "demo for the demo and synthetic clips, the pretrained pose model for real sources"
+)
 MISSING_HELP = "the NTU list of samples with missing skeletons (default: the one in DATA)"
 DATASET_NOTE = "; train with the same --pose and --mirror as the features"
 RAY_ADDRESS_HELP = "ray: the cluster (auto, ray://HOST:10001; default: a new local Ray instance)"
@@ -44,6 +51,18 @@ def add_pose_option(p: argparse.ArgumentParser, pose: str = "auto", note: str = 
         default=pose,
         help=f"where the bodies come from: {', '.join(modes)}{note}",
     )
+
+
+def add_model_folder_option(p: argparse.ArgumentParser) -> None:
+    """`--model FOLDER` of the commands that open any kind of model as the app does (`run`, the screenshot),
+    default the source's (`app.model_choice`)."""
+    p.add_argument("--model", help=MODEL_FOLDER_HELP)
+
+
+def add_seed_option(p: argparse.ArgumentParser, what: str, default: int | None = 0) -> None:
+    """`--seed N`: the random seed of `what`; `default` None where a config file may set it instead (train,
+    whose settings default to seed 0)."""
+    p.add_argument("--seed", type=int, default=default, help=f"random seed of {what} (default 0)")
 
 
 def add_provider_option(p: argparse.ArgumentParser) -> None:
@@ -83,3 +102,14 @@ def add_missing_option(p: argparse.ArgumentParser) -> None:
 def add_ray_address_option(p: argparse.ArgumentParser) -> None:
     """`--address`: the Ray cluster of `--engine ray`."""
     p.add_argument("--address", help=RAY_ADDRESS_HELP)
+
+
+def add_json_file_option(p: argparse.ArgumentParser, what: str) -> None:
+    """`--json FILE`: also write `what` (a measurement's report) as JSON, beside the text printed."""
+    p.add_argument("--json", metavar="FILE", help=f"also write {what} as JSON")
+
+
+def write_json_file(path: str | None, report: Any) -> None:
+    """The `--json FILE` of `add_json_file_option`: `report`, indented, where asked (None: nowhere)."""
+    if path:
+        Path(path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

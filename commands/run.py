@@ -7,7 +7,14 @@ import math
 import os
 import sys
 
-from commands.options import add_body_options, add_headless_options, add_provider_option, add_still_option
+from commands.options import (
+    add_body_options,
+    add_headless_options,
+    add_model_folder_option,
+    add_provider_option,
+    add_seed_option,
+    add_still_option,
+)
 from recordings.errors import UserError
 from recordings.sources import size_help, source_help
 
@@ -74,14 +81,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p, realtime="replay at the recorded timestamps", speed="replay speed with --realtime (default 1)"
     )
     p.add_argument("--data", help="folder of NTU clips, for a sample name (default $STA_HANDS_NTU_ROOT or .)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the 'synthetic' source")
+    add_seed_option(p, "the 'synthetic' source")
     p.add_argument("--size", metavar="WxH", help=size_help())
     add_body_options(p)
-    p.add_argument(
-        "--model",
-        help="model folder (two-stream: glimpse.onnx + head.onnx; pose only: pose_model.onnx); default: the "
-        "bundled demo for the demo and synthetic clips, the pretrained pose model for real sources",
-    )
+    add_model_folder_option(p)
     add_provider_option(p)
     add_still_option(p)
     p.set_defaults(func=run)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 
 from app.gui.screenshot import take_screenshot
+from commands.options import add_model_folder_option
 
 
 def parse_window_size(text: str) -> tuple[int, int]:
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("out", help="PNG file to write")
     parser.add_argument("--source", default="demo", help="what to open (default: the demo clip)")
-    parser.add_argument("--model", help="model folder (default: the source's, app.model_choice)")
+    add_model_folder_option(parser)
     parser.add_argument("--seconds", type=float, default=1.2, help="play this long before the shot")
     parser.add_argument("--size", default="1280x720", help="window size WxH (default 1280x720)")
     args = parser.parse_args(argv)

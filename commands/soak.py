@@ -8,14 +8,12 @@ command line, its report printed and, with `--json FILE`, written.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from app.soak import SensorPlan, format_report, run_soak
 from app.soak_sensor import OUTAGE, UNPLUG_EVERY
-from commands.options import add_pose_option, add_provider_option
+from commands.options import add_json_file_option, add_pose_option, add_provider_option, write_json_file
 from recordings.errors import RecordingError, UserError
 
 
@@ -51,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"with --sensor: seconds of the source it stays unplugged (default {OUTAGE:g})",
     )  # fmt: skip
     add_pose_option(parser)
-    parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    add_json_file_option(parser, "the report")
     return parser
 
 
@@ -80,8 +78,7 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         args.minutes, model, args.clips or default_clips(), args.gui,
         provider=args.provider, speed=args.speed, sensor=sensor, pose=args.pose,
     )  # fmt: skip
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_json_file(args.json, report)
     out(format_report(report))
     return 1 if report["errors"] else 0
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from commands.options import add_seed_option
+
 
 def run(args: argparse.Namespace) -> int:
     from recordings.synthetic import generate_dataset
@@ -20,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("synth", help="write synthetic clips in the NTU layout (tests, demo, benchmarks)")
     p.add_argument("out", help="output folder")
     p.add_argument("--clips", type=int, default=20, help="number of clips (default 20)")
-    p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives identical files")
+    add_seed_option(p, "the clips; the same seed gives identical files")
     p.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
     p.add_argument(
         "--idle-hand",

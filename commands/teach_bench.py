@@ -5,10 +5,10 @@ model); nothing here is a test, docs/teach.md quotes its figures."""
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
+from commands.options import add_json_file_option, write_json_file
 from export.teach_bench import run_teach_bench
 
 
@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
         description="The benchmark of `sta-hands teach` (issue 13's targets).",
     )
     parser.add_argument("--work", help="folder for the examples, models and caches (default: temporary)")
-    parser.add_argument("--json", help="also write the figures as JSON")
+    add_json_file_option(parser, "the figures")
     parser.add_argument(
         "--pose-stream",
         choices=["shift-gcn", "deep-gru"],
@@ -27,8 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     work = Path(args.work or tempfile.mkdtemp(prefix="sta-hands-teach-bench-"))
     results = run_teach_bench(work, args.pose_stream)
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_json_file(args.json, results)
     return 0
 
 

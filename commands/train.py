@@ -9,7 +9,13 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from commands.options import DATASET_NOTE, add_body_options, add_dataset_option, add_missing_option
+from commands.options import (
+    DATASET_NOTE,
+    add_body_options,
+    add_dataset_option,
+    add_missing_option,
+    add_seed_option,
+)
 
 if TYPE_CHECKING:
     from models.train import TrainResult, TrainSettings
@@ -112,7 +118,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", help="run folder (default runs/STREAM-SPLIT)")
     p.add_argument("--epochs", type=int, help="at most this many epochs (default 100, the paper's)")
-    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    add_seed_option(p, "the training", default=None)
     p.add_argument(
         "--sampling",
         choices=["time", "segments", "chunk"],
