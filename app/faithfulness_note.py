@@ -58,8 +58,8 @@ def faithfulness_sentence(figures: Mapping[str, Any] | None) -> str | None:
         held = figures.get("joints_held")
         most, others = (f"{held} ", str(held)) if _number(held) else ("", "as many")
         return (
-            f"Do the joints it points at matter? On sample clips, holding its {most}most relevant joints "
-            f"still lowered its confidence more than holding {others} other joints picked at random still, "
-            f"{how_often} ({by})."
+            f"Do the joints it points at matter? On sample clips, freezing its {most}most relevant joints "
+            f"(held at their average position) lowered its confidence more than freezing {others} other "
+            f"joints picked at random, {how_often} ({by})."
         )
     return None  # a kind of removal this sentence does not know how to say

@@ -158,7 +158,9 @@ def save_faithfulness(folder: str | Path, report: Mapping[str, Any], data: str |
     figures = report.get("faithfulness")
     if not figures:
         raise DataError(
-            Path(folder), "no faithfulness figures to save: no test window with two hands in view"
+            Path(folder),
+            "no faithfulness figures to save: no test window with two hands in view (a pose model: with "
+            "someone in view)",
         )
     path = Path(folder) / FAITHFULNESS_FILE
     measured_on = {key: report.get(key) for key in ("data", "split", "clips", "views", "seed")}

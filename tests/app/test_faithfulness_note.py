@@ -55,7 +55,17 @@ def test_the_explain_dialog_says_it_when_known_only(qtbot, tmp_path: Path) -> No
 def test_a_pose_models_figures_are_said_as_joints_held_still() -> None:
     joints = {**FIGURES, "removed": "joints", "stream": "pose", "joints_held": 5, "random_draws": 4}
     sentence = faithfulness_sentence(joints)
-    assert sentence is not None and "holding its 5 most relevant joints still" in sentence
+    assert sentence is not None and "freezing its 5 most relevant joints" in sentence
     assert "5 other joints picked at random" in sentence and "in 92% of 495 windows" in sentence
     assert "hand" not in sentence
     assert faithfulness_sentence({**FIGURES, "removed": "frames"}) is None  # a removal it cannot say
+
+
+def test_the_bundled_pose_models_figures_are_read_for_their_dialog() -> None:
+    from app.model_choice import bundled_folder
+
+    for name in ("shiftgcn-ntu120-xsub", "shiftgcn-ntu60-xsub"):  # scripts/pose_faithfulness.py wrote them
+        figures = read_faithfulness(bundled_folder(name))
+        assert figures is not None and figures["removed"] == "joints" and figures["windows"] > 0
+        sentence = faithfulness_sentence(figures)
+        assert sentence is not None and "most relevant joints" in sentence
