@@ -29,7 +29,7 @@ from typing import Generic, TypeVar
 from app.capture import CaptureEvent, CaptureThread
 from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
 from app.replay import replay
-from app.ring import FrameRing
+from app.ring import FrameRing, RingConsumer
 from app.worker import Worker
 from recordings.errors import RecordingError
 from recordings.estimated import live_view
@@ -65,28 +65,25 @@ class Display(Generic[S]):
     keep: Callable[[Frame], None] = lambda frame: None
 
 
-class DisplayThread(Worker, Generic[S]):
+class DisplayThread(RingConsumer[Frame], Generic[S]):
     """Takes every frame waiting in `ring`, keeps each, prepares the newest and pushes its event to
     `shown` (newest wins: a slow screen skips frames, never lags)."""
 
     def __init__(self, display: Display[S], ring: FrameRing[Frame], shown: FrameRing[DisplayEvent[S]]):
-        self.display, self.ring, self.shown = display, ring, shown
-        super().__init__("display")
+        self.display, self.shown = display, shown
+        super().__init__("display", ring)
 
-    def _wake(self) -> None:
-        self.ring.close()
+    def _take(self, items: list[Frame]) -> None:
+        for frame in items:
+            self.display.keep(frame)
+        self.shown.push(DisplayEvent(items[-1], self.display.prepare(items[-1])))
 
-    def _run(self) -> None:
-        try:
-            for frames in self.ring.batches(lambda: self.stopping):
-                for frame in frames:
-                    self.display.keep(frame)
-                newest = frames[-1]
-                self.shown.push(DisplayEvent(newest, self.display.prepare(newest)))
-        except Exception:  # the screen's own bug: the video stops moving, the recognizer goes on
-            log.exception("display stage failed")
-        finally:
-            self.shown.close()
+    def _drained(self) -> None:
+        self.shown.close()
+
+    def _failed(self, error: Exception) -> None:  # the screen's own bug: the video stops, the model goes on
+        super()._failed(error)
+        self.shown.close()
 
 
 def windowed_frames(

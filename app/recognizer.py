@@ -19,9 +19,8 @@ from dataclasses import replace
 from app.hand_glimpses import GlimpseCache
 from app.model import Model
 from app.prediction import Prediction, Status, Timings
-from app.ring import FrameRing
+from app.ring import FrameRing, RingConsumer
 from app.two_stream_window import classify_window
-from app.worker import Worker
 from recordings.body_slots import BodySlots
 from recordings.frame import Frame
 from recordings.inputs import HandFrame, hand_frame, time_window_indices, window_grid_index
@@ -160,7 +159,7 @@ class StreamRecognizer:
         )
 
 
-class RecognizerThread(Worker):
+class RecognizerThread(RingConsumer[Frame]):
     """Runs a `StreamRecognizer` on a `FrameRing` in a worker thread; results go to `on_prediction`.
 
     Each time it wakes it takes every frame waiting. An exception is reported through `on_error`,
@@ -175,25 +174,21 @@ class RecognizerThread(Worker):
         on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.recognizer = recognizer
-        self.ring = ring
         self.on_prediction = on_prediction
         self.on_error = on_error
-        super().__init__("recognizer")
+        super().__init__("recognizer", ring)
 
-    def _wake(self) -> None:
-        self.ring.close()
+    def _take(self, items: list[Frame]) -> None:
+        self.recognizer.frames_dropped = self.ring.dropped
+        self._emit(self.recognizer.feed(items))
 
-    def _run(self) -> None:
-        try:
-            for frames in self.ring.batches(lambda: self.stopping):
-                self.recognizer.frames_dropped = self.ring.dropped
-                self._emit(self.recognizer.feed(frames))
-            if not self.stopping:
-                self._emit(self.recognizer.flush())
-        except Exception as error:
-            log.exception("recognizer failed")
-            if self.on_error is not None:
-                self.on_error(f"recognizer: {error}")
+    def _drained(self) -> None:
+        self._emit(self.recognizer.flush())
+
+    def _failed(self, error: Exception) -> None:
+        log.exception("recognizer failed")
+        if self.on_error is not None:
+            self.on_error(f"recognizer: {error}")
 
     def _emit(self, predictions: list[Prediction]) -> None:
         for prediction in predictions:

@@ -6,11 +6,15 @@ Drop-oldest, thread-safe, and the producer never blocks: a slow consumer loses t
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
+from app.worker import Worker
+
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -80,3 +84,34 @@ class FrameRing(Generic[T]):
             if item is None:
                 return
             yield item
+
+
+class RingConsumer(Worker, Generic[T]):
+    """A thread that takes what waits in `ring`, all of it at each wake-up (`_take`), until the ring is
+    closed and empty (then `_drained`) or the thread is stopped (stopping closes the ring to wake it); an
+    exception goes to `_failed`, never a silently dead thread. The recognizer and the display stage."""
+
+    def __init__(self, name: str, ring: FrameRing[T]) -> None:
+        self.ring = ring
+        super().__init__(name)
+
+    def _wake(self) -> None:
+        self.ring.close()
+
+    def _run(self) -> None:
+        try:
+            for items in self.ring.batches(lambda: self.stopping):
+                self._take(items)
+            if not self.stopping:
+                self._drained()
+        except Exception as error:
+            self._failed(error)
+
+    def _take(self, items: list[T]) -> None:
+        raise NotImplementedError
+
+    def _drained(self) -> None:
+        """Everything pushed has been taken and no more will come."""
+
+    def _failed(self, error: Exception) -> None:
+        log.exception("%s failed: %s", self._thread.name, error)
