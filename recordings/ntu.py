@@ -80,6 +80,15 @@ class NtuClip(Reader):
     a context manager (or call `close`) to release the video decoder.
     """
 
+    skeleton_path: Path | None  # the `.skeleton` file, None for a video alone
+    video_path: Path | None  # the video, None for a skeleton alone
+    name: SampleName | None  # the parsed sample name, None when the file name is not an NTU name
+    skeleton: SkeletonFile | None  # the parsed `.skeleton` file, None for a video alone
+    fps: float  # the video's frame rate, else 30 (Kinect v2)
+    num_frames: int  # the shorter of the skeleton and the video where both exist
+    video_size: tuple[int, int] | None  # (width, height) of the video, None without one
+    video_frames: int | None  # frames in the video, None without one
+
     def __init__(
         self,
         source: str | Path | SampleName,
@@ -89,26 +98,26 @@ class NtuClip(Reader):
     ) -> None:
         skeleton_path, video_path = clip_paths(source, folder)
         video_path = Path(video) if video is not None else video_path
-        self._skeleton_path = skeleton_path if skeleton_path.exists() else None
-        self._video_path = video_path if video_path.exists() else None
-        if self._skeleton_path is None and self._video_path is None:
+        self.skeleton_path = skeleton_path if skeleton_path.exists() else None
+        self.video_path = video_path if video_path.exists() else None
+        if self.skeleton_path is None and self.video_path is None:
             raise RecordingError(
                 skeleton_path.parent / sample_stem(skeleton_path),
                 f"no clip found: neither {skeleton_path.name} nor {video_path.name} exists",
             )
         try:
-            self._name: SampleName | None = parse_sample_name(skeleton_path)
+            self.name = parse_sample_name(skeleton_path)
         except RecordingError:
-            self._name = None
-        self._skeleton = read_skeleton(self._skeleton_path) if self._skeleton_path else None
+            self.name = None
+        self.skeleton = read_skeleton(self.skeleton_path) if self.skeleton_path else None
         self._capture: cv2.VideoCapture | None = None
         self._next_index = 0
-        self._fps = DEFAULT_FPS
-        self._video_size: tuple[int, int] | None = None
-        self._video_frames: int | None = None
-        if self._video_path is not None:
-            self._open_video(self._video_path)
-        self._num_frames = self._count_frames()
+        self.fps = DEFAULT_FPS
+        self.video_size = None
+        self.video_frames = None
+        if self.video_path is not None:
+            self._open_video(self.video_path)
+        self.num_frames = self._count_frames()
 
     @classmethod
     def find(cls, name: str | SampleName, root: str | Path) -> NtuClip:
@@ -129,48 +138,48 @@ class NtuClip(Reader):
             capture.release()
             raise RecordingError(path, "cannot decode the first frame of the video")
         fps = capture.get(cv2.CAP_PROP_FPS)
-        self._fps = float(fps) if np.isfinite(fps) and fps > 0 else DEFAULT_FPS
-        self._video_size = (image.shape[1], image.shape[0])
+        self.fps = float(fps) if np.isfinite(fps) and fps > 0 else DEFAULT_FPS
+        self.video_size = (image.shape[1], image.shape[0])
         declared = capture.get(cv2.CAP_PROP_FRAME_COUNT)
         declared = int(declared) if np.isfinite(declared) and declared > 0 else 0
-        self._video_frames = declared if declared > 0 else _count_by_grabbing(path)
+        self.video_frames = declared if declared > 0 else _count_by_grabbing(path)
         self._capture = capture
         self._next_index = 1
 
     def _count_frames(self) -> int:
-        skeleton = len(self._skeleton.frames) if self._skeleton is not None else None
-        if skeleton is None or self._video_frames is None:
-            return skeleton if skeleton is not None else self._video_frames or 0
-        if skeleton != self._video_frames:
+        skeleton = len(self.skeleton.frames) if self.skeleton is not None else None
+        if skeleton is None or self.video_frames is None:
+            return skeleton if skeleton is not None else self.video_frames or 0
+        if skeleton != self.video_frames:
             log.warning(
                 "%s: the skeleton has %d frames and the video %d; using the first %d",
-                self._skeleton_path, skeleton, self._video_frames, min(skeleton, self._video_frames),
+                self.skeleton_path, skeleton, self.video_frames, min(skeleton, self.video_frames),
             )  # fmt: skip
-        return min(skeleton, self._video_frames)
+        return min(skeleton, self.video_frames)
 
     # properties ------------------------------------------------------------
     @property
     def description(self) -> str:  # type: ignore[override]
-        if self._name is None and self._skeleton_path is None and self._video_path is not None:
-            return f"video {self._video_path.name}"  # a video of any name, not an NTU clip
-        return f"NTU clip {self._name if self._name is not None else sample_stem(self.path or '')}"
+        if self.name is None and self.skeleton_path is None and self.video_path is not None:
+            return f"video {self.video_path.name}"  # a video of any name, not an NTU clip
+        return f"NTU clip {self.name if self.name is not None else sample_stem(self.path or '')}"
 
     @property
     def path(self) -> Path | None:  # type: ignore[override]
-        return self._skeleton_path or self._video_path
+        return self.skeleton_path or self.video_path
 
     @property
     def timestamps(self) -> np.ndarray:
         """Seconds of every frame: NTU frames are evenly spaced at the video's rate."""
-        return np.arange(self._num_frames) / self._fps
+        return np.arange(self.num_frames) / self.fps
 
     @property
     def nature(self) -> SourceNature:
         """A Kinect's skeleton and/or its (mirror) images; a video alone has no bodies, and one not named
         in the NTU layout (`..._rgb.avi`: a phone's `.mp4`) shows the scene as it is, not mirrored."""
-        video = self._video_path
-        plain_video = self._skeleton is None and video is not None and not video.name.endswith(VIDEO_SUFFIX)
-        recorded = self._skeleton is not None
+        video = self.video_path
+        plain_video = self.skeleton is None and video is not None and not video.name.endswith(VIDEO_SUFFIX)
+        recorded = self.skeleton is not None
         return SourceNature(
             live=False,
             has_images=video is not None,
@@ -179,69 +188,31 @@ class NtuClip(Reader):
             mirrored_by_nature=not plain_video,
         )
 
-    @property
-    def name(self) -> SampleName | None:
-        """The parsed sample name, or None when the file name is not an NTU name."""
-        return self._name
-
-    @property
-    def skeleton_path(self) -> Path | None:
-        return self._skeleton_path
-
-    @property
-    def video_path(self) -> Path | None:
-        return self._video_path
-
-    @property
-    def skeleton(self) -> SkeletonFile | None:
-        """The parsed `.skeleton` file, or None for a video-only clip."""
-        return self._skeleton
-
-    @property
-    def num_frames(self) -> int:
-        """Frames of the clip: the shorter of the skeleton and the video where both exist."""
-        return self._num_frames
-
-    @property
-    def fps(self) -> float:
-        """The video's frame rate, else 30 (Kinect v2)."""
-        return self._fps
-
-    @property
-    def video_size(self) -> tuple[int, int] | None:
-        """(width, height) of the video, or None without one."""
-        return self._video_size
-
-    @property
-    def video_frames(self) -> int | None:
-        """Frames in the video, or None without one."""
-        return self._video_frames
-
     def __len__(self) -> int:
-        return self._num_frames
+        return self.num_frames
 
     # frames ----------------------------------------------------------------
     def _bodies(self, index: int) -> tuple[Body, ...]:
-        return self._skeleton.frames[index] if self._skeleton is not None else ()
+        return self.skeleton.frames[index] if self.skeleton is not None else ()
 
     def _frame(self, index: int, image: np.ndarray | None) -> Frame:
-        return Frame(index=index, timestamp=index / self._fps, image=image, bodies=self._bodies(index))
+        return Frame(index=index, timestamp=index / self.fps, image=image, bodies=self._bodies(index))
 
     def frames(self, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
         """Every frame from `start` in order, decoding the video sequentially (lazy); the frames that
         `images` flags False are passed over in the video without converting their image (image None)."""
-        capture = _open_capture(self._video_path) if self._video_path is not None else None
+        capture = _open_capture(self.video_path) if self.video_path is not None else None
         try:
             if capture is not None and start > 0:
                 capture.set(cv2.CAP_PROP_POS_FRAMES, start)
-            for index in range(max(start, 0), self._num_frames):
+            for index in range(max(start, 0), self.num_frames):
                 image = None
                 if capture is not None:
                     wanted = images is None or bool(images[index])
                     ok, image = capture.read() if wanted else (capture.grab(), None)
                     if not ok or (wanted and image is None):
-                        log.warning("%s: the video ended at frame %d of %d", self._video_path, index,
-                                    self._num_frames)  # fmt: skip
+                        log.warning("%s: the video ended at frame %d of %d", self.video_path, index,
+                                    self.num_frames)  # fmt: skip
                         return
                 yield self._frame(index, image)
         finally:
@@ -253,35 +224,35 @@ class NtuClip(Reader):
 
     def frame(self, index: int) -> Frame:
         """Frame `index` (random access: seeks the video when not reading sequentially)."""
-        if not 0 <= index < self._num_frames:
-            raise IndexError(f"frame {index} is out of range for a clip of {self._num_frames} frames")
-        if self._video_path is None:
+        if not 0 <= index < self.num_frames:
+            raise IndexError(f"frame {index} is out of range for a clip of {self.num_frames} frames")
+        if self.video_path is None:
             return self._frame(index, None)
         if self._capture is None:
-            self._capture = _open_capture(self._video_path)
+            self._capture = _open_capture(self.video_path)
             self._next_index = 0
         if index != self._next_index:
             self._capture.set(cv2.CAP_PROP_POS_FRAMES, index)
         ok, image = self._capture.read()
         self._next_index = index + 1 if ok else -1
         if not ok or image is None:
-            raise RecordingError(self._video_path, "cannot decode this frame of the video", f"frame {index}")
+            raise RecordingError(self.video_path, "cannot decode this frame of the video", f"frame {index}")
         return self._frame(index, image)
 
     def describe(self) -> dict[str, Any]:
         """What `sta-hands info` says of the clip: the headers, the skeleton and how many of the video's
         frames decode (grabbed, not converted; `MAX_FRAMES_COUNTED`)."""
-        name = self._name
-        bodies = self._skeleton.frames if self._skeleton is not None else ()
-        video, frames, cut = None, self._num_frames, None
-        if self._video_path is not None and self._video_size is not None:
-            width, height = self._video_size
-            video = {"frames": self._video_frames, "width": width, "height": height, "fps": self._fps}
-            declared = self._video_frames or 0
+        name = self.name
+        bodies = self.skeleton.frames if self.skeleton is not None else ()
+        video, frames, cut = None, self.num_frames, None
+        if self.video_path is not None and self.video_size is not None:
+            width, height = self.video_size
+            video = {"frames": self.video_frames, "width": width, "height": height, "fps": self.fps}
+            declared = self.video_frames or 0
             checked = declared <= MAX_FRAMES_COUNTED
             if not checked:
                 video["frames_checked"] = False  # `info` says so
-            decodable = _count_by_grabbing(self._video_path) if checked else declared
+            decodable = _count_by_grabbing(self.video_path) if checked else declared
             if decodable < declared:  # what replay gets: it stops where the video stops decoding
                 video["frames"], video["header_frames"] = decodable, declared
                 frames = min(frames, decodable)
@@ -291,11 +262,11 @@ class NtuClip(Reader):
         info = clip_description(where, name, name.class_name if name else None, bodies, video, frames)
         if cut is not None:
             info["problems"].insert(0, cut)
-        if self._skeleton_path is None:
+        if self.skeleton_path is None:
             info["problems"].append(NO_SKELETON)
-        elif self._skeleton is not None and self._skeleton.unprojected_joints:
+        elif self.skeleton is not None and self.skeleton.unprojected_joints:
             info["problems"].append(
-                f"{self._skeleton.unprojected_joints} joints have NaN image coordinates: read as not tracked"
+                f"{self.skeleton.unprojected_joints} joints have NaN image coordinates: read as not tracked"
             )
         info["kind"] = "ntu"
         return info
@@ -307,8 +278,8 @@ class NtuClip(Reader):
             self._capture = None
 
     def __repr__(self) -> str:
-        where = self._skeleton_path or self._video_path
-        return f"NtuClip({str(where)!r}, frames={self._num_frames})"
+        where = self.skeleton_path or self.video_path
+        return f"NtuClip({str(where)!r}, frames={self.num_frames})"
 
 
 def _file_in(root: Path, name: str) -> Path | None:

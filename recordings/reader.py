@@ -28,13 +28,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 import numpy as np
 
 from recordings.frame import Frame
 
 ImageFlags = Sequence[bool] | np.ndarray | None
+T = TypeVar("T")
 
 RECORDED, ESTIMATED, NO_BODIES = BODIES = ("recorded", "estimated", "none")  # `SourceNature.bodies`
 KINECT_SKELETON = "Kinect skeleton"  # `SourceNature.bodies_label` of a Kinect's recorded bodies
@@ -163,38 +164,33 @@ class FunctionReader(Reader):
         return None if self._problem is None else self._problem()
 
 
+class _Inner(Generic[T]):
+    """A read-only attribute of a `WrappedReader` that is its `inner` reader's attribute of that name."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, reader: WrappedReader | None, owner: type | None = None) -> T:
+        if reader is None:
+            return self  # type: ignore[return-value]  # the class's own: the descriptor
+        return getattr(reader.inner, self.name)
+
+
 class WrappedReader(Reader):
     """A reader over another, `inner`: its facts (`description`, `path`, `fps`, `num_frames`,
     `timestamps`, `nature`), `describe()`, `stop`, `problem` and `close` are `inner`'s; a subclass
     changes its `frames`, adds to its `description` and `describe()`, and says what it changes of the
     `nature`."""
 
+    description = _Inner[str]()
+    path = _Inner[Path | None]()
+    fps = _Inner[float]()
+    num_frames = _Inner[int | None]()
+    timestamps = _Inner[np.ndarray | None]()
+    nature = _Inner[SourceNature]()  # type: ignore[assignment]
+
     def __init__(self, inner: Reader) -> None:
         self.inner = inner
-
-    @property
-    def description(self) -> str:  # type: ignore[override]
-        return self.inner.description
-
-    @property
-    def path(self) -> Path | None:  # type: ignore[override]
-        return self.inner.path
-
-    @property
-    def fps(self) -> float:  # type: ignore[override]
-        return self.inner.fps
-
-    @property
-    def num_frames(self) -> int | None:  # type: ignore[override]
-        return self.inner.num_frames
-
-    @property
-    def timestamps(self) -> np.ndarray | None:  # type: ignore[override]
-        return self.inner.timestamps
-
-    @property
-    def nature(self) -> SourceNature:
-        return self.inner.nature
 
     def frames(self, start: int = 0, images: ImageFlags = None) -> Iterator[Frame]:
         return read(self.inner, start, images)
