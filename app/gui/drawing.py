@@ -1,7 +1,8 @@
 """Pure drawing with OpenCV: the annotated frame that the video view shows and the exported video keeps.
 
 Everything here works on BGR uint8 images (OpenCV's order, as `Frame.image`) and needs no Qt:
-- `render_overlay`: the frame scaled to a size, the Kinect skeletons, and a box around each hand
+- `render_overlay` (`paint_overlay` for a `frame_view.FrameView` prepared off the GUI thread, as the
+  video view paints it): the frame scaled to a size, the Kinect skeletons, and a box around each hand
   whose colour and thickness follow its spatial attention (grey and thin -> orange -> red and thick);
   the box is the square the hand's crop is cut from (`recordings.inputs.crop_side`: 50 px for Kinect
   bodies, scaled with the person for estimated ones), so what is drawn is what the model read;

@@ -1,9 +1,9 @@
-"""`FrameCache`: small copies of the most recent frames, for the "explain this moment" strip; and
-`ScaledFrames`: the newest frames already scaled for the video view.
+"""`FrameCache`: small copies of the most recent frames, for the "explain this moment" strip.
 
 A full 1080p frame is 6 MB, so the cache keeps per frame only a downscaled image (about 60 kB; the hand
 crops the model read travel with its `Prediction`), and at most `capacity` frames: memory stays bounded
-(about 15 MB at the default). Filled from the capture thread, read from the GUI thread.
+(about 15 MB at the default). Filled from the pipeline's display thread (every frame) and the recompute
+worker, read from the GUI thread.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from app.gui.drawing import fit_size, scaled_image, source_size
 from app.lru import LruCache
 from recordings.frame import Frame
 
@@ -35,20 +34,6 @@ def make_thumbnail(frame: Frame, width: int = THUMB_WIDTH) -> Thumbnail:
         scale = width / source_width
         image = cv2.resize(frame.image, (width, max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
     return Thumbnail(frame.index, frame.timestamp, image, scale)
-
-
-class ScaledFrames(LruCache[int, np.ndarray]):
-    """The last few frames' images scaled to the video view's size, made in the capture thread so that
-    the GUI thread does not spend its time resizing 1080p images. Thread-safe."""
-
-    def __init__(self, capacity: int = 4) -> None:
-        super().__init__(capacity)
-        self.size: tuple[int, int] | None = None  # the view's size (width, height); set by the GUI
-
-    def add(self, frame: Frame) -> None:
-        size = self.size
-        if size is not None and frame.image is not None:
-            self.put(frame.index, scaled_image(frame, fit_size(source_size(frame), size)))
 
 
 class FrameCache(LruCache[int, Thumbnail]):
