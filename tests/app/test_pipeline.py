@@ -86,3 +86,32 @@ def test_the_gui_thread_only_paints(qtbot, monkeypatch, tmp_path) -> None:
         assert window.video.image_shape is not None
         assert all(tile.present for tile in window.hands.tiles[:2])
     assert threads and threading.main_thread().name not in threads, threads
+
+
+@pytest.mark.gui
+def test_a_panel_is_one_entry_it_is_laid_out_and_shown_the_same_view(qtbot, monkeypatch, tmp_path) -> None:
+    from PyQt5.QtWidgets import QLabel
+
+    from app.gui import window_panels
+    from app.gui.window_view import WindowView
+    from tests.app.conftest import shown_window
+
+    class FrameNumber(QLabel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.views: list[WindowView] = []
+
+        def show_view(self, view: WindowView) -> None:
+            self.views.append(view)
+            self.setText("" if view.frame is None else str(view.frame.index))
+
+    entry = window_panels.PanelEntry("frame_number", FrameNumber, "right")
+    monkeypatch.setattr(window_panels, "PANELS", (*window_panels.PANELS, entry))
+    with shown_window(qtbot, tmp_path / "settings.ini") as window:
+        panel = window.central.panels["frame_number"]
+        assert panel.isVisible() and panel in window.panels
+        window.set_source(gui_source(20))
+        qtbot.waitUntil(lambda: window.frame is not None and window.frame.index >= 5, timeout=5000)
+        window.redraw()
+        assert panel.text() == str(window.frame.index)
+        assert panel.views[-1].shown is window.shown  # the very view the other panels were given
