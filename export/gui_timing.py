@@ -135,15 +135,16 @@ def probe_latency(model_folder: str, clip: str, seconds: float) -> dict[str, Any
     class Measured(main_window.MainWindow):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self.display_latency.add = on_screen.append  # every value, not the meter's last 30
-            show = self.video.display
+            self.figures.display_latency.add = on_screen.append  # every value, not the meter's last 30
+            show = self.video.show_view
 
-            def counted(frame: Any, *rest: Any) -> None:
+            def counted(view: Any) -> None:
+                frame = view.frame
                 if frame is not None and (not drawn or drawn[-1][1] != frame.index):
                     drawn.append((time.perf_counter(), frame.index))
-                show(frame, *rest)
+                show(view)
 
-            self.video.display = counted
+            self.video.show_view = counted
 
     main_window.MainWindow = Measured  # the soak's GUI run imports it from there when it starts
     source = open_reader(clip)
