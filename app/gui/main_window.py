@@ -29,11 +29,11 @@ from app.gui.menus import (
     install_shortcuts,
 )
 from app.gui.session import Session
-from app.gui.status import Stats, WindowFigures
+from app.gui.status import WindowFigures
 from app.gui.teach_dock import TeachDock, not_sure_below
 from app.gui.window_exports import WindowExports
 from app.gui.window_panels import PANELS, WindowPanels
-from app.gui.window_view import Panel, Playback, WindowView
+from app.gui.window_view import Panel, Playback, Stats, WindowView
 from app.model import Model
 from app.model_choice import bundled_models, model_folders
 from app.recognizer import Prediction

@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from app.gui.widgets import PlainLabel, font, plain_tooltip
+from app.gui.window_view import Stats, WindowView
 from app.model import Model
 from app.recognizer import Prediction
 from recordings.reader import Reader
-
-if TYPE_CHECKING:  # the view carries this module's `Stats`
-    from app.gui.window_view import WindowView
 
 
 class RateMeter:
@@ -63,20 +59,6 @@ class LatencyMeter:
 
     def reset(self) -> None:
         self._values.clear()
-
-
-@dataclass(frozen=True)
-class Stats:
-    source: str
-    frames_per_second: float
-    predictions_per_second: float
-    latency_ms: float | None  # a frame leaving its source -> its prediction ready
-    display_latency_ms: float | None  # a frame leaving its source -> its prediction on screen
-    frames_dropped: int  # frames the recognizer never saw: it was busy
-    windows_skipped: int  # windows due while the recognizer was busy, not classified
-    provider: str
-    model: str
-    source_problem: str | None = None  # e.g. "Kinect v2 sensor lost (...)"
 
 
 class StatusPanel(QWidget):

@@ -4,6 +4,7 @@ protocol every panel follows: `show_view(view)` paints what it shows of the view
 The window builds one view per redraw and hands the same object to every panel in its list (`window_panels.
 PANELS`), so a new panel is one module with a `show_view` and one entry there. The frame's part was
 prepared off the GUI thread (`frame_view.FrameView`): a panel only paints. (Not `show`: that is QWidget's.)
+`Stats` are the status bar's figures (`status.WindowFigures` measures them).
 """
 
 from __future__ import annotations
@@ -12,9 +13,22 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.gui.frame_view import FrameView
-from app.gui.status import Stats
 from app.recognizer import Prediction
 from recordings.frame import Frame
+
+
+@dataclass(frozen=True)
+class Stats:
+    source: str
+    frames_per_second: float
+    predictions_per_second: float
+    latency_ms: float | None  # a frame leaving its source -> its prediction ready
+    display_latency_ms: float | None  # a frame leaving its source -> its prediction on screen
+    frames_dropped: int  # frames the recognizer never saw: it was busy
+    windows_skipped: int  # windows due while the recognizer was busy, not classified
+    provider: str
+    model: str
+    source_problem: str | None = None  # e.g. "Kinect v2 sensor lost (...)"
 
 
 @dataclass(frozen=True)
