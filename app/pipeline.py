@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 
 S = TypeVar("S")
 
-DISPLAY_RING_CAPACITY = 8  # frames waiting for the display thread: each is kept (thumbnail), the newest shown
+# Frames waiting for the display thread: each is kept (thumbnails), the newest shown. A display stage more
+# than this behind (an unpaced replay outrunning it) loses the oldest: "explain" shows those cells blank.
+DISPLAY_RING_CAPACITY = 8
 SHOWN_RING_CAPACITY = 2  # prepared frames waiting for the GUI: it paints the newest
 RECOGNIZER_RING_CAPACITY = 8  # as `sta-hands run --realtime`: a slow model skips, never lags
 _REPORTED = CaptureEvent("end")  # `LivePipeline.ended` has given its event already
@@ -175,14 +177,13 @@ class LivePipeline(Generic[S]):
 
     def join(self) -> None:
         """Wait for the capture to end and the consumers to finish what it pushed."""
-        self.capture.join()
-        for worker in self.threads:
+        for worker in reversed(self.threads):  # the capture first
             worker.join()
 
     def stop(self, timeout: float = 0) -> None:
-        """Stop every thread, waiting up to `timeout` s for each (0: not at all, e.g. from the GUI)."""
-        self.capture.stop(timeout=timeout)
-        for worker in self.threads:
+        """Stop every thread, the capture first, waiting up to `timeout` s for each (0: not at all, e.g.
+        from the GUI)."""
+        for worker in reversed(self.threads):
             worker.stop(timeout=timeout)
 
 

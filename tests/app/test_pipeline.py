@@ -27,9 +27,9 @@ def test_the_display_stage_keeps_every_frame_and_hands_over_the_newest_prepared(
         prepared_in.append(threading.current_thread().name)
         return frame.index * 10
 
-    pipeline = LivePipeline(
-        source, read(source), None, paced=False, on_prediction=lambda p: None, on_error=lambda m: None,
-        display=Display(prepare, keep=lambda frame: kept.append(frame.index)),
+    pipeline = LivePipeline(  # paced as a window plays it (unpaced, frames beyond the display ring are lost)
+        source, read(source), None, paced=True, speed=3.0, on_prediction=lambda p: None,
+        on_error=lambda m: None, display=Display(prepare, keep=lambda frame: kept.append(frame.index)),
     )  # fmt: skip
     pipeline.join()
     event = pipeline.ended()
