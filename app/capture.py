@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from app.ring import FrameRing
-from app.worker import Worker
-from recordings.frame import Frame
-from recordings.reader import close_frames
+from sta_hands.app.ring import FrameRing
+from sta_hands.app.worker import Worker
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.reader import close_frames
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """A model folder's faithfulness figures, for the explain dialog: `faithfulness.json` beside its ONNX
 files, written by `sta-hands evaluate --model FOLDER ... --save-faithfulness` (and by
-`python -m commands.make_demo` for the demo, scripts/pose_faithfulness.py for the bundled pose models)
-from `models.faithfulness`'s report entry, with the data it was measured on. Absent: the dialog says
+`python -m sta_hands.commands.make_demo` for the demo, scripts/pose_faithfulness.py for the bundled pose
+models) from `models.faithfulness`'s report entry, with the data it was measured on. Absent: the dialog says
 nothing about it."""
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recordings.errors import UserError
+from sta_hands.contract.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.lru import LruCache
-from recordings.inputs import HAND_SLOTS, WindowInputs
+from sta_hands.app.lru import LruCache
+from sta_hands.contract.inputs import HAND_SLOTS, WindowInputs
 
 STILL_CROP_THRESHOLD = 3.0  # grey levels; measured in docs/speed.md ("Still hands")
 NO_CROP = -1  # crop_frames where a hand is absent or the frames have no images

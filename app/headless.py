@@ -9,11 +9,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from app.hand_glimpses import still_threshold_for
-from app.model import Model
-from app.pipeline import run_live, run_lossless
-from app.recognizer import Prediction, StreamRecognizer
-from recordings.reader import Reader
+from sta_hands.app.hand_glimpses import still_threshold_for
+from sta_hands.app.model import Model
+from sta_hands.app.pipeline import run_live, run_lossless
+from sta_hands.app.recognizer import Prediction, StreamRecognizer
+from sta_hands.contract.reader import Reader
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def measure_replay(model_folder: str, clip: str, still_threshold: str = "0") -> 
     import resource  # POSIX only; this function is the benchmark's, not the app's
     import sys
 
-    from recordings.sources import open_reader
+    from sta_hands.recordings.sources import open_reader
 
     source = open_reader(clip)
     crops = {"computed": 0, "reused": 0}
@@ -132,7 +132,7 @@ def measure_replay(model_folder: str, clip: str, still_threshold: str = "0") -> 
         crops["computed"] += prediction.timings.crops_computed
         crops["reused"] += prediction.timings.crops_reused
 
-    from app.model_choice import open_model
+    from sta_hands.app.model_choice import open_model
 
     model = open_model(model_folder)
     summary = run_headless(source, model, count, still_threshold=float(still_threshold))

@@ -1,7 +1,7 @@
 """What a model is to the app: the one interface every kind of model folder gives the recognizer, `replay`,
 `run --json`, evaluation and the GUI, so none of them asks which kind it holds.
 
-Three kinds exist (`recordings.pose_model_contract.folder_kind`): the paper's two-stream model
+Three kinds exist (`contract.pose_model_contract.folder_kind`): the paper's two-stream model
 (`app.runtime.OnnxModel`: hand crops and pose, spatial and temporal attention), a pretrained pose-only
 model (`app.pose_model.PoseModel`: joints alone, class relevance), and the two together, a plugin model
 (`app.plugin_model.PluginModel`: STA-Hands with the pretrained pose model in place of Deep GRU, logits
@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from app.prediction import Prediction, Status
-from recordings.body_slots import BodyIds
-from recordings.frame import Frame
-from recordings.inputs import HandFrame
+from sta_hands.app.prediction import Prediction, Status
+from sta_hands.contract.body_slots import BodyIds
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.inputs import HandFrame
 
 
 class ModelFacts(Protocol):
@@ -47,7 +47,7 @@ class WindowClassifier(Protocol):
 class Model(Protocol):
     """A model folder opened for the app.
 
-    - `kind`: `recordings.pose_model_contract`'s TWO_STREAM_KIND, POSE_MODEL_KIND or PLUGIN_KIND;
+    - `kind`: `contract.pose_model_contract`'s TWO_STREAM_KIND, POSE_MODEL_KIND or PLUGIN_KIND;
     - `streams`: the streams it runs ("pose", "rgb"); `explanation`: what its explanation is, the paper's
       "attention" or a pose model's class "relevance";
     - `prediction_stride`: grid steps of its window between two live predictions (the prediction rate);

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from app.model import Model
-from app.plugin_model import PluginModel
-from app.pose_model import PoseModel
-from app.runtime import OnnxModel, default_model_folder
-from recordings.onnx_contract import ModelError
-from recordings.pose_model_contract import PLUGIN_KIND, POSE_MODEL_KIND, TWO_STREAM_KIND, folder_kind
-from recordings.reader import Reader
+from sta_hands.app.model import Model
+from sta_hands.app.plugin_model import PluginModel
+from sta_hands.app.pose_model import PoseModel
+from sta_hands.app.runtime import OnnxModel, default_model_folder
+from sta_hands.contract.onnx_contract import ModelError
+from sta_hands.contract.pose_model_contract import PLUGIN_KIND, POSE_MODEL_KIND, TWO_STREAM_KIND, folder_kind
+from sta_hands.contract.reader import Reader
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ OPENERS: dict[str, Callable[..., Model]] = {
 
 
 def open_model(folder: str | Path, provider: str | None = None) -> Model:
-    """The model in `folder`, of the kind its files say (`recordings.pose_model_contract.folder_kind`)."""
+    """The model in `folder`, of the kind its files say (`contract.pose_model_contract.folder_kind`)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ModelError(f"{folder}: model folder not found")
@@ -42,7 +42,7 @@ def open_model(folder: str | Path, provider: str | None = None) -> Model:
 
 def bundled_folder(name: str) -> Path:
     """A model folder shipped in the `models` package, found through importlib.resources without torch."""
-    return Path(str(resources.files("models") / name))
+    return Path(str(resources.files("sta_hands.models") / name))
 
 
 def synthetic_source(reader: Reader) -> bool:
@@ -79,13 +79,13 @@ def model_folders(parent: Path) -> list[Path]:
 
 def bundled_models() -> list[Path]:
     """The model folders shipped with the app (the demo, the pretrained pose models)."""
-    return model_folders(Path(str(resources.files("models"))))
+    return model_folders(Path(str(resources.files("sta_hands.models"))))
 
 
 def default_model_line(spec: str | Path, pose: str = "auto", mirror: str = "auto") -> str:
     """What `sta-hands info` says of the model a source runs with no `--model`: its `describe()` line."""
-    from recordings.errors import UserError
-    from recordings.sources import open_reader
+    from sta_hands.contract.errors import UserError
+    from sta_hands.recordings.sources import open_reader
 
     try:
         with open_reader(spec, allow_empty=True, pose=pose, mirror=mirror) as reader:

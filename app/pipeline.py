@@ -26,16 +26,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from app.capture import CaptureEvent, CaptureThread
-from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
-from app.replay import replay
-from app.ring import FrameRing, RingConsumer
-from app.worker import Worker
-from recordings.errors import RecordingError
-from recordings.estimated import live_view
-from recordings.frame import Frame
-from recordings.inputs import window_grid_frames
-from recordings.reader import Reader, read
+from sta_hands.app.capture import CaptureEvent, CaptureThread
+from sta_hands.app.recognizer import Prediction, RecognizerThread, StreamRecognizer
+from sta_hands.app.replay import replay
+from sta_hands.app.ring import FrameRing, RingConsumer
+from sta_hands.app.worker import Worker
+from sta_hands.contract.errors import RecordingError
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.inputs import window_grid_frames
+from sta_hands.contract.reader import Reader, read
+from sta_hands.recordings.estimate.bodies import live_view
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """A plugin model: STA-Hands' RGB stream with a pretrained pose stream (Shift-GCN) in place of Deep GRU, the
-paper's "plugin to any powerful pose stream" (`recordings.pose_model_contract.PLUGIN_KIND`).
+paper's "plugin to any powerful pose stream" (`contract.pose_model_contract.PLUGIN_KIND`).
 
 The folder holds the two-stream files (glimpse.onnx, projection.onnx, head.onnx: the app reads the head's
 `rgb_logits` and its attention, not its Deep GRU) and a `pose_model.onnx`. Each stream sees its own live
 window: the recognizer's window is the longer of the two on the finer of the two time grids
-(`PluginFacts`), from which each stream takes its own samples (`recordings.inputs.time_window_indices`),
+(`PluginFacts`), from which each stream takes its own samples (`contract.inputs.time_window_indices`),
 both ending at the same moment and on the same people (one `BodySlots` decision). The pose model's logits
 of the head's classes, picked by name, are added to the RGB stream's (`app.two_stream_window`'s
 `pose_logits`); the prediction shows both streams' opinions and the RGB stream's attention, over its
@@ -21,17 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
-from app.hand_glimpses import GlimpseCache
-from app.model import summary_line
-from app.pose_model import PREDICTIONS_PER_SECOND, PoseModel
-from app.prediction import Prediction, Status
-from app.runtime import OnnxModel
-from app.two_stream_window import TwoStreamWindows
-from recordings.body_slots import NUM_BODIES, BodyIds, padded, select_main_bodies
-from recordings.frame import Frame
-from recordings.inputs import HandFrame, time_window_indices, window_grid_step, window_inputs
-from recordings.onnx_contract import HEAD_FILE, ModelError
-from recordings.pose_model_contract import PLUGIN_KIND, POSE_MODEL_FILE, PoseModelInfo
+from sta_hands.app.hand_glimpses import GlimpseCache
+from sta_hands.app.model import summary_line
+from sta_hands.app.pose_model import PREDICTIONS_PER_SECOND, PoseModel
+from sta_hands.app.prediction import Prediction, Status
+from sta_hands.app.runtime import OnnxModel
+from sta_hands.app.two_stream_window import TwoStreamWindows
+from sta_hands.contract.body_slots import NUM_BODIES, BodyIds, padded, select_main_bodies
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.inputs import HandFrame, time_window_indices, window_grid_step, window_inputs
+from sta_hands.contract.onnx_contract import HEAD_FILE, ModelError
+from sta_hands.contract.pose_model_contract import PLUGIN_KIND, POSE_MODEL_FILE, PoseModelInfo
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
-"""A pretrained pose-only model (`recordings.pose_model_contract`: Shift-GCN), run over ONNX Runtime.
+"""A pretrained pose-only model (`contract.pose_model_contract`: Shift-GCN), run over ONNX Runtime.
 
 It reads the joints alone: the live window is the last `window_seconds` of bodies on the time grid,
-`window_length` frames, the two people in the app's own body slots (`recordings.body_slots`), a missing
+`window_length` frames, the two people in the app's own body slots (`contract.body_slots`), a missing
 person or frame zeros. No glimpse CNN runs, so it works on skeleton-only files too; where there is
 video the hand crops are still cut, to be shown. It predicts every `prediction_stride` grid steps, about
 PREDICTIONS_PER_SECOND times a second of the source, and explains by class relevance (`app.relevance`).
@@ -17,15 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from app.model import summary_line
-from app.prediction import Prediction, Status, Timings, softmax
-from app.relevance import window_relevance
-from app.runtime import choose_providers, import_onnxruntime, open_session
-from recordings.body_slots import BodyIds
-from recordings.frame import Frame
-from recordings.inputs import HandFrame, window_inputs
-from recordings.onnx_contract import ModelError, check_graph
-from recordings.pose_model_contract import (
+from sta_hands.app.model import summary_line
+from sta_hands.app.prediction import Prediction, Status, Timings, softmax
+from sta_hands.app.relevance import window_relevance
+from sta_hands.app.runtime import choose_providers, import_onnxruntime, open_session
+from sta_hands.contract.body_slots import BodyIds
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.inputs import HandFrame, window_inputs
+from sta_hands.contract.onnx_contract import ModelError, check_graph
+from sta_hands.contract.pose_model_contract import (
     JOINTS,
     PEOPLE,
     POSE_MODEL_FILE,
@@ -41,7 +41,7 @@ PREDICTIONS_PER_SECOND = 5.0  # a pose model's live prediction rate (of source t
 
 
 def joints_input(pose: np.ndarray) -> np.ndarray:
-    """T x 150 (`recordings.inputs.pose_array`: slot, joint, xyz) -> the contract's 1 x 3 x T x 25 x 2."""
+    """T x 150 (`contract.inputs.pose_array`: slot, joint, xyz) -> the contract's 1 x 3 x T x 25 x 2."""
     frames = pose.reshape(len(pose), PEOPLE, JOINTS, 3)
     return np.ascontiguousarray(frames.transpose(3, 0, 2, 1)[None], dtype=np.float32)
 
@@ -51,7 +51,7 @@ def window_positions_read(frame_indices: Sequence[int], status: Status) -> np.nd
 
     A partial window (a source shorter than the window) holds the source's first frame at the grid points
     before it starts. The model reads the source's frames from its first one on instead, repeated from the
-    start until the window is full, as the Shift-GCN authors fill a short clip (`recordings.pose_clip`)."""
+    start until the window is full, as the Shift-GCN authors fill a short clip (`contract.pose_clip`)."""
     if status != "partial":
         return None
     first = max(i for i, index in enumerate(frame_indices) if index == frame_indices[0])
@@ -113,7 +113,7 @@ class PoseModel:
     def run_window(
         self, pose: np.ndarray, frame_indices: Sequence[int], status: Status
     ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-        """The model on one window's pose (T x 150, `recordings.inputs.pose_array`): its outputs, and the
+        """The model on one window's pose (T x 150, `contract.inputs.pose_array`): its outputs, and the
         window positions it read (`window_positions_read`)."""
         read = window_positions_read(frame_indices, status)
         return self.run(joints_input(pose if read is None else pose[read])), read

@@ -8,7 +8,7 @@ from typing import Literal
 
 import numpy as np
 
-from recordings.body_slots import BodyIds
+from sta_hands.contract.body_slots import BodyIds
 
 Status = Literal["ok", "partial", "no person"]
 

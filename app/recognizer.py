@@ -1,6 +1,6 @@
 """The streaming recognizer: windows of frames -> `Prediction`, over any model (`app.model.Model`).
 
-Each frame's hands are cropped once on arrival (`recordings.inputs.hand_frame`). The window is
+Each frame's hands are cropped once on arrival (`contract.inputs.hand_frame`). The window is
 `window_length` frames on a fixed time grid over the model's `window_seconds` (from its metadata); it
 slides `prediction_stride` grid steps at a time (the model's prediction rate). Each window goes to the
 model's own `window_classifier`, which keeps what it caches between a stream's windows (the two-stream
@@ -16,14 +16,14 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from app.hand_glimpses import GlimpseCache
-from app.model import Model
-from app.prediction import Prediction, Status, Timings
-from app.ring import FrameRing, RingConsumer
-from app.two_stream_window import classify_window
-from recordings.body_slots import BodySlots
-from recordings.frame import Frame
-from recordings.inputs import HandFrame, hand_frame, time_window_indices, window_grid_index
+from sta_hands.app.hand_glimpses import GlimpseCache
+from sta_hands.app.model import Model
+from sta_hands.app.prediction import Prediction, Status, Timings
+from sta_hands.app.ring import FrameRing, RingConsumer
+from sta_hands.app.two_stream_window import classify_window
+from sta_hands.contract.body_slots import BodySlots
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.inputs import HandFrame, hand_frame, time_window_indices, window_grid_index
 
 __all__ = [
     "GlimpseCache",
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 class StreamWindows:
     """The live window over a stream of frames: history by time, a prediction due at each grid point.
 
-    Samples sit on a fixed time grid (`recordings.inputs.time_window_indices`); a window is due each
+    Samples sit on a fixed time grid (`contract.inputs.time_window_indices`); a window is due each
     time the newest frame passes `stride` further grid points.
     """
 
@@ -92,7 +92,7 @@ class StreamRecognizer:
     `feed` takes the frames that arrived together. Lossless (replay as fast as possible, evaluation,
     benchmarks), it classifies at every due point; live, only the newest, and counts the due
     points it skipped, so a slow model never builds a backlog. The body slots are kept across
-    windows (`recordings.body_slots.BodySlots`): a person keeps their slot while in view. With a
+    windows (`contract.body_slots.BodySlots`): a person keeps their slot while in view. With a
     `still_threshold` (grey levels; `app.hand_glimpses.StillCrops`), a still hand's new crop reuses the
     features of its last computed crop while they differ by at most that much; the default 0 computes
     every crop, so a replay gives the same predictions wherever it was started

@@ -1,7 +1,7 @@
 """A pose model's explanation: the class relevance of its predicted class, and the sentence that names it.
 
 A pose model has no attention. What it shows instead is its class activation
-(`recordings.pose_model_contract`): the classifier's weights for the predicted class applied to the last
+(`contract.pose_model_contract`): the classifier's weights for the predicted class applied to the last
 layer's features, at each time step, joint and person. Its positive part, spread back onto the window's
 frames, is the relevance:
 
@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recordings.frame import JOINT
+from sta_hands.contract.frame import JOINT
 
 LEFT_HAND = (JOINT["WristLeft"], JOINT["HandLeft"], JOINT["HandTipLeft"], JOINT["ThumbLeft"])
 RIGHT_HAND = (JOINT["WristRight"], JOINT["HandRight"], JOINT["HandTipRight"], JOINT["ThumbRight"])
-HAND_JOINTS = (LEFT_HAND, RIGHT_HAND, LEFT_HAND, RIGHT_HAND)  # per hand slot (`recordings.inputs.HAND_SLOTS`)
+HAND_JOINTS = (LEFT_HAND, RIGHT_HAND, LEFT_HAND, RIGHT_HAND)  # per hand slot (`contract.inputs.HAND_SLOTS`)
 BODY_PARTS: dict[str, tuple[int, ...]] = {
     "right hand": RIGHT_HAND,
     "right arm": (JOINT["ShoulderRight"], JOINT["ElbowRight"]),

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from app.recognizer import Prediction, StreamRecognizer
-from recordings.frame import Frame
-from recordings.reader import Reader, read
+from sta_hands.app.recognizer import Prediction, StreamRecognizer
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.reader import Reader, read
 
 
 def replay(

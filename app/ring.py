@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
-from app.worker import Worker
+from sta_hands.app.worker import Worker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -1,6 +1,6 @@
 """ONNX Runtime sessions for the exported files, their metadata, and the execution provider.
 
-A split model (`recordings.onnx_contract`: glimpse.onnx, projection.onnx, head.onnx) caches each new
+A split model (`contract.onnx_contract`: glimpse.onnx, projection.onnx, head.onnx) caches each new
 crop's projected glimpse (`head_features`) and runs its head on those; an unsplit one (two files, as
 exported before the split) caches the glimpse features themselves and runs as before.
 
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from app.glimpse_engine import (
+from sta_hands.app.glimpse_engine import (
     EngineChoice,
     OpenVinoGlimpse,
     choose_engine,
@@ -27,10 +27,10 @@ from app.glimpse_engine import (
     openvino_failure,
     openvino_installed,
 )
-from app.model import summary_line
-from app.two_stream_window import TwoStreamWindows
-from recordings.errors import UserError
-from recordings.onnx_contract import (
+from sta_hands.app.model import summary_line
+from sta_hands.app.two_stream_window import TwoStreamWindows
+from sta_hands.contract.errors import UserError
+from sta_hands.contract.onnx_contract import (
     GLIMPSE_FILE,
     GLIMPSE_INPUT,
     HEAD_FILE,
@@ -42,7 +42,7 @@ from recordings.onnx_contract import (
     check_graph,
     head_kind,
 )
-from recordings.pose_model_contract import TWO_STREAM_KIND
+from sta_hands.contract.pose_model_contract import TWO_STREAM_KIND
 
 __all__ = [
     "GLIMPSE_FILE",
@@ -70,10 +70,11 @@ def default_model_folder() -> Path:
     """The bundled demo model (`models/demo/`), found through importlib.resources without torch."""
     from importlib import resources
 
-    folder = Path(str(resources.files("models") / "demo"))
+    folder = Path(str(resources.files("sta_hands.models") / "demo"))
     if not (folder / HEAD_FILE).is_file():
         raise UserError(
-            f"the bundled demo model is missing from {folder}; rebuild it with: python -m commands.make_demo"
+            f"the bundled demo model is missing from {folder}; rebuild it with: "
+            "python -m sta_hands.commands.make_demo"
         )
     return folder
 

@@ -11,12 +11,12 @@ from typing import Protocol
 
 import numpy as np
 
-from app.hand_glimpses import GlimpseCache, StillCrops, gather_hand_glimpses
-from app.prediction import Prediction, Status, Timings, softmax
-from recordings.body_slots import BodyIds
-from recordings.frame import Frame
-from recordings.inputs import HandFrame, glimpse_batch, window_inputs
-from recordings.onnx_contract import ModelInfo
+from sta_hands.app.hand_glimpses import GlimpseCache, StillCrops, gather_hand_glimpses
+from sta_hands.app.prediction import Prediction, Status, Timings, softmax
+from sta_hands.contract.body_slots import BodyIds
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.inputs import HandFrame, glimpse_batch, window_inputs
+from sta_hands.contract.onnx_contract import ModelInfo
 
 
 class TwoStreamSessions(Protocol):

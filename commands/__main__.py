@@ -1,5 +1,6 @@
-"""`python -m commands ...`: the `sta-hands` command without its installed script (the Teach child, tests)."""
+"""`python -m sta_hands.commands ...`: the `sta-hands` command without its installed script (the Teach child,
+tests)."""
 
-from commands.cli import main
+from sta_hands.commands.cli import main
 
 raise SystemExit(main())

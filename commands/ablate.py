@@ -6,23 +6,23 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from commands.options import add_dataset_option, add_ray_address_option
+from sta_hands.commands.options import add_dataset_option, add_ray_address_option
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.ablate import check_claims, run_ablation
+    from sta_hands.models.ablate import check_claims, run_ablation
 
     if args.quick:
         result = check_claims(Path(args.out or "runs/claims"), epochs=args.epochs)
         print(result.markdown)
         return 0 if result.passed else 1
     if not args.data or not args.features:
-        from models.data import DataError
+        from sta_hands.models.data import DataError
 
         raise DataError(None, "ablate needs --data and --features (or --quick for the synthetic check)")
     options: dict[str, Any] = {}
     if args.engine == "ray":
-        from models.ray_ablate import ray_trials
+        from sta_hands.models.ray_ablate import ray_trials
 
         options["run_trials"] = ray_trials(
             args.address, cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial

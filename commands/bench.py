@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import argparse
 
-from commands.options import add_json_file_option, write_json_file
-from recordings.errors import UserError
+from sta_hands.commands.options import add_json_file_option, write_json_file
+from sta_hands.contract.errors import UserError
 
 
 def run(args: argparse.Namespace) -> int:
     if args.soak is not None:  # the long run: memory and latency over time (torch-free)
-        from commands.soak import main as soak_main
+        from sta_hands.commands.soak import main as soak_main
 
         return soak_main(["--minutes", str(args.soak), *(["--json", args.json] if args.json else [])])
-    from export.bench import format_report, run_bench
+    from sta_hands.export.bench.speed import format_report, run_bench
 
     try:
         backbones = tuple((name, int(size)) for name, size in (item.split("@") for item in args.backbones))

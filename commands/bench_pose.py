@@ -1,21 +1,22 @@
-"""`python -m commands.bench_pose [--model FOLDER] [--samples DIR] [--json FILE]`: `bench --json`'s
-`pose_estimation` entry alone (`export.bench_pose`: bodies estimated from the image, per frame and end
-to end)."""
+"""`python -m sta_hands.commands.bench_pose [--model FOLDER] [--samples DIR] [--json FILE]`: `bench --json`'s
+`pose_estimation` entry alone (`export.bench.pose_estimation`: bodies estimated from the image, per frame
+and end to end)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from commands.options import add_json_file_option, write_json_file
-from export.bench_pose import FRAMES, bench_pose_estimation, format_pose
+from sta_hands.commands.options import add_json_file_option, write_json_file
+from sta_hands.export.bench.pose_estimation import FRAMES, bench_pose_estimation, format_pose
 
 
 def main(argv: list[str] | None = None) -> int:
-    from app.runtime import default_model_folder
+    from sta_hands.app.runtime import default_model_folder
 
     parser = argparse.ArgumentParser(
-        prog="python -m commands.bench_pose", description="The speed of bodies estimated from the image."
+        prog="python -m sta_hands.commands.bench_pose",
+        description="The speed of bodies estimated from the image.",
     )
     parser.add_argument("--model", help="exported model folder (default: the bundled demo)")
     parser.add_argument("--samples", help="folder of the real NTU samples (default: $STA_HANDS_NTU_SAMPLES)")

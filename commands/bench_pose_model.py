@@ -1,18 +1,19 @@
-"""`python -m commands.bench_pose_model [--model FOLDER] [--samples DIR] [--json FILE]`: `bench --json`'s
-`pose_model` entry alone (`export.bench_pose_model`: the bundled pretrained pose model on the live path)."""
+"""`python -m sta_hands.commands.bench_pose_model [--model FOLDER] [--samples DIR] [--json FILE]`:
+`bench --json`'s `pose_model` entry alone (`export.bench.pose_model`: the bundled pretrained pose model on
+the live path)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from commands.options import add_json_file_option, write_json_file
-from export.bench_pose_model import REPEATS, bench_pose_model, format_pose_model
+from sta_hands.commands.options import add_json_file_option, write_json_file
+from sta_hands.export.bench.pose_model import REPEATS, bench_pose_model, format_pose_model
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m commands.bench_pose_model",
+        prog="python -m sta_hands.commands.bench_pose_model",
         description="The speed of the bundled pretrained pose model (Shift-GCN) on the app's live path.",
     )
     parser.add_argument("--model", type=Path, help="pose model folder (default: the bundled NTU-120 model)")

@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from commands import (
+from sta_hands.commands import (
     ablate,
     bench,
     convert,
@@ -26,7 +26,7 @@ from commands import (
     teach,
     train,
 )
-from recordings.errors import UserError
+from sta_hands.contract.errors import UserError
 
 EXIT_USER_ERROR = 2
 SUBCOMMANDS = (demo, run, info, synth, convert, features, train, ablate, export, evaluate, teach, bench)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def run(args: argparse.Namespace) -> int:
-    from recordings.xef import convert_xef
+    from sta_hands.recordings.xef.file import convert_xef
 
     stem = convert_xef(args.path, Path(args.out), overwrite=args.overwrite)
     print(f"wrote {stem}.skeleton, {stem.name}_rgb.avi and {stem.name}.jsonl")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from commands import run as run_command
-from commands.options import add_headless_options, add_provider_option, add_still_option
+from sta_hands.commands import run as run_command
+from sta_hands.commands.options import add_headless_options, add_provider_option, add_still_option
 
 
 def run(args: argparse.Namespace) -> int:

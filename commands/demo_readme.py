@@ -1,5 +1,5 @@
-"""`python -m commands.demo_readme REPORT.json`: README's figures for the demo model from an evaluation
-report (`export.demo_readme.readme_figures`), printed as README shows them."""
+"""`python -m sta_hands.commands.demo_readme REPORT.json`: README's figures for the demo model from an
+evaluation report (`export.demo_readme.readme_figures`), printed as README shows them."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import argparse
 import json
 from pathlib import Path
 
-from export.demo_readme import readme_figures
+from sta_hands.export.demo_readme import readme_figures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m commands.demo_readme", description="README's figures for the demo model."
+        prog="python -m sta_hands.commands.demo_readme", description="README's figures for the demo model."
     )
     parser.add_argument("report", help="an evaluation report (sta-hands evaluate --json)")
     args = parser.parse_args(argv)

@@ -7,18 +7,23 @@ import argparse
 import json
 from pathlib import Path
 
-from commands.options import add_dataset_option, add_missing_option, add_provider_option, add_seed_option
+from sta_hands.commands.options import (
+    add_dataset_option,
+    add_missing_option,
+    add_provider_option,
+    add_seed_option,
+)
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.data import DataError, find_dataset
-    from models.evaluate import summary_text, write_report
+    from sta_hands.models.data import DataError, find_dataset
+    from sta_hands.models.evaluate import summary_text, write_report
 
     dataset = find_dataset(args.data, args.missing)
     model = Path(args.model)
     split = None if args.split == "none" else args.split
     if model.is_dir():
-        from export.evaluate_onnx import evaluate_exported
+        from sta_hands.export.evaluate_onnx import evaluate_exported
 
         report = evaluate_exported(
             model,
@@ -30,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
             streaming=args.streaming,
         )
     elif model.is_file():
-        from models.checkpoint import CheckpointError
-        from models.evaluate import evaluate_checkpoint
+        from sta_hands.models.checkpoint import CheckpointError
+        from sta_hands.models.evaluate import evaluate_checkpoint
 
         if not args.features:
             raise DataError(model, "a checkpoint is evaluated on cached features: pass --features CACHE")
@@ -52,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     write_report(report, args.out, args.json)
     print(summary_text(report))
     if args.save_faithfulness:
-        from export.evaluate_onnx import save_faithfulness
+        from sta_hands.export.evaluate_onnx import save_faithfulness
 
         if not model.is_dir():
             raise DataError(model, "--save-faithfulness writes into an exported folder, not a checkpoint")

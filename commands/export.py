@@ -10,19 +10,19 @@ import argparse
 import json
 from pathlib import Path
 
-from recordings.errors import UserError
+from sta_hands.contract.errors import UserError
 
 MODEL_VERSION = "1"
 INT8_NEEDS_CALIBRATION = "--int8 needs --calibration DATA: real clips whose hand crops set the ranges"
 
 
 def run(args: argparse.Namespace) -> int:
-    from export.onnx import ExportMetadata, export_model
-    from export.plugin import plug_pose_stream, pose_stream_folder
-    from models import checkpoint
-    from models.config import BackboneSpec
-    from models.glimpse import build_backbone
-    from models.two_stream import TwoStreamModel
+    from sta_hands.export.onnx import ExportMetadata, export_model
+    from sta_hands.export.plugin import plug_pose_stream, pose_stream_folder
+    from sta_hands.models import checkpoint
+    from sta_hands.models.config import BackboneSpec
+    from sta_hands.models.glimpse import build_backbone
+    from sta_hands.models.two_stream import TwoStreamModel
 
     if args.int8 and not args.calibration:  # said before the export, not after it
         raise UserError(INT8_NEEDS_CALIBRATION)
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _variants(args: argparse.Namespace, folder: Path, spec) -> list[Path]:
-    from export.quantize import calibration_crops, convert_fp16, quantize_int8
+    from sta_hands.export.quantize import calibration_crops, convert_fp16, quantize_int8
 
     variants = []
     if args.int8:
@@ -72,8 +72,8 @@ def _variants(args: argparse.Namespace, folder: Path, spec) -> list[Path]:
 
 
 def _report_accuracy(folder: Path, variants: list[Path], data: str, split: str | None) -> None:
-    from export.evaluate_onnx import evaluate_exported
-    from models.data import find_dataset
+    from sta_hands.export.evaluate_onnx import evaluate_exported
+    from sta_hands.models.data import find_dataset
 
     dataset = find_dataset(data)
     split = None if split == "none" else split

@@ -9,22 +9,22 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from commands.options import (
+from sta_hands.commands.options import (
     DATASET_NOTE,
     add_body_options,
     add_missing_option,
     add_ray_address_option,
 )
-from models.config import BACKBONE_SPECS
+from sta_hands.models.config import BACKBONE_SPECS
 
 DEFAULT_BACKBONE = "efficientnet_lite0"
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.data import find_dataset
-    from models.feature_engines import build_engine
-    from models.feature_jobs import BackboneRecipe
-    from models.features import compute_features
+    from sta_hands.models.data import find_dataset
+    from sta_hands.models.features.cache import compute_features
+    from sta_hands.models.features.engines import build_engine
+    from sta_hands.models.features.jobs import BackboneRecipe
 
     # absolute paths: Ray's workers on other nodes open the clips by these paths
     data = Path(args.data).absolute() if args.engine == "ray" else args.data

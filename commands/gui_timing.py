@@ -1,5 +1,5 @@
-"""`python -m commands.gui_timing startup | latency MODEL CLIP SECONDS`: the child process of
-`export.gui_timing` (bench's startup and GUI-latency figures); prints one JSON line."""
+"""`python -m sta_hands.commands.gui_timing startup | latency MODEL CLIP SECONDS`: the child process of
+`export.bench.gui_timing` (bench's startup and GUI-latency figures); prints one JSON line."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from export.gui_timing import probe_latency, probe_startup
+from sta_hands.export.bench.gui_timing import probe_latency, probe_startup
 
 
 def main(argv: list[str]) -> int:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from commands.options import add_body_options
+from sta_hands.commands.options import add_body_options
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.model_choice import default_model_line
-    from recordings.info import describe, format_info
+    from sta_hands.app.model_choice import default_model_line
+    from sta_hands.recordings.info import describe, format_info
 
     info = describe(args.path, pose=args.pose, mirror=args.mirror)
     info["model"] = default_model_line(args.path, pose=args.pose, mirror=args.mirror)

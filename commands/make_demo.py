@@ -1,4 +1,4 @@
-"""`python -m commands.make_demo [--work DIR] [--check]`: build the bundled demo model and clip
+"""`python -m sta_hands.commands.make_demo [--work DIR] [--check]`: build the bundled demo model and clip
 (`export.make_demo`: one command, fixed seed), or rebuild them aside and compare; exit 1 on a difference."""
 
 from __future__ import annotations
@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from export.make_demo import build_or_check
+from sta_hands.export.make_demo import build_or_check
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m commands.make_demo", description="Build the bundled demo (one command, fixed seed)."
+        prog="python -m sta_hands.commands.make_demo",
+        description="Build the bundled demo (one command, fixed seed).",
     )
     parser.add_argument("--work", help="folder for the synthetic set, features and runs (default: temporary)")
     parser.add_argument(

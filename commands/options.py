@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from recordings.mirror import MIRROR_MODES
-from recordings.sources import POSE_MODES
+from sta_hands.recordings.mirror import MIRROR_MODES
+from sta_hands.recordings.sources import POSE_MODES
 
 PROVIDERS = ("cpu", "cuda", "tensorrt", "directml")  # app.runtime's aliases, without the short "dml"
 POSE_HELP = {

@@ -7,7 +7,7 @@ import math
 import os
 import sys
 
-from commands.options import (
+from sta_hands.commands.options import (
     add_body_options,
     add_headless_options,
     add_model_folder_option,
@@ -15,8 +15,8 @@ from commands.options import (
     add_seed_option,
     add_still_option,
 )
-from recordings.errors import UserError
-from recordings.sources import size_help, source_help
+from sta_hands.contract.errors import UserError
+from sta_hands.recordings.sources import size_help, source_help
 
 
 def display_available() -> bool:
@@ -29,7 +29,7 @@ def display_available() -> bool:
 def open_model_for(args: argparse.Namespace, source=None):
     """`--model`, else the default for `source` (`app.model_choice`: the demo model for synthetic clips, the
     pretrained pose model for real sources)."""
-    from app.model_choice import default_model_folder_for, open_model
+    from sta_hands.app.model_choice import default_model_folder_for, open_model
 
     return open_model(args.model or default_model_folder_for(source), provider=args.provider)
 
@@ -44,9 +44,9 @@ def check_replay_options(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.headless import prediction_line, run_headless, summary_json
-    from recordings.sources import open_reader
-    from recordings.webcam import parse_size
+    from sta_hands.app.headless import prediction_line, run_headless, summary_json
+    from sta_hands.recordings.camera.webcam import parse_size
+    from sta_hands.recordings.sources import open_reader
 
     check_replay_options(args)
     size = parse_size(args.size) if getattr(args, "size", None) else None
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
               "session or xvfb-run", file=sys.stderr)  # fmt: skip
         args.headless = True
     if not args.headless:
-        from app.gui.launch import launch_gui
+        from sta_hands.app.gui.launch import launch_gui
 
         return launch_gui(args.source, model_folder=args.model, provider=args.provider, source=source)
     model = open_model_for(args, source)

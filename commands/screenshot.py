@@ -1,13 +1,13 @@
-"""`python -m commands.screenshot OUT.png [--source S] [--model M] [--seconds N] [--size WxH]`: the real
-window on a source, saved as a PNG (`app.gui.screenshot`); README's screenshot, under Xvfb:
-`xvfb-run -s "-screen 0 1920x1080x24" python -m commands.screenshot docs/screenshot.png`."""
+"""`python -m sta_hands.commands.screenshot OUT.png [--source S] [--model M] [--seconds N] [--size WxH]`: the
+real window on a source, saved as a PNG (`app.gui.screenshot`); README's screenshot, under Xvfb:
+`xvfb-run -s "-screen 0 1920x1080x24" python -m sta_hands.commands.screenshot docs/screenshot.png`."""
 
 from __future__ import annotations
 
 import argparse
 
-from app.gui.screenshot import take_screenshot
-from commands.options import add_model_folder_option
+from sta_hands.app.gui.screenshot import take_screenshot
+from sta_hands.commands.options import add_model_folder_option
 
 
 def parse_window_size(text: str) -> tuple[int, int]:
@@ -18,7 +18,8 @@ def parse_window_size(text: str) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m commands.screenshot", description="The real window on a source, saved as a PNG."
+        prog="python -m sta_hands.commands.screenshot",
+        description="The real window on a source, saved as a PNG.",
     )
     parser.add_argument("out", help="PNG file to write")
     parser.add_argument("--source", default="demo", help="what to open (default: the demo clip)")

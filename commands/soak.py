@@ -1,8 +1,8 @@
-"""`python -m commands.soak ...` (and `sta-hands bench --soak MINUTES`): `app.soak.run_soak` from the
-command line, its report printed and, with `--json FILE`, written.
+"""`python -m sta_hands.commands.soak ...` (and `sta-hands bench --soak MINUTES`): `app.soak.loop.run_soak`
+from the command line, its report printed and, with `--json FILE`, written.
 
-    python -m commands.soak --minutes 30 --model models/demo CLIP [CLIP ...] [--gui] [--json report.json]
-    python -m commands.soak --minutes 120 --speed 4 --sensor --gui demo     # docs/soak.md
+    python -m sta_hands.commands.soak --minutes 30 --model models/demo CLIP [CLIP ...] [--gui] [--json R.json]
+    python -m sta_hands.commands.soak --minutes 120 --speed 4 --sensor --gui demo     # docs/soak.md
 """
 
 from __future__ import annotations
@@ -11,15 +11,20 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from app.soak import SensorPlan, format_report, run_soak
-from app.soak_sensor import OUTAGE, UNPLUG_EVERY
-from commands.options import add_json_file_option, add_pose_option, add_provider_option, write_json_file
-from recordings.errors import RecordingError, UserError
+from sta_hands.app.soak.loop import SensorPlan, format_report, run_soak
+from sta_hands.app.soak.sensor import OUTAGE, UNPLUG_EVERY
+from sta_hands.commands.options import (
+    add_json_file_option,
+    add_pose_option,
+    add_provider_option,
+    write_json_file,
+)
+from sta_hands.contract.errors import RecordingError, UserError
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m commands.soak",
+        prog="python -m sta_hands.commands.soak",
         description="Replay clips in a loop; report memory and latency over time.",
     )
     parser.add_argument(
@@ -38,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--sensor", action="store_true", help="send the clip through a replayed Kinect v2 that is unplugged "
-        "and plugged back in (app.soak_sensor), read by the app's KinectSource",
+        "and plugged back in (app.soak.sensor), read by the app's KinectSource",
     )  # fmt: skip
     parser.add_argument(
         "--unplug-every", type=float, default=UNPLUG_EVERY / 60.0, metavar="MINUTES",
@@ -55,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def default_clips() -> list[str]:
     """The demo clip where it is built, else the 'synthetic' source."""
-    from recordings.sources import demo_clip_path
+    from sta_hands.recordings.sources import demo_clip_path
 
     try:
         demo_clip_path()
@@ -67,7 +72,7 @@ def default_clips() -> list[str]:
 def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) -> int:
     """0, or 1 when the run hit errors."""
     args = build_parser().parse_args(argv)
-    from app.runtime import default_model_folder
+    from sta_hands.app.runtime import default_model_folder
 
     model = args.model or default_model_folder()
     for name, value in (("--speed", args.speed), ("--unplug-every", args.unplug_every)):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from commands.options import add_seed_option
+from sta_hands.commands.options import add_seed_option
 
 
 def run(args: argparse.Namespace) -> int:
-    from recordings.synthetic import generate_dataset
+    from sta_hands.recordings.synthetic import generate_dataset
 
     stems = generate_dataset(
         Path(args.out), args.clips, args.seed, workers=args.workers, progress=True, idle_hand=args.idle_hand

@@ -1,7 +1,7 @@
 """`sta-hands teach EXAMPLES --out MODEL`: a model taught the user's own actions from a few examples.
 
 Its options are the contract with the GUI's Teach panel, which runs it as a child process
-(`app.gui.teach_process`).
+(`teach.gui.process`).
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import argparse
 
 
 def run(args: argparse.Namespace) -> int:
-    from export.teach import run_teach
+    from sta_hands.teach.teaching import run_teach
 
     return run_teach(args)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """`sta-hands teach`: its options are the contract with the GUI's Teach panel (`export.teach`)."""
+    """`sta-hands teach`: its options are the contract with the GUI's Teach panel (`teach.teaching`)."""
     p = sub.add_parser("teach", help="teach a model your own actions from a few examples (a minute on a CPU)")
     p.add_argument(
         "examples", help="folder of examples: recordings with an 'action' in their sidecar, or NTU clips"

@@ -1,5 +1,5 @@
-"""`python -m commands.teach_bench [--work DIR] [--json FILE] [--pose-stream S]`: the benchmark of
-`sta-hands teach` (`export.teach_bench`: time to a loaded model, accuracy and attention of the taught
+"""`python -m sta_hands.commands.teach_bench [--work DIR] [--json FILE] [--pose-stream S]`: the benchmark of
+`sta-hands teach` (`teach.bench`: time to a loaded model, accuracy and attention of the taught
 model); nothing here is a test, docs/teach.md quotes its figures."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from commands.options import add_json_file_option, write_json_file
-from export.teach_bench import run_teach_bench
+from sta_hands.commands.options import add_json_file_option, write_json_file
+from sta_hands.teach.bench import run_teach_bench
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m commands.teach_bench",
+        prog="python -m sta_hands.commands.teach_bench",
         description="The benchmark of `sta-hands teach` (issue 13's targets).",
     )
     parser.add_argument("--work", help="folder for the examples, models and caches (default: temporary)")

@@ -1,19 +1,19 @@
-"""`python -m commands.teach_screenshot OUT_FOLDER [--size WxH] [--tiny]`: the Teach panel before and
-after training, as PNGs (`app.gui.teach_screenshot`); under Xvfb:
-``xvfb-run -a -s "-screen 0 1920x1080x24" python -m commands.teach_screenshot docs``."""
+"""`python -m sta_hands.commands.teach_screenshot OUT_FOLDER [--size WxH] [--tiny]`: the Teach panel before
+and after training, as PNGs (`teach.gui.screenshot`); under Xvfb:
+``xvfb-run -a -s "-screen 0 1920x1080x24" python -m sta_hands.commands.teach_screenshot docs``."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from app.gui.teach_screenshot import teach_screenshots
-from commands.screenshot import parse_window_size
+from sta_hands.commands.screenshot import parse_window_size
+from sta_hands.teach.gui.screenshot import teach_screenshots
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m commands.teach_screenshot",
+        prog="python -m sta_hands.commands.teach_screenshot",
         description="The Teach panel before and after training, as PNGs.",
     )
     parser.add_argument("out", help="folder for teach-before.png and teach-after.png")

@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from commands.options import (
+from sta_hands.commands.options import (
     DATASET_NOTE,
     add_body_options,
     add_dataset_option,
@@ -18,11 +18,11 @@ from commands.options import (
 )
 
 if TYPE_CHECKING:
-    from models.train import TrainResult, TrainSettings
+    from sta_hands.models.train import TrainResult, TrainSettings
 
 
 def _settings(args: argparse.Namespace, overrides: dict[str, Any]) -> TrainSettings:
-    from models.train import TrainSettings
+    from sta_hands.models.train import TrainSettings
 
     values = dict(overrides)
     if args.epochs is not None:
@@ -35,8 +35,8 @@ def _settings(args: argparse.Namespace, overrides: dict[str, Any]) -> TrainSetti
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.data import find_dataset
-    from models.train import load_config_file, train_both, train_stream
+    from sta_hands.models.data import find_dataset
+    from sta_hands.models.train import load_config_file, train_both, train_stream
 
     dataset = find_dataset(args.data, args.missing, pose=args.pose, mirror=args.mirror)
     config, overrides = load_config_file(args.config) if args.config else (None, {})
@@ -44,10 +44,10 @@ def run(args: argparse.Namespace) -> int:
     split = None if args.split == "none" else args.split
     out = Path(args.out or f"runs/{args.stream}-{args.split}")
     if args.pose_stream != "deep-gru":  # a pretrained pose stream in Deep GRU's place: STA-Hands alone
-        from models.plugin_checkpoint import plugin_checkpoint
+        from sta_hands.models.plugin_checkpoint import plugin_checkpoint
 
         if args.stream != "both":
-            from recordings.errors import UserError
+            from sta_hands.contract.errors import UserError
 
             raise UserError(f"--pose-stream {args.pose_stream} goes with --stream both")
         rgb = train_stream(

@@ -1,12 +1,13 @@
 """README's figures for the demo model, written from an evaluation report (`sta-hands evaluate --json`), so
-that README prints what a run measured and `python -m commands.make_demo --check` can tell when it does not.
+that README prints what a run measured and `python -m sta_hands.commands.make_demo --check` can tell when it
+does not.
 
 - `attention_table`: per class with acting hands, and over every frame, one and two or more acting hands,
   the share of sampled frames whose highest spatial attention is on an acting hand, beside the rules on
   the same frames (`models.attention_score`);
 - `faithfulness_line`: the faithfulness figures (`models.faithfulness`).
 
-    python -m commands.demo_readme REPORT.json      (prints both, as README shows them)
+    python -m sta_hands.commands.demo_readme REPORT.json      (prints both, as README shows them)
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def readme_problems(report: Mapping[str, Any], readme: Path) -> list[str]:
     """What README does not print as `readme_figures(report)` says (one line per missing line)."""
     text = readme.read_text(encoding="utf-8")
     return [
-        f"{readme.name}: lacks the line '{line[:80]}...' (python -m commands.demo_readme REPORT.json)"
+        f"{readme.name}: lacks the line '{line[:80]}...' "
+        "(python -m sta_hands.commands.demo_readme REPORT.json)"
         for line in readme_figures(report).splitlines()
         if line and line not in text
     ]

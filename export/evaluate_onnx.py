@@ -27,15 +27,16 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from app.faithfulness_note import FAITHFULNESS_FILE
-from app.hand_glimpses import gather_hand_glimpses
-from app.headless import run_headless
-from app.model import Model, WindowClassifier
-from app.model_choice import open_model
-from app.pose_model import PoseModel, joints_input
-from app.recognizer import GlimpseCache, Prediction
-from app.runtime import OnnxModel
-from models.data import (
+from sta_hands.app.faithfulness_note import FAITHFULNESS_FILE
+from sta_hands.app.hand_glimpses import gather_hand_glimpses
+from sta_hands.app.headless import run_headless
+from sta_hands.app.model import Model, WindowClassifier
+from sta_hands.app.model_choice import open_model
+from sta_hands.app.pose_model import PoseModel, joints_input
+from sta_hands.app.recognizer import GlimpseCache, Prediction
+from sta_hands.app.runtime import OnnxModel
+from sta_hands.contract.inputs import HandFrame, window_inputs
+from sta_hands.models.data import (
     ClipRef,
     DataError,
     Dataset,
@@ -45,9 +46,20 @@ from models.data import (
     num_frames,
     open_clip,
 )
-from models.evaluate import SEED, VIEWS, ClipOutcome, build_report, outcome_from_views, streaming_summary
-from models.faithfulness import PoseProbabilities, RgbProbabilities, hand_removal_drops, joint_holding_drops
-from recordings.inputs import HandFrame, window_inputs
+from sta_hands.models.evaluate import (
+    SEED,
+    VIEWS,
+    ClipOutcome,
+    build_report,
+    outcome_from_views,
+    streaming_summary,
+)
+from sta_hands.models.faithfulness import (
+    PoseProbabilities,
+    RgbProbabilities,
+    hand_removal_drops,
+    joint_holding_drops,
+)
 
 
 def classify_frames(

@@ -1,4 +1,5 @@
-"""Build the bundled demo: `python -m commands.make_demo` (one command, fixed seed; 7 min on 2 cores).
+"""Build the bundled demo: `python -m sta_hands.commands.make_demo` (one command, fixed seed; 7 min on 2
+cores).
 
 1. a synthetic set (`recordings.synthetic`, seed `SEED`, every class by `PERFORMERS` performers from
    the three cameras, default clip lengths) in a work folder;
@@ -40,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from models.config import ModelConfig, RgbStreamConfig, backbone_spec
+from sta_hands.models.config import ModelConfig, RgbStreamConfig, backbone_spec
 
 SEED = 0  # the set of `sta-hands ablate --quick` (CLAIMS_SEED): one set, one feature cache
 PERFORMERS = 8  # x 11 classes x 3 cameras = 264 clips; cross-subject: P1, 2, 4, 5, 8 train, P3, 6, 7 test
@@ -60,7 +61,9 @@ DEMO_PERFORMER = 3  # a cross-subject test performer: the model never saw this c
 DEMO_FRAMES = 75  # 2.5 s: longer than one live window (1.83 s), so the demo shows full windows
 CLIP_JPEG_QUALITY = 70
 MODEL_VERSION = "demo-3"  # demo-1: segment windows; demo-2: live windows; demo-3: step loss, projection
-DEMO_DATA = f"python -m commands.make_demo's synthetic set (seed {SEED}), its cross-subject test side"
+DEMO_DATA = (
+    f"python -m sta_hands.commands.make_demo's synthetic set (seed {SEED}), its cross-subject test side"
+)
 CHECK_TOLERANCE = 0.01  # --check: accuracies of the rebuilt and the shipped files may differ this much
 REPO = Path(__file__).resolve().parents[1]
 DEMO_MODEL = REPO / "models" / "demo"
@@ -72,7 +75,7 @@ DEMO_CLIP = REPO / "recordings" / "samples" / "demo_clip"
 
 def demo_config() -> ModelConfig:
     """The combined model's config, as training fits it to the synthetic classes and the glimpses."""
-    from recordings.synthetic import SYNTHETIC_CLASSES
+    from sta_hands.recordings.synthetic import SYNTHETIC_CLASSES
 
     spec = backbone_spec(BACKBONE, INPUT_SIZE)
     return ModelConfig(
@@ -91,10 +94,10 @@ def training_plan() -> tuple[int, list[int], float]:
     (`models.windows.window_seconds_of`; the generator stamps frame t at t / FPS): what training
     computes from the rendered set, without rendering it.
     """
-    from models.train import validation_split
-    from models.windows import window_seconds_of
-    from recordings.ntu import parse_sample_name, split_of
-    from recordings.synthetic import ACTIONS, CAMERA_YAW_DEG, FPS, plan_clips, simulate_clip
+    from sta_hands.models.train import validation_split
+    from sta_hands.models.windows import window_seconds_of
+    from sta_hands.recordings.ntu.clip import parse_sample_name, split_of
+    from sta_hands.recordings.synthetic import ACTIONS, CAMERA_YAW_DEG, FPS, plan_clips, simulate_clip
 
     specs = plan_clips(PERFORMERS * len(ACTIONS) * len(CAMERA_YAW_DEG), SEED)
     train = sorted(
@@ -107,7 +110,7 @@ def training_plan() -> tuple[int, list[int], float]:
 
 def trained_on_text(clips: int, performers: list[int]) -> str:
     """The `trained_on` metadata of the demo files."""
-    from recordings.synthetic import SYNTHETIC_CLASSES
+    from sta_hands.recordings.synthetic import SYNTHETIC_CLASSES
 
     return (
         f"{clips} synthetic clips (recordings.synthetic seed {SEED}, {len(SYNTHETIC_CLASSES)} classes, "
@@ -119,8 +122,8 @@ def trained_on_text(clips: int, performers: list[int]) -> str:
 
 def demo_metadata() -> dict[str, str]:
     """The `metadata_props` of both shipped files, computed without building anything."""
-    from export.onnx import ExportMetadata
-    from recordings.synthetic import SYNTHETIC_CLASSES
+    from sta_hands.export.onnx import ExportMetadata
+    from sta_hands.recordings.synthetic import SYNTHETIC_CLASSES
 
     clips, performers, seconds = training_plan()
     info = ExportMetadata(SYNTHETIC_CLASSES, seconds, trained_on_text(clips, performers), MODEL_VERSION)
@@ -144,10 +147,10 @@ def read_metadata(folder: Path) -> dict[str, dict[str, str]]:
 
 def build_model(work: Path) -> tuple[Path, dict]:
     """Data, features, both streams and the combined checkpoint in `work`; (checkpoint, test report)."""
-    from models.claims import prepare_synthetic
-    from models.data import find_dataset
-    from models.evaluate import evaluate_checkpoint
-    from models.train import TrainSettings, combine_streams, train_stream
+    from sta_hands.models.claims import prepare_synthetic
+    from sta_hands.models.data import find_dataset
+    from sta_hands.models.evaluate import evaluate_checkpoint
+    from sta_hands.models.train import TrainSettings, combine_streams, train_stream
 
     data, cache = prepare_synthetic(work, PERFORMERS, None, INPUT_SIZE, SEED)
     dataset = find_dataset(data)
@@ -180,10 +183,10 @@ def export_demo(combined: Path, work: Path, out: Path = DEMO_MODEL) -> None:
     CNN (13.5 MB -> 3.6 MB) and its RGB GRU's matrices to int8 into `out` (`export.quantize`: the
     CPU-friendly variant; the head's other weights stay float32, its attention exact).
     Fails when the files' metadata is not `demo_metadata()`."""
-    from export.onnx import ExportMetadata, export_model
-    from export.quantize import Int8Form, calibration_crops, quantize_int8
-    from models import checkpoint
-    from models.glimpse import build_backbone
+    from sta_hands.export.onnx import ExportMetadata, export_model
+    from sta_hands.export.quantize import Int8Form, calibration_crops, quantize_int8
+    from sta_hands.models import checkpoint
+    from sta_hands.models.glimpse import build_backbone
 
     model, _, metadata = checkpoint.load(combined)
     backbone = build_backbone(BACKBONE, INPUT_SIZE, pretrained=True)
@@ -209,8 +212,8 @@ def export_demo(combined: Path, work: Path, out: Path = DEMO_MODEL) -> None:
 def evaluate_demo(folder: Path, work: Path) -> dict[str, Any]:
     """The exported model in `folder` on the cross-subject test side of the set in `work`, segment
     and streaming (`sta-hands evaluate --model FOLDER --data WORK/data --split cs --streaming`)."""
-    from export.evaluate_onnx import evaluate_exported
-    from models.data import find_dataset
+    from sta_hands.export.evaluate_onnx import evaluate_exported
+    from sta_hands.models.data import find_dataset
 
     return evaluate_exported(folder, find_dataset(work / "data"), split="cs", streaming=True)
 
@@ -218,8 +221,8 @@ def evaluate_demo(folder: Path, work: Path) -> dict[str, Any]:
 def write_busy_test_side(work: Path) -> Path:
     """The cross-subject test side's clips again with a busy idle hand (`recordings.synthetic`,
     `idle_hand="busy"`: the harder case, where the fastest-moving hand is a coin toss) in `work`/busy."""
-    from recordings.ntu import parse_sample_name, split_of
-    from recordings.synthetic import ACTIONS, CAMERA_YAW_DEG, generate_dataset, plan_clips
+    from sta_hands.recordings.ntu.clip import parse_sample_name, split_of
+    from sta_hands.recordings.synthetic import ACTIONS, CAMERA_YAW_DEG, generate_dataset, plan_clips
 
     folder = work / "busy"
     specs = plan_clips(PERFORMERS * len(ACTIONS) * len(CAMERA_YAW_DEG), SEED, idle_hand="busy")
@@ -232,8 +235,8 @@ def write_busy_test_side(work: Path) -> Path:
 
 def evaluate_busy(folder: Path, work: Path) -> dict[str, Any]:
     """The exported model on the busy test side (`sta-hands evaluate --model FOLDER --data WORK/busy`)."""
-    from export.evaluate_onnx import evaluate_exported
-    from models.data import find_dataset
+    from sta_hands.export.evaluate_onnx import evaluate_exported
+    from sta_hands.models.data import find_dataset
 
     return evaluate_exported(folder, find_dataset(write_busy_test_side(work)), split=None)
 
@@ -261,8 +264,8 @@ def figures(report: dict[str, Any], busy: dict[str, Any] | None = None) -> dict[
 
 def write_demo_clip(stem: Path = DEMO_CLIP) -> Path:
     """One synthetic clip of `DEMO_CLASS` by a test performer, as the app's recording at `stem`."""
-    from recordings.own import RecordingPaths
-    from recordings.synthetic import SYNTHETIC_CLASSES, ClipSpec, write_clip
+    from sta_hands.recordings.own.recording import RecordingPaths
+    from sta_hands.recordings.synthetic import SYNTHETIC_CLASSES, ClipSpec, write_clip
 
     spec = ClipSpec(
         index=10_000,
@@ -291,8 +294,8 @@ def _figures_text(values: dict[str, float | None]) -> str:
 
 def build(work: Path, model_out: Path, clip_out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """The whole demo into `model_out` and `clip_out`: (checkpoint report, shipped files' report)."""
-    from export.evaluate_onnx import save_faithfulness
-    from recordings.own import RecordingPaths
+    from sta_hands.export.evaluate_onnx import save_faithfulness
+    from sta_hands.recordings.own.recording import RecordingPaths
 
     combined, report = build_model(work)
     print(f"checkpoint (float32 glimpses, cached features): {_figures_text(figures(report))}")
@@ -312,8 +315,8 @@ def build(work: Path, model_out: Path, clip_out: Path) -> tuple[dict[str, Any], 
 def check(work: Path) -> list[str]:
     """Rebuild into a temporary folder and compare with the shipped files, and README's demo table with
     the shipped files' figures (`export.demo_readme`); the differences found."""
-    from export.demo_readme import readme_problems
-    from recordings.own import RecordingPaths
+    from sta_hands.export.demo_readme import readme_problems
+    from sta_hands.recordings.own.recording import RecordingPaths
 
     problems = []
     with tempfile.TemporaryDirectory(prefix="sta-hands-demo-check-") as folder:

@@ -8,7 +8,7 @@
   pose B x T x 150 -> logits, spatial_attention, temporal_attention, pose_logits, rgb_logits
   (dynamic B). The pose-derived features (centring, velocity, acceleration, motion) are inside it.
 
-All carry the same `metadata_props` (design.md, "ONNX contract": `recordings.onnx_contract`, which the
+All carry the same `metadata_props` (design.md, "ONNX contract": `contract.onnx_contract`, which the
 app reads too): the app needs nothing else. The TorchScript exporter (`dynamo=False`) at opset 17 writes one
 self-contained file; torch 2.14's default dynamo exporter writes opset 18 with an external data
 file. Every export runs the ONNX files next to PyTorch's unsplit model and fails if they disagree.
@@ -29,13 +29,8 @@ import onnxruntime as ort
 import torch
 from torch import Tensor, nn
 
-from export.onnx_metadata import write_metadata
-from export.projected_head import GlimpseProjection, ProjectedHead, splittable
-from models.config import BackboneSpec, ModelConfig
-from models.glimpse import GlimpseBackbone
-from models.two_stream import INPUT_NAMES, OUTPUT_NAMES, TwoStreamModel
-from recordings.errors import UserError
-from recordings.onnx_contract import (
+from sta_hands.contract.errors import UserError
+from sta_hands.contract.onnx_contract import (
     GLIMPSE_FILE,
     GLIMPSE_INPUT,
     GLIMPSE_OUTPUT,
@@ -46,6 +41,11 @@ from recordings.onnx_contract import (
     PROJECTION_OUTPUT,
     ModelInfo,
 )
+from sta_hands.export.onnx_metadata import write_metadata
+from sta_hands.export.projected_head import GlimpseProjection, ProjectedHead, splittable
+from sta_hands.models.config import BackboneSpec, ModelConfig
+from sta_hands.models.glimpse import GlimpseBackbone
+from sta_hands.models.two_stream import INPUT_NAMES, OUTPUT_NAMES, TwoStreamModel
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""An `.onnx` file's `metadata_props` (the ONNX contract's keys, `recordings.onnx_contract`): read them
+"""An `.onnx` file's `metadata_props` (the ONNX contract's keys, `contract.onnx_contract`): read them
 without loading external weights, and replace them all, for the exporter, the int8/fp16 variants and
 `teach`."""
 

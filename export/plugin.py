@@ -1,5 +1,5 @@
 """A pretrained pose stream plugged into an exported model folder (a plugin model,
-`recordings.pose_model_contract.PLUGIN_KIND`): `export --pose-stream shift-gcn` (or a pose model
+`contract.pose_model_contract.PLUGIN_KIND`): `export --pose-stream shift-gcn` (or a pose model
 folder) copies that model's `pose_model.onnx`, with its licence and notice, beside the two-stream
 files; the app then sums its logits with the RGB stream's (`app.plugin_model`).
 
@@ -14,12 +14,12 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.model_choice import bundled_folder
-from app.plugin_model import pose_columns
-from app.pose_model import PoseModel
-from recordings.errors import UserError
-from recordings.onnx_contract import ModelError
-from recordings.pose_model_contract import POSE_MODEL_FILE
+from sta_hands.app.model_choice import bundled_folder
+from sta_hands.app.plugin_model import pose_columns
+from sta_hands.app.pose_model import PoseModel
+from sta_hands.contract.errors import UserError
+from sta_hands.contract.onnx_contract import ModelError
+from sta_hands.contract.pose_model_contract import POSE_MODEL_FILE
 
 DEEP_GRU = "deep-gru"  # the paper's own pose stream, trained with the model: nothing to plug
 SHIFT_GCN = "shift-gcn"
@@ -60,7 +60,7 @@ def pose_stream_folder(choice: str, class_names: Sequence[str]) -> Path | None:
 def plug_pose_stream(folder: str | Path, pose_folder: str | Path) -> Path:
     """Copy `pose_folder`'s pose model (and its LICENSE, NOTICE) into the exported `folder`, after checking
     that it knows every class of the folder's head; the folder becomes a plugin model."""
-    from app.runtime import OnnxModel
+    from sta_hands.app.runtime import OnnxModel
 
     folder, pose_folder = Path(folder), Path(pose_folder)
     head = OnnxModel(folder)

@@ -20,9 +20,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from models.pose_features import pose_features
-from models.rgb_stream import STAHands, masked_softmax
-from models.two_stream import TwoStreamModel
+from sta_hands.models.pose_features import pose_features
+from sta_hands.models.rgb_stream import STAHands, masked_softmax
+from sta_hands.models.two_stream import TwoStreamModel
 
 
 def splittable(model: TwoStreamModel) -> bool:

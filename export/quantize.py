@@ -49,9 +49,9 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from onnxruntime.transformers.float16 import convert_float_to_float16
 
-from app.glimpse_engine import cpu_flags
-from export.onnx_metadata import read_metadata, write_metadata
-from recordings.onnx_contract import GLIMPSE_FILE, HEAD_FILE, PROJECTION_FILE
+from sta_hands.app.glimpse_engine import cpu_flags
+from sta_hands.contract.onnx_contract import GLIMPSE_FILE, HEAD_FILE, PROJECTION_FILE
+from sta_hands.export.onnx_metadata import read_metadata, write_metadata
 
 
 @dataclass(frozen=True)
@@ -160,9 +160,9 @@ def calibration_crops(data: str | Path, spec, count: int = 256, clips: int = 16)
     NTU's download layout, the app's own labelled recordings, each clip once), or one clip; each gives 20
     frames spread over it, as a window would.
     """
-    from models.data import find_dataset, read_frames
-    from recordings.inputs import glimpse_batch, segment_indices, window_inputs
-    from recordings.sources import open_reader
+    from sta_hands.contract.inputs import glimpse_batch, segment_indices, window_inputs
+    from sta_hands.models.data import find_dataset, read_frames
+    from sta_hands.recordings.sources import open_reader
 
     root = Path(data)
     crops = []

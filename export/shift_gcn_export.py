@@ -1,4 +1,4 @@
-"""A Shift-GCN checkpoint -> a pose model folder (`recordings.pose_model_contract`): `pose_model.onnx`
+"""A Shift-GCN checkpoint -> a pose model folder (`contract.pose_model_contract`): `pose_model.onnx`
 with its metadata, the weights' licence and a NOTICE. `scripts/convert_shift_gcn.py` is the command.
 
 - `CHECKPOINTS`: the authors' four published joint-stream checkpoints (`kchengiva/Shift-GCN`, commit
@@ -20,16 +20,16 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from export.onnx_metadata import write_metadata
-from models.shift_gcn import ShiftGCN
-from recordings.errors import UserError
-from recordings.ntu_names import NTU60_CLASSES, NTU120_CLASSES
-from recordings.pose_model_contract import (
+from sta_hands.contract.errors import UserError
+from sta_hands.contract.pose_model_contract import (
     POSE_MODEL_FILE,
     POSE_MODEL_INPUT,
     POSE_MODEL_OUTPUTS,
     PoseModelInfo,
 )
+from sta_hands.export.onnx_metadata import write_metadata
+from sta_hands.models.shift_gcn import ShiftGCN
+from sta_hands.recordings.ntu.names import NTU60_CLASSES, NTU120_CLASSES
 
 OPSET = 17
 TOLERANCE = 1e-4  # absolute on logits and pooled features; relative to its largest value on class_activation

@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from models.claims import check_claims
-from models.config import ModelConfig
-from models.data import find_dataset
-from models.paper_tables import TABLE2_VARIANTS, ablation_markdown, two_stream_name, variant_name
-from models.trials import PAPER_SAMPLING, Trial, run_trials_here, two_stream_run
+from sta_hands.models.claims import check_claims
+from sta_hands.models.config import ModelConfig
+from sta_hands.models.data import find_dataset
+from sta_hands.models.paper_tables import TABLE2_VARIANTS, ablation_markdown, two_stream_name, variant_name
+from sta_hands.models.trials import PAPER_SAMPLING, Trial, run_trials_here, two_stream_run
 
 __all__ = ["check_claims", "run_ablation"]  # check_claims: the command's `--quick`, imported from here
 
@@ -36,7 +36,7 @@ def _base_config(config: str | Path | ModelConfig | None) -> tuple[ModelConfig, 
         return config, {}
     if config is None:
         return ModelConfig(), {}
-    from models.train import load_config_file
+    from sta_hands.models.train import load_config_file
 
     return load_config_file(config)
 
@@ -60,7 +60,7 @@ def run_ablation(
     here one by one, or in parallel (`models.ray_ablate.ray_trials`); the two-stream ones follow here.
     With several `seeds`, each seed's runs are in `out`/seed-N and the table gives the mean over seeds
     (ablation.json has each seed's figures too); else the one seed is the training settings'."""
-    from models.train import TrainSettings
+    from sta_hands.models.train import TrainSettings
 
     dataset = find_dataset(data)
     base, overrides = _base_config(config)

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from recordings.body_slots import NUM_BODIES
-from recordings.inputs import HAND_NAMES, HAND_SLOTS, NUM_HANDS
+from sta_hands.contract.body_slots import NUM_BODIES
+from sta_hands.contract.inputs import HAND_NAMES, HAND_SLOTS, NUM_HANDS
 
 RULES = ("uniform", "fastest_hand", "same_slot")
 GROUPS = ("all", "one_acting_hand", "two_or_more_acting_hands")

@@ -17,10 +17,10 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from models.config import ModelConfig
-from models.pose_stream import DeepGRU
-from models.rgb_stream import STAHands
-from models.two_stream import TwoStreamModel
+from sta_hands.models.config import ModelConfig
+from sta_hands.models.pose_stream import DeepGRU
+from sta_hands.models.rgb_stream import STAHands
+from sta_hands.models.two_stream import TwoStreamModel
 
 MODEL_KINDS: dict[str, type[nn.Module]] = {
     "TwoStreamModel": TwoStreamModel,

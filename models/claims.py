@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from models.config import ModelConfig, RgbStreamConfig
-from models.data import Dataset, find_dataset
-from models.trials import PAPER_SAMPLING, train_and_evaluate, two_stream_run
+from sta_hands.models.config import ModelConfig, RgbStreamConfig
+from sta_hands.models.data import Dataset, find_dataset
+from sta_hands.models.trials import PAPER_SAMPLING, train_and_evaluate, two_stream_run
 
 # The synthetic check (`check_claims`): small enough for a few minutes on 2 CPU cores.
 CLAIMS_SEED = 0
@@ -99,7 +99,7 @@ class ClaimsResult:
 
 def motion_groups() -> list[tuple[str, ...]]:
     """The synthetic classes that share one motion generator and differ only in the held object."""
-    from recordings.synthetic import ACTIONS
+    from sta_hands.recordings.synthetic import ACTIONS
 
     groups: dict[str, list[str]] = {}
     for action in ACTIONS:
@@ -132,11 +132,11 @@ def _clip_logits(
     checkpoint: Path, dataset: Dataset, cache: Path, split: str, stream: str
 ) -> dict[str, np.ndarray]:
     """Per test clip, the stream's logits averaged over the evaluation windows."""
-    from models import checkpoint as checkpoints
-    from models.data import evaluation_windows
-    from models.evaluate import outcome_from_views
-    from models.feature_store import FeatureStore
-    from models.inference import choose_device, predict
+    from sta_hands.models import checkpoint as checkpoints
+    from sta_hands.models.data import evaluation_windows
+    from sta_hands.models.evaluate import outcome_from_views
+    from sta_hands.models.features.store import FeatureStore
+    from sta_hands.models.inference import choose_device, predict
 
     model, config, _ = checkpoints.load(checkpoint)
     clips = dataset.split(split, "test")
@@ -160,8 +160,8 @@ def prepare_synthetic(
 ) -> tuple[Path, Path]:
     """The synthetic clips in `out`/data and their features in `out`/features (both reused when there);
     `idle_hand`: `recordings.synthetic.plan_clips`'s ("mixed": every other clip's idle hand busy)."""
-    from models.features import build_cache_backbone, compute_features
-    from recordings.synthetic import ACTIONS, CAMERA_YAW_DEG, generate_dataset, plan_clips
+    from sta_hands.models.features.cache import build_cache_backbone, compute_features
+    from sta_hands.recordings.synthetic import ACTIONS, CAMERA_YAW_DEG, generate_dataset, plan_clips
 
     data, cache = out / "data", out / "features"
     specs = plan_clips(
@@ -177,7 +177,7 @@ def prepare_synthetic(
 
 def check_claims(out: str | Path, *, epochs: int | None = None) -> ClaimsResult:
     """Make the synthetic set, train and evaluate, check the claims; writes `out`/claims.md and .json."""
-    from models.train import BEST, TrainSettings
+    from sta_hands.models.train import BEST, TrainSettings
 
     folder = Path(out)
     data, cache = prepare_synthetic(folder)

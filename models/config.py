@@ -150,7 +150,7 @@ BACKBONES: dict[str, RegisteredBackbone] = {
                 feature_dim=2048,
                 min_input_size=75,
             ),
-            network="models.glimpse:inception_v3_network",
+            network="sta_hands.models.glimpse:inception_v3_network",
         ),
         # Not in the paper: the offline default, 10x faster on a CPU. Its weights are converted from the
         # TF EfficientNet-Lite checkpoints, trained with mean 127 / std 128 (of 255) per channel.
@@ -163,7 +163,7 @@ BACKBONES: dict[str, RegisteredBackbone] = {
                 feature_dim=1280,
                 min_input_size=32,
             ),
-            network="models.glimpse:efficientnet_lite0_network",
+            network="sta_hands.models.glimpse:efficientnet_lite0_network",
         ),
     )
 }

@@ -16,11 +16,11 @@ Torch-free. A dataset folder holds, at any depth:
   hands that act (`active_hands`), the ground truth of the attention score.
 
 Splits are NTU's official cross-subject ("cs", by performer) and cross-view ("cv", by camera) ones
-(`recordings.ntu.split_of`); synthetic clips have NTU names and split the same way.
+(`recordings.ntu.clip.split_of`); synthetic clips have NTU names and split the same way.
 
 Per clip, `clip_inputs` reads every frame once and returns the raw model inputs for the whole clip:
 the two main bodies are chosen over the whole clip (`select_main_bodies`, as the NTU authors do), then
-`recordings.inputs.window_inputs` (the one place frames become inputs) gives the pose T x 150, the
+`contract.inputs.window_inputs` (the one place frames become inputs) gives the pose T x 150, the
 hand mask T x 4 and the hand crops.
 """
 
@@ -34,10 +34,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from recordings.body_slots import select_main_bodies
-from recordings.errors import RecordingError
-from recordings.frame import Frame
-from recordings.inputs import (
+from sta_hands.contract.body_slots import select_main_bodies
+from sta_hands.contract.errors import RecordingError
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.inputs import (
     NUM_BODIES,
     NUM_HANDS,
     HandFrame,
@@ -45,7 +45,8 @@ from recordings.inputs import (
     segment_indices,
     window_inputs,
 )
-from recordings.ntu import (
+from sta_hands.contract.reader import Reader, read
+from sta_hands.recordings.ntu.clip import (
     NTU60_CLASSES,
     SAMPLE_NAME,
     SKELETON_SUFFIX,
@@ -56,10 +57,9 @@ from recordings.ntu import (
     read_missing_list,
     split_of,
 )
-from recordings.ntu_names import NTU120_CLASSES
-from recordings.own import SIDECAR_SUFFIX, Recording, open_recording
-from recordings.reader import Reader, read
-from recordings.sources import open_reader, with_mirror, with_pose
+from sta_hands.recordings.ntu.names import NTU120_CLASSES
+from sta_hands.recordings.own.recording import SIDECAR_SUFFIX, Recording, open_recording
+from sta_hands.recordings.sources import open_reader, with_mirror, with_pose
 
 MISSING_LIST_NAME = "NTU_RGBD_samples_with_missing_skeletons.txt"  # NTU-60's 302 samples
 MISSING_LIST_NAMES = (MISSING_LIST_NAME, "NTU_RGBD120_samples_with_missing_skeletons.txt")  # + NTU-120's
@@ -353,7 +353,7 @@ def window_indices(
     """`length` frame indices of one sub-sequence of a clip (design.md, "Windows in time").
 
     "segments" (the default, the NTU authors'): one frame per equal segment, drawn at random with
-    `rng`, the middle without (`recordings.inputs.segment_indices`). "chunk": `length` consecutive
+    `rng`, the middle without (`contract.inputs.segment_indices`). "chunk": `length` consecutive
     frames starting at a random frame (the middle chunk without `rng`), the last frame repeated when
     the clip is shorter.
     """

@@ -37,11 +37,16 @@ from typing import Any
 import cv2
 import numpy as np
 
-from models.attention_score import AttentionFrames, attention_frames, attention_report, attention_text
-from models.config import BackboneSpec
-from models.data import DataError, Dataset, evaluation_windows
-from models.faithfulness import FaithfulnessTally, faithfulness_report, hand_removal_drops
-from models.windows import live_windows
+from sta_hands.models.attention_score import (
+    AttentionFrames,
+    attention_frames,
+    attention_report,
+    attention_text,
+)
+from sta_hands.models.config import BackboneSpec
+from sta_hands.models.data import DataError, Dataset, evaluation_windows
+from sta_hands.models.faithfulness import FaithfulnessTally, faithfulness_report, hand_removal_drops
+from sta_hands.models.windows import live_windows
 
 VIEWS = 5  # paper, experiments: 5 sub-sequences per test clip, logits averaged
 SEED = 0
@@ -252,9 +257,9 @@ def evaluate_checkpoint(
     The live windows are those the app's recognizer classifies (`models.windows.live_windows` on the
     cached timestamps, the checkpoint's `window_seconds`); unlike the app, the two bodies are the
     clip's (as in training), not chosen per window, and the features are the cache's float16 ones."""
-    from models import checkpoint
-    from models.feature_store import FeatureStore
-    from models.inference import choose_device, predict, stream_of
+    from sta_hands.models import checkpoint
+    from sta_hands.models.features.store import FeatureStore
+    from sta_hands.models.inference import choose_device, predict, stream_of
 
     model, config, metadata = checkpoint.load(path)
     clips = dataset.split(split, "test")
@@ -299,7 +304,7 @@ def _faithfulness_checkpoint(
 ) -> list[FaithfulnessTally | None]:
     """Per clip of `store`, the faithfulness drops on its `windows` (None for a model without a spatial
     attention over hands)."""
-    from models.inference import rgb_probabilities_of
+    from sta_hands.models.inference import rgb_probabilities_of
 
     probabilities = rgb_probabilities_of(model, device)
     if probabilities is None:
@@ -316,7 +321,7 @@ def _streaming_checkpoint(
     path: Path, model: Any, length: int, metadata: Mapping[str, Any], store: Any, device: Any
 ) -> dict[str, Any]:
     """`report["streaming"]` of a checkpoint: every full live window of every clip in `store`."""
-    from models.inference import predict
+    from sta_hands.models.inference import predict
 
     seconds = metadata.get("window_seconds")
     if not isinstance(seconds, int | float) or not seconds > 0:

@@ -36,11 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from recordings.pose_model_contract import JOINTS, PEOPLE
+from sta_hands.contract.pose_model_contract import JOINTS, PEOPLE
 
 # features B x T x 4 x D, hand mask B x T x 4, pose B x T x 150 -> the RGB stream's B x C probabilities
 RgbProbabilities = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
-# B windows' pose B x T x 150 (`recordings.inputs.pose_array`) -> the pose model's B x C probabilities
+# B windows' pose B x T x 150 (`contract.inputs.pose_array`) -> the pose model's B x C probabilities
 PoseProbabilities = Callable[[np.ndarray], np.ndarray]
 HELD_JOINTS = 5  # about one body part (see the module docstring)
 RANDOM_DRAWS = 4

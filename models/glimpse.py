@@ -1,6 +1,6 @@
 """Glimpse backbones: frozen ImageNet CNNs mapping hand crops N x 3 x S x S -> features N x D.
 
-The crops come already resized and normalised (`recordings.inputs.glimpse_batch` with the spec's
+The crops come already resized and normalised (`contract.inputs.glimpse_batch` with the spec's
 input size, mean and std: RGB scaled to [0, 1], then (x - mean) / std). Two backbones:
 - `inception_v3`: the paper's (torchvision's architecture, no auxiliary head, the classifier removed),
   299 px by default, 2048 features. It runs at any S >= 75. Its ImageNet weights are Google's: they
@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from torchvision.models import Inception_V3_Weights
 from torchvision.models.inception import Inception3
 
-from models.config import BACKBONE_SPECS, BACKBONES, BackboneSpec, RegisteredBackbone, backbone_spec
+from sta_hands.models.config import BACKBONE_SPECS, BACKBONES, BackboneSpec, RegisteredBackbone, backbone_spec
 
 __all__ = [
     "BACKBONE_SPECS",

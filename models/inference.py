@@ -11,11 +11,11 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from models.config import ModelConfig
-from models.feature_store import FeatureStore
-from models.pose_stream import DeepGRU
-from models.rgb_stream import STAHands
-from models.two_stream import TwoStreamModel
+from sta_hands.models.config import ModelConfig
+from sta_hands.models.features.store import FeatureStore
+from sta_hands.models.pose_stream import DeepGRU
+from sta_hands.models.rgb_stream import STAHands
+from sta_hands.models.two_stream import TwoStreamModel
 
 Stream = Literal["pose", "rgb"]
 

@@ -1,4 +1,4 @@
-"""A two-stream checkpoint for a plugin model (`recordings.pose_model_contract.PLUGIN_KIND`): a trained RGB
+"""A two-stream checkpoint for a plugin model (`contract.pose_model_contract.PLUGIN_KIND`): a trained RGB
 stream (STA-Hands) with its Deep GRU zeroed, since a pretrained pose stream takes its place at export
 (`export --pose-stream`, `export.plugin`). Zeroed, not random: should head.onnx ever run without its
 pose model, its pose logits are 0 and the model is the RGB stream alone.
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import torch
 
-from models import checkpoint
-from models.data import DataError
-from models.rgb_stream import STAHands
-from models.two_stream import TwoStreamModel
+from sta_hands.models import checkpoint
+from sta_hands.models.data import DataError
+from sta_hands.models.rgb_stream import STAHands
+from sta_hands.models.two_stream import TwoStreamModel
 
 POSE_STREAM_KEY = "pose_stream"  # in the checkpoint's metadata: the pretrained pose stream to plug in
 KEPT = ("class_names", "backbone", "backbone_weights", "window_seconds", "trained_on", "split")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from models.config import ModelConfig
-from models.pose_features import pose_features
+from sta_hands.models.config import ModelConfig
+from sta_hands.models.pose_features import pose_features
 
 
 class DeepGRU(nn.Module):

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from models.ray_engine import connect
-from models.trials import Trial, run_trial
+from sta_hands.models.ray_engine import connect
+from sta_hands.models.trials import Trial, run_trial
 
 
 def _trial_task(trial: Trial, threads: int) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The cluster feature engine: the same per-clip jobs as Ray tasks and actors (`pip install
 'sta-hands[cluster]'`; Ray is imported only here, and only when a Ray engine runs).
 
-- Decoding and cropping (`models.feature_jobs.prepare_clip`) are Ray tasks of one CPU each, placed by
+- Decoding and cropping (`models.features.jobs.prepare_clip`) are Ray tasks of one CPU each, placed by
   Ray on any node;
 - the glimpse CNN runs in `actors` long-lived Ray actors (`GlimpseActor`), each holding one backbone
   (`BackboneRecipe.build`), with `gpus_per_actor` GPUs (the GPU nodes) or `cpus_per_actor` CPUs; a
@@ -24,8 +24,8 @@ from collections.abc import Iterator
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
-from models.data import ClipRef, DataError
-from models.feature_jobs import BackboneRecipe, ClipResult, PreparedClip, embed_clip, prepare_clip
+from sta_hands.models.data import ClipRef, DataError
+from sta_hands.models.features.jobs import BackboneRecipe, ClipResult, PreparedClip, embed_clip, prepare_clip
 
 INSTALL = "pip install 'sta-hands[cluster]'  (or: pip install 'ray>=2.9')"
 RAY_CLUSTER_MODE = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # Ray's switch between one machine and a cluster

@@ -35,8 +35,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from models.config import ModelConfig
-from models.pose_features import pose_features
+from sta_hands.models.config import ModelConfig
+from sta_hands.models.pose_features import pose_features
 
 _MASKED = -1e9  # the score of an absent hand before the softmax
 

@@ -13,7 +13,7 @@ Ten units of a spatial shift graph convolution and a temporal shift convolution 
   (`TemporalShift`). The authors' shift along joints is about 1e-10 and is left out.
 
 Input: raw joints B x 3 x T x 25 x 2; the authors' normalisation runs first (`models.shift_gcn_input`).
-Outputs (`recordings.pose_model_contract`): logits B x K, class_activation B x K x T' x 25 x 2 (the
+Outputs (`contract.pose_model_contract`): logits B x K, class_activation B x K x T' x 25 x 2 (the
 classifier's weights applied to the last unit's features; its mean plus the bias is the logits),
 pooled_features B x 256.
 """
@@ -27,7 +27,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from models.shift_gcn_input import NtuNormalisation
+from sta_hands.models.shift_gcn_input import NtuNormalisation
 
 JOINTS = 25
 PEOPLE = 2

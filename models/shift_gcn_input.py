@@ -1,5 +1,5 @@
 """The Shift-GCN authors' input pipeline for NTU skeletons, as graph operations (exported inside
-`pose_model.onnx`, `recordings.pose_model_contract`).
+`pose_model.onnx`, `contract.pose_model_contract`).
 
 On raw camera-space joints B x 3 x T x 25 x 2 (person 1 first; a missing joint, person or frame is zeros),
 as the authors' `data_gen/preprocess.py` does after padding:

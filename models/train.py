@@ -30,12 +30,12 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from models import checkpoint
-from models.attention_supervision import attention_supervision_loss
-from models.config import ModelConfig
-from models.data import ClipRef, DataError, Dataset
-from models.feature_store import FeatureStore
-from models.inference import (
+from sta_hands.models import checkpoint
+from sta_hands.models.attention_supervision import attention_supervision_loss
+from sta_hands.models.config import ModelConfig
+from sta_hands.models.data import ClipRef, DataError, Dataset
+from sta_hands.models.features.store import FeatureStore
+from sta_hands.models.inference import (
     Stream,
     build_stream,
     choose_device,
@@ -43,7 +43,7 @@ from models.inference import (
     to_tensors,
     training_outputs,
 )
-from models.train_state import (
+from sta_hands.models.train_state import (
     BEST,
     LAST,
     LOG,
@@ -58,7 +58,7 @@ from models.train_state import (
     save_resume,
     tensorboard,
 )
-from models.windows import Sampling, draw_window, window_seconds_of
+from sta_hands.models.windows import Sampling, draw_window, window_seconds_of
 
 __all__ = ["BEST", "LAST", "LOG", "TrainResult", "TrainSettings", "combine_streams", "load_config_file",
            "predict", "train_both", "train_stream"]  # fmt: skip

@@ -20,12 +20,12 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
-from models import checkpoint
-from models.config import ModelConfig
-from models.data import DataError
-from models.pose_stream import DeepGRU
-from models.rgb_stream import STAHands
-from models.two_stream import TwoStreamModel
+from sta_hands.models import checkpoint
+from sta_hands.models.config import ModelConfig
+from sta_hands.models.data import DataError
+from sta_hands.models.pose_stream import DeepGRU
+from sta_hands.models.rgb_stream import STAHands
+from sta_hands.models.two_stream import TwoStreamModel
 
 log = logging.getLogger(__name__)
 

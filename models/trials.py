@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.config import ModelConfig
-from models.data import Dataset
+from sta_hands.models.config import ModelConfig
+from sta_hands.models.data import Dataset
 
 # The paper's tables are measured with its windows: one frame per equal segment (not the app's live
 # windows, `TrainSettings`' default), in `run_ablation` and `check_claims` unless a config says otherwise.
@@ -25,8 +25,8 @@ def train_and_evaluate(
     stream: str, dataset: Dataset, cache: Path, folder: Path, split: str, config: ModelConfig, settings: Any
 ) -> dict[str, Any]:
     """Train (or resume, or reuse) one stream in `folder`; evaluate its best checkpoint on the test side."""
-    from models.evaluate import evaluate_checkpoint, write_report
-    from models.train import LAST, train_stream
+    from sta_hands.models.evaluate import evaluate_checkpoint, write_report
+    from sta_hands.models.train import LAST, train_stream
 
     result = train_stream(
         stream,
@@ -74,8 +74,8 @@ def two_stream_run(
     dataset: Dataset, cache: Path, pose: Path, rgb: Path, out: Path, split: str
 ) -> dict[str, Any]:
     """The pose and RGB runs' best checkpoints combined in `out`, and its evaluation."""
-    from models.evaluate import evaluate_checkpoint, write_report
-    from models.train_state import BEST, combine_streams
+    from sta_hands.models.evaluate import evaluate_checkpoint, write_report
+    from sta_hands.models.train_state import BEST, combine_streams
 
     out.mkdir(parents=True, exist_ok=True)
     combined = combine_streams(pose / BEST, rgb / BEST, out / "two_stream.safetensors")

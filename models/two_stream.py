@@ -12,12 +12,12 @@ from typing import NamedTuple
 
 from torch import Tensor, nn
 
-from models.config import ModelConfig
-from models.pose_stream import DeepGRU
-from models.rgb_stream import STAHands
-from recordings.onnx_contract import HEAD_INPUTS, HEAD_OUTPUTS
+from sta_hands.contract.onnx_contract import HEAD_INPUTS, HEAD_OUTPUTS
+from sta_hands.models.config import ModelConfig
+from sta_hands.models.pose_stream import DeepGRU
+from sta_hands.models.rgb_stream import STAHands
 
-INPUT_NAMES, OUTPUT_NAMES = HEAD_INPUTS, HEAD_OUTPUTS  # the exported head's (recordings.onnx_contract)
+INPUT_NAMES, OUTPUT_NAMES = HEAD_INPUTS, HEAD_OUTPUTS  # the exported head's (contract.onnx_contract)
 
 
 class ModelOutput(NamedTuple):

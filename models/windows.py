@@ -1,7 +1,7 @@
 """Windows in time on a whole clip: the ones the live recognizer classifies, and training draws of them.
 
 Torch-free. Live (`app.recognizer.StreamWindows`), a window is 20 samples on a fixed time grid over
-the model's `window_seconds` (`recordings.inputs.time_window_indices`); a lossless replay classifies
+the model's `window_seconds` (`contract.inputs.time_window_indices`); a lossless replay classifies
 one at each grid point once the frames seen span `window_seconds` (status "ok"), and a source shorter
 than that gets one window over all it has at its end (status "partial"). Here the same windows are
 computed from a clip's timestamps, so that training and the checkpoint's streaming evaluation draw
@@ -24,8 +24,8 @@ from typing import Literal
 
 import numpy as np
 
-from models.data import window_indices
-from recordings.inputs import time_window_indices, window_grid_index, window_grid_step
+from sta_hands.contract.inputs import time_window_indices, window_grid_index, window_grid_step
+from sta_hands.models.data import window_indices
 
 Sampling = Literal["time", "segments", "chunk"]
 SAMPLINGS: tuple[str, ...] = ("time", "segments", "chunk")

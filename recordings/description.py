@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from recordings.errors import RecordingError
-from recordings.frame import HAND_LEFT, HAND_RIGHT, Body
-from recordings.ntu_names import SampleName, parse_sample_name
+from sta_hands.contract.errors import RecordingError
+from sta_hands.contract.frame import HAND_LEFT, HAND_RIGHT, Body
+from sta_hands.recordings.ntu.names import SampleName, parse_sample_name
 
 
 def sample_name_or_none(path: Path) -> SampleName | None:

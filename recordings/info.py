@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from recordings.sources import bodies_from, open_reader
+from sta_hands.recordings.sources import bodies_from, open_reader
 
 
 def describe(path: str | Path, pose: str = "auto", mirror: str = "auto") -> dict[str, Any]:

@@ -24,9 +24,17 @@ from typing import Any
 
 import cv2
 
-from recordings.errors import UserError
-from recordings.frame import Frame
-from recordings.reader import NO_BODIES, NONE_LABEL, ImageFlags, Reader, SourceNature, WrappedReader, read
+from sta_hands.contract.errors import UserError
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.reader import (
+    NO_BODIES,
+    NONE_LABEL,
+    ImageFlags,
+    Reader,
+    SourceNature,
+    WrappedReader,
+    read,
+)
 
 MIRROR_MODES = ("auto", "yes", "no")
 MIRRORED = "mirrored (flipped left-right as read, as a Kinect shows it)"

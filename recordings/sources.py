@@ -9,7 +9,7 @@ of `SOURCES`, the one table of sources: it feeds the dispatch, the error texts, 
 (`source_help`, `size_help`) and the GUI's menus and file dialogs (`app.gui.menus`). A new kind of
 source is a module with a `Reader` (its `nature` says what it is) and one row there.
 
-Where the bodies come from is `pose`'s choice (`recordings.estimated`): "auto" keeps a recorded
+Where the bodies come from is `pose`'s choice (`recordings.estimate.bodies`): "auto" keeps a recorded
 skeleton and estimates bodies from the image where there is none (a plain video, the webcam),
 "estimate" always estimates (to compare with the Kinect's), "kinect" never does. Before that, `mirror`
 flips the images of sources that are not mirror images as a Kinect's are (`recordings.mirror`: "auto"
@@ -26,15 +26,21 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from recordings.errors import RecordingError, UserError
-from recordings.estimated import EstimatedBodies, EstimatorFactory, bundled_estimator
-from recordings.frame import Frame
-from recordings.mirror import MirroredImages, should_mirror
-from recordings.ntu import SAMPLE_NAME, SKELETON_SUFFIX, VIDEO_FILE_SUFFIXES, VIDEO_SUFFIX, NtuClip
-from recordings.own import RecordingPaths, open_recording
-from recordings.reader import RECORDED, SYNTHETIC_CLIP, FunctionReader, ImageFlags, Reader
-from recordings.webcam import Webcam, camera_index
-from recordings.xef import open_xef
+from sta_hands.contract.errors import RecordingError, UserError
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.reader import RECORDED, SYNTHETIC_CLIP, FunctionReader, ImageFlags, Reader
+from sta_hands.recordings.camera.webcam import Webcam, camera_index
+from sta_hands.recordings.estimate.bodies import EstimatedBodies, EstimatorFactory, bundled_estimator
+from sta_hands.recordings.mirror import MirroredImages, should_mirror
+from sta_hands.recordings.ntu.clip import (
+    SAMPLE_NAME,
+    SKELETON_SUFFIX,
+    VIDEO_FILE_SUFFIXES,
+    VIDEO_SUFFIX,
+    NtuClip,
+)
+from sta_hands.recordings.own.recording import RecordingPaths, open_recording
+from sta_hands.recordings.xef.file import open_xef
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +50,17 @@ POSE_MODES = ("auto", "kinect", "estimate")
 
 def demo_clip_path() -> Path:
     """The bundled synthetic demo clip (its `.jsonl` sidecar), found through importlib.resources."""
-    path = Path(str(resources.files("recordings") / "samples" / f"{DEMO_CLIP_STEM}.jsonl"))
+    path = Path(str(resources.files("sta_hands.recordings") / "samples" / f"{DEMO_CLIP_STEM}.jsonl"))
     if not path.is_file():
-        raise UserError(f"the demo clip is missing at {path}; rebuild it with: python -m commands.make_demo")
+        raise UserError(
+            f"the demo clip is missing at {path}; rebuild it with: python -m sta_hands.commands.make_demo"
+        )
     return path
 
 
 def synthetic_reader(seed: int = 0) -> Reader:
     """One synthetic clip (the first `plan_clips(1, seed)` gives), rendered lazily as it is read."""
-    from recordings.synthetic import plan_clips, render_clip
+    from sta_hands.recordings.synthetic import plan_clips, render_clip
 
     spec = plan_clips(1, seed)[0]
     _frames, _metadata, extras = render_clip(spec, images=False)
@@ -66,8 +74,8 @@ def synthetic_reader(seed: int = 0) -> Reader:
 
 def kinect_reader() -> Reader:
     """The live Kinect v2; fails at once, in one line, when the binding, the SDK or Windows is missing."""
-    from recordings.kinect import KinectSource
-    from recordings.kinect_binding import kinect_status
+    from sta_hands.recordings.kinect.binding import kinect_status
+    from sta_hands.recordings.kinect.source import KinectSource
 
     available, reason = kinect_status()
     if not available:
@@ -77,7 +85,7 @@ def kinect_reader() -> Reader:
 
 def kinect_available() -> tuple[bool, str]:
     """Whether the live Kinect can open here, and why not (the GUI greys its entry out)."""
-    from recordings.kinect_binding import kinect_status
+    from sta_hands.recordings.kinect.binding import kinect_status
 
     return kinect_status()
 

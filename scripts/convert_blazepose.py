@@ -160,10 +160,9 @@ def ntu_frames(count: int = 4) -> list[np.ndarray]:
 
 def network_inputs(frames: list[np.ndarray]) -> dict[str, list[np.ndarray]]:
     """Per network, its inputs made from `frames` the way recordings/estimate makes them."""
-    sys.path.insert(0, str(REPO))
-    from recordings.estimate.detector import detector_input
-    from recordings.estimate.landmarks import landmark_input
-    from recordings.estimate.roi import Roi
+    from sta_hands.recordings.estimate.detector import detector_input
+    from sta_hands.recordings.estimate.landmarks import landmark_input
+    from sta_hands.recordings.estimate.roi import Roi
 
     inputs: dict[str, list[np.ndarray]] = {"pose_detection": [], "pose_landmark_full": []}
     for rgb in frames:

@@ -28,13 +28,17 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from export.shift_gcn_export import CHECKPOINTS, checkpoint_of, load_checkpoint, write_model_folder  # noqa: E402
-from models.shift_gcn_input import INPUT_PIPELINE  # noqa: E402
-from recordings.pose_clip import clip_joints  # noqa: E402
-from recordings.pose_model_contract import PoseModelInfo  # noqa: E402
-from recordings.skeleton import read_skeleton  # noqa: E402
+from sta_hands.contract.pose_clip import clip_joints  # noqa: E402
+from sta_hands.contract.pose_model_contract import PoseModelInfo  # noqa: E402
+from sta_hands.export.shift_gcn_export import (  # noqa: E402
+    CHECKPOINTS,
+    checkpoint_of,
+    load_checkpoint,
+    write_model_folder,
+)
+from sta_hands.models.shift_gcn_input import INPUT_PIPELINE  # noqa: E402
+from sta_hands.recordings.ntu.skeleton import read_skeleton  # noqa: E402
 
 WEIGHTS = REPO.parent / "shared" / "weights" / "shift-gcn"
 SAMPLES = REPO.parent / "shared" / "samples"

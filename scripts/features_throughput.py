@@ -29,13 +29,12 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from models.data import ClipRef, find_dataset  # noqa: E402
-from models.feature_engines import LocalEngine  # noqa: E402
-from models.feature_jobs import BackboneRecipe, FeatureEngine, prepare_clip  # noqa: E402
-from models.features import FeaturesReport, compute_features  # noqa: E402
-from recordings.ntu import VIDEO_SUFFIX  # noqa: E402
+from sta_hands.models.data import ClipRef, find_dataset  # noqa: E402
+from sta_hands.models.features.cache import FeaturesReport, compute_features  # noqa: E402
+from sta_hands.models.features.engines import LocalEngine  # noqa: E402
+from sta_hands.models.features.jobs import BackboneRecipe, FeatureEngine, prepare_clip  # noqa: E402
+from sta_hands.recordings.ntu.clip import VIDEO_SUFFIX  # noqa: E402
 
 HEADER = (
     "| engine | clips | frames | crops | wall s | clips/s | frames/s | crops/s | decode | crop | CNN |\n"
@@ -55,7 +54,7 @@ def measure(engine_name: str, data: Path, recipe: BackboneRecipe, cache: Path, a
         raise SystemExit(f"engine {engine_name!r}: expected local:N or ray")
     import ray
 
-    from models.ray_engine import RayEngine
+    from sta_hands.models.ray_engine import RayEngine
 
     ray.init(num_cpus=args.ray_cpus, include_dashboard=False, log_to_driver=False)
     try:

@@ -32,12 +32,14 @@ import onnx
 import onnxruntime as ort
 from onnxruntime.quantization import QuantFormat, QuantType
 
-from app.runtime import open_session
-from export.bench import _export_random  # the bench's own export: random weights, the paper's head
-from export.onnx_metadata import read_metadata
-from export.quantize import Int8Form, calibration_crops, quantize_glimpse, quantize_int8
-from models.glimpse import build_backbone
-from recordings.onnx_contract import GLIMPSE_FILE
+from sta_hands.app.runtime import open_session
+from sta_hands.contract.onnx_contract import GLIMPSE_FILE
+from sta_hands.export.bench.speed import (  # the bench's own export: random weights, the paper's head
+    _export_random,
+)
+from sta_hands.export.onnx_metadata import read_metadata
+from sta_hands.export.quantize import Int8Form, calibration_crops, quantize_glimpse, quantize_int8
+from sta_hands.models.glimpse import build_backbone
 
 REPO = Path(__file__).resolve().parents[1]
 NTU_CLIP = REPO.parent / "shared" / "samples" / "ntu" / "S001C001P001R001A001.skeleton"

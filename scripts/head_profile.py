@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,16 +30,15 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from app.runtime import HeadSettings, session_options
-from export.onnx import ExportMetadata, export_model
-from export.quantize import quantize_gru_matrices
-from models.config import ModelConfig, RgbStreamConfig
-from models.glimpse import build_backbone
-from models.two_stream import TwoStreamModel
-from recordings.onnx_contract import HEAD_FILE, HEAD_OUTPUTS
+from sta_hands.app.runtime import HeadSettings, session_options
+from sta_hands.contract.onnx_contract import HEAD_FILE, HEAD_OUTPUTS
+from sta_hands.export.onnx import ExportMetadata, export_model
+from sta_hands.export.quantize import quantize_gru_matrices
+from sta_hands.models.config import ModelConfig, RgbStreamConfig
+from sta_hands.models.glimpse import build_backbone
+from sta_hands.models.two_stream import TwoStreamModel
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 from scripts.recurrence_bound import chain_files  # noqa: E402
 

@@ -13,18 +13,16 @@ left-2, right-2) averaged over the window's 20 steps.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from app.headless import run_headless  # noqa: E402
-from app.recognizer import Prediction  # noqa: E402
-from app.runtime import OnnxModel, default_model_folder  # noqa: E402
-from recordings.sources import open_reader  # noqa: E402
+from sta_hands.app.headless import run_headless  # noqa: E402
+from sta_hands.app.recognizer import Prediction  # noqa: E402
+from sta_hands.app.runtime import OnnxModel, default_model_folder  # noqa: E402
+from sta_hands.recordings.sources import open_reader  # noqa: E402
 
 DEFAULT_CLIP = REPO.parent / "shared" / "samples" / "ntu" / "S001C001P001R001A001.skeleton"
 

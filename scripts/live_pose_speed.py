@@ -1,5 +1,5 @@
 """Before and after, in one run: the live pipeline with estimated bodies, estimating every frame or as the
-app does live (`recordings.estimated.live_view`), with the app's ONNX Runtime sessions (glimpse CNN,
+app does live (`recordings.estimate.bodies.live_view`), with the app's ONNX Runtime sessions (glimpse CNN,
 head) spinning (ONNX Runtime's default) or not.
 
     python scripts/live_pose_speed.py                  # 90 frames, 3 rounds, demo model
@@ -9,7 +9,7 @@ Each round runs every variant once, in turn, so that a machine whose load change
 alike; per variant it prints the median over rounds of the real-time factor (wall seconds / video
 seconds; below 1 keeps up) and of the CPU-time factor (process CPU seconds / video seconds, which other
 work on the machine does not inflate), over the 640x480 webcam-sized replay and the 1920x1080
-two-person NTU video of `python -m commands.bench_pose`.
+two-person NTU video of `python -m sta_hands.commands.bench_pose`.
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ from pathlib import Path
 import cv2
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from app.runtime import OnnxModel, default_model_folder  # noqa: E402
-from export.bench_pose import (  # noqa: E402
+from sta_hands.app.runtime import OnnxModel, default_model_folder  # noqa: E402
+from sta_hands.export.bench.pose_estimation import (  # noqa: E402
     ONE_PERSON,
     TWO_PEOPLE,
     WEBCAM_SIZE,

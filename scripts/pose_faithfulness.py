@@ -23,11 +23,10 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from export.evaluate_onnx import evaluate_exported, save_faithfulness  # noqa: E402
-from models.data import find_dataset  # noqa: E402
-from recordings.ntu import NTU60_CLASSES  # noqa: E402
+from sta_hands.export.evaluate_onnx import evaluate_exported, save_faithfulness  # noqa: E402
+from sta_hands.models.data import find_dataset  # noqa: E402
+from sta_hands.recordings.ntu.clip import NTU60_CLASSES  # noqa: E402
 
 MODELS = {"ntu120": "shiftgcn-ntu120-xsub", "ntu60": "shiftgcn-ntu60-xsub"}
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from PyQt5.QtCore import QSettings, QTimer
 from PyQt5.QtWidgets import QApplication
 
-from app.gui.main_window import MainWindow
-from app.gui.widgets import apply_theme
-from recordings.sources import open_reader
+from sta_hands.app.gui.main_window import MainWindow
+from sta_hands.app.gui.widgets import apply_theme
+from sta_hands.recordings.sources import open_reader
 
 
 def main(argv: list[str] | None = None) -> int:

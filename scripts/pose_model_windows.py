@@ -9,7 +9,7 @@ against the live window's length, and their speed per prediction: docs/pretraine
 - Windows: the same two bodies; windows of W seconds at 30 fps (or resampled to fewer frames), ending
   every `STEP` frames from the first full window to the clip's end (a clip shorter than a window is one
   window); each window filled by repetition to its own length ("window") or, on A001-A060 only, to 300
-  frames ("300"), as `recordings.pose_clip` does. Per window: top-1; per clip: the most frequent window
+  frames ("300"), as `contract.pose_clip` does. Per window: top-1; per clip: the most frequent window
   prediction (ties: the earliest) against the truth.
 - Live: the 2 s window as the live app meets a clip, every STEP frames from its start: the frames
   before the clip are zeros or hold its first frame, or the frames seen so far are filled by repetition
@@ -31,12 +31,11 @@ import numpy as np
 import onnxruntime as ort
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from recordings.ntu_names import parse_sample_name  # noqa: E402
-from recordings.pose_clip import CLIP_FRAMES, arrange, frame_joints, most_moving  # noqa: E402
-from recordings.pose_model_contract import POSE_MODEL_FILE, POSE_MODEL_INPUT  # noqa: E402
-from recordings.skeleton import read_skeleton  # noqa: E402
+from sta_hands.contract.pose_clip import CLIP_FRAMES, arrange, frame_joints, most_moving  # noqa: E402
+from sta_hands.contract.pose_model_contract import POSE_MODEL_FILE, POSE_MODEL_INPUT  # noqa: E402
+from sta_hands.recordings.ntu.names import parse_sample_name  # noqa: E402
+from sta_hands.recordings.ntu.skeleton import read_skeleton  # noqa: E402
 
 MODELS = {
     "ntu120": REPO / "models" / "shiftgcn-ntu120-xsub",

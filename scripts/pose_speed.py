@@ -24,13 +24,12 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from recordings.estimate import PoseEstimator  # noqa: E402
-from recordings.estimate.detector import detect_people  # noqa: E402
-from recordings.estimate.landmarks import read_landmarks  # noqa: E402
-from recordings.estimate.models_onnx import open_pose_sessions  # noqa: E402
-from recordings.ntu import NtuClip  # noqa: E402
+from sta_hands.recordings.estimate import PoseEstimator  # noqa: E402
+from sta_hands.recordings.estimate.detector import detect_people  # noqa: E402
+from sta_hands.recordings.estimate.landmarks import read_landmarks  # noqa: E402
+from sta_hands.recordings.estimate.models_onnx import open_pose_sessions  # noqa: E402
+from sta_hands.recordings.ntu.clip import NtuClip  # noqa: E402
 
 NTU = REPO.parent / "shared" / "samples" / "ntu"
 CLIPS = {"one person": "S001C001P001R001A001_rgb.avi", "two people": "S004C002P003R001A055_rgb.avi"}

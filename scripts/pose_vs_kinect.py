@@ -22,11 +22,10 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from recordings.estimate import PoseEstimator  # noqa: E402
-from recordings.frame import JOINT, TRACKED, Body  # noqa: E402
-from recordings.ntu import NtuClip  # noqa: E402
+from sta_hands.contract.frame import JOINT, TRACKED, Body  # noqa: E402
+from sta_hands.recordings.estimate import PoseEstimator  # noqa: E402
+from sta_hands.recordings.ntu.clip import NtuClip  # noqa: E402
 
 DEFAULT_CLIP = REPO.parent / "shared" / "samples" / "ntu" / "S001C001P001R001A001_rgb.avi"
 HAND_RADIUS = 25.0  # px: the hand crop centre counts as on the hand within this distance

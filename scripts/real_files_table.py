@@ -16,7 +16,7 @@ docs/pretrained-pose.md, "Accuracy on real people, through the app".
 - Per clip: the most frequent class over its windows (ties: the earliest window's) against the truth;
   per window: the share right.
 - Whole clip: the same replay's bodies (Kinect or estimated) arranged as the authors do
-  (`recordings.pose_clip.clip_joints`: the two most moving bodies, filled by repetition to 300 frames)
+  (`contract.pose_clip.clip_joints`: the two most moving bodies, filled by repetition to 300 frames)
   through the same ONNX file (`PoseModel.run`).
 - Kinect against estimated bodies on the pair with both (S001C001P001R001A001): per window end, the
   class of each.
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -37,17 +36,16 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from app.hand_glimpses import still_threshold_for  # noqa: E402
-from app.model_choice import bundled_folder, default_model_folder_for  # noqa: E402
-from app.pose_model import PoseModel  # noqa: E402
-from app.recognizer import StreamRecognizer  # noqa: E402
-from app.replay import replay  # noqa: E402
-from recordings.inputs import window_grid_frames  # noqa: E402
-from recordings.ntu_names import parse_sample_name  # noqa: E402
-from recordings.pose_clip import clip_joints  # noqa: E402
-from recordings.sources import open_reader  # noqa: E402
+from sta_hands.app.hand_glimpses import still_threshold_for  # noqa: E402
+from sta_hands.app.model_choice import bundled_folder, default_model_folder_for  # noqa: E402
+from sta_hands.app.pose_model import PoseModel  # noqa: E402
+from sta_hands.app.recognizer import StreamRecognizer  # noqa: E402
+from sta_hands.app.replay import replay  # noqa: E402
+from sta_hands.contract.inputs import window_grid_frames  # noqa: E402
+from sta_hands.contract.pose_clip import clip_joints  # noqa: E402
+from sta_hands.recordings.ntu.names import parse_sample_name  # noqa: E402
+from sta_hands.recordings.sources import open_reader  # noqa: E402
 
 MODELS = ("shiftgcn-ntu120-xsub", "shiftgcn-ntu60-xsub")
 NTU60_ACTIONS = 60

@@ -24,7 +24,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
-from app.runtime import HeadSettings, session_options
+from sta_hands.app.runtime import HeadSettings, session_options
 
 STEPS = 20
 

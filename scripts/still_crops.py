@@ -21,20 +21,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from app.headless import run_headless
-from app.recognizer import Prediction
-from app.runtime import OnnxModel
-from models.data import find_dataset, open_clip
-from recordings.sources import open_reader
+from sta_hands.app.headless import run_headless
+from sta_hands.app.recognizer import Prediction
+from sta_hands.app.runtime import OnnxModel
+from sta_hands.models.data import find_dataset, open_clip
+from sta_hands.recordings.sources import open_reader
 
 THRESHOLDS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
 NTU_CLIPS = (  # real NTU RGB+D samples: the recorded skeleton, or bodies estimated from the video

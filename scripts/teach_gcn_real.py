@@ -21,24 +21,21 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from app.pose_model import PoseModel, joints_input
-from app.runtime import OnnxModel, default_model_folder
-from export.teach_base import base_config, base_weights_for
-from export.teach_examples import Example, ExampleSet
-from export.teach_features import example_features
-from export.teach_gcn import bundled_gcn, example_pose, example_windows, fit_head, gcn_windows
-from export.teach_train import TeachSettings, config_for, teach_model, validation_windows, window_of
-from models.data import ClipRef
-from recordings.ntu import parse_sample_name
+from sta_hands.app.pose_model import PoseModel, joints_input
+from sta_hands.app.runtime import OnnxModel, default_model_folder
+from sta_hands.models.data import ClipRef
+from sta_hands.recordings.ntu.clip import parse_sample_name
+from sta_hands.teach.base import base_config, base_weights_for
+from sta_hands.teach.example_set import Example, ExampleSet
+from sta_hands.teach.features import example_features
+from sta_hands.teach.gcn import bundled_gcn, example_pose, example_windows, fit_head, gcn_windows
+from sta_hands.teach.train import TeachSettings, config_for, teach_model, validation_windows, window_of
 
 NAME = re.compile(r"S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})\.skeleton$")
 

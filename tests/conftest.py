@@ -38,10 +38,10 @@ def export_random_model(
     initialisation. Its backbone spec."""
     import torch
 
-    from export.onnx import ExportMetadata, export_model
-    from models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
-    from models.glimpse import build_backbone
-    from models.two_stream import TwoStreamModel
+    from sta_hands.export.onnx import ExportMetadata, export_model
+    from sta_hands.models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
+    from sta_hands.models.glimpse import build_backbone
+    from sta_hands.models.two_stream import TwoStreamModel
     from tests.image_glimpse import normalise_batch_norms
 
     torch.manual_seed(0)

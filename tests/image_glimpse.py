@@ -4,7 +4,7 @@ EfficientNet-Lite0 with PyTorch's own initialisation shrinks its input layer aft
 come out below 1e-8 whatever the crop, so a test model built on it gives the same logits for any crop,
 and no test comparing two ways of computing a window (cached, streamed, reused, split) could see a
 wrong crop, hand, person or cache entry. `normalise_batch_norms` sets every batch norm's statistics
-to those of image-like crops (textures, colour gradients, flat colours, as `recordings.inputs` would
+to those of image-like crops (textures, colour gradients, flat colours, as `contract.inputs` would
 feed them), so every layer's output is of unit scale over crops and the features differ from crop
 to crop (their spread across crops is of the order of their mean). Deterministic: fixed seeds.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recordings.inputs import CROP_SIZE, glimpse_batch
+from sta_hands.contract.inputs import CROP_SIZE, glimpse_batch
 
 
 def image_like_crops(count: int, seed: int = 1) -> np.ndarray:

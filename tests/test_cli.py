@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from commands.cli import build_parser, main
+from sta_hands.commands.cli import build_parser, main
 from tests.conftest import REPO
 
 COMMANDS = (
@@ -45,14 +45,20 @@ def test_every_subcommand_has_help(command: str, capsys) -> None:
 
 
 def test_building_the_command_line_does_not_import_torch() -> None:
-    code = "import sys; from commands.cli import build_parser; build_parser(); print('torch' in sys.modules)"
+    code = (
+        "import sys; from sta_hands.commands.cli import build_parser; build_parser(); "
+        "print('torch' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 
 
 def test_python_dash_m_commands_runs(tmp_path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "commands", "info", str(tmp_path)], cwd=REPO, capture_output=True, text=True
+        [sys.executable, "-m", "sta_hands.commands", "info", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "a folder" in done.stderr
@@ -63,7 +69,7 @@ def test_demo_without_a_display_runs_headless(tmp_path) -> None:
     hidden = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
     env = {name: value for name, value in os.environ.items() if name not in hidden}
     done = subprocess.run(
-        [sys.executable, "-m", "commands", "demo"],
+        [sys.executable, "-m", "sta_hands.commands", "demo"],
         cwd=REPO,
         env=env,
         capture_output=True,

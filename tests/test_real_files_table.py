@@ -11,13 +11,13 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from app.headless import run_headless
-from app.model_choice import bundled_folder
-from app.pose_model import PoseModel
-from app.recognizer import Prediction
-from recordings.pose_clip import clip_joints
-from recordings.skeleton import read_skeleton
-from recordings.sources import open_reader
+from sta_hands.app.headless import run_headless
+from sta_hands.app.model_choice import bundled_folder
+from sta_hands.app.pose_model import PoseModel
+from sta_hands.app.recognizer import Prediction
+from sta_hands.contract.pose_clip import clip_joints
+from sta_hands.recordings.ntu.skeleton import read_skeleton
+from sta_hands.recordings.sources import open_reader
 
 REPO = Path(__file__).resolve().parents[1]
 NTU120 = "shiftgcn-ntu120-xsub"

@@ -1,4 +1,4 @@
-"""A tiny stand-in for a pretrained pose model (`recordings.pose_model_contract`), exported by the tests.
+"""A tiny stand-in for a pretrained pose model (`contract.pose_model_contract`), exported by the tests.
 
 Its outputs depend on the joints: each joint of each person, taken relative to person 1's SpineMid,
 goes through a fixed linear map and tanh (plus a per-joint term), time is pooled by 4 (ceil, as a
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recordings.pose_model_contract import (
+from sta_hands.contract.pose_model_contract import (
     POSE_MODEL_FILE,
     POSE_MODEL_INPUT,
     POSE_MODEL_OUTPUTS,
@@ -42,7 +42,7 @@ def export_tiny_pose_model(folder: Path, info: PoseModelInfo | None = None, seed
     import torch
     from torch import nn
 
-    from export.onnx_metadata import write_metadata
+    from sta_hands.export.onnx_metadata import write_metadata
 
     info = info or tiny_pose_info()
 

@@ -4,7 +4,7 @@ Everything here works on BGR uint8 images (OpenCV's order, as `Frame.image`) and
 - `render_overlay` (`paint_overlay` for a `frame_view.FrameView` prepared off the GUI thread, as the
   video view paints it): the frame scaled to a size, the Kinect skeletons, and a box around each hand
   whose colour and thickness follow its spatial attention (grey and thin -> orange -> red and thick);
-  the box is the square the hand's crop is cut from (`recordings.inputs.crop_side`: 50 px for Kinect
+  the box is the square the hand's crop is cut from (`contract.inputs.crop_side`: 50 px for Kinect
   bodies, scaled with the person for estimated ones), so what is drawn is what the model read;
 - with a pose model's prediction, the joints of the model's people tinted by their class relevance;
 - `render_strip`: a band under the frame with the winning class and one attention bar per hand;
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from app.gui.frame_view import (
+from sta_hands.app.gui.frame_view import (
     BACKGROUND_BGR,
     FrameView,
     fit_size,
@@ -27,9 +27,9 @@ from app.gui.frame_view import (
     scaled_image,
     source_size,
 )
-from app.recognizer import Prediction
-from recordings.frame import BONES, NOT_TRACKED, TRACKED, Body, Frame
-from recordings.inputs import CROP_SIZE, HAND_SLOTS
+from sta_hands.app.recognizer import Prediction
+from sta_hands.contract.frame import BONES, NOT_TRACKED, TRACKED, Body, Frame
+from sta_hands.contract.inputs import CROP_SIZE, HAND_SLOTS
 
 RGB = tuple[int, int, int]
 

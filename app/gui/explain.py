@@ -24,13 +24,13 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from app.faithfulness_note import faithfulness_sentence
-from app.gui.drawing import HAND_SHORT_NAMES, attention_colour, bgr
-from app.gui.frame_cache import FrameCache, Thumbnail
-from app.gui.widgets import Bar, PlainLabel, bgr_to_pixmap, font
-from app.recognizer import Prediction
-from app.relevance import relevance_sentence
-from recordings.inputs import CROP_SIZE, HAND_NAMES
+from sta_hands.app.faithfulness_note import faithfulness_sentence
+from sta_hands.app.gui.drawing import HAND_SHORT_NAMES, attention_colour, bgr
+from sta_hands.app.gui.frame_cache import FrameCache, Thumbnail
+from sta_hands.app.gui.widgets import Bar, PlainLabel, bgr_to_pixmap, font
+from sta_hands.app.recognizer import Prediction
+from sta_hands.app.relevance import relevance_sentence
+from sta_hands.contract.inputs import CROP_SIZE, HAND_NAMES
 
 CELL_COLUMNS = 10
 THUMB_SIZE = QSize(108, 61)

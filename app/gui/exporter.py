@@ -17,13 +17,13 @@ import cv2
 from PyQt5.QtCore import QObject, pyqtBoundSignal, pyqtSignal
 from PyQt5.QtWidgets import QProgressBar
 
-from app.gui.drawing import render_annotated
-from app.model import Model
-from app.recognizer import Prediction, StreamRecognizer
-from app.replay import replay
-from app.worker import Worker
-from recordings.errors import UserError
-from recordings.reader import Reader
+from sta_hands.app.gui.drawing import render_annotated
+from sta_hands.app.model import Model
+from sta_hands.app.recognizer import Prediction, StreamRecognizer
+from sta_hands.app.replay import replay
+from sta_hands.app.worker import Worker
+from sta_hands.contract.errors import UserError
+from sta_hands.contract.reader import Reader
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from app.lru import LruCache
-from recordings.frame import Frame
+from sta_hands.app.lru import LruCache
+from sta_hands.contract.frame import Frame
 
 THUMB_WIDTH = 192
 

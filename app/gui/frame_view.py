@@ -2,7 +2,7 @@
 the pipeline's display thread, the recompute worker or the exporter), so that painting it is lookups only.
 
 It holds the image already scaled to the video view, where each body's hands are and the side of the square
-each hand's crop is cut from (`recordings.inputs.crop_side`), every body by tracking id, and the frame's
+each hand's crop is cut from (`contract.inputs.crop_side`), every body by tracking id, and the frame's
 own main bodies with their hand crops (what the screen shows before the first prediction). Which bodies
 fill the model's slots is the prediction's (`Prediction.body_ids`): a lookup here, never a new rule.
 """
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from app.recognizer import Prediction
-from recordings.body_slots import BodyIds, padded, select_main_bodies
-from recordings.frame import COLOR_SIZE, NOT_TRACKED, Body, Frame
-from recordings.inputs import CROP_SIZE, HAND_SLOTS, crop_side, hand_crop
+from sta_hands.app.recognizer import Prediction
+from sta_hands.contract.body_slots import BodyIds, padded, select_main_bodies
+from sta_hands.contract.frame import COLOR_SIZE, NOT_TRACKED, Body, Frame
+from sta_hands.contract.inputs import CROP_SIZE, HAND_SLOTS, crop_side, hand_crop
 
 BACKGROUND_BGR = (28, 24, 22)
 HANDS_PER_BODY = 2  # HAND_SLOTS: slot k is hand k % 2 (left, right) of body slot k // 2

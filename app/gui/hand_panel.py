@@ -15,9 +15,9 @@ from PyQt5.QtCore import QSize, Qt
 from PyQt5.QtGui import QColor, QPixmap
 from PyQt5.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
-from app.gui.drawing import HAND_TITLES, attention_colour, nearest_step
-from app.gui.widgets import Bar, PlainLabel, bgr_to_pixmap, font
-from app.gui.window_view import WindowView
+from sta_hands.app.gui.drawing import HAND_TITLES, attention_colour, nearest_step
+from sta_hands.app.gui.widgets import Bar, PlainLabel, bgr_to_pixmap, font
+from sta_hands.app.gui.window.view import WindowView
 
 ABSENT_COLOUR = QColor(70, 70, 76)
 

@@ -14,10 +14,10 @@ import sys
 from PyQt5.QtCore import QSettings
 from PyQt5.QtWidgets import QApplication
 
-from app.gui.main_window import MainWindow
-from app.gui.slot_errors import slot_errors_reported
-from app.gui.widgets import apply_theme
-from recordings.reader import Reader
+from sta_hands.app.gui.main_window import MainWindow
+from sta_hands.app.gui.slot_errors import slot_errors_reported
+from sta_hands.app.gui.widgets import apply_theme
+from sta_hands.contract.reader import Reader
 
 log = logging.getLogger(__name__)
 

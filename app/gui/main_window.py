@@ -16,11 +16,11 @@ from PyQt5.QtCore import QByteArray, QSettings, Qt, QTimer
 from PyQt5.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PyQt5.QtWidgets import QFileDialog, QMainWindow
 
-from app.faithfulness_note import read_faithfulness
-from app.gui.drawing import warm_up
-from app.gui.explain import ExplainDialog
-from app.gui.frame_view import FrameView
-from app.gui.menus import (
+from sta_hands.app.faithfulness_note import read_faithfulness
+from sta_hands.app.gui.drawing import warm_up
+from sta_hands.app.gui.explain import ExplainDialog
+from sta_hands.app.gui.frame_view import FrameView
+from sta_hands.app.gui.menus import (
     add_action,
     add_model_list,
     add_provider_menu,
@@ -28,18 +28,18 @@ from app.gui.menus import (
     add_source_menu,
     install_shortcuts,
 )
-from app.gui.session import Session
-from app.gui.status import WindowFigures
-from app.gui.teach_dock import TeachDock, not_sure_below
-from app.gui.window_exports import WindowExports
-from app.gui.window_panels import PANELS, WindowPanels
-from app.gui.window_view import Panel, Playback, Stats, WindowView
-from app.model import Model
-from app.model_choice import bundled_models, model_folders
-from app.recognizer import Prediction
-from recordings.frame import Frame
-from recordings.reader import Reader
-from recordings.sources import file_filter
+from sta_hands.app.gui.session.session import Session
+from sta_hands.app.gui.status import WindowFigures
+from sta_hands.app.gui.window.exports import WindowExports
+from sta_hands.app.gui.window.panels import PANELS, WindowPanels
+from sta_hands.app.gui.window.view import Panel, Playback, Stats, WindowView
+from sta_hands.app.model import Model
+from sta_hands.app.model_choice import bundled_models, model_folders
+from sta_hands.app.recognizer import Prediction
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.reader import Reader
+from sta_hands.recordings.sources import file_filter
+from sta_hands.teach.gui.dock import TeachDock, not_sure_below
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from PyQt5.QtCore import QSettings
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import QAction, QActionGroup, QFileDialog, QMenu, QMenuBar, QShortcut, QWidget
 
-from recordings.sources import SourceKind, file_filter, source_kinds
+from sta_hands.recordings.sources import SourceKind, file_filter, source_kinds
 
 Shortcut = QKeySequence.StandardKey | str
 

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 
-from app.gui.frame_cache import FrameCache
-from app.model import Model
-from app.recognizer import Prediction, StreamRecognizer
-from app.replay import replay
-from recordings.frame import Frame
-from recordings.reader import Reader
+from sta_hands.app.gui.frame_cache import FrameCache
+from sta_hands.app.model import Model
+from sta_hands.app.recognizer import Prediction, StreamRecognizer
+from sta_hands.app.replay import replay
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.reader import Reader
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from app.ring import FrameRing
-from app.worker import Worker
-from recordings.frame import Frame
-from recordings.own import RecordingWriter
+from sta_hands.app.ring import FrameRing
+from sta_hands.app.worker import Worker
+from sta_hands.contract.frame import Frame
+from sta_hands.recordings.own.recording import RecordingWriter
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from PyQt5.QtCore import QSettings, QTimer
 from PyQt5.QtWidgets import QApplication
 
-from app.gui.main_window import MainWindow
-from app.gui.widgets import apply_theme
+from sta_hands.app.gui.main_window import MainWindow
+from sta_hands.app.gui.widgets import apply_theme
 
 
 def take_screenshot(out: str, source: str, model: str | None, seconds: float, size: tuple[int, int]) -> bool:

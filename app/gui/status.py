@@ -11,11 +11,11 @@ from collections import deque
 import numpy as np
 from PyQt5.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from app.gui.widgets import PlainLabel, font, plain_tooltip
-from app.gui.window_view import Stats, WindowView
-from app.model import Model
-from app.recognizer import Prediction
-from recordings.reader import Reader
+from sta_hands.app.gui.widgets import PlainLabel, font, plain_tooltip
+from sta_hands.app.gui.window.view import Stats, WindowView
+from sta_hands.app.model import Model
+from sta_hands.app.recognizer import Prediction
+from sta_hands.contract.reader import Reader
 
 
 class RateMeter:

@@ -11,8 +11,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtWidgets import QVBoxLayout, QWidget
 
-from app.gui.window_view import WindowView
-from app.recognizer import Prediction
+from sta_hands.app.gui.window.view import WindowView
+from sta_hands.app.recognizer import Prediction
 
 CURVE_COLOUR = (255, 165, 0)
 TITLES = {  # a prediction's `explanation` -> the title and axis ("relevance" is not the paper's attention)

@@ -13,9 +13,9 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QColor
 from PyQt5.QtWidgets import QCheckBox, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from app.gui.widgets import Bar, PlainLabel, font, plain_tooltip
-from app.gui.window_view import WindowView
-from app.recognizer import Prediction
+from sta_hands.app.gui.widgets import Bar, PlainLabel, font, plain_tooltip
+from sta_hands.app.gui.window.view import WindowView
+from sta_hands.app.recognizer import Prediction
 
 TOP_K = 5
 FUSED_COLOUR = QColor(255, 165, 0)

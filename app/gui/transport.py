@@ -10,8 +10,8 @@ from __future__ import annotations
 from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QPushButton, QSlider, QStyle, QWidget
 
-from app.gui.widgets import PlainLabel, font
-from app.gui.window_view import WindowView
+from sta_hands.app.gui.widgets import PlainLabel, font
+from sta_hands.app.gui.window.view import WindowView
 
 SPEEDS: tuple[tuple[str, float | None], ...] = (
     ("0.25×", 0.25),

@@ -13,8 +13,8 @@ import pyqtgraph as pg
 from PyQt5.QtCore import QRectF
 from PyQt5.QtWidgets import QVBoxLayout, QWidget
 
-from app.gui.drawing import paint_overlay
-from app.gui.window_view import WindowView
+from sta_hands.app.gui.drawing import paint_overlay
+from sta_hands.app.gui.window.view import WindowView
 
 PLACEHOLDER = "Open a clip: File › Open, drop a file here, or File › Demo"
 

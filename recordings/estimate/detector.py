@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from recordings.estimate.models_onnx import PoseSessions
-from recordings.estimate.roi import Roi
+from sta_hands.recordings.estimate.models_onnx import PoseSessions
+from sta_hands.recordings.estimate.roi import Roi
 
 DETECTOR_SIZE = 224
 MIN_SCORE = 0.3  # (MediaPipe: 0.5) see the module's docstring

@@ -7,18 +7,18 @@ from pathlib import Path
 
 import numpy as np
 
-from recordings.estimate.detector import detect_people
-from recordings.estimate.joint_map import kinect_body
-from recordings.estimate.landmarks import MIN_POSE_FLAG, read_landmarks
-from recordings.estimate.models_onnx import open_pose_sessions
-from recordings.estimate.tracker import REDETECT_EVERY, Track, new_detections, same_person
-from recordings.frame import Body
+from sta_hands.contract.frame import Body
+from sta_hands.recordings.estimate.detector import detect_people
+from sta_hands.recordings.estimate.joint_map import kinect_body
+from sta_hands.recordings.estimate.landmarks import MIN_POSE_FLAG, read_landmarks
+from sta_hands.recordings.estimate.models_onnx import open_pose_sessions
+from sta_hands.recordings.estimate.tracker import REDETECT_EVERY, Track, new_detections, same_person
 
 DEFAULT_FPS = 30.0  # the frame interval smoothing assumes when no timestamps are given
 
 
 class PoseEstimator:
-    """Up to `max_people` people per BGR image -> Kinect-v2 `Body`s (recordings.frame.Body) in the NTU
+    """Up to `max_people` people per BGR image -> Kinect-v2 `Body`s (contract.frame.Body) in the NTU
     layout: joints 25x3 metres in Kinect camera axes (+x to the sensor's left, +y up, +z away),
     color_px 25x2 in the image's own pixels, tracking 25 uint8 (0/1/2), a stable `id` per person
     while they stay in view. Stateful (tracks across calls): one instance per stream."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recordings.frame import INFERRED, JOINT_NAMES, NOT_TRACKED, TRACKED, Body
+from sta_hands.contract.frame import INFERRED, JOINT_NAMES, NOT_TRACKED, TRACKED, Body
 
 BLAZEPOSE_NAMES: tuple[str, ...] = (
     "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recordings.estimate.models_onnx import PoseSessions
-from recordings.estimate.roi import Roi
+from sta_hands.recordings.estimate.models_onnx import PoseSessions
+from sta_hands.recordings.estimate.roi import Roi
 
 LANDMARK_SIZE = 256
 NUM_LANDMARKS = 33

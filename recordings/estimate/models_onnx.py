@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from recordings.errors import UserError
+from sta_hands.contract.errors import UserError
 
 DETECTOR_FILE = "pose_detection.onnx"
 LANDMARK_FILE = "pose_landmark_full.onnx"
@@ -35,7 +35,7 @@ class EstimatorUnavailable(UserError):
 
 def default_model_dir() -> Path:
     """The folder of the bundled `.onnx` files."""
-    return Path(str(resources.files("recordings.estimate") / "models"))
+    return Path(str(resources.files("sta_hands.recordings.estimate") / "models"))
 
 
 def _import_onnxruntime() -> ModuleType:

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recordings.estimate.detector import Detection
-from recordings.estimate.landmarks import PoseLandmarks
-from recordings.estimate.roi import Roi
-from recordings.estimate.smoothing import OneEuroFilter
+from sta_hands.recordings.estimate.detector import Detection
+from sta_hands.recordings.estimate.landmarks import PoseLandmarks
+from sta_hands.recordings.estimate.roi import Roi
+from sta_hands.recordings.estimate.smoothing import OneEuroFilter
 
 REDETECT_EVERY = 5  # frames between detector runs while fewer people are tracked than wanted
 # a detection whose hips' and shoulders' centres lie this close (mean, in region sizes) to a tracked

@@ -1,7 +1,7 @@
 """Synthetic clips in the exact NTU RGB+D layout: articulated people whose hands hold coloured objects.
 
 Real NTU RGB+D cannot be shipped, so tests, the demo model and benchmarks train on clips made here and
-written through the app's own recording writer (`recordings.own`), so every reader and trainer runs
+written through the app's own recording writer (`recordings.own.recording`), so every reader and trainer runs
 its real code on them.
 
 The classes are chosen so that the paper's claims can be checked (see `ACTIONS`):
@@ -38,17 +38,25 @@ How a clip is made, top to bottom, module by module (each imports only the ones 
 This package re-exports what other code uses; the rest lives in the modules above.
 """
 
-from recordings.synthetic.camera import CAMERA_YAW_DEG, COLOR_C, COLOR_F, DEPTH_C, DEPTH_F, Camera, project
-from recordings.synthetic.dataset import (
+from sta_hands.recordings.synthetic.camera import (
+    CAMERA_YAW_DEG,
+    COLOR_C,
+    COLOR_F,
+    DEPTH_C,
+    DEPTH_F,
+    Camera,
+    project,
+)
+from sta_hands.recordings.synthetic.dataset import (
     JPEG_QUALITY,
     created_timestamp,
     generate_dataset,
     render_clip,
     write_clip,
 )
-from recordings.synthetic.figure import HEIGHT_RANGE_M, performer_height
-from recordings.synthetic.motions import MOTIONS
-from recordings.synthetic.plan import (
+from sta_hands.recordings.synthetic.figure import HEIGHT_RANGE_M, performer_height
+from sta_hands.recordings.synthetic.motions import MOTIONS
+from sta_hands.recordings.synthetic.plan import (
     ACTIONS,
     FPS,
     OBJECTS,
@@ -57,8 +65,8 @@ from recordings.synthetic.plan import (
     ClipSpec,
     plan_clips,
 )
-from recordings.synthetic.render import BALL_GREEN, BOX_BLUE, CUP_RED, PHONE_SCREEN, render_image
-from recordings.synthetic.scene import GENERATOR_VERSION, MIN_FRAMES, SimulatedClip, simulate_clip
+from sta_hands.recordings.synthetic.render import BALL_GREEN, BOX_BLUE, CUP_RED, PHONE_SCREEN, render_image
+from sta_hands.recordings.synthetic.scene import GENERATOR_VERSION, MIN_FRAMES, SimulatedClip, simulate_clip
 
 __all__ = [
     "ACTIONS",

@@ -17,13 +17,13 @@ from typing import Any
 
 from tqdm import tqdm
 
-from recordings.errors import RecordingError
-from recordings.frame import TRACKED, Body, Frame
-from recordings.own import RecordingWriter
-from recordings.synthetic.camera import COLOR_C, COLOR_F, DEPTH_C, DEPTH_F, project
-from recordings.synthetic.plan import FPS, ClipSpec, IdlePlan, plan_clips
-from recordings.synthetic.render import render_image
-from recordings.synthetic.scene import SimulatedClip, simulate_clip
+from sta_hands.contract.errors import RecordingError
+from sta_hands.contract.frame import TRACKED, Body, Frame
+from sta_hands.recordings.own.recording import RecordingWriter
+from sta_hands.recordings.synthetic.camera import COLOR_C, COLOR_F, DEPTH_C, DEPTH_F, project
+from sta_hands.recordings.synthetic.plan import FPS, ClipSpec, IdlePlan, plan_clips
+from sta_hands.recordings.synthetic.render import render_image
+from sta_hands.recordings.synthetic.scene import SimulatedClip, simulate_clip
 
 JPEG_QUALITY = 80  # the writer's default is 90; 80 halves the encoding time on 1080p frames
 

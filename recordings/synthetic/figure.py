@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recordings.frame import JOINT as J
-from recordings.frame import NUM_JOINTS
-from recordings.synthetic.plan import LEFT, PERFORMERS_PER_REPLICATION, RIGHT
+from sta_hands.contract.frame import JOINT as J
+from sta_hands.contract.frame import NUM_JOINTS
+from sta_hands.recordings.synthetic.plan import LEFT, PERFORMERS_PER_REPLICATION, RIGHT
 
 HEIGHT_RANGE_M = (1.5, 1.9)
 

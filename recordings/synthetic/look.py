@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from recordings.frame import COLOR_SIZE
-from recordings.synthetic.camera import COLOR_C, COLOR_F
+from sta_hands.contract.frame import COLOR_SIZE
+from sta_hands.recordings.synthetic.camera import COLOR_C, COLOR_F
 
 
 @dataclass(frozen=True)

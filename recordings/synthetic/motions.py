@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recordings.frame import JOINT as J
-from recordings.synthetic.figure import Proportions, Track, _unit, pose_skeleton
-from recordings.synthetic.plan import FPS, LEFT, RIGHT
+from sta_hands.contract.frame import JOINT as J
+from sta_hands.recordings.synthetic.figure import Proportions, Track, _unit, pose_skeleton
+from sta_hands.recordings.synthetic.plan import FPS, LEFT, RIGHT
 
 
 @dataclass

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from recordings.ntu import SampleName
-from recordings.synthetic.camera import CAMERA_YAW_DEG
+from sta_hands.recordings.ntu.clip import SampleName
+from sta_hands.recordings.synthetic.camera import CAMERA_YAW_DEG
 
 FPS = 30.0
 PERFORMERS_PER_REPLICATION = 40  # as NTU RGB+D 60: P001-P040, then R002, then the next setup

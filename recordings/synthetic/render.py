@@ -8,11 +8,11 @@ from functools import partial
 import cv2
 import numpy as np
 
-from recordings.frame import JOINT as J
-from recordings.synthetic.camera import COLOR_C, COLOR_F, project
-from recordings.synthetic.look import Look
-from recordings.synthetic.plan import LEFT, OBJECTS, RIGHT
-from recordings.synthetic.scene import SimulatedClip
+from sta_hands.contract.frame import JOINT as J
+from sta_hands.recordings.synthetic.camera import COLOR_C, COLOR_F, project
+from sta_hands.recordings.synthetic.look import Look
+from sta_hands.recordings.synthetic.plan import LEFT, OBJECTS, RIGHT
+from sta_hands.recordings.synthetic.scene import SimulatedClip
 
 # Saturated, distinct object colours (BGR); clothes and background are muted so objects stand out.
 CUP_RED, CUP_RIM = (40, 40, 205), (140, 140, 245)

@@ -13,13 +13,19 @@ from typing import Any
 
 import numpy as np
 
-from recordings.frame import INFERRED, NUM_JOINTS, TRACKED
-from recordings.frame import JOINT as J
-from recordings.synthetic.camera import CAMERA_YAW_DEG, Camera
-from recordings.synthetic.figure import Proportions, Track, partner_of, performer_height, pose_skeleton
-from recordings.synthetic.look import Look, make_look
-from recordings.synthetic.motions import MOTIONS, Motion, Person, busy_hand
-from recordings.synthetic.plan import (
+from sta_hands.contract.frame import INFERRED, NUM_JOINTS, TRACKED
+from sta_hands.contract.frame import JOINT as J
+from sta_hands.recordings.synthetic.camera import CAMERA_YAW_DEG, Camera
+from sta_hands.recordings.synthetic.figure import (
+    Proportions,
+    Track,
+    partner_of,
+    performer_height,
+    pose_skeleton,
+)
+from sta_hands.recordings.synthetic.look import Look, make_look
+from sta_hands.recordings.synthetic.motions import MOTIONS, Motion, Person, busy_hand
+from sta_hands.recordings.synthetic.plan import (
     FPS,
     LEFT,
     OBJECTS,

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 
-from recordings.frame import HAND_LEFT, HAND_RIGHT, NUM_JOINTS, TRACKED, Body, Frame
-from recordings.reader import FunctionReader, Reader
+from sta_hands.contract.frame import HAND_LEFT, HAND_RIGHT, NUM_JOINTS, TRACKED, Body, Frame
+from sta_hands.contract.reader import FunctionReader, Reader
 
 if TYPE_CHECKING:
     from PyQt5.QtCore import QSettings
 
-    from app.gui.main_window import MainWindow
+    from sta_hands.app.gui.main_window import MainWindow
 
 
 def moving_frames(count: int, fps: float = 30.0, size: tuple[int, int] = (320, 240)) -> list[Frame]:
@@ -48,7 +48,7 @@ def shown_window(
     file to make one from), shown at `size` and exposed; closed and its workers joined afterwards."""
     from PyQt5.QtCore import QSettings
 
-    from app.gui.main_window import MainWindow
+    from sta_hands.app.gui.main_window import MainWindow
 
     if isinstance(settings, Path):
         settings = QSettings(str(settings), QSettings.IniFormat)
@@ -99,7 +99,7 @@ class FakeModel:
     """
 
     def __init__(self, delay: float = 0.0, fail: bool = False, window_seconds: float = 0.5) -> None:
-        from recordings.onnx_contract import ModelInfo
+        from sta_hands.contract.onnx_contract import ModelInfo
 
         self.info = ModelInfo(
             class_names=GUI_CLASSES, window_length=20, window_seconds=window_seconds, glimpse_input_size=32,
@@ -132,7 +132,7 @@ class FakeModel:
         return self.name
 
     def window_classifier(self, still_threshold: float = 0.0):
-        from app.two_stream_window import TwoStreamWindows
+        from sta_hands.app.two_stream_window import TwoStreamWindows
 
         return TwoStreamWindows(self, still_threshold)
 

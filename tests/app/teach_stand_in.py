@@ -1,4 +1,5 @@
-"""A stand-in for `python -m commands teach ... --progress-jsonl`: prints the contract's lines, no training.
+"""A stand-in for `python -m sta_hands.commands teach ... --progress-jsonl`: prints the contract's lines, no
+training.
 
 What it does is chosen by $TEACH_STAND_IN: "ok" (copy the model folder $TEACH_STAND_IN_MODEL to --out,
 then the done line), "fail" (an error line, exit 2), "hang" (progress, then wait to be stopped; on

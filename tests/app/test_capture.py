@@ -5,9 +5,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from app.capture import CaptureThread
-from app.ring import FrameRing
-from recordings.frame import Frame
+from sta_hands.app.capture import CaptureThread
+from sta_hands.app.ring import FrameRing
+from sta_hands.contract.frame import Frame
 
 
 def _frames(count: int, fps: float = 100.0) -> Iterator[Frame]:

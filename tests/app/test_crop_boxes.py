@@ -9,13 +9,13 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from app.gui.drawing import frame_hands, render_overlay, slot_bodies
-from app.gui.frame_view import prepare_view
-from app.gui.window_view import WindowView
-from app.recognizer import classify_window
-from recordings.frame import Frame
-from recordings.hand_crop import BODY_SCALED_CROP
-from recordings.inputs import CROP_SIZE, HAND_SLOTS
+from sta_hands.app.gui.drawing import frame_hands, render_overlay, slot_bodies
+from sta_hands.app.gui.frame_view import prepare_view
+from sta_hands.app.gui.window.view import WindowView
+from sta_hands.app.recognizer import classify_window
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.hand_crop import BODY_SCALED_CROP
+from sta_hands.contract.inputs import CROP_SIZE, HAND_SLOTS
 from tests.app.conftest import FakeModel, gui_frame
 
 SIZE = (1920, 1080)
@@ -81,7 +81,7 @@ def test_the_drawn_box_is_the_crop_region_on_a_scaled_frame() -> None:
 
 
 def test_the_hand_panel_before_a_prediction_shows_the_crop_the_model_reads(qtbot) -> None:
-    from app.gui.hand_panel import HandPanel
+    from sta_hands.app.gui.hand_panel import HandPanel
 
     frame = _estimated_frame()
     panel = HandPanel()
@@ -96,9 +96,9 @@ def test_the_hand_panel_before_a_prediction_shows_the_crop_the_model_reads(qtbot
 
 
 def test_a_still_hands_tile_shows_the_earlier_crop_the_model_read_and_says_from_which_frame(qtbot) -> None:
-    from app.gui.hand_panel import HandPanel
-    from app.hand_glimpses import STILL_CROP_THRESHOLD
-    from app.recognizer import StreamRecognizer
+    from sta_hands.app.gui.hand_panel import HandPanel
+    from sta_hands.app.hand_glimpses import STILL_CROP_THRESHOLD
+    from sta_hands.app.recognizer import StreamRecognizer
     from tests.app.conftest import moving_frames
 
     frames = moving_frames(60)  # the left hand is still, the right one rises

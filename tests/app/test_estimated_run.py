@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.runtime import default_model_folder
-from commands.cli import main
+from sta_hands.app.runtime import default_model_folder
+from sta_hands.commands.cli import main
 
 VIDEO_ALONE = "S004C002P003R001A055_rgb.avi"  # two people hugging; its skeleton is not in the samples
 
@@ -20,7 +20,7 @@ VIDEO_ALONE = "S004C002P003R001A055_rgb.avi"  # two people hugging; its skeleton
 @pytest.fixture(scope="module")
 def estimator_ready() -> None:
     try:
-        from recordings.estimate import estimator_available
+        from sta_hands.recordings.estimate import estimator_available
     except ImportError as error:
         pytest.skip(f"the pose estimator is not in this checkout ({error})")
     available, reason = estimator_available()

@@ -7,9 +7,9 @@ import json
 import logging
 from pathlib import Path
 
-from app.faithfulness_note import FAITHFULNESS_FILE, faithfulness_sentence, read_faithfulness
-from app.gui.explain import ExplainDialog
-from app.gui.frame_cache import FrameCache
+from sta_hands.app.faithfulness_note import FAITHFULNESS_FILE, faithfulness_sentence, read_faithfulness
+from sta_hands.app.gui.explain import ExplainDialog
+from sta_hands.app.gui.frame_cache import FrameCache
 from tests.app.test_gui_drawing import make_prediction
 
 FIGURES = {
@@ -62,7 +62,7 @@ def test_a_pose_models_figures_are_said_as_joints_held_still() -> None:
 
 
 def test_the_bundled_pose_models_figures_are_read_for_their_dialog() -> None:
-    from app.model_choice import bundled_folder
+    from sta_hands.app.model_choice import bundled_folder
 
     for name in ("shiftgcn-ntu120-xsub", "shiftgcn-ntu60-xsub"):  # scripts/pose_faithfulness.py wrote them
         figures = read_faithfulness(bundled_folder(name))

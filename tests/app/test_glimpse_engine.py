@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.glimpse_engine import choose_engine, cpu_flags
-from app.runtime import OnnxModel, default_model_folder
-from recordings.errors import UserError
+from sta_hands.app.glimpse_engine import choose_engine, cpu_flags
+from sta_hands.app.runtime import OnnxModel, default_model_folder
+from sta_hands.contract.errors import UserError
 
 AMX = {"avx2", "avx512f", "amx_bf16", "amx_int8"}
 AVX2 = {"avx2", "fma"}

@@ -12,11 +12,11 @@ import pytest
 from PyQt5.QtCore import QMimeData, QPointF, QSettings, Qt, QTimer, QUrl
 from PyQt5.QtGui import QDropEvent
 
-from app.gui.drawing import attention_at
-from app.gui.explain import explain_sentence
-from app.gui.main_window import MainWindow
-from app.recognizer import Prediction, StreamRecognizer
-from recordings.own import open_recording
+from sta_hands.app.gui.drawing import attention_at
+from sta_hands.app.gui.explain import explain_sentence
+from sta_hands.app.gui.main_window import MainWindow
+from sta_hands.app.recognizer import Prediction, StreamRecognizer
+from sta_hands.recordings.own.recording import open_recording
 from tests.app.conftest import GUI_CLASSES, FakeModel, gui_source, shown_window
 
 pytestmark = pytest.mark.gui
@@ -66,8 +66,8 @@ def test_the_window_draws_frames_and_shows_predictions(window, qtbot, fake_model
 
 def test_every_view_draws_the_model_slots_on_the_bodies_it_read(window, qtbot, fake_model) -> None:
     """The clip lists its two people in alternating order: boxes, tiles and labels still follow body_ids."""
-    from app.gui.drawing import attention_colour, nearest_step
-    from recordings.frame import HAND_LEFT, HAND_RIGHT
+    from sta_hands.app.gui.drawing import attention_colour, nearest_step
+    from sta_hands.contract.frame import HAND_LEFT, HAND_RIGHT
 
     predictions = []
     window.session.prediction_ready.connect(predictions.append)
@@ -316,7 +316,7 @@ def test_settings_remember_the_geometry_and_the_last_folder(qtbot, settings, tmp
 
 
 def test_the_kinect_entry_is_greyed_with_its_reason(window) -> None:
-    from recordings.kinect_binding import kinect_status
+    from sta_hands.recordings.kinect.binding import kinect_status
 
     available, reason = kinect_status()  # on Linux: needs Windows and the Kinect SDK
     assert window.kinect_action.isEnabled() == available
@@ -325,7 +325,7 @@ def test_the_kinect_entry_is_greyed_with_its_reason(window) -> None:
 
 def test_a_lost_sensor_shows_in_the_banner_and_the_status_bar(window, qtbot, fake_model) -> None:
     """A live device's trouble (as `KinectSource.status` reports a lost Kinect) is shown, then cleared."""
-    from recordings.reader import FunctionReader
+    from sta_hands.contract.reader import FunctionReader
 
     trouble: list[str] = ["Kinect v2 sensor lost (no frames for 2 s); waiting for it to come back…"]
     clip = gui_source(400)

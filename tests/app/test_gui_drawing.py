@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.gui.drawing import (
+from sta_hands.app.gui.drawing import (
     attention_colour,
     attention_thickness,
     draw_skeleton,
@@ -13,11 +13,11 @@ from app.gui.drawing import (
     render_annotated,
     render_overlay,
 )
-from app.gui.explain import explain_sentence, focus, streams_sentence
-from app.gui.frame_cache import FrameCache
-from app.gui.status import RateMeter
-from app.recognizer import Prediction, Timings
-from recordings.frame import HAND_RIGHT, INFERRED, NOT_TRACKED, NUM_JOINTS, TRACKED, Body, Frame
+from sta_hands.app.gui.explain import explain_sentence, focus, streams_sentence
+from sta_hands.app.gui.frame_cache import FrameCache
+from sta_hands.app.gui.status import RateMeter
+from sta_hands.app.recognizer import Prediction, Timings
+from sta_hands.contract.frame import HAND_RIGHT, INFERRED, NOT_TRACKED, NUM_JOINTS, TRACKED, Body, Frame
 from tests.app.conftest import GUI_CLASSES, gui_frame
 
 PEOPLE = tuple(body.id for body in gui_frame(0).bodies)  # the test clip's person 1 and person 2
@@ -131,7 +131,7 @@ def test_the_attended_box_is_on_the_attended_body_whatever_order_the_frame_lists
 
 
 def test_no_person_no_label_and_a_pose_only_prediction_says_so() -> None:
-    from app.gui.drawing import render_strip
+    from sta_hands.app.gui.drawing import render_strip
 
     nobody = Prediction(**{**make_prediction().__dict__, "status": "no person", "body_ids": (None, None)})
     assert nobody.top() == [] and explain_sentence(nobody).startswith("No one was in view")

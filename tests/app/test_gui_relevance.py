@@ -11,20 +11,20 @@ import pytest
 from PyQt5.QtCore import QSettings
 from PyQt5.QtWidgets import QLabel
 
-from app import model_choice
-from app.gui.drawing import render_overlay
-from app.gui.explain import ExplainDialog, explain_sentence, streams_sentence
-from app.gui.frame_cache import FrameCache
-from app.gui.frame_view import prepare_view
-from app.gui.hand_panel import HandPanel
-from app.gui.temporal_curve import TemporalCurve
-from app.gui.window_view import WindowView
-from app.pose_model import PoseModel
-from app.recognizer import StreamRecognizer
-from app.relevance import RIGHT_HAND
-from app.runtime import default_model_folder
-from recordings.frame import Frame
-from recordings.pose_model_contract import POSE_MODEL_KIND
+from sta_hands.app import model_choice
+from sta_hands.app.gui.drawing import render_overlay
+from sta_hands.app.gui.explain import ExplainDialog, explain_sentence, streams_sentence
+from sta_hands.app.gui.frame_cache import FrameCache
+from sta_hands.app.gui.frame_view import prepare_view
+from sta_hands.app.gui.hand_panel import HandPanel
+from sta_hands.app.gui.temporal_curve import TemporalCurve
+from sta_hands.app.gui.window.view import WindowView
+from sta_hands.app.pose_model import PoseModel
+from sta_hands.app.recognizer import StreamRecognizer
+from sta_hands.app.relevance import RIGHT_HAND
+from sta_hands.app.runtime import default_model_folder
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.pose_model_contract import POSE_MODEL_KIND
 from tests.app.conftest import gui_frame, gui_source, shown_window
 from tests.tiny_pose_model import export_tiny_pose_model
 
@@ -155,7 +155,7 @@ def test_the_models_menu_lists_the_bundled_and_the_taught_models(
 
 
 def test_a_pose_only_model_offers_no_streams_to_show_apart(qtbot, pose_model) -> None:
-    from app.gui.top_classes import TopClasses
+    from sta_hands.app.gui.top_classes import TopClasses
 
     top = TopClasses()
     qtbot.addWidget(top)

@@ -73,7 +73,7 @@ def test_the_rename_prompt_shows_an_example_s_name_as_written(qtbot) -> None:
     from PyQt5.QtCore import Qt
     from PyQt5.QtWidgets import QLabel
 
-    from app.gui.widgets import plain_text_dialog
+    from sta_hands.app.gui.widgets import plain_text_dialog
 
     name = "<img src='/nonexistent/x.png'><b>wave</b>"
     dialog = plain_text_dialog(None, "Rename", f"Action of {name}:", "wave")
@@ -87,7 +87,7 @@ SLOT_RAISES = """
 import sys, time
 from PyQt5.QtCore import QTimer
 from PyQt5.QtWidgets import QApplication
-import app.gui.launch as launch
+import sta_hands.app.gui.launch as launch
 
 app = QApplication(sys.argv[:1])
 started = time.monotonic()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import recordings.sources
-from app.gui.main_window import MainWindow
-from recordings.webcam import Webcam
+import sta_hands.recordings.sources
+from sta_hands.app.gui.main_window import MainWindow
+from sta_hands.recordings.camera.webcam import Webcam
 from tests.app.conftest import gui_frame, shown_window
 from tests.recordings.fake_camera import FakeCamera, FakeEstimator, write_video
 
@@ -47,9 +47,9 @@ def test_the_webcam_plays_with_estimated_bodies_and_a_stop_is_one_line(
     camera = functools.partial(
         Webcam, capture_factory=lambda index: FakeCamera(video, fps=60.0), lost_after=0.3, retry_every=0.1
     )
-    monkeypatch.setattr(recordings.sources, "open_webcam", camera)
+    monkeypatch.setattr(sta_hands.recordings.sources, "open_webcam", camera)
     monkeypatch.setattr(
-        recordings.sources, "bundled_estimator", lambda: FakeEstimator([f.bodies for f in frames])
+        sta_hands.recordings.sources, "bundled_estimator", lambda: FakeEstimator([f.bodies for f in frames])
     )
     window.set_model(fake_model)
     predictions = []
@@ -68,7 +68,7 @@ def test_a_webcam_that_is_not_there_is_one_line_in_the_banner(
 ) -> None:
     video, _frames = drawn
     absent = functools.partial(Webcam, capture_factory=lambda index: FakeCamera(video, opens=False))
-    monkeypatch.setattr(recordings.sources, "open_webcam", absent)
+    monkeypatch.setattr(sta_hands.recordings.sources, "open_webcam", absent)
     _menu_action(window, "Source", "Webcam").trigger()
     qtbot.waitUntil(lambda: "cannot open the camera" in window.banner.text(), timeout=5000)
     assert window.banner.kind == "error" and window.isVisible()

@@ -21,8 +21,8 @@ SCREENSHOT_SCRIPT = """
 import sys
 from PyQt5.QtCore import QSettings, QTimer
 from PyQt5.QtWidgets import QApplication
-from app.gui.main_window import MainWindow
-from app.gui.widgets import apply_theme
+from sta_hands.app.gui.main_window import MainWindow
+from sta_hands.app.gui.widgets import apply_theme
 from tests.app.conftest import FakeModel, gui_source
 
 app = QApplication(sys.argv[:1])
@@ -102,7 +102,8 @@ def test_the_window_runs_on_xcb_and_its_screenshot_is_not_blank(xvfb: str, tmp_p
 def test_the_command_line_opens_the_window_even_without_a_model(xvfb: str, tmp_path: Path) -> None:
     """`sta-hands run synthetic --model <missing>`: the window opens, shows the reason, plays on."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "commands", "run", "synthetic", "--model", str(tmp_path / "no-model")],
+        [sys.executable, "-m", "sta_hands.commands", "run", "synthetic",
+         "--model", str(tmp_path / "no-model")],
         cwd=REPO, env=_env(xvfb, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

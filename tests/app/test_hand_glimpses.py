@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.hand_glimpses import (
+from sta_hands.app.hand_glimpses import (
     NO_CROP,
     STILL_CROP_THRESHOLD,
     GlimpseCache,
@@ -14,7 +14,7 @@ from app.hand_glimpses import (
     crop_change,
     gather_hand_glimpses,
 )
-from recordings.inputs import HAND_LEFT, HAND_RIGHT, WindowInputs, hand_crop
+from sta_hands.contract.inputs import HAND_LEFT, HAND_RIGHT, WindowInputs, hand_crop
 
 BODY = 7
 
@@ -81,7 +81,7 @@ def test_threshold_zero_computes_every_crop_and_the_cache_remembers_where_each_c
 
 
 def test_real_sensor_noise_stays_under_the_threshold_and_a_moving_hand_does_not(ntu_samples) -> None:
-    from recordings.sources import open_reader
+    from sta_hands.recordings.sources import open_reader
 
     clip = open_reader(str(ntu_samples / "S001C001P001R001A001.skeleton"))  # drink water, 30 fps
     frames = list(clip.frames(0))

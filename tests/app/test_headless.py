@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import json
 
-from app.headless import run_headless
-from app.runtime import OnnxModel
-from commands.cli import main
+from sta_hands.app.headless import run_headless
+from sta_hands.app.runtime import OnnxModel
+from sta_hands.commands.cli import main
 from tests.app.conftest import list_source, moving_frames
 
 
@@ -27,7 +27,7 @@ def test_realtime_run_follows_the_clock(tiny_model_folder) -> None:
 
 
 def test_run_json_lines_schema(tiny_model_folder, tmp_path, capsys) -> None:
-    from recordings.own import RecordingWriter
+    from sta_hands.recordings.own.recording import RecordingWriter
 
     with RecordingWriter(tmp_path / "rec", fps=30.0) as writer:
         for frame in moving_frames(40):
@@ -58,8 +58,8 @@ def test_run_on_a_missing_file_is_one_line(tmp_path, capsys) -> None:
 
 
 def test_decoding_only_sampled_images_gives_the_same_predictions(tiny_model_folder, tmp_path) -> None:
-    from recordings.own import RecordingWriter, open_recording
-    from recordings.sources import open_reader
+    from sta_hands.recordings.own.recording import RecordingWriter, open_recording
+    from sta_hands.recordings.sources import open_reader
 
     with RecordingWriter(tmp_path / "rec", fps=30.0) as writer:
         for frame in moving_frames(70):
@@ -77,7 +77,7 @@ def test_decoding_only_sampled_images_gives_the_same_predictions(tiny_model_fold
 
 
 def test_a_live_source_reuses_still_hands_and_a_file_computes_every_crop(tiny_model_folder) -> None:
-    from recordings.reader import FunctionReader
+    from sta_hands.contract.reader import FunctionReader
 
     model = OnnxModel(tiny_model_folder)
     frames = moving_frames(45)  # the left hand is still

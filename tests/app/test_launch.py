@@ -6,8 +6,8 @@ import pytest
 from PyQt5.QtCore import QTimer
 from PyQt5.QtWidgets import QApplication
 
-from app.gui.launch import launch_gui
-from app.gui.main_window import MainWindow
+from sta_hands.app.gui.launch import launch_gui
+from sta_hands.app.gui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 

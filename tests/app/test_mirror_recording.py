@@ -8,12 +8,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-import recordings.sources
-from app.gui.teach_examples import save_span
-from recordings.info import describe, format_info
-from recordings.mirror import is_mirrored
-from recordings.own import open_recording
-from recordings.sources import open_reader
+import sta_hands.recordings.sources
+from sta_hands.recordings.info import describe, format_info
+from sta_hands.recordings.mirror import is_mirrored
+from sta_hands.recordings.own.recording import open_recording
+from sta_hands.recordings.sources import open_reader
+from sta_hands.teach.examples_folder import save_span
 from tests.app.conftest import gui_frame
 from tests.recordings.fake_camera import FakeEstimator, write_video
 
@@ -24,7 +24,7 @@ def test_a_recording_of_a_flipped_video_keeps_it_flipped_and_says_so(tmp_path: P
     drawn = [gui_frame(i, COUNT, (320, 180)) for i in range(COUNT)]
     video = write_video(tmp_path / "phone.mp4", drawn, fourcc="mp4v")
     bodies = [f.bodies for f in drawn]
-    monkeypatch.setattr(recordings.sources, "bundled_estimator", lambda: FakeEstimator(bodies))
+    monkeypatch.setattr(sta_hands.recordings.sources, "bundled_estimator", lambda: FakeEstimator(bodies))
     with open_reader(video) as source:
         assert is_mirrored(source)
         save_span(source, 0, COUNT - 1, tmp_path / "wave 01", "wave")

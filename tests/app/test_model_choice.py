@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app import model_choice
-from app.model_choice import REAL_SOURCE_MODEL, default_model_folder_for, synthetic_source
-from app.runtime import default_model_folder
-from commands.cli import main
-from recordings.own import RecordingWriter
-from recordings.sources import open_reader
+from sta_hands.app import model_choice
+from sta_hands.app.model_choice import REAL_SOURCE_MODEL, default_model_folder_for, synthetic_source
+from sta_hands.app.runtime import default_model_folder
+from sta_hands.commands.cli import main
+from sta_hands.recordings.own.recording import RecordingWriter
+from sta_hands.recordings.sources import open_reader
 from tests.app.conftest import gui_frame
 from tests.tiny_pose_model import export_tiny_pose_model
 

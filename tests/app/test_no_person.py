@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from app.headless import run_headless
-from app.prediction import Prediction
-from app.runtime import OnnxModel
+from sta_hands.app.headless import run_headless
+from sta_hands.app.prediction import Prediction
+from sta_hands.app.runtime import OnnxModel
 from tests.app.conftest import list_source, moving_frames
 
 

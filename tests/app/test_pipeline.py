@@ -9,12 +9,12 @@ import threading
 import numpy as np
 import pytest
 
-from app.gui import frame_view
-from app.gui.drawing import frame_hands, hand_views, paint_overlay
-from app.gui.frame_view import prepare_view
-from app.pipeline import Display, LivePipeline, run_live
-from app.recognizer import StreamRecognizer
-from recordings.reader import read
+from sta_hands.app.gui import frame_view
+from sta_hands.app.gui.drawing import frame_hands, hand_views, paint_overlay
+from sta_hands.app.gui.frame_view import prepare_view
+from sta_hands.app.pipeline import Display, LivePipeline, run_live
+from sta_hands.app.recognizer import StreamRecognizer
+from sta_hands.contract.reader import read
 from tests.app.conftest import FakeModel, gui_frame, gui_source
 
 
@@ -92,8 +92,8 @@ def test_the_gui_thread_only_paints(qtbot, monkeypatch, tmp_path) -> None:
 def test_a_panel_is_one_entry_it_is_laid_out_and_shown_the_same_view(qtbot, monkeypatch, tmp_path) -> None:
     from PyQt5.QtWidgets import QLabel
 
-    from app.gui import window_panels
-    from app.gui.window_view import WindowView
+    from sta_hands.app.gui.window import panels as window_panels
+    from sta_hands.app.gui.window.view import WindowView
     from tests.app.conftest import shown_window
 
     class FrameNumber(QLabel):

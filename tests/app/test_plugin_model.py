@@ -11,18 +11,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.model_choice import bundled_folder, open_model
-from app.plugin_model import PluginModel, outer_window
-from app.pose_model import PoseModel, joints_input
-from app.prediction import softmax
-from app.recognizer import StreamRecognizer
-from app.runtime import OnnxModel
-from app.two_stream_window import classify_window
-from recordings.errors import UserError
-from recordings.inputs import time_window_indices, window_inputs
-from recordings.ntu_names import NTU60_CLASSES, NTU120_CLASSES
-from recordings.onnx_contract import ModelError
-from recordings.pose_model_contract import PLUGIN_KIND, TWO_STREAM_KIND, folder_kind
+from sta_hands.app.model_choice import bundled_folder, open_model
+from sta_hands.app.plugin_model import PluginModel, outer_window
+from sta_hands.app.pose_model import PoseModel, joints_input
+from sta_hands.app.prediction import softmax
+from sta_hands.app.recognizer import StreamRecognizer
+from sta_hands.app.runtime import OnnxModel
+from sta_hands.app.two_stream_window import classify_window
+from sta_hands.contract.errors import UserError
+from sta_hands.contract.inputs import time_window_indices, window_inputs
+from sta_hands.contract.onnx_contract import ModelError
+from sta_hands.contract.pose_model_contract import PLUGIN_KIND, TWO_STREAM_KIND, folder_kind
+from sta_hands.recordings.ntu.names import NTU60_CLASSES, NTU120_CLASSES
 from tests.app.conftest import gui_frame
 
 NTU60 = bundled_folder("shiftgcn-ntu60-xsub")
@@ -38,12 +38,12 @@ def export_rgb_stream(folder: Path, classes: tuple[str, ...]) -> Path:
     zeroed), into `folder`."""
     import torch
 
-    from export.onnx import ExportMetadata, export_model
-    from models import checkpoint
-    from models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
-    from models.glimpse import build_backbone
-    from models.plugin_checkpoint import POSE_STREAM_KEY, plugin_checkpoint
-    from models.rgb_stream import STAHands
+    from sta_hands.export.onnx import ExportMetadata, export_model
+    from sta_hands.models import checkpoint
+    from sta_hands.models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
+    from sta_hands.models.glimpse import build_backbone
+    from sta_hands.models.plugin_checkpoint import POSE_STREAM_KEY, plugin_checkpoint
+    from sta_hands.models.rgb_stream import STAHands
 
     torch.manual_seed(0)
     backbone = build_backbone("efficientnet_lite0", input_size=32, pretrained=False)
@@ -71,7 +71,7 @@ def export_rgb_stream(folder: Path, classes: tuple[str, ...]) -> Path:
 
 @pytest.fixture(scope="module")
 def plugin_folder(tmp_path_factory) -> Path:
-    from export.plugin import plug_pose_stream, pose_stream_folder
+    from sta_hands.export.plugin import plug_pose_stream, pose_stream_folder
 
     root = tmp_path_factory.mktemp("plugin")
     folder = export_rgb_stream(root, CLASSES)
@@ -118,8 +118,8 @@ def test_fused_logits_are_the_rgb_stream_s_plus_the_gcn_s_on_its_classes(plugin_
 
 
 def test_a_skeleton_without_video_runs_the_gcn_alone(plugin_folder, ntu_samples) -> None:
-    from app.replay import replay
-    from recordings.sources import open_reader
+    from sta_hands.app.replay import replay
+    from sta_hands.recordings.sources import open_reader
 
     recognizer = StreamRecognizer(open_model(plugin_folder))
     clapping = ntu_samples.parent / "ntu-more" / "S001C001P001R001A010.skeleton"  # no video beside it
@@ -137,7 +137,7 @@ def test_a_skeleton_without_video_runs_the_gcn_alone(plugin_folder, ntu_samples)
 
 
 def test_classes_the_pose_model_does_not_know_are_refused(tmp_path) -> None:
-    from export.plugin import plug_pose_stream, pose_stream_folder
+    from sta_hands.export.plugin import plug_pose_stream, pose_stream_folder
 
     assert pose_stream_folder("shift-gcn", (*CLASSES, NTU120_CLASSES[100])) == NTU120  # beyond NTU-60
     assert pose_stream_folder("deep-gru", CLASSES) is None
@@ -158,9 +158,9 @@ def test_the_outer_window_spans_both_streams_on_the_finer_grid() -> None:
 def test_evaluate_scores_both_streams_and_the_rgb_stream_s_attention_on_its_window(plugin_folder, tmp_path):
     """`evaluate --model` on a plugin folder: each stream scored, the fused logits their sum, and the
     attention score and faithfulness drops of the RGB stream over its own window (a synthetic clip)."""
-    from export.evaluate_onnx import evaluate_clip
-    from models.data import ClipRef
-    from recordings.synthetic import ClipSpec, generate_dataset
+    from sta_hands.export.evaluate_onnx import evaluate_clip
+    from sta_hands.models.data import ClipRef
+    from sta_hands.recordings.synthetic import ClipSpec, generate_dataset
 
     spec = ClipSpec(index=0, seed=1, class_index=0, performer=1, frames=90)
     generate_dataset(tmp_path, [spec], workers=1, progress=False)

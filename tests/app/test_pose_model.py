@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.model_choice import open_model
-from app.pose_model import PoseModel
-from app.recognizer import StreamRecognizer
-from app.relevance import LEFT_HAND, RIGHT_HAND, relevance_sentence, window_relevance
-from recordings.body_slots import bodies_by_slot
-from recordings.frame import Frame
-from recordings.onnx_contract import ModelError
-from recordings.pose_model_contract import POSE_MODEL_KIND
+from sta_hands.app.model_choice import open_model
+from sta_hands.app.pose_model import PoseModel
+from sta_hands.app.recognizer import StreamRecognizer
+from sta_hands.app.relevance import LEFT_HAND, RIGHT_HAND, relevance_sentence, window_relevance
+from sta_hands.contract.body_slots import bodies_by_slot
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.onnx_contract import ModelError
+from sta_hands.contract.pose_model_contract import POSE_MODEL_KIND
 from tests.app.conftest import gui_frame
 from tests.tiny_pose_model import export_tiny_pose_model, tiny_pose_info
 
@@ -133,7 +133,7 @@ def test_open_model_opens_a_folder_as_the_kind_its_files_say(tiny_pose_folder, t
 
 
 def test_a_pose_file_whose_metadata_disagrees_with_its_contract_is_refused(tmp_path) -> None:
-    from export.onnx_metadata import write_metadata
+    from sta_hands.export.onnx_metadata import write_metadata
 
     folder = export_tiny_pose_model(tmp_path / "bad")
     write_metadata(folder / "pose_model.onnx", {**tiny_pose_info().to_metadata(), "window_length": "0"})
@@ -142,7 +142,7 @@ def test_a_pose_file_whose_metadata_disagrees_with_its_contract_is_refused(tmp_p
 
 
 def test_a_pose_file_naming_fewer_classes_than_its_logits_is_refused(tmp_path) -> None:
-    from export.onnx_metadata import write_metadata
+    from sta_hands.export.onnx_metadata import write_metadata
 
     folder = export_tiny_pose_model(tmp_path / "bad")
     names = list(tiny_pose_info().class_names)[:-1]

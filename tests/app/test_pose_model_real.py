@@ -8,13 +8,13 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from app.gui.explain import explain_sentence
-from app.model_choice import REAL_SOURCE_MODEL, bundled_folder, default_model_folder_for, open_model
-from app.recognizer import StreamRecognizer
-from app.relevance import LEFT_HAND, RIGHT_HAND
-from app.replay import replay
-from recordings.pose_model_contract import POSE_MODEL_KIND
-from recordings.sources import open_reader
+from sta_hands.app.gui.explain import explain_sentence
+from sta_hands.app.model_choice import REAL_SOURCE_MODEL, bundled_folder, default_model_folder_for, open_model
+from sta_hands.app.recognizer import StreamRecognizer
+from sta_hands.app.relevance import LEFT_HAND, RIGHT_HAND
+from sta_hands.app.replay import replay
+from sta_hands.contract.pose_model_contract import POSE_MODEL_KIND
+from sta_hands.recordings.sources import open_reader
 
 DRINKING = "S001C001P001R001A001.skeleton"  # a woman drinks water with her right hand
 

@@ -7,12 +7,18 @@ import time
 
 import numpy as np
 
-from app.hand_glimpses import STILL_CROP_THRESHOLD
-from app.recognizer import GlimpseCache, Prediction, RecognizerThread, StreamRecognizer, classify_window
-from app.ring import FrameRing
-from app.runtime import OnnxModel
-from recordings.frame import Frame
-from recordings.inputs import glimpse_batch, time_window_indices, window_inputs
+from sta_hands.app.hand_glimpses import STILL_CROP_THRESHOLD
+from sta_hands.app.recognizer import (
+    GlimpseCache,
+    Prediction,
+    RecognizerThread,
+    StreamRecognizer,
+    classify_window,
+)
+from sta_hands.app.ring import FrameRing
+from sta_hands.app.runtime import OnnxModel
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.inputs import glimpse_batch, time_window_indices, window_inputs
 from tests.app.conftest import FakeModel, gui_frame, moving_frames
 
 
@@ -150,7 +156,7 @@ def test_the_slots_and_the_attention_follow_the_people_not_the_listing_order() -
 
 
 def test_the_crops_are_the_ones_the_model_read(tiny_model_folder) -> None:
-    from recordings.inputs import crop_at
+    from sta_hands.contract.inputs import crop_at
 
     model = OnnxModel(tiny_model_folder)
     window = moving_frames(20)
@@ -196,7 +202,7 @@ def test_no_body_in_the_window_gives_no_class(tiny_model_folder) -> None:
     assert predictions and all(p.status == "no person" and p.top() == [] for p in predictions)
     line = json.loads(json.dumps(predictions[-1].to_json()))
     assert line["top"] == [] and line["status"] == "no person" and line["body_ids"] == [None, None]
-    from app.headless import prediction_line
+    from sta_hands.app.headless import prediction_line
 
     assert "no one in view" in prediction_line(predictions[-1], as_json=False)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import threading
 import time
 
-from app.ring import FrameRing
+from sta_hands.app.ring import FrameRing
 
 
 def test_full_ring_drops_the_oldest_and_counts_it() -> None:

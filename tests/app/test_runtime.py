@@ -5,8 +5,8 @@ import shutil
 import numpy as np
 import pytest
 
-from app.runtime import ModelError, OnnxModel, choose_providers
-from recordings.errors import UserError
+from sta_hands.app.runtime import ModelError, OnnxModel, choose_providers
+from sta_hands.contract.errors import UserError
 
 ALL = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
 
@@ -81,7 +81,7 @@ def test_wrong_input_shapes_are_a_clear_error(tiny_model_folder) -> None:
 def test_the_metadata_contract_round_trips_and_refuses_another_crop_size(tmp_path) -> None:
     from pathlib import Path
 
-    from recordings.onnx_contract import ModelInfo
+    from sta_hands.contract.onnx_contract import ModelInfo
 
     info = ModelInfo(("a", "b"), 20, 2.5, 224, "efficientnet_lite0", (0.5, 0.5, 0.5), (0.2, 0.2, 0.2), 1280,
                      "1", "synthetic")  # fmt: skip

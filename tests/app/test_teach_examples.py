@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.gui.teach_examples import (
+from sta_hands.recordings.own.format import parse_sidecar
+from sta_hands.recordings.own.recording import RecordingPaths, open_recording
+from sta_hands.teach.examples_folder import (
     ACTION_KEY,
     ExampleError,
     ExamplesFolder,
@@ -16,8 +18,6 @@ from app.gui.teach_examples import (
     read_example,
     save_span,
 )
-from recordings.own import RecordingPaths, open_recording
-from recordings.own_format import parse_sidecar
 from tests.app.conftest import gui_source
 
 

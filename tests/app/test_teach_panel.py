@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from PyQt5.QtCore import QSettings
 
-from app.gui.main_window import MainWindow
-from app.gui.teach_process import TeachProgress, parse_line
-from app.gui.teach_training import TrainingBox
-from app.runtime import default_model_folder
+from sta_hands.app.gui.main_window import MainWindow
+from sta_hands.app.runtime import default_model_folder
+from sta_hands.teach.gui.process import TeachProgress, parse_line
+from sta_hands.teach.gui.training import TrainingBox
 from tests.app.conftest import FakeModel, gui_source, shown_window
 
 pytestmark = pytest.mark.gui
@@ -202,9 +202,9 @@ def test_play_rename_and_delete_an_example(window, qtbot) -> None:
 
 
 def test_below_the_threshold_the_window_is_not_sure_and_still_names_the_best(qtbot) -> None:
-    from app.gui.top_classes import TopClasses
-    from app.gui.window_view import WindowView
-    from app.recognizer import StreamRecognizer
+    from sta_hands.app.gui.top_classes import TopClasses
+    from sta_hands.app.gui.window.view import WindowView
+    from sta_hands.app.recognizer import StreamRecognizer
 
     recognizer = StreamRecognizer(FakeModel(), lossless=True)
     prediction = [p for frame in gui_source(40).frames(0) for p in recognizer.feed([frame])][-1]
@@ -222,22 +222,22 @@ def test_below_the_threshold_the_window_is_not_sure_and_still_names_the_best(qtb
 
 
 def test_only_a_taught_model_has_a_threshold() -> None:
-    from app.gui.teach_dock import not_sure_below
-    from app.runtime import OnnxModel
+    from sta_hands.app.runtime import OnnxModel
+    from sta_hands.teach.gui.dock import not_sure_below
 
     assert not_sure_below(OnnxModel(default_model_folder())) is None
     assert not_sure_below(FakeModel()) is None and not_sure_below(None) is None
 
 
 # ------------------------------------------------------------------------------------------------------
-# The real `python -m commands teach` (export, torch): the panel's default program, tiny settings.
+# The real `python -m sta_hands.commands teach` (export, torch): the panel's default program, tiny settings.
 
 
 @pytest.fixture
 def real_teach(monkeypatch, tmp_path: Path) -> None:
     pytest.importorskip("torch", reason="`teach` trains with PyTorch (pip install -e '.[train]')")
-    if importlib.util.find_spec("export.teach") is None:
-        pytest.skip("no `sta-hands teach` command here (export/teach.py)")
+    if importlib.util.find_spec("sta_hands.teach.teaching") is None:
+        pytest.skip("no `sta-hands teach` command here (teach/teaching.py)")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the command's feature cache
 
 
@@ -307,13 +307,14 @@ def test_cancel_stops_the_real_command_and_leaves_no_model_folder(window, qtbot,
 def test_the_child_runs_this_app_not_one_in_the_current_folder(
     qtbot, real_teach, tmp_path, monkeypatch
 ) -> None:
-    """`python -m commands` would run a `commands.py` (or `app.py`) of the current folder (issue 23): the
-    child must not."""
-    from app.gui.teach_process import TeachProcess, teach_arguments
+    """`python -m sta_hands.commands` would run a `sta_hands/` package of the current folder (and, before the
+    one distinct name, an `app.py` did: issue 23): the child must not."""
+    from sta_hands.teach.gui.process import TeachProcess, teach_arguments
 
     here, marker = tmp_path / "downloads", tmp_path / "foreign ran"
     here.mkdir()
-    for foreign in ("app.py", "commands.py"):
+    (here / "sta_hands" / "commands").mkdir(parents=True)
+    for foreign in ("app.py", "commands.py", "sta_hands/commands/__main__.py"):
         (here / foreign).write_text(
             f"import json, pathlib\npathlib.Path({str(marker)!r}).write_text('yes')\n"
             "print(json.dumps({'stage': 'done', 'model': 'elsewhere', 'message': 'foreign'}))\n"

@@ -10,9 +10,9 @@ import pytest
 
 pytest.importorskip("PyQt5")
 
-from app.gui.teach_process import teach_arguments
-from app.gui.teach_training import TrainingBox
-from app.model_choice import REAL_SOURCE_MODEL, bundled_folder
+from sta_hands.app.model_choice import REAL_SOURCE_MODEL, bundled_folder
+from sta_hands.teach.gui.process import teach_arguments
+from sta_hands.teach.gui.training import TrainingBox
 
 
 def test_teach_arguments_carry_the_pose_stream() -> None:

@@ -9,18 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.capture import CaptureThread
-from app.gui.recorder import RecorderThread
-from app.recognizer import Prediction, RecognizerThread, StreamRecognizer
-from app.ring import FrameRing
-from recordings.estimated import EstimatedBodies
-from recordings.frame import Frame
-from recordings.hand_crop import BODY_SCALED_CROP
-from recordings.inputs import window_inputs
-from recordings.own import open_recording
-from recordings.reader import read
-from recordings.sources import bodies_from
-from recordings.webcam import Webcam
+from sta_hands.app.capture import CaptureThread
+from sta_hands.app.gui.recorder import RecorderThread
+from sta_hands.app.recognizer import Prediction, RecognizerThread, StreamRecognizer
+from sta_hands.app.ring import FrameRing
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.hand_crop import BODY_SCALED_CROP
+from sta_hands.contract.inputs import window_inputs
+from sta_hands.contract.reader import read
+from sta_hands.recordings.camera.webcam import Webcam
+from sta_hands.recordings.estimate.bodies import EstimatedBodies
+from sta_hands.recordings.own.recording import open_recording
+from sta_hands.recordings.sources import bodies_from
 from tests.app.conftest import FakeModel, gui_frame
 from tests.polling import until
 from tests.recordings.fake_camera import FakeCamera, FakeEstimator, write_video
@@ -101,12 +101,12 @@ def test_a_camera_that_cannot_be_opened_is_one_line_from_the_command(
 ) -> None:
     import functools
 
-    import recordings.sources
-    from commands.cli import EXIT_USER_ERROR, main
+    import sta_hands.recordings.sources
+    from sta_hands.commands.cli import EXIT_USER_ERROR, main
 
     video, _drawn = camera_video
     absent = functools.partial(Webcam, capture_factory=lambda index: FakeCamera(video, opens=False))
-    monkeypatch.setattr(recordings.sources, "open_webcam", absent)
+    monkeypatch.setattr(sta_hands.recordings.sources, "open_webcam", absent)
     assert main(["run", "webcam:2", "--headless"]) == EXIT_USER_ERROR
     err = capsys.readouterr().err.strip()
     assert err.startswith("sta-hands run: webcam 2: cannot open the camera") and "\n" not in err
@@ -117,14 +117,14 @@ def test_info_on_a_webcam_says_its_size_and_that_bodies_are_estimated(
 ) -> None:
     import functools
 
-    import recordings.sources
-    from commands.cli import main
+    import sta_hands.recordings.sources
+    from sta_hands.commands.cli import main
 
     video, drawn = camera_video
     camera = functools.partial(Webcam, capture_factory=lambda index: FakeCamera(video))
-    monkeypatch.setattr(recordings.sources, "open_webcam", camera)
+    monkeypatch.setattr(sta_hands.recordings.sources, "open_webcam", camera)
     monkeypatch.setattr(
-        recordings.sources, "bundled_estimator", lambda: FakeEstimator([f.bodies for f in drawn])
+        sta_hands.recordings.sources, "bundled_estimator", lambda: FakeEstimator([f.bodies for f in drawn])
     )
     assert main(["info", "webcam", "--pose", "auto"]) == 0
     out = capsys.readouterr().out

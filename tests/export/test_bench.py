@@ -9,11 +9,13 @@ import os
 import numpy as np
 import pytest
 
-from app.runtime import default_model_folder
-from export import ceiling
-from recordings.sources import demo_clip_path
+from sta_hands.app.runtime import default_model_folder
+from sta_hands.export.bench import ceiling
+from sta_hands.recordings.sources import demo_clip_path
 
-bench = pytest.importorskip("export.bench", reason="the benchmark compares against PyTorch (train extra)")
+bench = pytest.importorskip(
+    "sta_hands.export.bench.speed", reason="the benchmark compares against PyTorch (train extra)"
+)
 
 PARENT_MB = 600  # touched in the test process before the child starts
 

@@ -8,18 +8,22 @@ import subprocess
 
 import pytest
 
-bench = pytest.importorskip("export.bench", reason="the benchmark compares against PyTorch (train extra)")
+bench = pytest.importorskip(
+    "sta_hands.export.bench.speed", reason="the benchmark compares against PyTorch (train extra)"
+)
 
 
 def test_a_failing_sub_measurement_is_recorded_and_the_run_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
     def hangs(*args: object, **kwargs: object) -> dict:
-        raise subprocess.TimeoutExpired(["python", "-m", "commands.gui_timing", "startup"], 120)
+        raise subprocess.TimeoutExpired(["python", "-m", "sta_hands.commands.gui_timing", "startup"], 120)
 
     monkeypatch.setattr(bench, "measure_startup", hangs)  # the failure seen: the child timed out
     report = bench.run_bench(backbones=(), min_seconds=0.01, clip_frames=10, matmul_sizes=(64,))
     assert list(report["errors"]) == ["startup"]
     error = report["errors"]["startup"]
-    assert error.startswith("TimeoutExpired: Command '['python', '-m', 'commands.gui_timing', 'startup']'")
+    assert error.startswith(
+        "TimeoutExpired: Command '['python', '-m', 'sta_hands.commands.gui_timing', 'startup']'"
+    )
     assert report["startup"] == {"error": error} and report["startup_s"] is None
     assert report["memory_read_gbs"] > 0 and report["glimpse_engine"]["engine"]  # measured after it
     assert report["ceiling_measurements"] == 2 and report["ceiling_gflops"] > 0  # the run reached its end

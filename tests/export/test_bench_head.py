@@ -11,9 +11,11 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from app.runtime import OnnxModel, default_model_folder
+from sta_hands.app.runtime import OnnxModel, default_model_folder
 
-bench_head = pytest.importorskip("export.bench_head", reason="the benchmark compares against PyTorch")
+bench_head = pytest.importorskip(
+    "sta_hands.export.bench.head", reason="the benchmark compares against PyTorch"
+)
 
 
 def test_weight_bytes_count_initializers_and_constants(tmp_path: Path) -> None:
@@ -47,10 +49,10 @@ def _fixed_timer(seconds: float):
 
 def test_head_figures_set_the_head_against_its_weights_memory_time(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
-    from export.onnx import ExportMetadata, export_model
-    from models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
-    from models.glimpse import build_backbone
-    from models.two_stream import TwoStreamModel
+    from sta_hands.export.onnx import ExportMetadata, export_model
+    from sta_hands.models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
+    from sta_hands.models.glimpse import build_backbone
+    from sta_hands.models.two_stream import TwoStreamModel
 
     torch.manual_seed(0)
     backbone = build_backbone("efficientnet_lite0", input_size=32, pretrained=False)
@@ -81,7 +83,7 @@ def test_head_figures_set_the_head_against_its_weights_memory_time(tmp_path: Pat
 
 
 def test_startup_is_measured_from_the_real_demo_command() -> None:
-    from export.gui_timing import measure_startup
+    from sta_hands.export.bench.gui_timing import measure_startup
 
     default_model_folder()  # skips nothing: the demo model ships with the repository
     startup = measure_startup()

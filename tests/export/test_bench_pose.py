@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.runtime import default_model_folder
-from export.bench_pose import bench_pose_estimation, format_pose, webcam_sized
+from sta_hands.app.runtime import default_model_folder
+from sta_hands.export.bench.pose_estimation import bench_pose_estimation, format_pose, webcam_sized
 
 
 def test_the_pose_entry_measures_one_and_two_people_and_both_replays(ntu_samples: Path) -> None:

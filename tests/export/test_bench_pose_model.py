@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from export.bench_pose import write_webcam_video
-from export.bench_pose_model import SKELETON_CLIP, bench_pose_model, format_pose_model
-from recordings.frame import NUM_JOINTS, Body
-from recordings.skeleton_writer import write_skeleton
+from sta_hands.contract.frame import NUM_JOINTS, Body
+from sta_hands.export.bench.pose_estimation import write_webcam_video
+from sta_hands.export.bench.pose_model import SKELETON_CLIP, bench_pose_model, format_pose_model
+from sta_hands.recordings.ntu.skeleton_writer import write_skeleton
 from tests.tiny_pose_model import export_tiny_pose_model, tiny_pose_info
 
 FRAMES = 75  # 2.5 s at 30 fps

@@ -11,10 +11,10 @@ import pytest
 
 pytest.importorskip("torch", reason="the export needs the train extra")
 
-from export.quantize import calibration_crops
-from models.config import BACKBONE_SPECS
-from recordings.frame import HAND_LEFT, HAND_RIGHT, NUM_JOINTS, TRACKED, Body, Frame
-from recordings.own import RecordingWriter
+from sta_hands.contract.frame import HAND_LEFT, HAND_RIGHT, NUM_JOINTS, TRACKED, Body, Frame
+from sta_hands.export.quantize import calibration_crops
+from sta_hands.models.config import BACKBONE_SPECS
+from sta_hands.recordings.own.recording import RecordingWriter
 
 NAME = "S001C001P001R001A001"  # the real clip with both files
 SPEC = BACKBONE_SPECS["efficientnet_lite0"]

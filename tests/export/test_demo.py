@@ -1,5 +1,5 @@
-"""The bundled demo (built by `python -m commands.make_demo`): a small model that describes itself, and a
-short synthetic clip of the test side that it recognises through the app's own recognizer."""
+"""The bundled demo (built by `python -m sta_hands.commands.make_demo`): a small model that describes itself,
+and a short synthetic clip of the test side that it recognises through the app's own recognizer."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from app.recognizer import StreamRecognizer
-from app.runtime import OnnxModel
-from export import make_demo
-from recordings.own import RecordingPaths, open_recording
-from recordings.synthetic import SYNTHETIC_CLASSES
+from sta_hands.app.recognizer import StreamRecognizer
+from sta_hands.app.runtime import OnnxModel
+from sta_hands.export import make_demo
+from sta_hands.recordings.own.recording import RecordingPaths, open_recording
+from sta_hands.recordings.synthetic import SYNTHETIC_CLASSES
 
 MAX_MODEL_MB, MAX_CLIP_MB = 20.0, 5.0
 
@@ -20,7 +20,9 @@ MAX_MODEL_MB, MAX_CLIP_MB = 20.0, 5.0
 @pytest.fixture(scope="module")
 def demo_model() -> OnnxModel:
     if not (make_demo.DEMO_MODEL / "head.onnx").is_file():
-        pytest.skip(f"the demo model is not built in {make_demo.DEMO_MODEL}: python -m commands.make_demo")
+        pytest.skip(
+            f"the demo model is not built in {make_demo.DEMO_MODEL}: python -m sta_hands.commands.make_demo"
+        )
     return OnnxModel(make_demo.DEMO_MODEL)
 
 
@@ -28,7 +30,7 @@ def demo_model() -> OnnxModel:
 def demo_clip() -> RecordingPaths:
     paths = RecordingPaths.of(make_demo.DEMO_CLIP)
     if not paths.sidecar.is_file():
-        pytest.skip(f"the demo clip is not built at {paths.stem}: python -m commands.make_demo")
+        pytest.skip(f"the demo clip is not built at {paths.stem}: python -m sta_hands.commands.make_demo")
     return paths
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from export.demo_readme import readme_figures, readme_problems
-from models.evaluate import build_report, outcome_from_views
-from models.faithfulness import hand_removal_drops
+from sta_hands.export.demo_readme import readme_figures, readme_problems
+from sta_hands.models.evaluate import build_report, outcome_from_views
+from sta_hands.models.faithfulness import hand_removal_drops
 from tests.models.test_faithfulness import _windows, reads_hand_zero
 
 

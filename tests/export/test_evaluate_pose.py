@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from app.pose_model import PoseModel, joints_input
-from export.evaluate_onnx import evaluate_exported
-from models.data import clip_hand_frames, evaluation_windows, find_dataset, num_frames
-from models.evaluate import SEED, VIEWS
-from recordings.inputs import window_inputs
+from sta_hands.app.pose_model import PoseModel, joints_input
+from sta_hands.contract.inputs import window_inputs
+from sta_hands.export.evaluate_onnx import evaluate_exported
+from sta_hands.models.data import clip_hand_frames, evaluation_windows, find_dataset, num_frames
+from sta_hands.models.evaluate import SEED, VIEWS
 from tests.models.test_data import tiny_dataset
 from tests.tiny_pose_model import export_tiny_pose_model, tiny_pose_info
 

@@ -15,19 +15,19 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the export needs the train extra")
 
-from app.recognizer import GlimpseCache, classify_window  # noqa: E402
-from app.runtime import ModelError, OnnxModel  # noqa: E402
-from export.onnx import ExportMetadata, export_model  # noqa: E402
-from export.projected_head import GlimpseProjection, ProjectedHead, splittable  # noqa: E402
-from export.quantize import quantize_int8  # noqa: E402
-from models.glimpse import build_backbone  # noqa: E402
-from models.two_stream import TwoStreamModel  # noqa: E402
-from recordings.onnx_contract import (  # noqa: E402
+from sta_hands.app.recognizer import GlimpseCache, classify_window  # noqa: E402
+from sta_hands.app.runtime import ModelError, OnnxModel  # noqa: E402
+from sta_hands.contract.onnx_contract import (  # noqa: E402
     GLIMPSE_FILE,
     HEAD_FILE,
     PROJECTED_HEAD_INPUTS,
     PROJECTION_FILE,
 )
+from sta_hands.export.onnx import ExportMetadata, export_model  # noqa: E402
+from sta_hands.export.projected_head import GlimpseProjection, ProjectedHead, splittable  # noqa: E402
+from sta_hands.export.quantize import quantize_int8  # noqa: E402
+from sta_hands.models.glimpse import build_backbone  # noqa: E402
+from sta_hands.models.two_stream import TwoStreamModel  # noqa: E402
 from tests.app.conftest import moving_frames  # noqa: E402
 from tests.image_glimpse import normalise_batch_norms  # noqa: E402
 from tests.models.conftest import NUM_CLASSES, make_inputs, randomise_attention, tiny_config  # noqa: E402
@@ -200,7 +200,7 @@ def test_reexporting_unsplit_into_a_split_folder_drops_the_projection(backbone, 
 
 
 def test_int8_variant_of_a_split_folder_keeps_its_projection_and_metadata(exported, tmp_path: Path) -> None:
-    from export.make_demo import read_metadata
+    from sta_hands.export.make_demo import read_metadata
 
     shutil.copytree(exported[0].folder, tmp_path / "fp32")
     crops = np.random.default_rng(0).uniform(-1, 1, (16, 3, 32, 32)).astype(np.float32)
@@ -217,7 +217,7 @@ def test_int8_gru_matrices_move_the_logits_a_little_and_the_attention_not_at_all
     """STA-Hands' attention reads the pose only: with the GRU's matrices in int8 it stays exact."""
     import onnx
 
-    from export.quantize import quantize_gru_matrices
+    from sta_hands.export.quantize import quantize_gru_matrices
 
     float32 = exported[0]
     shutil.copytree(float32.folder, tmp_path / "int8")
@@ -241,7 +241,7 @@ def _optimised_head_nodes(window: int, folder: Path) -> int:
 
     import onnxruntime as ort
 
-    from export.onnx import OPSET
+    from sta_hands.export.onnx import OPSET
 
     torch.manual_seed(0)
     model = TwoStreamModel(dataclasses.replace(tiny_config(), window=window)).eval()
@@ -273,7 +273,7 @@ def test_each_recurrent_step_costs_at_most_12_nodes(tmp_path: Path) -> None:
 
 
 def test_the_head_session_has_its_own_settings_and_computes_the_same(exported) -> None:
-    from app.runtime import HeadSettings
+    from sta_hands.app.runtime import HeadSettings
 
     default = exported[0]
     options = default.head.get_session_options()

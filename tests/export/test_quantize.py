@@ -12,9 +12,14 @@ torch = pytest.importorskip("torch", reason="the export needs the train extra")
 
 from onnxruntime.quantization import QuantFormat, QuantType  # noqa: E402
 
-from app.glimpse_engine import cpu_flags  # noqa: E402
-from app.runtime import OnnxModel  # noqa: E402
-from export.quantize import Int8Form, calibration_crops, default_int8_form, quantize_int8  # noqa: E402
+from sta_hands.app.glimpse_engine import cpu_flags  # noqa: E402
+from sta_hands.app.runtime import OnnxModel  # noqa: E402
+from sta_hands.export.quantize import (  # noqa: E402
+    Int8Form,
+    calibration_crops,
+    default_int8_form,
+    quantize_int8,
+)
 from tests.conftest import export_random_model  # noqa: E402
 
 NTU_CLIP = "S001C001P001R001A001.skeleton"  # with its _rgb.avi: real hand crops

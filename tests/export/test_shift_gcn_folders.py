@@ -8,20 +8,9 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from export.onnx_metadata import read_metadata
-from export.shift_gcn_export import (
-    CHECKPOINTS,
-    TOLERANCE,
-    export_pose_model,
-    load_checkpoint,
-    onnx_differences,
-)
-from models.shift_gcn import UNITS, ShiftGCN
-from models.shift_gcn_input import INPUT_PIPELINE
-from recordings.errors import UserError
-from recordings.ntu_names import parse_sample_name
-from recordings.pose_clip import clip_joints, window_joints
-from recordings.pose_model_contract import (
+from sta_hands.contract.errors import UserError
+from sta_hands.contract.pose_clip import clip_joints, window_joints
+from sta_hands.contract.pose_model_contract import (
     POSE_MODEL_FILE,
     POSE_MODEL_INPUT,
     POSE_MODEL_KIND,
@@ -29,7 +18,18 @@ from recordings.pose_model_contract import (
     PoseModelInfo,
     folder_kind,
 )
-from recordings.skeleton import read_skeleton
+from sta_hands.export.onnx_metadata import read_metadata
+from sta_hands.export.shift_gcn_export import (
+    CHECKPOINTS,
+    TOLERANCE,
+    export_pose_model,
+    load_checkpoint,
+    onnx_differences,
+)
+from sta_hands.models.shift_gcn import UNITS, ShiftGCN
+from sta_hands.models.shift_gcn_input import INPUT_PIPELINE
+from sta_hands.recordings.ntu.names import parse_sample_name
+from sta_hands.recordings.ntu.skeleton import read_skeleton
 from tests.conftest import NTU_SAMPLES, REPO
 from tests.models.test_shift_gcn import WEIGHTS
 

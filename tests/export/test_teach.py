@@ -15,12 +15,12 @@ import pytest
 
 pytest.importorskip("torch", reason="teach trains with PyTorch (the train extra)")
 
-from app.runtime import OnnxModel, default_model_folder
-from commands.cli import main
-from export.teach_augment import PoseAugmentation, mirror_pose, rotate_scale_jitter
-from recordings.frame import NUM_JOINTS, Body, Frame
-from recordings.own import RecordingPaths, RecordingWriter
-from recordings.synthetic import SYNTHETIC_CLASSES, ClipSpec, generate_dataset
+from sta_hands.app.runtime import OnnxModel, default_model_folder
+from sta_hands.commands.cli import main
+from sta_hands.contract.frame import NUM_JOINTS, Body, Frame
+from sta_hands.recordings.own.recording import RecordingPaths, RecordingWriter
+from sta_hands.recordings.synthetic import SYNTHETIC_CLASSES, ClipSpec, generate_dataset
+from sta_hands.teach.augment import PoseAugmentation, mirror_pose, rotate_scale_jitter
 
 ACTIONS = ("wave right hand", "squat")  # a hand and a whole-body motion: tiny settings learn them
 FRAMES = 45  # 1.5 s at 30 fps
@@ -41,7 +41,7 @@ def _clips(folder: Path, performers: tuple[int, ...]) -> Path:
 def base_model() -> Path:
     try:
         return default_model_folder()
-    except Exception as error:  # the demo is built by python -m commands.make_demo
+    except Exception as error:  # the demo is built by python -m sta_hands.commands.make_demo
         pytest.skip(str(error))
 
 
@@ -63,9 +63,9 @@ def taught(tmp_path_factory: pytest.TempPathFactory, base_model: Path) -> dict:
 
 
 def test_the_taught_model_recognises_other_performers(taught: dict) -> None:
-    from export.evaluate_onnx import evaluate_exported
-    from export.teach_examples import find_examples
-    from models.data import Dataset
+    from sta_hands.export.evaluate_onnx import evaluate_exported
+    from sta_hands.models.data import Dataset
+    from sta_hands.teach.example_set import find_examples
 
     assert taught["code"] == 0
     model = OnnxModel(taught["out"])  # what run --model and the GUI open
@@ -127,7 +127,8 @@ def test_sigterm_stops_cleanly_and_keeps_the_previous_model(taught: dict, tmp_pa
     killed.mkdir()
     os.utime(killed, (time.time() - 86400, time.time() - 86400))
     arguments = ["--tiny", "--cache", str(taught["cache"]), "--progress-jsonl"]
-    command = [sys.executable, "-m", "commands", "teach", str(taught["examples"]), "--out", str(out)]
+    command = [sys.executable, "-m", "sta_hands.commands", "teach", str(taught["examples"])]
+    command += ["--out", str(out)]
     command += arguments
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
         assert child.stdout is not None
@@ -147,7 +148,7 @@ def test_sigterm_stops_cleanly_and_keeps_the_previous_model(taught: dict, tmp_pa
 def test_base_weights_are_read_back_from_an_exported_head_and_checked(
     taught: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from export import teach_base
+    from sta_hands.teach import base as teach_base
 
     base = OnnxModel(taught["out"])  # a split head (projection.onnx), as export writes now
     weights = teach_base.read_base_weights(base, teach_base.base_config(base))
@@ -164,9 +165,9 @@ def test_base_weights_are_read_back_from_the_shipped_int8_demo(base_model: Path)
     import onnx
     import torch
 
-    from export import teach_base
-    from export.teach_train import config_for
-    from models.two_stream import TwoStreamModel
+    from sta_hands.models.two_stream import TwoStreamModel
+    from sta_hands.teach import base as teach_base
+    from sta_hands.teach.train import config_for
 
     base = OnnxModel(base_model)
     names = {init.name for init in onnx.load(str(base_model / "head.onnx")).graph.initializer}
@@ -193,8 +194,8 @@ def test_int8_attention_weights_are_read_back_dequantised(
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from export import teach_base
-    from export.onnx_metadata import read_metadata, write_metadata
+    from sta_hands.export.onnx_metadata import read_metadata, write_metadata
+    from sta_hands.teach import base as teach_base
 
     folder = tmp_path / "int8 attention"
     shutil.copytree(base_model, folder)
@@ -379,8 +380,8 @@ def test_a_model_that_teach_wrote_is_replaced_and_others_staging_kept(taught: di
 
 
 def test_a_file_or_a_link_as_the_model_folder_is_refused(taught: dict, tmp_path: Path) -> None:
-    from export.teach import _check_out
-    from export.teach_examples import TeachInputError
+    from sta_hands.teach.example_set import TeachInputError
+    from sta_hands.teach.teaching import _check_out
 
     (tmp_path / "notes.txt").write_text("mine")
     (tmp_path / "link").symlink_to(taught["out"], target_is_directory=True)
@@ -394,8 +395,8 @@ def test_a_file_or_a_link_as_the_model_folder_is_refused(taught: dict, tmp_path:
 def test_a_file_put_in_the_model_folder_while_it_trains_is_kept(taught: dict, tmp_path: Path) -> None:
     import shutil
 
-    from export.teach import _staging
-    from export.teach_examples import TeachInputError
+    from sta_hands.teach.example_set import TeachInputError
+    from sta_hands.teach.teaching import _staging
 
     model = tmp_path / "model"
     shutil.copytree(taught["out"], model)

@@ -1,5 +1,5 @@
 """Teaching on the frozen bundled Shift-GCN (issue 21 part 7): the taught head written into the GCN's graph
-(`export.teach_gcn.write_pose_model`), `sta-hands teach` on real NTU-120 skeletons making a plugin model
+(`teach.gcn.write_pose_model`), `sta-hands teach` on real NTU-120 skeletons making a plugin model
 by default (and a two-stream one with --pose-stream deep-gru), and NTU-120 clips accepted as examples."""
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ import pytest
 
 pytest.importorskip("torch", reason="teach trains with PyTorch (the train extra)")
 
-from app.model_choice import open_model
-from app.pose_model import PoseModel
-from app.recognizer import StreamRecognizer
-from app.replay import replay
-from commands.cli import main
-from export.teach_examples import find_examples
-from export.teach_gcn import LinearHead, bundled_gcn, write_pose_model
-from recordings.onnx_contract import HEAD_FILE
-from recordings.pose_model_contract import PLUGIN_KIND, POSE_MODEL_FILE, TWO_STREAM_KIND, folder_kind
-from recordings.sources import open_reader
+from sta_hands.app.model_choice import open_model
+from sta_hands.app.pose_model import PoseModel
+from sta_hands.app.recognizer import StreamRecognizer
+from sta_hands.app.replay import replay
+from sta_hands.commands.cli import main
+from sta_hands.contract.onnx_contract import HEAD_FILE
+from sta_hands.contract.pose_model_contract import PLUGIN_KIND, POSE_MODEL_FILE, TWO_STREAM_KIND, folder_kind
+from sta_hands.recordings.sources import open_reader
+from sta_hands.teach.example_set import find_examples
+from sta_hands.teach.gcn import LinearHead, bundled_gcn, write_pose_model
 
 GCN = bundled_gcn()
 pytestmark = pytest.mark.skipif(GCN is None, reason="the bundled Shift-GCN is missing")
@@ -111,7 +111,7 @@ def _alike_pair(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def test_the_weight_decay_left_out_examples_choose_keeps_alike_actions_unsure() -> None:
-    from export.teach_gcn import DEFAULT_WEIGHT_DECAY, WEIGHT_DECAYS, chosen_weight_decay, fit_head
+    from sta_hands.teach.gcn import DEFAULT_WEIGHT_DECAY, WEIGHT_DECAYS, chosen_weight_decay, fit_head
 
     rng = np.random.default_rng(0)
     features, labels, groups = _alike_pair(rng)

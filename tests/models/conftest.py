@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig, SpatialMode, TemporalMode
-from models.rgb_stream import AttentionMLP
+from sta_hands.models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig, SpatialMode, TemporalMode
+from sta_hands.models.rgb_stream import AttentionMLP
 
 SPATIAL_MODES: tuple[str, ...] = get_args(SpatialMode)
 TEMPORAL_MODES: tuple[str, ...] = get_args(TemporalMode)

@@ -6,9 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.claims import _claims, chance_band, motion_groups, near_chance, wilson_interval
-from models.paper_tables import TABLE1, TABLE2, TABLE2_VARIANTS, TABLE3, ablation_markdown, paper_row
-from recordings.synthetic import SYNTHETIC_CLASSES
+from sta_hands.models.claims import _claims, chance_band, motion_groups, near_chance, wilson_interval
+from sta_hands.models.paper_tables import (
+    TABLE1,
+    TABLE2,
+    TABLE2_VARIANTS,
+    TABLE3,
+    ablation_markdown,
+    paper_row,
+)
+from sta_hands.recordings.synthetic import SYNTHETIC_CLASSES
 
 
 def test_the_papers_tables_have_their_rows_and_figures() -> None:
@@ -122,7 +129,7 @@ def test_the_claim_fails_when_deep_gru_is_far_above_chance_for_its_clips() -> No
 
 
 def test_the_attention_claim_is_against_the_fastest_hand_rule_on_every_class() -> None:
-    from models.claims import attention_claim
+    from sta_hands.models.claims import attention_claim
 
     def tally(score: float, fastest: float, frames: int = 50) -> dict:
         rules = {"fastest_hand": fastest, "same_slot": 0.5, "uniform": 0.49}

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from models import checkpoint
-from models.attention_supervision import attention_supervision_loss
-from models.data import evaluation_windows, find_dataset
-from models.feature_store import FeatureStore
-from models.train import TrainSettings, predict, train_stream
+from sta_hands.models import checkpoint
+from sta_hands.models.attention_supervision import attention_supervision_loss
+from sta_hands.models.data import evaluation_windows, find_dataset
+from sta_hands.models.features.store import FeatureStore
+from sta_hands.models.train import TrainSettings, predict, train_stream
 from tests.models.test_data import tiny_cache, tiny_dataset
 from tests.models.test_train import TINY
 

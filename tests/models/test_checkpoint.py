@@ -8,10 +8,10 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from models import checkpoint
-from models.pose_stream import DeepGRU
-from models.rgb_stream import STAHands
-from models.two_stream import TwoStreamModel
+from sta_hands.models import checkpoint
+from sta_hands.models.pose_stream import DeepGRU
+from sta_hands.models.rgb_stream import STAHands
+from sta_hands.models.two_stream import TwoStreamModel
 from tests.models.conftest import Inputs, randomise_attention, tiny_config
 
 

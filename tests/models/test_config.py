@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from models.config import BACKBONE_SPECS, BackboneSpec, ModelConfig, backbone_spec
+from sta_hands.models.config import BACKBONE_SPECS, BackboneSpec, ModelConfig, backbone_spec
 from tests.conftest import REPO
 from tests.models.conftest import SPATIAL_MODES, TEMPORAL_MODES, tiny_config
 

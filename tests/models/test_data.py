@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.data import (
+from sta_hands.contract.inputs import NUM_HANDS, POSE_DIM
+from sta_hands.models.data import (
     DataError,
     active_hands,
     clip_hand_frames,
@@ -26,16 +27,15 @@ from models.data import (
     find_dataset,
     window_indices,
 )
-from models.feature_store import FeatureStore
-from models.features import (
+from sta_hands.models.features.cache import (
     build_cache_backbone,
     compute_features,
     load_clip,
     open_cache,
     read_cache_info,
 )
-from recordings.inputs import NUM_HANDS, POSE_DIM
-from recordings.synthetic import SYNTHETIC_CLASSES, ClipSpec, generate_dataset
+from sta_hands.models.features.store import FeatureStore
+from sta_hands.recordings.synthetic import SYNTHETIC_CLASSES, ClipSpec, generate_dataset
 
 FRAMES = 12  # frames per tiny clip
 INPUT_SIZE = 32  # the random backbone's input size: fast on a CPU
@@ -213,7 +213,7 @@ def test_features_are_float16_and_zero_for_absent_hands() -> None:
 
 
 def test_an_interrupted_run_resumes_with_only_the_missing_clips(tmp_path: Path, monkeypatch) -> None:
-    import models.features as features
+    import sta_hands.models.features.cache as features
 
     clips = find_dataset(tiny_dataset()).clips[:4]
     backbone, weights = tiny_backbone()

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import recordings.sources
-from models.data import DataError, clip_inputs, find_dataset
+import sta_hands.recordings.sources
+from sta_hands.models.data import DataError, clip_inputs, find_dataset
 from tests.app.conftest import gui_frame
 from tests.recordings.fake_camera import FakeEstimator, write_video
 
@@ -24,7 +24,7 @@ def test_videos_without_skeletons_are_trained_on_with_estimated_bodies(
     with pytest.raises(DataError, match="no clips found"):
         find_dataset(tmp_path)  # kinect: a video alone has no bodies, so no clip
     monkeypatch.setattr(
-        recordings.sources, "bundled_estimator", lambda: FakeEstimator([f.bodies for f in frames])
+        sta_hands.recordings.sources, "bundled_estimator", lambda: FakeEstimator([f.bodies for f in frames])
     )
     dataset = find_dataset(tmp_path, pose="auto")
     (clip,) = dataset.clips

@@ -11,13 +11,13 @@ import cv2
 import numpy as np
 import pytest
 
-from app.recognizer import StreamRecognizer
-from app.runtime import OnnxModel
-from export.evaluate_onnx import classify_frames, evaluate_exported
-from models import checkpoint
-from models.attention_score import GROUPS
-from models.data import clip_hand_frames, find_dataset, read_frames
-from models.evaluate import (
+from sta_hands.app.recognizer import StreamRecognizer
+from sta_hands.app.runtime import OnnxModel
+from sta_hands.export.evaluate_onnx import classify_frames, evaluate_exported
+from sta_hands.models import checkpoint
+from sta_hands.models.attention_score import GROUPS
+from sta_hands.models.data import clip_hand_frames, find_dataset, read_frames
+from sta_hands.models.evaluate import (
     build_report,
     confusion_image,
     evaluate_checkpoint,
@@ -25,8 +25,8 @@ from models.evaluate import (
     summary_text,
     write_report,
 )
-from models.train import TrainSettings, combine_streams, train_stream
-from recordings.synthetic import SYNTHETIC_CLASSES, ClipSpec, write_clip
+from sta_hands.models.train import TrainSettings, combine_streams, train_stream
+from sta_hands.recordings.synthetic import SYNTHETIC_CLASSES, ClipSpec, write_clip
 from tests.models.test_data import _temporary, tiny_backbone, tiny_cache, tiny_dataset
 from tests.models.test_train import TINY
 
@@ -51,7 +51,7 @@ def tiny_two_stream() -> Path:
 @functools.cache
 def tiny_export() -> Path:
     """The tiny two-stream model exported with the backbone that made the tiny cache."""
-    from export.onnx import ExportMetadata, export_model
+    from sta_hands.export.onnx import ExportMetadata, export_model
 
     folder = _temporary("sta-hands-export-")
     model, _, metadata = checkpoint.load(tiny_two_stream())
@@ -133,7 +133,7 @@ def test_an_exported_folder_is_evaluated_through_the_app_and_agrees_with_its_che
 def test_evaluate_streaming_scores_every_full_live_window_beside_the_segment_figures(
     tmp_path: Path, capsys
 ) -> None:
-    from commands.cli import main
+    from sta_hands.commands.cli import main
 
     data, exported, offline = tiny_dataset(), tmp_path / "exported.json", tmp_path / "checkpoint.json"
     test_clips = len(find_dataset(data).split("cs", "test"))
@@ -220,7 +220,7 @@ def test_an_attention_on_an_absent_hand_is_no_hit() -> None:
 
 def _pose_with_hands(hands: np.ndarray) -> np.ndarray:
     """T x 150 raw poses whose four hand joints are at `hands` (T x 4 x 3); every other joint at 1 m."""
-    from recordings.inputs import HAND_SLOTS
+    from sta_hands.contract.inputs import HAND_SLOTS
 
     joints = np.ones((len(hands), 2, 25, 3), dtype=np.float32)
     for h, (body, joint) in enumerate(HAND_SLOTS):
@@ -275,8 +275,8 @@ def test_reports_need_clips_and_draw_any_number_of_classes() -> None:
 
 
 def test_the_ablation_trains_its_variants_and_lays_out_the_papers_tables(tmp_path: Path) -> None:
-    from models.ablate import run_ablation
-    from models.paper_tables import TABLE2, TABLE3
+    from sta_hands.models.ablate import run_ablation
+    from sta_hands.models.paper_tables import TABLE2, TABLE3
 
     variants = (("sum", "mean"), ("concat", "mean"), ("pose", "motion"), ("pose", "hidden_motion"))
     table = run_ablation(

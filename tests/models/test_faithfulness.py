@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.faithfulness import (
+from sta_hands.contract.frame import JOINT
+from sta_hands.models.faithfulness import (
     chosen_joints,
     faithfulness_report,
     hand_removal_drops,
@@ -15,7 +16,6 @@ from models.faithfulness import (
     joint_holding_drops,
     removal_masks,
 )
-from recordings.frame import JOINT
 
 
 def reads_hand_zero(features: np.ndarray, hand_mask: np.ndarray, pose: np.ndarray) -> np.ndarray:
@@ -72,9 +72,9 @@ def test_no_window_with_two_hands_gives_no_figures() -> None:
 
 
 def test_the_figures_are_saved_beside_the_model_for_the_explain_dialog(tmp_path) -> None:
-    from app.faithfulness_note import read_faithfulness
-    from export.evaluate_onnx import save_faithfulness
-    from models.data import DataError
+    from sta_hands.app.faithfulness_note import read_faithfulness
+    from sta_hands.export.evaluate_onnx import save_faithfulness
+    from sta_hands.models.data import DataError
 
     figures = faithfulness_report(hand_removal_drops(reads_hand_zero, *_windows()))
     report = {"faithfulness": figures, "data": "/somewhere", "split": "cs", "clips": 3, "views": 5, "seed": 0}

@@ -9,8 +9,13 @@ import pytest
 import torch
 from torchvision.models import inception_v3
 
-from models.config import BACKBONES, RegisteredBackbone
-from models.glimpse import BackboneWeightsMissing, build_backbone, inception_v3_cache_path, network_builder
+from sta_hands.models.config import BACKBONES, RegisteredBackbone
+from sta_hands.models.glimpse import (
+    BackboneWeightsMissing,
+    build_backbone,
+    inception_v3_cache_path,
+    network_builder,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,8 +45,9 @@ def test_each_registered_backbone_names_its_own_network_function() -> None:
 
 def test_a_backbone_naming_a_missing_network_function_is_a_clear_error() -> None:
     spec = dataclasses.replace(BACKBONES["efficientnet_lite0"].spec, name="ghost")
-    entry = RegisteredBackbone(spec, "models.glimpse:ghost_net")
-    with pytest.raises(ValueError, match=r"'ghost': no network function 'models\.glimpse:ghost_net'"):
+    entry = RegisteredBackbone(spec, "sta_hands.models.glimpse:ghost_net")
+    missing = r"'ghost': no network function 'sta_hands\.models\.glimpse:ghost_net'"
+    with pytest.raises(ValueError, match=missing):
         network_builder(entry)
 
 

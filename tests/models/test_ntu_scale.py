@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from commands.cli import main
-from models.data import ClipRef, find_dataset
-from models.feature_store import FeatureStore
-from models.features import CLIP_SUFFIX, CacheInfo, load_clip
+from sta_hands.commands.cli import main
+from sta_hands.models.data import ClipRef, find_dataset
+from sta_hands.models.features.cache import CLIP_SUFFIX, CacheInfo, load_clip
+from sta_hands.models.features.store import FeatureStore
 
 INPUT_SIZE = 32  # EfficientNet-Lite0 on 32 px crops: the real CNN, cheap
 REAL_WITH_VIDEO = "S001C001P001R001A001"
@@ -40,8 +40,8 @@ FEATURES = ["features", "--input-size", str(INPUT_SIZE)]
 def build_layout(root: Path, samples: Path, synthetic: int = SYNTHETIC, frames: int | None = 14) -> Path:
     """NTU's download layout under `root` (module docstring), with `synthetic` clips of `frames` frames
     (None: the generator's own lengths). scripts/features_throughput.py measures on it too."""
-    from recordings.synthetic import generate_dataset
-    from recordings.synthetic.plan import ClipSpec
+    from sta_hands.recordings.synthetic import generate_dataset
+    from sta_hands.recordings.synthetic.plan import ClipSpec
 
     skeletons, videos = root / "nturgb+d_skeletons", root / "nturgb+d_rgb"
     skeletons.mkdir(parents=True)
@@ -118,8 +118,8 @@ def test_the_download_layout_pairs_each_skeleton_with_its_video_in_the_other_fol
 def test_ntu120_actions_are_labelled_with_its_classes_and_its_benchmarks_are_refused(
     ntu_samples: Path, tmp_path: Path
 ) -> None:
-    from models.data import DataError
-    from recordings.ntu_names import NTU120_CLASSES
+    from sta_hands.models.data import DataError
+    from sta_hands.recordings.ntu.names import NTU120_CLASSES
 
     folder = tmp_path / "nturgb+d_skeletons"
     folder.mkdir()
@@ -135,7 +135,7 @@ def test_ntu120_actions_are_labelled_with_its_classes_and_its_benchmarks_are_ref
 
 
 def test_a_sample_name_opens_from_the_download_layout_with_its_video(ntu_root: Path) -> None:
-    from recordings.sources import open_reader
+    from sta_hands.recordings.sources import open_reader
 
     with open_reader(REAL_WITH_VIDEO, ntu_root) as reader:
         assert reader.skeleton_path == ntu_root / "nturgb+d_skeletons" / f"{REAL_WITH_VIDEO}.skeleton"
@@ -164,7 +164,7 @@ def test_a_killed_run_restarted_finishes_with_the_same_cache(
 ) -> None:
     cache = tmp_path / "cache"
     command = [*FEATURES, str(ntu_root), "--out", str(cache), "--workers", "0"]
-    code = "import sys; from commands.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from sta_hands.commands.cli import main; sys.exit(main(sys.argv[1:]))"
     process = subprocess.Popen([sys.executable, "-c", code, *command], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)  # fmt: skip
     try:
@@ -211,9 +211,9 @@ def test_an_ablation_on_ray_gives_the_same_table_as_one_run_here_one_trial_per_v
 ) -> None:
     import torch
 
-    from models.ablate import run_ablation
-    from models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
-    from models.ray_ablate import ray_trials
+    from sta_hands.models.ablate import run_ablation
+    from sta_hands.models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
+    from sta_hands.models.ray_ablate import ray_trials
 
     config = ModelConfig(
         pose=PoseStreamConfig(hidden_size=8), rgb=RgbStreamConfig(hidden_size=8, spatial_hidden=8)
@@ -243,9 +243,9 @@ def test_an_ablation_on_ray_gives_the_same_table_as_one_run_here_one_trial_per_v
 def _small_cache(folder: Path, lengths: Sequence[int], unreadable: str | None = None) -> list[ClipRef]:
     """A cache of clips with `lengths` frames and 8 features per hand (values = clip number), and a
     clip the features run could not read (named in the cache's unreadable list)."""
-    from models.config import backbone_spec
-    from models.data import ClipInputs
-    from models.features import _record_unreadable, open_cache, write_clip
+    from sta_hands.models.config import backbone_spec
+    from sta_hands.models.data import ClipInputs
+    from sta_hands.models.features.cache import _record_unreadable, open_cache, write_clip
 
     spec = dataclasses.replace(backbone_spec("efficientnet_lite0", INPUT_SIZE), feature_dim=8)
     open_cache(folder, CacheInfo(spec, "test"))

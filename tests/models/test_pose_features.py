@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from models.pose_features import pose_features
+from sta_hands.models.pose_features import pose_features
 from tests.models.conftest import make_inputs, translate_present_bodies
 
 

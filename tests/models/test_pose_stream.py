@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from models.pose_features import pose_features
-from models.pose_stream import DeepGRU
+from sta_hands.models.pose_features import pose_features
+from sta_hands.models.pose_stream import DeepGRU
 from tests.models.conftest import NUM_CLASSES, make_inputs, tiny_config, translate_present_bodies
 
 

@@ -15,7 +15,7 @@ from tests.conftest import REPO
 # In a fresh interpreter: Ray reads its single-machine switch once, when first imported.
 PROBE = """
 import json, os, subprocess
-from models.ray_engine import connect
+from sta_hands.models.ray_engine import connect
 ray = connect(None)
 listening = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout.splitlines()
 ours = ("gcs_server", "raylet", "ray::", f"pid={os.getpid()},")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.rgb_stream import RgbStreamOutput, STAHands, masked_softmax
+from sta_hands.models.rgb_stream import RgbStreamOutput, STAHands, masked_softmax
 from tests.models.conftest import (
     FEATURE_DIM,
     NUM_CLASSES,

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from models.shift_gcn import UNITS, ShiftGCN, TemporalShift, spatial_shift_index
-from models.shift_gcn_input import NtuNormalisation
-from recordings.ntu_names import parse_sample_name
-from recordings.pose_clip import clip_joints
-from recordings.skeleton import read_skeleton
+from sta_hands.contract.pose_clip import clip_joints
+from sta_hands.models.shift_gcn import UNITS, ShiftGCN, TemporalShift, spatial_shift_index
+from sta_hands.models.shift_gcn_input import NtuNormalisation
+from sta_hands.recordings.ntu.names import parse_sample_name
+from sta_hands.recordings.ntu.skeleton import read_skeleton
 from tests.conftest import NTU_SAMPLES, REPO
 
 WEIGHTS = Path(

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from models import checkpoint
-from models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
-from models.data import DataError, evaluation_windows, find_dataset
-from models.feature_store import FeatureStore
-from models.features import load_clip
-from models.train import (
+from sta_hands.models import checkpoint
+from sta_hands.models.config import ModelConfig, PoseStreamConfig, RgbStreamConfig
+from sta_hands.models.data import DataError, evaluation_windows, find_dataset
+from sta_hands.models.features.cache import load_clip
+from sta_hands.models.features.store import FeatureStore
+from sta_hands.models.train import (
     BEST,
     LAST,
     LOG,
@@ -25,7 +25,7 @@ from models.train import (
     predict,
     train_stream,
 )
-from models.two_stream import TwoStreamModel
+from sta_hands.models.two_stream import TwoStreamModel
 from tests.models.test_data import tiny_cache, tiny_dataset
 
 TINY = ModelConfig(
@@ -129,7 +129,7 @@ def test_two_trained_streams_combine_into_a_two_stream_checkpoint_with_its_metad
 
 
 def test_training_draws_live_windows_of_the_window_seconds_it_writes(tmp_path: Path, monkeypatch) -> None:
-    import models.train as train
+    import sta_hands.models.train as train
 
     original, drawn = train.draw_window, []
 
@@ -179,7 +179,7 @@ def test_config_files_hold_a_model_config_or_model_and_training_settings(tmp_pat
 
 
 def test_the_command_line_chains_features_train_and_evaluate(tmp_path: Path, capsys) -> None:
-    from commands.cli import main
+    from sta_hands.commands.cli import main
 
     data, cache, run = tiny_dataset(), tmp_path / "cache", tmp_path / "run"
     config = tmp_path / "tiny.json"
@@ -202,7 +202,7 @@ def test_the_command_line_chains_features_train_and_evaluate(tmp_path: Path, cap
 
 
 def test_the_step_loss_is_every_steps_cross_entropy_averaged_and_the_prediction_the_mean_logits() -> None:
-    from models.train import _loss_and_logits
+    from sta_hands.models.train import _loss_and_logits
 
     steps = torch.tensor([[[4.0, 0.0], [0.0, 4.0], [0.0, 4.0]]])  # 1 x 3 steps x 2 classes
     labels = torch.tensor([1])

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.glimpse import build_backbone
-from models.two_stream import INPUT_NAMES, OUTPUT_NAMES, ModelOutput, TwoStreamModel
+from sta_hands.models.glimpse import build_backbone
+from sta_hands.models.two_stream import INPUT_NAMES, OUTPUT_NAMES, ModelOutput, TwoStreamModel
 from tests.models.conftest import (
     NUM_CLASSES,
     SPATIAL_MODES,

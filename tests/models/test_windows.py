@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.recognizer import StreamRecognizer
-from app.runtime import OnnxModel
-from models.data import window_indices
-from models.train import TrainSettings
-from models.windows import draw_window, live_windows, partial_window, time_window, window_seconds_of
-from recordings.frame import NUM_JOINTS, TRACKED, Body, Frame
+from sta_hands.app.recognizer import StreamRecognizer
+from sta_hands.app.runtime import OnnxModel
+from sta_hands.contract.frame import NUM_JOINTS, TRACKED, Body, Frame
+from sta_hands.models.data import window_indices
+from sta_hands.models.train import TrainSettings
+from sta_hands.models.windows import draw_window, live_windows, partial_window, time_window, window_seconds_of
 
 STEP = 1.0 / 19.0  # grid step of a 1 s window of 20 samples
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from recordings.frame import Body, Frame
+from sta_hands.contract.frame import Body, Frame
 
 
 def write_video(path: Path, frames: Sequence[Frame], fps: float = 30.0, fourcc: str = "MJPG") -> Path:

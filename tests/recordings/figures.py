@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recordings.frame import NUM_JOINTS, Body
+from sta_hands.contract.frame import NUM_JOINTS, Body
 
 
 def figure(body_id: int, centre: tuple[float, float, float], width: float = 0.4, height: float = 1.6) -> Body:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from recordings.body_slots import BodySlots, bodies_by_slot, padded, select_main_bodies
-from recordings.frame import Body
-from recordings.skeleton import read_skeleton
+from sta_hands.contract.body_slots import BodySlots, bodies_by_slot, padded, select_main_bodies
+from sta_hands.contract.frame import Body
+from sta_hands.recordings.ntu.skeleton import read_skeleton
 from tests.recordings.figures import figure
 
 # ---------------------------------------------------------------- a whole clip: the NTU authors' rule

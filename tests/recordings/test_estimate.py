@@ -12,15 +12,15 @@ import pytest
 
 pytest.importorskip("onnxruntime", reason="the pose estimator runs on ONNX Runtime (the cpu extra)")
 
-from recordings.estimate import EstimatorUnavailable, PoseEstimator, estimator_available
-from recordings.estimate.joint_map import (
+from sta_hands.contract.frame import INFERRED, JOINT, NOT_TRACKED, NUM_JOINTS, TRACKED, Body, Frame
+from sta_hands.recordings.estimate import EstimatorUnavailable, PoseEstimator, estimator_available
+from sta_hands.recordings.estimate.joint_map import (
     BLAZEPOSE_NAMES,
     KINECT_FROM_BLAZEPOSE,
     kinect_body,
     tracking_states,
 )
-from recordings.frame import INFERRED, JOINT, NOT_TRACKED, NUM_JOINTS, TRACKED, Body, Frame
-from recordings.ntu import NtuClip
+from sta_hands.recordings.ntu.clip import NtuClip
 
 ONE_PERSON = "S001C001P001R001A001"  # video + Kinect skeleton
 TWO_PEOPLE = "S004C002P003R001A055_rgb.avi"  # a hug, video only

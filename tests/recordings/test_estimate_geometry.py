@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from recordings.estimate.detector import ANCHORS, DETECTOR_SIZE, detector_input
-from recordings.estimate.roi import Roi
-from recordings.estimate.smoothing import OneEuroFilter
+from sta_hands.recordings.estimate.detector import ANCHORS, DETECTOR_SIZE, detector_input
+from sta_hands.recordings.estimate.roi import Roi
+from sta_hands.recordings.estimate.smoothing import OneEuroFilter
 
 
 @pytest.mark.parametrize("rotation", [0.0, 0.4, -1.2, math.pi])

@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recordings.errors import UserError
-from recordings.estimated import EstimatedBodies
-from recordings.hand_crop import BODY_SCALED_CROP, PAPER_CROP
-from recordings.info import describe, format_info
-from recordings.ntu import NtuClip
-from recordings.reader import read
-from recordings.skeleton import read_skeleton
-from recordings.sources import bodies_from, open_reader
+from sta_hands.contract.errors import UserError
+from sta_hands.contract.hand_crop import BODY_SCALED_CROP, PAPER_CROP
+from sta_hands.contract.reader import read
+from sta_hands.recordings.estimate.bodies import EstimatedBodies
+from sta_hands.recordings.info import describe, format_info
+from sta_hands.recordings.ntu.clip import NtuClip
+from sta_hands.recordings.ntu.skeleton import read_skeleton
+from sta_hands.recordings.sources import bodies_from, open_reader
 from tests.app.conftest import gui_frame
 from tests.recordings.fake_camera import FakeEstimator, write_video
 

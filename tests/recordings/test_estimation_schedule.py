@@ -1,5 +1,5 @@
-"""Estimating less live (recordings.estimated.live_view): only the frames the recognizer's windows sample,
-and every third frame for the screen, get a fresh estimate, and the recognizer reads exactly what it
+"""Estimating less live (recordings.estimate.bodies.live_view): only the frames the recognizer's windows
+sample, and every third frame for the screen, get a fresh estimate, and the recognizer reads exactly what it
 reads when every frame is estimated."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.recognizer import StreamRecognizer
-from app.replay import replay
-from recordings.estimated import EstimatedBodies, live_view
-from recordings.frame import Body
-from recordings.inputs import window_grid_frames
-from recordings.ntu import NtuClip
+from sta_hands.app.recognizer import StreamRecognizer
+from sta_hands.app.replay import replay
+from sta_hands.contract.frame import Body
+from sta_hands.contract.inputs import window_grid_frames
+from sta_hands.recordings.estimate.bodies import EstimatedBodies, live_view
+from sta_hands.recordings.ntu.clip import NtuClip
 from tests.app.conftest import FakeModel, gui_frame
 from tests.recordings.fake_camera import FakeEstimator, write_video
 

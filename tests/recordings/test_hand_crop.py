@@ -1,5 +1,5 @@
 """The hand-crop rule: the paper's fixed 50 px for Kinect bodies, scaled with the person's size for
-estimated ones (recordings.hand_crop), and carried by frames into the crops the model reads."""
+estimated ones (contract.hand_crop), and carried by frames into the crops the model reads."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import cv2
 import numpy as np
 import pytest
 
-from recordings.errors import RecordingError, UserError
-from recordings.frame import HAND_LEFT, HAND_RIGHT, NOT_TRACKED, NUM_JOINTS, TRACKED, Body, Frame
-from recordings.hand_crop import BODY_SCALED_CROP, PAPER_CROP, REFERENCE_TORSO_PX, HandCrop
-from recordings.inputs import CROP_SIZE, TORSO, crop_at, hand_frame, torso_px, window_inputs
-from recordings.ntu import NtuClip
-from recordings.skeleton import read_skeleton
+from sta_hands.contract.errors import RecordingError, UserError
+from sta_hands.contract.frame import HAND_LEFT, HAND_RIGHT, NOT_TRACKED, NUM_JOINTS, TRACKED, Body, Frame
+from sta_hands.contract.hand_crop import BODY_SCALED_CROP, PAPER_CROP, REFERENCE_TORSO_PX, HandCrop
+from sta_hands.contract.inputs import CROP_SIZE, TORSO, crop_at, hand_frame, torso_px, window_inputs
+from sta_hands.recordings.ntu.clip import NtuClip
+from sta_hands.recordings.ntu.skeleton import read_skeleton
 
 A001 = "S001C001P001R001A001"
 
@@ -125,7 +125,7 @@ def test_the_rule_round_trips_through_metadata_and_bad_values_say_where() -> Non
 
 def test_a_recording_keeps_the_rule_its_frames_were_cropped_by(tmp_path: Path) -> None:
     """Training on a recording crops its hands as its live source did: the rule is in the sidecar."""
-    from recordings.own import RecordingWriter, open_recording
+    from sta_hands.recordings.own.recording import RecordingWriter, open_recording
 
     color = np.full((NUM_JOINTS, 2), 30.0)
     body = Body(5, np.zeros((NUM_JOINTS, 3)), color, np.full(NUM_JOINTS, TRACKED))

@@ -5,9 +5,9 @@ import shutil
 
 import pytest
 
-from commands.cli import main
-from recordings.errors import RecordingError
-from recordings.info import describe, format_info
+from sta_hands.commands.cli import main
+from sta_hands.contract.errors import RecordingError
+from sta_hands.recordings.info import describe, format_info
 
 
 def test_info_on_the_real_drink_water_clip(ntu_samples) -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recordings.frame import HAND_LEFT, HAND_RIGHT, NUM_JOINTS, TRACKED, Body, Frame
-from recordings.inputs import (
+from sta_hands.contract.frame import HAND_LEFT, HAND_RIGHT, NUM_JOINTS, TRACKED, Body, Frame
+from sta_hands.contract.inputs import (
     CROP_SIZE,
     crop_at,
     glimpse_batch,
@@ -13,7 +13,7 @@ from recordings.inputs import (
     time_window_indices,
     window_inputs,
 )
-from recordings.ntu import NtuClip
+from sta_hands.recordings.ntu.clip import NtuClip
 
 
 def _body(

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recordings.jpeg import JpegHeaderError, jpeg_size
+from sta_hands.recordings.jpeg import JpegHeaderError, jpeg_size
 
 
 def encoded(width: int, height: int, *params: int, channels: int = 3) -> bytes:

@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recordings import kinect_binding, kinect_convert
-from recordings.frame import Body, Frame
-from recordings.kinect import BodyPairer, KinectSource, KinectStatus
-from recordings.kinect_binding import NO_BINDING, NO_SDK, NO_SENSOR, NOT_WINDOWS, KinectUnavailable
-from recordings.own import RecordingWriter, open_recording
+from sta_hands.contract.frame import Body, Frame
+from sta_hands.recordings.kinect import binding as kinect_binding
+from sta_hands.recordings.kinect import convert as kinect_convert
+from sta_hands.recordings.kinect.binding import NO_BINDING, NO_SDK, NO_SENSOR, NOT_WINDOWS, KinectUnavailable
+from sta_hands.recordings.kinect.source import BodyPairer, KinectSource, KinectStatus
+from sta_hands.recordings.own.recording import RecordingWriter, open_recording
 from tests.polling import until
 from tests.recordings.fake_kinect import (
     FakeClock,
@@ -305,8 +306,8 @@ def test_stop_ends_a_wait_for_the_sensor_to_come_back() -> None:
 
 
 def test_capture_thread_runs_the_source_and_closes_it_in_its_thread() -> None:
-    from app.capture import CaptureThread
-    from app.ring import FrameRing
+    from sta_hands.app.capture import CaptureThread
+    from sta_hands.app.ring import FrameRing
 
     world = FakeKinect(clock=RealClock(), start=0.0, fps=100.0)
     source = KinectSource(runtime_factory=world.factory)

@@ -13,15 +13,15 @@ import cv2
 import numpy as np
 import pytest
 
-import recordings.sources
-from recordings.errors import UserError
-from recordings.frame import JOINT, Frame
-from recordings.info import describe, format_info
-from recordings.mirror import is_mirrored
-from recordings.ntu import NtuClip
-from recordings.reader import read
-from recordings.sources import open_reader
-from recordings.webcam import Webcam
+import sta_hands.recordings.sources
+from sta_hands.contract.errors import UserError
+from sta_hands.contract.frame import JOINT, Frame
+from sta_hands.contract.reader import read
+from sta_hands.recordings.camera.webcam import Webcam
+from sta_hands.recordings.info import describe, format_info
+from sta_hands.recordings.mirror import is_mirrored
+from sta_hands.recordings.ntu.clip import NtuClip
+from sta_hands.recordings.sources import open_reader
 from tests.recordings.fake_camera import FakeCamera, FakeEstimator, write_video
 
 ONE_PERSON = "S001C001P001R001A001"
@@ -31,7 +31,7 @@ WIDTH = 1920
 
 @pytest.fixture(scope="module")
 def estimator_ready() -> None:
-    from recordings.estimate import estimator_available
+    from sta_hands.recordings.estimate import estimator_available
 
     available, reason = estimator_available()
     if not available:
@@ -88,7 +88,7 @@ def test_a_webcam_gets_the_kinects_sides(
     unmirrored_video: Path, kinect_frames: list[Frame], estimator_ready: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     camera = functools.partial(Webcam, capture_factory=lambda index: FakeCamera(unmirrored_video))
-    monkeypatch.setattr(recordings.sources, "open_webcam", camera)
+    monkeypatch.setattr(sta_hands.recordings.sources, "open_webcam", camera)
     with open_reader("webcam") as reader:
         assert reader.description.startswith("webcam 0, mirrored, bodies estimated")
         _check_sides_are_the_kinects(_estimated_frames(reader), kinect_frames)
@@ -96,7 +96,7 @@ def test_a_webcam_gets_the_kinects_sides(
 
 @pytest.fixture
 def fake_estimator(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(recordings.sources, "bundled_estimator", lambda: FakeEstimator([()]))
+    monkeypatch.setattr(sta_hands.recordings.sources, "bundled_estimator", lambda: FakeEstimator([()]))
 
 
 def test_which_sources_are_flipped(

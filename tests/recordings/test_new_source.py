@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-import recordings.sources as sources
-from recordings.errors import UserError
-from recordings.frame import NUM_JOINTS, Body, Frame
-from recordings.mirror import is_mirrored
-from recordings.reader import NO_BODIES, NONE_LABEL, ImageFlags, Reader, SourceNature
-from recordings.sources import SourceKind, open_reader, size_help, source_help
+import sta_hands.recordings.sources as sources
+from sta_hands.contract.errors import UserError
+from sta_hands.contract.frame import NUM_JOINTS, Body, Frame
+from sta_hands.contract.reader import NO_BODIES, NONE_LABEL, ImageFlags, Reader, SourceNature
+from sta_hands.recordings.mirror import is_mirrored
+from sta_hands.recordings.sources import SourceKind, open_reader, size_help, source_help
 from tests.recordings.fake_camera import FakeEstimator
 
 PERSON = Body(
@@ -74,7 +74,7 @@ def test_it_is_estimated_and_mirrored(with_row: bool) -> None:
 
 
 def test_it_is_listed(with_row: bool, capsys: pytest.CaptureFixture[str]) -> None:
-    from commands.cli import main
+    from sta_hands.commands.cli import main
 
     with pytest.raises(SystemExit):
         main(["run", "--help"])
@@ -94,7 +94,7 @@ def test_it_is_in_the_source_menu(with_row: bool, qtbot: Any, tmp_path: Any) -> 
     from PyQt5.QtCore import QSettings
     from PyQt5.QtWidgets import QMainWindow
 
-    from app.gui.menus import add_source_menu
+    from sta_hands.app.gui.menus import add_source_menu
 
     window = QMainWindow()
     qtbot.addWidget(window)

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from recordings.errors import RecordingError
-from recordings.frame import COLOR_SIZE, HAND_LEFT, HAND_RIGHT
-from recordings.ntu import (
+from sta_hands.contract.errors import RecordingError
+from sta_hands.contract.frame import COLOR_SIZE, HAND_LEFT, HAND_RIGHT
+from sta_hands.recordings.ntu.clip import (
     CROSS_SUBJECT_TRAIN_PERFORMERS,
     CROSS_VIEW_TRAIN_CAMERAS,
     NTU60_CLASSES,
@@ -22,7 +22,7 @@ from recordings.ntu import (
     read_missing_list,
     split_of,
 )
-from recordings.skeleton_writer import write_skeleton
+from sta_hands.recordings.ntu.skeleton_writer import write_skeleton
 from tests.recordings.figures import figure
 
 A001 = "S001C001P001R001A001"
@@ -207,7 +207,10 @@ def test_clip_finds_its_partner_and_clamps_to_the_shorter_stream(
         (tmp_path / f"{name}.skeleton", None),
         (f"{name}_rgb.avi", tmp_path),
     ):
-        with caplog.at_level(logging.WARNING, logger="recordings.ntu"), NtuClip(source, folder) as clip:
+        with (
+            caplog.at_level(logging.WARNING, logger="sta_hands.recordings.ntu.clip"),
+            NtuClip(source, folder) as clip,
+        ):
             assert clip.skeleton_path == tmp_path / f"{name}.skeleton"
             assert clip.video_path == tmp_path / f"{name}_rgb.avi"
             assert (clip.num_frames, clip.video_frames, clip.fps, clip.video_size) == (3, 5, 15.0, (64, 48))

@@ -16,11 +16,12 @@ import cv2
 import numpy as np
 import pytest
 
-from recordings import append_file, own
-from recordings.errors import RecordingError
-from recordings.frame import Body, Frame
-from recordings.own import RecordingWriter, open_recording, recover
-from recordings.skeleton import read_skeleton
+from sta_hands.contract.errors import RecordingError
+from sta_hands.contract.frame import Body, Frame
+from sta_hands.recordings.ntu.skeleton import read_skeleton
+from sta_hands.recordings.own import append_file
+from sta_hands.recordings.own import recording as own
+from sta_hands.recordings.own.recording import RecordingWriter, open_recording, recover
 
 REPO = Path(__file__).resolve().parents[2]
 CREATED = "2024-05-01T12:00:00.000+00:00"
@@ -383,7 +384,7 @@ def test_a_jpeg_header_claiming_a_huge_image_is_refused_before_decoding(
 
 CHILD = """
 import itertools, sys, time
-from recordings.own import RecordingWriter
+from sta_hands.recordings.own.recording import RecordingWriter
 from tests.recordings.test_own import make_extra, make_frame
 with RecordingWriter(sys.argv[1], fsync_every=0, fsync_seconds=None) as writer:
     for index in itertools.count():

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from recordings.frame import Body
-from recordings.pose_clip import (
+from sta_hands.contract.frame import Body
+from sta_hands.contract.pose_clip import (
     clip_joints,
     fill_by_repetition,
     frame_joints,

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recordings.errors import RecordingError
-from recordings.frame import NUM_JOINTS, Body
-from recordings.skeleton import SkeletonFile, parse_skeleton_text, read_skeleton
-from recordings.skeleton_writer import (
+from sta_hands.contract.errors import RecordingError
+from sta_hands.contract.frame import NUM_JOINTS, Body
+from sta_hands.recordings.ntu.skeleton import SkeletonFile, parse_skeleton_text, read_skeleton
+from sta_hands.recordings.ntu.skeleton_writer import (
     format_frame,
     format_header,
     format_number,

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recordings.frame import COLOR_SIZE, DEPTH_SIZE, HAND_LEFT, HAND_RIGHT, INFERRED, TRACKED
-from recordings.frame import JOINT as J
-from recordings.inputs import window_inputs
-from recordings.own import open_recording
-from recordings.skeleton import read_skeleton
-from recordings.synthetic import (
+from sta_hands.contract.frame import COLOR_SIZE, DEPTH_SIZE, HAND_LEFT, HAND_RIGHT, INFERRED, TRACKED
+from sta_hands.contract.frame import JOINT as J
+from sta_hands.contract.inputs import window_inputs
+from sta_hands.recordings.ntu.skeleton import read_skeleton
+from sta_hands.recordings.own.recording import open_recording
+from sta_hands.recordings.synthetic import (
     ACTIONS,
     BALL_GREEN,
     BOX_BLUE,
@@ -315,7 +315,7 @@ def test_body_motion_classes_have_no_active_hand_and_move_the_trunk() -> None:
 
 
 def test_active_hand_slots_are_the_model_input_slots() -> None:
-    """`active_hands` numbers hands as `recordings.inputs` does: left-1, right-1, left-2, right-2."""
+    """`active_hands` numbers hands as `contract.inputs` does: left-1, right-1, left-2, right-2."""
     clip = simulate_clip(spec_of("give object", 2))
     frames, _, _ = render_clip(clip.spec, images=False)
     inputs = window_inputs(list(frames))

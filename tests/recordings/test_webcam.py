@@ -12,10 +12,10 @@ import cv2
 import numpy as np
 import pytest
 
-from recordings.errors import UserError
-from recordings.frame import Frame
-from recordings.reader import read
-from recordings.webcam import Webcam, camera_index, parse_size
+from sta_hands.contract.errors import UserError
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.reader import read
+from sta_hands.recordings.camera.webcam import Webcam, camera_index, parse_size
 from tests.polling import until
 from tests.recordings.fake_camera import FakeCamera, write_video
 

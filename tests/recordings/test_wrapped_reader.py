@@ -1,4 +1,4 @@
-"""`WrappedReader` (recordings/reader.py): a reader over another passes on the inner reader's facts,
+"""`WrappedReader` (contract/reader.py): a reader over another passes on the inner reader's facts,
 describe(), stop, problem and close, whatever the wrappers stacked on it (estimated bodies over mirrored
 images, as `--mirror yes --pose estimate` builds), and `is_mirrored` sees through them."""
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from recordings.estimated import EstimatedBodies
-from recordings.frame import Frame
-from recordings.mirror import MirroredImages, is_mirrored
-from recordings.reader import FunctionReader, ImageFlags, Reader, WrappedReader
+from sta_hands.contract.frame import Frame
+from sta_hands.contract.reader import FunctionReader, ImageFlags, Reader, WrappedReader
+from sta_hands.recordings.estimate.bodies import EstimatedBodies
+from sta_hands.recordings.mirror import MirroredImages, is_mirrored
 from tests.app.conftest import moving_frames
 from tests.recordings.fake_camera import FakeEstimator
 

@@ -22,12 +22,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recordings import xef as xef_module
-from recordings.errors import RecordingError
-from recordings.frame import HAND_LEFT, INFERRED, JOINT, NOT_TRACKED, TRACKED
-from recordings.info import format_info
-from recordings.own import open_recording
-from recordings.xef import (
+from sta_hands.contract.errors import RecordingError
+from sta_hands.contract.frame import HAND_LEFT, INFERRED, JOINT, NOT_TRACKED, TRACKED
+from sta_hands.recordings.info import format_info
+from sta_hands.recordings.own.recording import open_recording
+from sta_hands.recordings.xef import file as xef_module
+from sta_hands.recordings.xef.file import (
     MAPPING_FITTED,
     MAPPING_GIVEN,
     ColorProjection,
@@ -467,7 +467,7 @@ def test_an_implausible_inferred_joint_is_marked_not_tracked_and_counted(folder:
 
 def test_info_decodes_no_body_frame(yuy2_file: Path, jpeg_file: Path, monkeypatch, capsys) -> None:
     """`info` reads the index of the records (and one Calibration event), never every body frame."""
-    from commands.cli import main
+    from sta_hands.commands.cli import main
 
     decoded: list[int] = []
     read: list[str] = []
@@ -694,8 +694,8 @@ def test_a_real_file() -> None:
 
 def test_xef_through_the_app_info_run_and_convert(tmp_path: Path, capsys) -> None:
     """`sta-hands info|convert FILE.xef` and the app's source open the same file."""
-    from commands.cli import main
-    from recordings.sources import open_reader
+    from sta_hands.commands.cli import main
+    from sta_hands.recordings.sources import open_reader
 
     path = tmp_path / "take.xef"
     path.write_bytes(build_xef(make_frames(4)))

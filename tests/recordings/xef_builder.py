@@ -1,7 +1,7 @@
 """Builds Kinect Studio `.xef` files from docs/xef-format.md, for the reader's tests.
 
 Every layout number here is taken again from the doc (its section in brackets), not imported from
-`recordings.xef`, so a round trip checks the reader against the doc as written. That proves
+`recordings.xef.file`, so a round trip checks the reader against the doc as written. That proves
 self-consistency with the doc, not agreement with real files: no public sample exists
 (xef-format.md 11), so the reader's test on a real file runs only when one is supplied.
 

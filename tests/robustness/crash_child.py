@@ -14,9 +14,9 @@ from typing import BinaryIO
 
 import numpy as np
 
-from recordings import append_file
-from recordings.frame import NUM_JOINTS, Body, Frame
-from recordings.own import RecordingWriter
+from sta_hands.contract.frame import NUM_JOINTS, Body, Frame
+from sta_hands.recordings.own import append_file
+from sta_hands.recordings.own.recording import RecordingWriter
 
 WIDTH, HEIGHT = 320, 240
 JPEG_QUALITY = 95

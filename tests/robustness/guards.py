@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
-from recordings.errors import RecordingError
+from sta_hands.contract.errors import RecordingError
 
 FUZZ_EXAMPLES = int(os.environ.get("STA_HANDS_FUZZ_EXAMPLES", "60"))
 SECONDS_PER_EXAMPLE = 10.0  # generous for a busy 2-core machine with tracemalloc on; a stuck loop never ends

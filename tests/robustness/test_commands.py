@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from commands.cli import main
-from recordings.errors import RecordingError
-from recordings.own import open_recording
+from sta_hands.commands.cli import main
+from sta_hands.contract.errors import RecordingError
+from sta_hands.recordings.own.recording import open_recording
 from tests.recordings.xef_builder import XefOptions, make_frames, write_xef
 from tests.robustness.registry import Cases
 
@@ -89,7 +89,7 @@ def disk_full_after(writes: int) -> Callable[[Place, pytest.MonkeyPatch], None]:
     """The recording writer's writes fail with ENOSPC after `writes` of them (and keep failing)."""
 
     def prepare(place: Place, monkeypatch: pytest.MonkeyPatch) -> None:
-        from recordings import append_file
+        from sta_hands.recordings.own import append_file
 
         real = append_file._write_all
         count = [0]
@@ -113,7 +113,7 @@ def recording_kept_its_whole_frames(place: Place) -> None:
 
 
 def tiny_bench_report(place: Place, monkeypatch: pytest.MonkeyPatch) -> None:
-    bench = pytest.importorskip("export.bench")
+    bench = pytest.importorskip("sta_hands.export.bench.speed")
     monkeypatch.setattr(bench, "run_bench", lambda *args, **kwargs: {"note": "measured nothing (test)"})
 
 

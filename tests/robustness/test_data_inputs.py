@@ -4,7 +4,7 @@ GUI draws what it can.
 Each case changes a 20-frame window of two people (tests/app/conftest.py's drawn clip, 640x360) the way a
 real file can: NaN or huge joints, hands far outside the image or at its very edge, nobody for a while,
 extra people, people swapping places. Then:
-- `recordings.inputs.window_inputs`: a finite, bounded pose; a hand mask of 0/1 that is 0 for every
+- `contract.inputs.window_inputs`: a finite, bounded pose; a hand mask of 0/1 that is 0 for every
   absent or unusable hand;
 - `app.recognizer.classify_window` with the tiny exported model: finite probabilities; spatial
   attention that sums to 1 over the present hands of a step (0 on absent ones, all 0 with none); a
@@ -21,11 +21,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 
-from app.gui.drawing import frame_hands, render_annotated, render_overlay, render_strip
-from app.recognizer import classify_window
-from app.runtime import OnnxModel
-from recordings.frame import HAND_LEFT, HAND_RIGHT, NOT_TRACKED, NUM_JOINTS, Body, Frame
-from recordings.inputs import POSE_LIMIT, WindowInputs, window_inputs
+from sta_hands.app.gui.drawing import frame_hands, render_annotated, render_overlay, render_strip
+from sta_hands.app.recognizer import classify_window
+from sta_hands.app.runtime import OnnxModel
+from sta_hands.contract.frame import HAND_LEFT, HAND_RIGHT, NOT_TRACKED, NUM_JOINTS, Body, Frame
+from sta_hands.contract.inputs import POSE_LIMIT, WindowInputs, window_inputs
 from tests.app.conftest import gui_frame
 from tests.robustness.registry import Cases
 

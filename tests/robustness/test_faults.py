@@ -19,12 +19,12 @@ import cv2
 import numpy as np
 import pytest
 
-from app.headless import run_headless
-from app.recognizer import Prediction
-from app.runtime import OnnxModel
-from recordings.own import RecordingWriter, open_recording, recover
-from recordings.reader import Reader
-from recordings.sources import open_reader
+from sta_hands.app.headless import run_headless
+from sta_hands.app.recognizer import Prediction
+from sta_hands.app.runtime import OnnxModel
+from sta_hands.contract.reader import Reader
+from sta_hands.recordings.own.recording import RecordingWriter, open_recording, recover
+from sta_hands.recordings.sources import open_reader
 from tests.app.conftest import FakeModel, gui_source, shown_window
 from tests.recordings.test_own import make_extra, make_frame
 from tests.robustness import crash_child
@@ -231,7 +231,7 @@ def test_a_hung_model_neither_freezes_the_window_nor_blocks_the_next_source(wind
 def test_a_full_disk_while_recording_is_reported_and_the_video_plays_on(
     window, qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recordings import append_file
+    from sta_hands.recordings.own import append_file
 
     real, writes = append_file._write_all, [0]
 

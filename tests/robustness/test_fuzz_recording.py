@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recordings.errors import RecordingError
-from recordings.own import RecordingPaths, RecordingWriter, open_recording
+from sta_hands.contract.errors import RecordingError
+from sta_hands.recordings.own.recording import RecordingPaths, RecordingWriter, open_recording
 from tests.recordings.test_own import make_extra, make_frame
 from tests.robustness.guards import MiB, bounded, check_error, fuzz_settings
 from tests.robustness.registry import Cases

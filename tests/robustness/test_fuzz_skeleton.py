@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recordings.errors import RecordingError
-from recordings.frame import NUM_JOINTS, Body
-from recordings.skeleton import BODY_LINES, SkeletonFile, parse_skeleton_text, read_skeleton
-from recordings.skeleton_writer import format_skeleton
+from sta_hands.contract.errors import RecordingError
+from sta_hands.contract.frame import NUM_JOINTS, Body
+from sta_hands.recordings.ntu.skeleton import BODY_LINES, SkeletonFile, parse_skeleton_text, read_skeleton
+from sta_hands.recordings.ntu.skeleton_writer import format_skeleton
 from tests.robustness.guards import MiB, bounded, check_error, fuzz_settings
 from tests.robustness.registry import Cases
 

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recordings.errors import RecordingError
-from recordings.frame import INFERRED, NOT_TRACKED, TRACKED
-from recordings.xef import XefFile
+from sta_hands.contract.errors import RecordingError
+from sta_hands.contract.frame import INFERRED, NOT_TRACKED, TRACKED
+from sta_hands.recordings.xef.file import XefFile
 from tests.recordings.xef_builder import XefOptions, build_xef, make_frames
 from tests.robustness.guards import MiB, bounded, check_error, fuzz_settings
 from tests.robustness.registry import Cases

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.runtime import GLIMPSE_FILE, HEAD_FILE, ModelError, OnnxModel
-from commands.cli import main
+from sta_hands.app.runtime import GLIMPSE_FILE, HEAD_FILE, ModelError, OnnxModel
+from sta_hands.commands.cli import main
 from tests.robustness.registry import Cases
 
 MODELS = Cases(
@@ -328,7 +328,7 @@ CHECKPOINTS.add(
 @CHECKPOINTS.parametrize()
 @pytest.mark.parametrize("name", ["model.safetensors", "model.pt"])
 def test_a_malicious_pickle_is_refused_without_running(case, name: str, tmp_path: Path, capsys) -> None:
-    checkpoint = pytest.importorskip("models.checkpoint")
+    checkpoint = pytest.importorskip("sta_hands.models.checkpoint")
     marker = tmp_path / "payload-ran"
     path = tmp_path / name
     case.data(path, marker)

@@ -1,4 +1,5 @@
-"""`app.soak`: the long-run harness, run for a few seconds to pin its report's schema (never its speed)."""
+"""`app.soak.loop`: the long-run harness, run for a few seconds to pin its report's schema (never its
+speed)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.soak import SensorPlan, format_report, latency_report, memory_report, run_soak
-from app.soak_sensor import ReplaySensor
-from commands.soak import main
-from recordings.errors import UserError
+from sta_hands.app.soak.loop import SensorPlan, format_report, latency_report, memory_report, run_soak
+from sta_hands.app.soak.sensor import ReplaySensor
+from sta_hands.commands.soak import main
+from sta_hands.contract.errors import UserError
 from tests.app.conftest import list_source, moving_frames
 from tests.robustness.registry import Cases
 
 LONG_RUNS = Cases(
     "Long runs",
-    "`python -m commands.soak --minutes 30 --model FOLDER CLIP...` (and `--gui`, `--speed`, `--sensor`, "
+    "`python -m sta_hands.commands.soak --minutes 30 --model FOLDER CLIP...` (and `--gui`, `--speed`, "
+    "`--sensor`, "
     "`--pose`) replays clips in a loop through the capture and recognizer threads (and the window) and "
     "reports memory and latency over time. The tests run it for seconds and check the report's schema and "
     "the sensor's reconnections only; the figures of a compressed day are in docs/soak.md.",
@@ -129,7 +131,7 @@ def test_a_soak_through_the_replayed_sensor_reconnects_after_each_disconnect(tin
     assert report["timeline_seconds"] > 9.0 and report["bodies"] == ["recorded, sent by the sensor"]
     lost = [entry for entry in report["log"] if "sensor lost" in entry["message"]]
     assert sum(entry["count"] for entry in lost) == 2 and {entry["logger"] for entry in lost} == {
-        "recordings.kinect"
+        "sta_hands.recordings.kinect.source"
     }
     assert "2 disconnects, 2 losses seen, 2 reconnects" in format_report(report)
 
@@ -170,7 +172,7 @@ def test_the_replayed_sensor_sends_the_clips_own_images_and_bodies_at_30_fps() -
 
 def test_the_command_writes_the_report(tiny_model_folder: Path, tmp_path: Path, capsys) -> None:
     clip = tmp_path / "clip.jsonl"
-    from recordings.own import RecordingWriter
+    from sta_hands.recordings.own.recording import RecordingWriter
 
     with RecordingWriter(clip) as writer:
         for frame in moving_frames(12):

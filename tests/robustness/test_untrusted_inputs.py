@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recordings.errors import RecordingError
-from recordings.frame import NUM_JOINTS, TRACKED, Body, Frame
-from recordings.hand_crop import MAX_SIZE_PX, PAPER_CROP
-from recordings.ntu import NtuClip
+from sta_hands.contract.errors import RecordingError
+from sta_hands.contract.frame import NUM_JOINTS, TRACKED, Body, Frame
+from sta_hands.contract.hand_crop import MAX_SIZE_PX, PAPER_CROP
+from sta_hands.recordings.ntu.clip import NtuClip
 from tests.robustness.registry import Cases
 
 UNTRUSTED = Cases(
@@ -60,8 +60,8 @@ NAME = "S001C001P001R001A001"  # the real clip with both files
 def feature_cache(tmp_path_factory: pytest.TempPathFactory, ntu_samples: Path):
     """(clips, backbone, weights, a pristine cache folder) of two real skeleton-only clips."""
     pytest.importorskip("torch")
-    from models.data import find_dataset
-    from models.features import build_cache_backbone, compute_features
+    from sta_hands.models.data import find_dataset
+    from sta_hands.models.features.cache import build_cache_backbone, compute_features
 
     folder = tmp_path_factory.mktemp("untrusted-cache")
     (folder / "data").mkdir()
@@ -82,8 +82,8 @@ def _copy_cache(pristine: Path, to: Path) -> Path:
 
 @UNTRUSTED.covers("feature-file-cut")
 def test_a_cut_feature_file_is_named_and_computed_again(feature_cache, tmp_path: Path, caplog) -> None:
-    from models.data import DataError
-    from models.features import clip_path, compute_features, load_clip
+    from sta_hands.models.data import DataError
+    from sta_hands.models.features.cache import clip_path, compute_features, load_clip
 
     clips, backbone, weights, pristine = feature_cache
     cache = _copy_cache(pristine, tmp_path / "cache")
@@ -94,7 +94,7 @@ def test_a_cut_feature_file_is_named_and_computed_again(feature_cache, tmp_path:
     assert str(caught.value).startswith(f"{damaged}: unreadable cached clip") and "\n" not in str(
         caught.value
     )
-    with caplog.at_level(logging.WARNING, logger="models.features"):
+    with caplog.at_level(logging.WARNING, logger="sta_hands.models.features.cache"):
         report = compute_features(clips, cache, backbone, weights, progress=False)
     assert report.computed == (clips[0].name,) and report.skipped == (clips[1].name,)
     assert any(
@@ -107,8 +107,8 @@ def test_a_cut_feature_file_is_named_and_computed_again(feature_cache, tmp_path:
 
 @UNTRUSTED.covers("feature-file-bytes-flipped")
 def test_flipped_bytes_in_a_feature_file_are_a_data_error_naming_it(feature_cache, tmp_path: Path) -> None:
-    from models.data import DataError
-    from models.features import clip_path, load_clip, load_timestamps
+    from sta_hands.models.data import DataError
+    from sta_hands.models.features.cache import clip_path, load_clip, load_timestamps
 
     clips, _, _, pristine = feature_cache
     cache = _copy_cache(pristine, tmp_path / "cache")
@@ -128,7 +128,7 @@ def test_flipped_bytes_in_a_feature_file_are_a_data_error_naming_it(feature_cach
 
 @UNTRUSTED.covers("sidecar-hand-crop-huge")
 def test_a_sidecar_asking_for_huge_hand_crops_is_refused(tmp_path: Path) -> None:
-    from recordings.own import RecordingWriter, open_recording
+    from sta_hands.recordings.own.recording import RecordingWriter, open_recording
 
     color = np.full((NUM_JOINTS, 2), 30.0)
     body = Body(5, np.zeros((NUM_JOINTS, 3)), color, np.full(NUM_JOINTS, TRACKED))
@@ -158,8 +158,8 @@ def test_a_sidecar_asking_for_huge_hand_crops_is_refused(tmp_path: Path) -> None
 def test_info_counts_the_frames_of_a_video_cut_behind_its_header(
     ntu_samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import recordings.ntu
-    from recordings.info import describe, format_info
+    import sta_hands.recordings.ntu.clip
+    from sta_hands.recordings.info import describe, format_info
 
     video = (ntu_samples / f"{NAME}_rgb.avi").read_bytes()
     (tmp_path / f"{NAME}_rgb.avi").write_bytes(video[: len(video) // 4])
@@ -175,7 +175,8 @@ def test_info_counts_the_frames_of_a_video_cut_behind_its_header(
     assert f"{replayed} frames" in text and "aligned: no" in text and "103 frames, aligned: yes" not in text
     whole = describe(ntu_samples / f"{NAME}_rgb.avi")  # the whole video: unchanged
     assert whole["video"]["frames"] == 103 and whole["aligned"] and "header_frames" not in whole["video"]
-    monkeypatch.setattr(recordings.ntu, "MAX_FRAMES_COUNTED", 50)  # a long video: the count is not checked
+    # a long video: the count is not checked
+    monkeypatch.setattr(sta_hands.recordings.ntu.clip, "MAX_FRAMES_COUNTED", 50)
     long = describe(tmp_path / f"{NAME}_rgb.avi")
     assert long["video"]["frames"] == 103 and long["video"]["frames_checked"] is False
     assert "103 frames (the header's count, not checked)" in format_info(long)

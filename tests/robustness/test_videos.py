@@ -18,8 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from commands.cli import main
-from recordings.own import RecordingWriter
+from sta_hands.commands.cli import main
+from sta_hands.recordings.own.recording import RecordingWriter
 from tests.recordings.test_own import make_extra, make_frame
 from tests.recordings.xef_builder import write_xef
 from tests.robustness.registry import Cases
@@ -265,7 +265,7 @@ def test_a_damaged_video_gives_a_clear_message_or_what_is_readable(
 @VIDEOS.covers("real-avi-cut-at-90%")
 def test_the_cut_video_replays_exactly_what_opencv_decodes(tmp_path: Path, ntu_samples: Path) -> None:
     """The frame count the warning gives is what a plain OpenCV read of the cut file yields."""
-    from recordings.ntu import NtuClip
+    from sta_hands.recordings.ntu.clip import NtuClip
 
     skeleton = cut_real_video(0.9)(tmp_path, ntu_samples)
     capture = cv2.VideoCapture(str(tmp_path / f"{NAME}_rgb.avi"))
