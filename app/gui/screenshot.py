@@ -1,7 +1,8 @@
 """`python -m app.gui.screenshot OUT.png`: the real window on a source, saved as a PNG once it has run.
 
 Used for README's screenshot; under Xvfb: `xvfb-run -s "-screen 0 1920x1080x24" python -m
-app.gui.screenshot docs/screenshot.png`. Settings go to a temporary file, not the user's.
+app.gui.screenshot docs/screenshot.png`. Settings go to a temporary file, not the user's. `--explain`
+saves the "Explain this moment" dialog on the first full window instead of the window (docs/images.md).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", help="model folder (default: the source's, app.model_choice)")
     parser.add_argument("--seconds", type=float, default=1.2, help="play this long before the shot")
     parser.add_argument("--size", default="1280x720", help="window size WxH (default 1280x720)")
+    parser.add_argument("--explain", action="store_true", help="shoot the explain dialog instead")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
     app = QApplication(sys.argv[:1])
@@ -46,7 +48,14 @@ def main(argv: list[str] | None = None) -> int:
                 QTimer.singleShot(200, shoot)
                 return
             window.session.pause()
-            result["ok"] = window.export_screenshot(args.out)
+            if args.explain:
+                dialog = window.explain()
+                if dialog is not None:
+                    dialog.adjustSize()
+                    app.processEvents()
+                    result["ok"] = dialog.grab().save(args.out)
+            else:
+                result["ok"] = window.export_screenshot(args.out)
             window.close()
             app.exit(0)
 
