@@ -35,6 +35,9 @@ class ModelFacts(Protocol):
     @property
     def model_version(self) -> str: ...
 
+    @property
+    def trained_on(self) -> str: ...
+
 
 class WindowClassifier(Protocol):
     """Classifies the windows of one stream, in time order (it may keep caches between them)."""

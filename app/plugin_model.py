@@ -43,6 +43,7 @@ class PluginFacts:
     window_length: int
     window_seconds: float
     model_version: str
+    trained_on: str  # the head's: the hand attention the explain dialog shows is the head's
 
 
 def outer_window(windows: Sequence[tuple[int, float]]) -> tuple[int, float]:
@@ -88,7 +89,7 @@ class PluginModel:
             ]
         )
         version = f"{head.model_version} + {self.pose.info.model_version}"
-        self.info = PluginFacts(head.class_names, length, seconds, version)
+        self.info = PluginFacts(head.class_names, length, seconds, version, head.trained_on)
 
     @property
     def name(self) -> str:

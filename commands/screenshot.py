@@ -26,8 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     add_model_folder_option(parser)
     parser.add_argument("--seconds", type=float, default=1.2, help="play this long before the shot")
     parser.add_argument("--size", default="1280x720", help="window size WxH (default 1280x720)")
+    parser.add_argument("--explain", action="store_true", help="shoot the explain dialog instead")
     args = parser.parse_args(argv)
-    ok = take_screenshot(args.out, args.source, args.model, args.seconds, parse_window_size(args.size))
+    size = parse_window_size(args.size)
+    ok = take_screenshot(args.out, args.source, args.model, args.seconds, size, explain=args.explain)
     print(f"wrote {args.out}" if ok else f"could not write {args.out}")
     return 0 if ok else 1
 

@@ -7,7 +7,9 @@ cores).
    reduced input size (`INPUT_SIZE`: the 50 px crops upsampled less; 12x fewer FLOPs than at 224 px);
 3. the pose stream and a small RGB stream (`RGB_HIDDEN` GRU units instead of the paper's 1024: a head
    of about 4 MB instead of about 33 MB) trained on the cross-subject training side on live windows
-   (`models.windows`, the default), then combined;
+   (`models.windows`, the default), the RGB stream's spatial attention also trained onto the hands the
+   clips' sidecars say act (`ATTENTION_SUPERVISION`; not in the paper, whose attention learns from the
+   class label alone: without it the demo looked at an idle hand in the interactions), then combined;
 4. the export (`export.onnx.export_model`, parity-checked against PyTorch: glimpse.onnx, the RGB GRU's
    per-crop projection.onnx and head.onnx), its glimpse CNN quantised to int8 (`export.quantize`,
    calibrated on the set's hand crops) and the GRU's two matrices too (dynamic int8) into
@@ -41,18 +43,24 @@ from typing import Any
 
 import numpy as np
 
+from sta_hands.app.attention_note import SUPERVISED_ATTENTION
 from sta_hands.models.config import ModelConfig, RgbStreamConfig, backbone_spec
 
 SEED = 0  # the set of `sta-hands ablate --quick` (CLAIMS_SEED): one set, one feature cache
 PERFORMERS = 8  # x 11 classes x 3 cameras = 264 clips; cross-subject: P1, 2, 4, 5, 8 train, P3, 6, 7 test
 INPUT_SIZE = 64  # glimpse CNN input (px); the paper resizes its 50 px crops to 299 for Inception v3
 RGB_HIDDEN = 128  # RGB GRU units (paper: 1024, for NTU's 40k training clips)
+ATTENTION_SUPERVISION = 1.0  # weight of the loss on the RGB stream's attention (TRAIN, below)
 TRAIN = {
     "learning_rate": 1e-3,
     "batch_size": 16,
     "validation_fraction": 0.1,
     "patience": 30,
     "sampling": "time",  # live windows, as the app sees them (models.windows)
+    # not in the paper (its spatial attention learns from the class label alone): the RGB stream's
+    # attention is also trained onto the hands the synthetic sidecars say act (models.attention_supervision);
+    # without it, the demo looked at an idle hand in "give object" and "handshake" (issue 22)
+    "attention_supervision": ATTENTION_SUPERVISION,
     "seed": SEED,
 }
 BACKBONE = "efficientnet_lite0"
@@ -60,7 +68,8 @@ DEMO_CLASS = "give object"  # two people, an object changing hands: both attenti
 DEMO_PERFORMER = 3  # a cross-subject test performer: the model never saw this clip
 DEMO_FRAMES = 75  # 2.5 s: longer than one live window (1.83 s), so the demo shows full windows
 CLIP_JPEG_QUALITY = 70
-MODEL_VERSION = "demo-3"  # demo-1: segment windows; demo-2: live windows; demo-3: step loss, projection
+MODEL_VERSION = "demo-4"  # demo-1: segment windows; demo-2: live windows; demo-3: step loss, projection;
+# demo-4: supervised attention
 DEMO_DATA = (
     f"python -m sta_hands.commands.make_demo's synthetic set (seed {SEED}), its cross-subject test side"
 )
@@ -116,6 +125,8 @@ def trained_on_text(clips: int, performers: list[int]) -> str:
         f"{clips} synthetic clips (recordings.synthetic seed {SEED}, {len(SYNTHETIC_CLASSES)} classes, "
         f"cross-subject training side: performers {', '.join(map(str, performers))}; "
         f"{TRAIN['validation_fraction']:.0%} held out for validation); live time-grid training windows; "
+        f"{SUPERVISED_ATTENTION} (not in the paper: spatial attention also trained onto the acting hands, "
+        f"weight {ATTENTION_SUPERVISION:g}); "
         f"demo build: {BACKBONE} at {INPUT_SIZE} px (int8), RGB GRU {RGB_HIDDEN} units"
     )
 

@@ -24,6 +24,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from sta_hands.app.attention_note import attention_training_sentence
 from sta_hands.app.faithfulness_note import faithfulness_sentence
 from sta_hands.app.gui.drawing import HAND_SHORT_NAMES, attention_colour, bgr
 from sta_hands.app.gui.frame_cache import FrameCache, Thumbnail
@@ -164,8 +165,11 @@ class ExplainDialog(QDialog):
         cache: FrameCache,
         parent: QWidget | None = None,
         faithfulness: Mapping[str, Any] | None = None,
+        trained_on: str = "",
     ) -> None:
-        """`faithfulness`: the model folder's figures (`app.faithfulness_note`), said in one sentence."""
+        """`faithfulness`: the model folder's figures (`app.faithfulness_note`), said in one sentence;
+        `trained_on`: the model's metadata, which says whether its attention was supervised
+        (`app.attention_note`)."""
         super().__init__(parent)
         self.setWindowTitle("Explain this moment")
         self.prediction = prediction
@@ -181,6 +185,11 @@ class ExplainDialog(QDialog):
         self.faithfulness.setWordWrap(True)
         self.faithfulness.setFont(font(11))
         self.faithfulness.setVisible(faithful is not None)
+        taught = attention_training_sentence(trained_on) if prediction.classified else None
+        self.attention_training = PlainLabel(taught or "")
+        self.attention_training.setWordWrap(True)
+        self.attention_training.setFont(font(11))
+        self.attention_training.setVisible(taught is not None)
         hands = ", ".join(f"{HAND_SHORT_NAMES[h]} {w:.0%}" for h, w in enumerate(where.hand_weights))
         what = prediction.explanation  # "attention", or a pose model's "relevance"
         legend = PlainLabel(
@@ -205,6 +214,7 @@ class ExplainDialog(QDialog):
         layout.addWidget(self.sentence)
         layout.addWidget(self.streams)
         layout.addWidget(self.faithfulness)
+        layout.addWidget(self.attention_training)
         layout.addWidget(legend)
         layout.addLayout(grid)
         layout.addWidget(buttons)

@@ -324,7 +324,8 @@ class MainWindow(QMainWindow):
         self._close_explain()
         model = self.session.model
         faithfulness = read_faithfulness(model.folder) if model is not None else None
-        dialog = ExplainDialog(self.prediction, self.session.cache, self, faithfulness)
+        trained_on = model.info.trained_on if model is not None else ""
+        dialog = ExplainDialog(self.prediction, self.session.cache, self, faithfulness, trained_on)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.show()
         self.explain_dialog = dialog

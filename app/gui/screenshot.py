@@ -1,8 +1,9 @@
 """`take_screenshot`: the real window on a source, saved as a PNG once it has run (`python -m
-commands.screenshot OUT.png`).
+sta_hands.commands.screenshot OUT.png`).
 
 Used for README's screenshot; under Xvfb: `xvfb-run -s "-screen 0 1920x1080x24" python -m
-commands.screenshot docs/screenshot.png`. Settings go to a temporary file, not the user's.
+sta_hands.commands.screenshot docs/screenshot.png`. Settings go to a temporary file, not the user's. With
+`--explain` it saves the "Explain this moment" dialog on the first full window instead (docs/images.md).
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from sta_hands.app.gui.main_window import MainWindow
 from sta_hands.app.gui.widgets import apply_theme
 
 
-def take_screenshot(out: str, source: str, model: str | None, seconds: float, size: tuple[int, int]) -> bool:
+def take_screenshot(
+    out: str, source: str, model: str | None, seconds: float, size: tuple[int, int], explain: bool = False
+) -> bool:
     """The window of `size` (width, height) on `source` with `model` (None: the source's), played for
-    `seconds` (and up to 10 s more, until a full window is predicted), saved as the PNG `out`."""
+    `seconds` (and up to 10 s more, until a full window is predicted), saved as the PNG `out`; with
+    `explain`, the "Explain this moment" dialog on that window instead of the window (docs/images.md)."""
     width, height = size
     app = QApplication(sys.argv[:1])
     apply_theme(app)
@@ -41,7 +45,14 @@ def take_screenshot(out: str, source: str, model: str | None, seconds: float, si
                 QTimer.singleShot(200, shoot)
                 return
             window.session.pause()
-            result["ok"] = window.export_screenshot(out)
+            if explain:
+                dialog = window.explain()
+                if dialog is not None:
+                    dialog.adjustSize()
+                    app.processEvents()
+                    result["ok"] = dialog.grab().save(out)
+            else:
+                result["ok"] = window.export_screenshot(out)
             window.close()
             app.exit(0)
 

@@ -1,5 +1,6 @@
 """The bundled demo (built by `python -m sta_hands.commands.make_demo`): a small model that describes itself,
-and a short synthetic clip of the test side that it recognises through the app's own recognizer."""
+and a short synthetic clip of the test side that it recognises through the app's own recognizer, and whose
+explanation names a hand that acts there (issue 22)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sta_hands.app.gui.explain import focus
 from sta_hands.app.recognizer import StreamRecognizer
 from sta_hands.app.runtime import OnnxModel
 from sta_hands.export import make_demo
@@ -80,3 +82,26 @@ def test_the_app_recognises_the_demo_clip(demo_model: OnnxModel, demo_clip: Reco
     assert predictions
     votes = Counter(prediction.top(1)[0][0] for prediction in predictions)
     assert votes.most_common(1)[0][0] == make_demo.DEMO_CLASS
+
+
+def test_the_explanation_names_an_acting_hand_in_most_full_windows(
+    demo_model: OnnxModel, demo_clip: RecordingPaths
+) -> None:
+    """The hand the explain dialog names (`focus`) acts, by the clip's sidecar, in one of the window's
+    frames, in the majority of full windows ("give object": the right hands of both people)."""
+    recording = open_recording(demo_clip.stem)
+    recognizer = StreamRecognizer(demo_model, lossless=True)
+    predictions = recognizer.feed(list(recording.frames())) + recognizer.flush()
+    full = [prediction for prediction in predictions if prediction.status == "ok"]
+    acting = [
+        {
+            hand
+            for index in prediction.frame_indices
+            for hand in recording.frame_extras(int(index))["active_hands"]
+        }
+        for prediction in full
+    ]
+    named = [focus(prediction).hand for prediction in full]
+    assert full and sum(hand in hands for hand, hands in zip(named, acting, strict=True)) > len(full) / 2, (
+        named
+    )
