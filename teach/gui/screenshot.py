@@ -1,5 +1,5 @@
 """`teach_screenshots`: the Teach panel before and after training, as PNGs (`python -m
-commands.teach_screenshot OUT_FOLDER`).
+sta_hands.commands.teach_screenshot OUT_FOLDER`).
 
 The real window and the real `teach` command on synthetic clips (3 actions, 3 examples each, saved as
 a user would save spans of a replay; a clip by another performer is the one on screen): shot
