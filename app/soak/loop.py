@@ -17,10 +17,8 @@ The report (a JSON-able dict, see `run_soak`; the statistics are `app.soak.repor
 time with its growth per hour of the source (a linear fit after the warm-up, with its noise), predictions
 made, frames dropped and windows skipped, the latency percentiles in the first and last 10 minutes of
 the source, the sensor's disconnects and reconnections, and every warning and error logged. The targets:
-growth under 10 MiB over an 8-hour day, and the end's p95 latency within 10% of the start's.
-
-    python -m sta_hands.commands.soak --minutes 30 --model models/demo CLIP [CLIP ...] [--gui] [--json R.json]
-    python -m sta_hands.commands.soak --minutes 120 --speed 4 --sensor --gui demo     # docs/soak.md
+growth under 10 MiB over an 8-hour day, and the end's p95 latency within 10% of the start's. From the
+command line: `python -m sta_hands.commands.soak` (its usage there; docs/soak.md).
 """
 
 from __future__ import annotations
