@@ -32,6 +32,7 @@ from sta_hands.teach.examples_folder import ExamplesFolder, save_span
 ACTIONS = {"drink from cup": "drink", "answer phone": "phone call", "wave right hand": "wave"}
 SHOWN = "answer phone"  # the class of the clip on screen (a performer no example comes from)
 EXAMPLES_EACH = 3
+SHOWN_FRAMES = 90  # 3 s: a taught model's window (2 s, teach's own) fits in it, not in a 1.9 s clip
 
 
 def wait_until(app: QApplication, done: Callable[[], bool], seconds: float, what: str) -> None:
@@ -48,7 +49,8 @@ def make_examples(work: Path) -> tuple[ExamplesFolder, Path]:
     spans), and one more clip of `SHOWN`, by another performer, to show."""
     planned = plan_clips(11 * (EXAMPLES_EACH + 1), seed=7)  # every class, then the next camera / performer
     examples = [spec for spec in planned[: 11 * EXAMPLES_EACH] if spec.action.name in ACTIONS]
-    shown = next(spec for spec in planned[11 * EXAMPLES_EACH :] if spec.action.name == SHOWN)
+    long = plan_clips(len(planned), seed=7, frames=SHOWN_FRAMES)  # the same plan, clips long enough to
+    shown = next(spec for spec in long[11 * EXAMPLES_EACH :] if spec.action.name == SHOWN)  # fill a window
     *stems, shown_stem = generate_dataset(work / "clips", [*examples, shown], workers=2, progress=False)
     folder = ExamplesFolder(work / "examples")
     for spec, stem in zip(examples, stems, strict=True):
