@@ -44,7 +44,7 @@ FRAMES = 90  # 3 s at 30 fps per measurement
 
 def default_samples() -> Path:
     """Where the real NTU samples are: $STA_HANDS_NTU_SAMPLES, else ../shared/samples/ntu."""
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     return Path(os.environ.get("STA_HANDS_NTU_SAMPLES", repo.parent / "shared" / "samples" / "ntu"))
 
 
