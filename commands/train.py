@@ -121,9 +121,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_seed_option(p, "the training", default=None)
     p.add_argument(
         "--sampling",
-        choices=["time", "segments", "chunk"],
+        choices=["time", "segments", "chunk", "time+segments"],
         help="training windows: time (default): live windows on the time grid, as the app sees them; "
-        "segments: one frame per equal segment of the clip (the paper's); chunk: consecutive frames",
+        "segments: one frame per equal segment of the clip (the paper's); chunk: consecutive frames; "
+        "time+segments: each draw one of the first two at random",
     )
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     add_missing_option(p)

@@ -75,7 +75,8 @@ class TrainSettings:
     epochs: int = 100  # at most 100 epochs
     validation_fraction: float = 0.05  # 5% of the training set held out for early stopping
     patience: int = 20  # not in the paper: epochs without a better validation score before stopping
-    sampling: Sampling = "time"  # not in the paper: live windows; or the paper's "segments", or "chunk"
+    # not in the paper: live windows; or the paper's "segments", "chunk", or "time+segments" (both at random)
+    sampling: Sampling = "time"
     # not in the paper: what "best on validation" means; the loss is smoother on small validation sets
     select_on: Literal["accuracy", "loss"] = "accuracy"
     # Deep GRU "learns from all hidden states", and so does the RGB stream without temporal attention

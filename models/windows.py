@@ -14,7 +14,9 @@ what the app sees (design.md, "Windows in time"):
   inside the clip (the partial window for a clip shorter than that); without `rng` the middle live
   window (validation);
 - `draw_window`: the draw a `TrainSettings.sampling` names ("time", or the paper's "segments" and
-  "chunk", `models.data.window_indices`).
+  "chunk", `models.data.window_indices`, or "time+segments": each training draw one of the first two
+  at random, validation the live window; the spatial attention then sees both step spacings, the
+  app's and that of the paper's evaluation views).
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ import numpy as np
 from sta_hands.contract.inputs import time_window_indices, window_grid_index, window_grid_step
 from sta_hands.models.data import window_indices
 
-Sampling = Literal["time", "segments", "chunk"]
-SAMPLINGS: tuple[str, ...] = ("time", "segments", "chunk")
+Sampling = Literal["time", "segments", "chunk", "time+segments"]
+SAMPLINGS: tuple[str, ...] = ("time", "segments", "chunk", "time+segments")
 SPAN_TOLERANCE = 0.999  # the recognizer's: a history spanning 99.9% of window_seconds is a full window
 
 
@@ -114,6 +116,8 @@ def draw_window(
     sampling: Sampling = "time",
 ) -> np.ndarray:
     """`length` frame indices of one training (with `rng`) or validation (without) window of a clip."""
+    if sampling == "time+segments":
+        sampling = "segments" if rng is not None and rng.random() < 0.5 else "time"
     if sampling == "time":
         return time_window(timestamps, window_seconds, length, rng)
     if sampling not in SAMPLINGS:

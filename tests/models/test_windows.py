@@ -1,5 +1,5 @@
 """Windows in time on whole clips: the live recognizer's windows computed from timestamps, and the
-training draws (live windows by default, the paper's segments as an option)."""
+training draws (live windows by default, the paper's segments or both as options)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,18 @@ def test_training_draws_time_grid_windows_inside_the_clip_by_default() -> None:
     # The paper's draw stays available: one frame per equal segment of the whole clip.
     segments = draw_window(times, 20, 1.0, np.random.default_rng(1), "segments")
     np.testing.assert_array_equal(segments, window_indices(75, 20, np.random.default_rng(1)))
+
+
+def test_time_and_segments_draws_both_and_validates_on_the_live_window() -> None:
+    """The demo's "time+segments": each training draw a live window or the paper's segments, about half
+    each; validation (no rng) the middle live window, as with "time"."""
+    times = _clip_times(75)  # 2.5 s: a live window of 1 s spans 30 frames, the segments all 75
+    rng = np.random.default_rng(0)
+    spans = [int(np.ptp(draw_window(times, 20, 1.0, rng, "time+segments"))) for _ in range(400)]
+    live = sum(span <= 31 for span in spans)
+    assert 150 <= live <= 250 and all(span <= 31 or span >= 60 for span in spans)
+    validation = draw_window(times, 20, 1.0, None, "time+segments")
+    np.testing.assert_array_equal(validation, draw_window(times, 20, 1.0))
 
 
 def test_a_clip_shorter_than_the_window_gives_the_recognizers_partial_window() -> None:
