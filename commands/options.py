@@ -104,6 +104,23 @@ def add_ray_address_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--address", help=RAY_ADDRESS_HELP)
 
 
+def window_size(text: str) -> tuple[int, int]:
+    """'WxH' as (width, height), for argparse."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected WxH, e.g. 1280x720") from None
+    if width <= 0 or height <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be positive")
+    return width, height
+
+
+def add_window_size_option(p: argparse.ArgumentParser, default: str) -> None:
+    """`--size WxH`: the window's size for a screenshot program."""
+    p.add_argument("--size", type=window_size, default=window_size(default),
+                   help=f"window size WxH (default {default})")  # fmt: skip
+
+
 def add_json_file_option(p: argparse.ArgumentParser, what: str) -> None:
     """`--json FILE`: also write `what` (a measurement's report) as JSON, beside the text printed."""
     p.add_argument("--json", metavar="FILE", help=f"also write {what} as JSON")

@@ -7,13 +7,7 @@ from __future__ import annotations
 import argparse
 
 from sta_hands.app.gui.screenshot import take_screenshot
-from sta_hands.commands.options import add_model_folder_option
-
-
-def parse_window_size(text: str) -> tuple[int, int]:
-    """'WxH' as (width, height)."""
-    width, height = (int(v) for v in text.split("x"))
-    return width, height
+from sta_hands.commands.options import add_model_folder_option, add_window_size_option
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,11 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", default="demo", help="what to open (default: the demo clip)")
     add_model_folder_option(parser)
     parser.add_argument("--seconds", type=float, default=1.2, help="play this long before the shot")
-    parser.add_argument("--size", default="1280x720", help="window size WxH (default 1280x720)")
+    add_window_size_option(parser, "1280x720")
     parser.add_argument("--explain", action="store_true", help="shoot the explain dialog instead")
     args = parser.parse_args(argv)
-    size = parse_window_size(args.size)
-    ok = take_screenshot(args.out, args.source, args.model, args.seconds, size, explain=args.explain)
+    ok = take_screenshot(args.out, args.source, args.model, args.seconds, args.size, explain=args.explain)
     print(f"wrote {args.out}" if ok else f"could not write {args.out}")
     return 0 if ok else 1
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sta_hands.commands.screenshot import parse_window_size
+from sta_hands.commands.options import add_window_size_option
 from sta_hands.teach.gui.screenshot import teach_screenshots
 
 
@@ -17,11 +17,11 @@ def main(argv: list[str] | None = None) -> int:
         description="The Teach panel before and after training, as PNGs.",
     )
     parser.add_argument("out", help="folder for teach-before.png and teach-after.png")
-    parser.add_argument("--size", default="1920x1080", help="window size WxH (default 1920x1080)")
+    add_window_size_option(parser, "1920x1080")
     parser.add_argument("--tiny", action="store_true", help="train with `teach --tiny` (quick, for a check)")
     args = parser.parse_args(argv)
     out = Path(args.out)
-    ok = teach_screenshots(out, parse_window_size(args.size), args.tiny)
+    ok = teach_screenshots(out, args.size, args.tiny)
     print(f"wrote {out / 'teach-before.png'} and {out / 'teach-after.png'}" if ok else "failed")
     return 0 if ok else 1
 
