@@ -34,7 +34,7 @@ from sta_hands.app.worker import Worker
 from sta_hands.contract.errors import RecordingError
 from sta_hands.contract.frame import Frame
 from sta_hands.contract.inputs import window_grid_frames
-from sta_hands.contract.reader import Reader, read
+from sta_hands.contract.reader import Reader, close_frames, read
 from sta_hands.recordings.estimate.bodies import live_view
 
 log = logging.getLogger(__name__)
@@ -194,9 +194,7 @@ def _tapped(frames: Iterable[Frame], tap: Callable[[Frame], None]) -> Iterator[F
             tap(frame)
             yield frame
     finally:
-        close = getattr(iterator, "close", None)  # the source's iterator is closed in the capture thread
-        if close is not None:
-            close()
+        close_frames(iterator)  # the source's iterator is closed in the capture thread
 
 
 def run_live(

@@ -105,11 +105,17 @@ def bodies_by_slot(
     """Per frame, the body of each slot's tracking ID (None where that ID is absent or the slot empty)."""
     slots = []
     for bodies in frames:
-        by_id: dict[int, Body] = {}
-        for body in bodies:
-            by_id.setdefault(body.id, body)
+        by_id = bodies_by_id(bodies)
         slots.append([None if body_id is None else by_id.get(body_id) for body_id in body_ids])
     return slots
+
+
+def bodies_by_id(bodies: Sequence[Body]) -> dict[int, Body]:
+    """A frame's bodies by tracking ID, the first of each ID (a repeated ID is a sensor glitch)."""
+    by_id: dict[int, Body] = {}
+    for body in bodies:
+        by_id.setdefault(body.id, body)
+    return by_id
 
 
 def padded(body_ids: Sequence[int | None], count: int = NUM_BODIES) -> BodyIds:

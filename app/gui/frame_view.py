@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from sta_hands.app.recognizer import Prediction
-from sta_hands.contract.body_slots import BodyIds, padded, select_main_bodies
+from sta_hands.contract.body_slots import BodyIds, bodies_by_id, padded, select_main_bodies
 from sta_hands.contract.frame import COLOR_SIZE, NOT_TRACKED, Body, Frame
 from sta_hands.contract.inputs import CROP_SIZE, HAND_SLOTS, crop_side, hand_crop
 
@@ -38,28 +38,31 @@ class FrameView:
     frame: Frame
     image: np.ndarray | None  # the colour image scaled to `image_size`; None: no size known yet
     image_size: tuple[int, int]  # (width, height) it fits the video view in
-    bodies: Mapping[int, Body]  # by tracking id, the first of each id (as `bodies_by_slot`)
+    bodies: Mapping[int, Body]  # by tracking id, the first of each id (`body_slots.bodies_by_id`)
     hands: Mapping[int, tuple[HandPlace, ...]]  # by tracking id: (left, right)
     main_ids: BodyIds  # the frame's own main bodies in slot order: the slots before any prediction
     main_crops: tuple[np.ndarray | None, ...]  # their four hands' crops (None: absent, or no image)
 
     def slot_ids(self, prediction: Prediction | None) -> BodyIds:
         """The tracking id of each body slot: the prediction's, else this frame's main bodies'."""
-        return self.main_ids if prediction is None else prediction.body_ids
+        return self.main_ids if prediction is None else padded(prediction.body_ids)
 
     def slot_bodies(self, prediction: Prediction | None) -> list[Body | None]:
         """The bodies of this frame in the model's slots (None where that body is not in this frame)."""
-        ids = self.slot_ids(prediction)
-        return [None if i >= len(ids) or ids[i] is None else self.bodies.get(ids[i]) for i in range(2)]
+        return [None if i is None else self.bodies.get(i) for i in self.slot_ids(prediction)]
 
     def slot_places(self, prediction: Prediction | None) -> list[HandPlace | None]:
         """The four hand slots' places (None: that slot's body is not in this frame)."""
-        ids = self.slot_ids(prediction)
-        places: list[HandPlace | None] = []
-        for b, hand in ((slot // HANDS_PER_BODY, slot % HANDS_PER_BODY) for slot in range(len(HAND_SLOTS))):
-            body_id = ids[b] if b < len(ids) else None
-            places.append(None if body_id is None or body_id not in self.hands else self.hands[body_id][hand])
-        return places
+        return _slot_places(self.hands, self.slot_ids(prediction))
+
+
+def _slot_places(hands: Mapping[int, tuple[HandPlace, ...]], ids: BodyIds) -> list[HandPlace | None]:
+    """Slot k is hand k % 2 of the body in slot k // 2."""
+    places: list[HandPlace | None] = []
+    for b, hand in ((slot // HANDS_PER_BODY, slot % HANDS_PER_BODY) for slot in range(len(HAND_SLOTS))):
+        body_id = ids[b]
+        places.append(None if body_id is None or body_id not in hands else hands[body_id][hand])
+    return places
 
 
 def source_size(frame: Frame) -> tuple[int, int]:
@@ -100,17 +103,14 @@ def body_hands(frame: Frame, body: Body) -> tuple[HandPlace, ...]:
 
 def prepare_view(frame: Frame, size: tuple[int, int] | None) -> FrameView:
     """Everything the screen needs of `frame`, its image scaled to fit `size` (None: not scaled yet)."""
-    bodies: dict[int, Body] = {}
-    for body in frame.bodies:
-        bodies.setdefault(body.id, body)
+    bodies = bodies_by_id(frame.bodies)
     hands = {body_id: body_hands(frame, body) for body_id, body in bodies.items()}
     main_ids = padded(select_main_bodies([frame.bodies]))
     image_size = fit_size(source_size(frame), size) if size is not None else source_size(frame)
     image = scaled_image(frame, image_size) if size is not None else None
-    view = FrameView(frame, image, image_size, bodies, hands, main_ids, ())
     crops = tuple(
         None if place is None or place.centre is None or frame.image is None
         else hand_crop(frame.image, np.asarray(place.centre), place.side_px)
-        for place in view.slot_places(None)
+        for place in _slot_places(hands, main_ids)
     )  # fmt: skip
     return FrameView(frame, image, image_size, bodies, hands, main_ids, crops)
