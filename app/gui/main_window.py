@@ -367,6 +367,8 @@ class MainWindow(QMainWindow):
     # --------------------------------------------------------------------------------- exports
 
     def export_screenshot(self, path: str | Path) -> bool:
+        if self._dirty:  # a frame or prediction came since the last tick: save what is current, not before
+            self.redraw()
         return self.exports.screenshot(path)
 
     def export_video(self, path: str | Path) -> None:
